@@ -1,10 +1,22 @@
 """Portail CFA billing and data rules: pure functions over dataclasses (SPEC §5, §7).
 
 No framework import here: views build the dataclasses from the models and
-format what these functions return.
+format what these functions return. Everything that decides an amount or a
+date lives in this package.
 """
+from .amendment import AmendmentResult, amend  # noqa: F401
+from .balance import RunningBalance, running_balance  # noqa: F401
+from .cerfa import (  # noqa: F401
+    CerfaData, age_on, check_apprentice_age, check_cerfa, check_contract_duration, check_masters,
+    check_minimum_pay, check_proposal_complete, check_proposal_draft, check_training_start, minimum_pay_percent,
+)
+from .credit_notes import (  # noqa: F401
+    apply_deductions, credit_note_number, credit_note_reference, is_overdue, refund_due_date,
+)
+from .dates import add_months, days_inclusive, fr_date, months_started  # noqa: F401
 from .expired import expiry_date, is_expired  # noqa: F401
 from .identifiers import *  # noqa: F401,F403
+from .invoice_checks import AnnexAmounts, InvoiceContext, InvoiceRequest, Refusal, billable_by, check_invoice  # noqa: F401
 from .money import ZERO, format_eur, from_cents, parse_eur, round_cents, to_cents  # noqa: F401
 from .regimes import REGIMES, select_regime  # noqa: F401
 from .rupture import RuptureInput, RuptureSettlement, financing_end, is_early_rupture, settle_rupture  # noqa: F401

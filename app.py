@@ -1,0 +1,88 @@
+"""Portail CFA: application factory."""
+from pathlib import Path
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError
+
+import models
+from config import Config
+from services.extensions import babel, csrf, login_manager
+from services.formatting import date_fr, montant
+
+
+def create_app(config=None):
+    """Build the app: configuration, database, extensions, blueprints, back office."""
+    app = Flask(__name__, instance_relative_config=False)
+    cfg = Config(**(config or {}))
+    app.config.from_object(cfg)
+    Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    database = models.bind(app.config["DATABASE_URL"])
+    app.extensions["database"] = database
+
+    @app.before_request
+    def _open_db():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close_db(exc):
+        if not database.is_closed():
+            database.close()
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "fr")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Veuillez vous connecter pour accéder à cette page."
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def _load_user(token):
+        return models.User.select().where(
+            (models.User.session_token == token) & (models.User.active == True)  # noqa: E712
+        ).first()
+
+    app.jinja_env.filters["montant"] = montant
+    app.jinja_env.filters["date_fr"] = date_fr
+
+    from views import register_views
+    register_views(app)
+
+    from cli import register_cli
+    register_cli(app)
+
+    _register_error_pages(app)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
+
+
+ERRORS = {
+    400: ("Requête invalide", "La requête n'a pas pu être traitée. Vérifiez les informations saisies."),
+    403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour accéder à cette page."),
+    404: ("Page introuvable", "La page ou l'élément demandé n'existe pas ou ne vous est pas accessible."),
+    405: ("Méthode non autorisée", "Cette action n'est pas permise sur cette page."),
+    413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille maximale autorisée (10 Mo)."),
+    500: ("Erreur interne", "Une erreur inattendue est survenue. L'équipe technique a été prévenue."),
+}
+
+
+def _register_error_pages(app):
+    def render_error(code, message=None):
+        title, text = ERRORS[code]
+        return render_template("error.html", code=code, title=title, text=message or text), code
+
+    for code in ERRORS:
+        app.register_error_handler(code, lambda e, code=code: render_error(code))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(e):
+        return render_error(400, "Le formulaire a expiré ou son jeton de sécurité est invalide. "
+                                 "Rechargez la page et recommencez.")

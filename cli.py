@@ -1,0 +1,54 @@
+"""Command-line tasks: `flask --app app <command>`."""
+import click
+
+import models
+
+
+def register_cli(app):
+    @app.cli.command("init-db")
+    def init_db():
+        """Create the tables (idempotent) and apply pending migrations."""
+        models.create_schema()
+        click.echo("Base de données prête.")
+
+    @app.cli.command("migrate")
+    def migrate():
+        """Apply pending schema migrations."""
+        ran = models.migrate_schema()
+        click.echo(f"{ran} migration(s) appliquée(s).")
+
+    @app.cli.command("create-staff")
+    @click.option("--email", required=True)
+    @click.option("--password", required=True)
+    @click.option("--role", type=click.Choice(["conseiller", "comptable", "admin"]), default="admin")
+    @click.option("--first-name", default="")
+    @click.option("--last-name", default="")
+    def create_staff(email, password, role, first_name, last_name):
+        """Create an OPCO staff user."""
+        from services.passwords import hash_password
+        models.create_schema()
+        models.User.create(email=email.strip().lower(), password_hash=hash_password(password), kind="staff",
+                           staff_role=role, first_name=first_name, last_name=last_name)
+        click.echo(f"Utilisateur {email} créé ({role}).")
+
+    @app.cli.command("backup")
+    @click.argument("target")
+    def backup(target):
+        """Copy the SQLite database to TARGET with SQLite's online backup."""
+        import sqlite3
+        database = models.db.obj
+        if not app.config["DATABASE_URL"].startswith("sqlite"):
+            raise click.ClickException("La sauvegarde intégrée ne concerne que SQLite (utilisez pg_dump).")
+        source = sqlite3.connect(database.database)
+        dest = sqlite3.connect(target)
+        with dest:
+            source.backup(dest)
+        dest.close()
+        source.close()
+        click.echo(f"Sauvegarde écrite dans {target}.")
+
+    try:
+        from services.demo import register_demo_cli
+    except ImportError:  # pragma: no cover - demo module is optional during bootstrap
+        return
+    register_demo_cli(app)

@@ -1,0 +1,46 @@
+"""Configuration read from the environment, in one object."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class Config:
+    """Defaults suitable for the embedded (SQLite) deployment."""
+
+    def __init__(self, **overrides):
+        env = os.environ
+        data_dir = Path(env.get("DATA_DIR", BASE_DIR / "data"))
+        self.DATA_DIR = str(data_dir)
+        self.SECRET_KEY = env.get("SECRET_KEY") or _local_secret(data_dir)
+        self.DATABASE_URL = env.get("DATABASE_URL", f"sqlite:///{data_dir / 'portail.db'}")
+        self.UPLOAD_DIR = env.get("UPLOAD_DIR", str(data_dir / "files"))
+        self.MAX_CONTENT_LENGTH = int(env.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)) + 512 * 1024
+        self.MAX_UPLOAD_BYTES = int(env.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+        self.MAIL_SERVER = env.get("MAIL_SERVER", "")
+        self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))
+        self.MAIL_SENDER = env.get("MAIL_SENDER", "portail@opco.test")
+        self.OPCO_NAME = env.get("OPCO_NAME", "OPCO Avenir Compétences")
+        self.OPCO_ADDRESS = env.get("OPCO_ADDRESS", "12 rue de la Formation, 75010 Paris")
+        self.OPCO_IBAN = env.get("OPCO_IBAN", "FR7630006000011234567890189")
+        self.MOBILITY_FLAT_AMOUNT = env.get("MOBILITY_FLAT_AMOUNT", "500.00")
+        self.LOCKOUT_ATTEMPTS = 5
+        self.LOCKOUT_MINUTES = 15
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.BABEL_DEFAULT_LOCALE = "fr"
+        self.BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+        self.FLASK_ADMIN_SWATCH = "cerulean"
+        self.TESTING = False
+        for key, value in overrides.items():
+            setattr(self, key, value)
+
+
+def _local_secret(data_dir: Path) -> str:
+    """Keep one random secret per installation so sessions survive restarts."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(os.urandom(32).hex())
+    return path.read_text().strip()

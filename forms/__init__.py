@@ -1,0 +1,1 @@
+"""WTForms classes for what Flask-Admin does not scaffold."""

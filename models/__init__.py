@@ -1,0 +1,51 @@
+"""Tables of Portail CFA. `MODELS` lists them in dependency order."""
+from playhouse.db_url import connect
+
+from .audit import AuditEntry
+from .bank_details import BankDetails
+from .base import BaseModel, JSONField, MoneyField, db, now
+from .billing import (Counter, CreditNote, IdempotencyRecord, Invoice, InvoiceEvent, InvoiceLine, Payment,
+                      PaymentDeduction, PaymentLine)
+from .documents import Document, Letter, Notification, OutboxEmail
+from .dossier import (Amendment, Apprentice, Dossier, ExpiredSettlement, IdccCpne, Installment,
+                      NpecReference, Rupture)
+from .organisation import Delegation, Employer, Organisation
+from .proposal import ApiKey, ContractProposal, ProposalStep
+from .settings import SchemaVersion, Setting
+from .user import Membership, User, new_session_token
+
+MODELS = [
+    SchemaVersion, Setting, Counter,
+    Organisation, Employer, Delegation,
+    User, Membership,
+    Apprentice, Dossier, Installment, NpecReference, IdccCpne,
+    Rupture, Amendment, ExpiredSettlement,
+    BankDetails, Invoice, InvoiceLine, InvoiceEvent, CreditNote,
+    Payment, PaymentLine, PaymentDeduction, IdempotencyRecord,
+    Document, Letter, Notification, OutboxEmail,
+    ContractProposal, ProposalStep, ApiKey,
+    AuditEntry,
+]
+
+SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal",
+                  "cache_size": -64000}
+
+
+def make_database(url):
+    """Build a peewee database from a URL; SQLite gets WAL and foreign keys."""
+    if url.startswith("sqlite"):
+        return connect(url, pragmas=SQLITE_PRAGMAS)
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    return connect(url, autorollback=True)
+
+
+def bind(url):
+    database = make_database(url)
+    db.initialize(database)
+    return database
+
+
+from .migrations import create_schema, migrate_schema, SCHEMA_VERSION  # noqa: E402
+
+__all__ = [name for name in dir() if not name.startswith("_")]

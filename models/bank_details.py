@@ -1,0 +1,31 @@
+"""Bank details (RIB) with their approval workflow; history is kept."""
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, TextField
+
+from .base import BaseModel, now
+from .organisation import Organisation
+from .user import User
+
+BANK_STATUSES = [("pending", "En attente de validation"), ("approved", "Validé"), ("refused", "Refusé")]
+
+
+class BankDetails(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="bank_details", on_delete="RESTRICT")
+    iban = CharField(max_length=34)
+    bic = CharField(max_length=11)
+    holder = CharField(max_length=200)
+    third_party = BooleanField(default=False)
+    status = CharField(max_length=10, choices=BANK_STATUSES, default="pending")
+    refusal_reason = TextField(default="")
+    entered_by = ForeignKeyField(User, null=True, backref="bank_details_entered", on_delete="SET NULL")
+    entered_at = DateTimeField(default=now)
+    reviewed_by = ForeignKeyField(User, null=True, backref="bank_details_reviewed", on_delete="SET NULL")
+    reviewed_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("organisation", "status"), False),)
+
+    def __str__(self):
+        return f"{self.organisation.name} – {self.iban[:4]}…{self.iban[-4:]} ({self.get_status_display()})"
+
+    def get_status_display(self):
+        return dict(BANK_STATUSES).get(self.status, self.status)

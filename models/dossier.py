@@ -1,0 +1,206 @@
+"""Apprentices, dossiers (one financed contract each) and their installments."""
+from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
+                    TextField)
+
+from .base import BaseModel, MoneyField, now
+from .organisation import Employer, Organisation
+from .user import User
+
+DOSSIER_STATES = [
+    ("recu", "Reçu"),
+    ("en_instruction", "En instruction"),
+    ("en_attente", "En attente de pièces"),
+    ("engage", "Engagé"),
+    ("solde", "Soldé"),
+    ("refuse", "Refusé"),
+    ("annule", "Annulé"),
+    ("supprime", "Supprimé"),
+]
+SCHEMES = [
+    ("apprentissage", "Apprentissage"),
+    ("professionnalisation", "Professionnalisation"),
+    ("pro_a", "Pro-A"),
+    ("action_formation", "Action de formation"),
+]
+REGIMES = [("stock", "Reprise de stock"), ("2019", "Loi 2018 (contrats 2019-2020)"),
+           ("2021", "Contrats 2021-2025"), ("2025", "Contrats depuis le 01/07/2025")]
+INSTALLMENT_KINDS = [("advance", "Avance"), ("balance", "Solde"), ("final", "Solde final (service fait)")]
+INSTALLMENT_STATUSES = [("to_invoice", "À facturer"), ("invoiced", "Facturée"), ("paid", "Payée"),
+                        ("cancelled", "Annulée")]
+
+
+class Apprentice(BaseModel):
+    birth_name = CharField(max_length=100, index=True)
+    usage_name = CharField(max_length=100, default="")
+    first_name = CharField(max_length=100)
+    birth_date = DateField()
+    nir = CharField(max_length=15, default="")
+    sex = CharField(max_length=1, default="")
+    rqth = BooleanField(default=False)
+    birth_department = CharField(max_length=3, default="")
+    birth_city = CharField(max_length=100, default="")
+    nationality = CharField(max_length=60, default="Française")
+    street = CharField(max_length=200, default="")
+    postal_code = CharField(max_length=5, default="")
+    city = CharField(max_length=100, default="")
+    phone = CharField(max_length=20, default="")
+    email = CharField(max_length=254, default="")
+    legal_representative = CharField(max_length=200, default="")
+    created_at = DateTimeField(default=now)
+
+    def __str__(self):
+        return f"{self.birth_name.upper()} {self.first_name}"
+
+
+class Dossier(BaseModel):
+    number = CharField(max_length=20, unique=True)
+    deca_number = CharField(max_length=30, default="", index=True)
+    scheme = CharField(max_length=24, choices=SCHEMES, default="apprentissage")
+    state = CharField(max_length=16, choices=DOSSIER_STATES, default="recu")
+    organisation = ForeignKeyField(Organisation, backref="dossiers", on_delete="RESTRICT")
+    employer = ForeignKeyField(Employer, backref="dossiers", on_delete="RESTRICT")
+    apprentice = ForeignKeyField(Apprentice, backref="dossiers", on_delete="RESTRICT")
+    # Denormalised "NAME First name" so lists sort and search without a join.
+    apprentice_name = CharField(max_length=210, default="")
+    subrogated = BooleanField(default=True)
+    is_stock = BooleanField(default=False)
+    without_contract = BooleanField(default=False)
+    # training
+    diploma_title = CharField(max_length=200, default="")
+    diploma_code = CharField(max_length=8, default="")
+    rncp_code = CharField(max_length=12, default="")
+    level = IntegerField(default=4)
+    training_start = DateField(null=True)
+    training_end = DateField(null=True)
+    training_hours = IntegerField(default=0)
+    distance_percent = IntegerField(default=0)
+    # contract
+    contract_type = CharField(max_length=60, default="Contrat initial")
+    conclusion_date = DateField()
+    contract_start = DateField()
+    contract_end = DateField()
+    job_title = CharField(max_length=200, default="")
+    reduced_duration = BooleanField(default=False)
+    # financing (decided through actions, never typed freely)
+    regime = CharField(max_length=5, choices=REGIMES, default="")
+    npec = MoneyField(default=0)
+    disability_uplift = MoneyField(default=0)
+    teaching_cost = MoneyField(default=0)
+    cap_nights = IntegerField(default=0)
+    cap_meals = IntegerField(default=0)
+    cap_first_equipment = MoneyField(default=0)
+    cap_mobility = MoneyField(default=0)
+    total_financed = MoneyField(default=0)
+    employer_share = MoneyField(default=0)
+    rupture_date = DateField(null=True)
+    completion_certificate = BooleanField(default=False)
+    # dates and follow-up
+    deposit_date = DateField(null=True)
+    complete_date = DateField(null=True)
+    agreement_date = DateField(null=True)
+    closing_date = DateField(null=True)
+    advisor = ForeignKeyField(User, null=True, backref="dossiers_advised", on_delete="SET NULL")
+    missing_pieces = TextField(default="")
+    refusal_reason = TextField(default="")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = (
+            (("organisation", "state"), False),
+            (("organisation", "contract_start"), False),
+            (("organisation", "apprentice_name"), False),
+            (("organisation", "id"), False),
+            (("state", "complete_date"), False),
+        )
+
+    def __str__(self):
+        return f"{self.number} – {self.apprentice_name}"
+
+    @classmethod
+    def for_organisations(cls, organisation_ids):
+        return cls.select().where(cls.organisation.in_(list(organisation_ids)))
+
+
+class Installment(BaseModel):
+    dossier = ForeignKeyField(Dossier, backref="installments", on_delete="CASCADE")
+    number = IntegerField()
+    year = IntegerField()
+    kind = CharField(max_length=8, choices=INSTALLMENT_KINDS)
+    billable_from = DateField()
+    period_start = DateField()
+    period_end = DateField()
+    amount = MoneyField()
+    status = CharField(max_length=12, choices=INSTALLMENT_STATUSES, default="to_invoice")
+
+    class Meta:
+        indexes = ((("dossier", "number"), True), (("status", "billable_from"), False))
+
+    def __str__(self):
+        return f"{self.dossier.number} / échéance {self.number}"
+
+
+class NpecReference(BaseModel):
+    """One row of France compétences' NPEC referential (RNCP × CPNE × edition)."""
+
+    rncp_code = CharField(max_length=12)
+    cpne_code = CharField(max_length=4)
+    cpne_label = CharField(max_length=200, default="")
+    training_label = CharField(max_length=250, default="")
+    diploma_label = CharField(max_length=200, default="")
+    certifier = CharField(max_length=200, default="")
+    npec = MoneyField()
+    status = CharField(max_length=20, default="CPNE")
+    applicable_from = DateField()
+    imported_at = DateTimeField(default=now)
+
+    class Meta:
+        indexes = ((("rncp_code", "cpne_code", "applicable_from"), True),)
+
+    def __str__(self):
+        return f"{self.rncp_code} / CPNE {self.cpne_code} depuis le {self.applicable_from:%d/%m/%Y}"
+
+
+class IdccCpne(BaseModel):
+    idcc = CharField(max_length=4, unique=True)
+    idcc_label = CharField(max_length=200, default="")
+    cpne_code = CharField(max_length=4)
+    cpne_label = CharField(max_length=200, default="")
+
+    def __str__(self):
+        return f"IDCC {self.idcc} → CPNE {self.cpne_code}"
+
+
+class Rupture(BaseModel):
+    dossier = ForeignKeyField(Dossier, backref="ruptures", on_delete="CASCADE")
+    date = DateField()
+    reason = TextField()
+    continues_at_cfa = BooleanField(default=False)
+    new_contract_date = DateField(null=True)
+    due = MoneyField(default=0)
+    credit_note_amount = MoneyField(default=0)
+    declared_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=now)
+
+
+class Amendment(BaseModel):
+    dossier = ForeignKeyField(Dossier, backref="amendments", on_delete="CASCADE")
+    old_end = DateField()
+    new_end = DateField()
+    old_npec = MoneyField()
+    new_npec = MoneyField()
+    difference = MoneyField(default=0)
+    reason = TextField(default="")
+    declared_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=now)
+
+
+class ExpiredSettlement(BaseModel):
+    dossier = ForeignKeyField(Dossier, backref="expired_settlements", on_delete="CASCADE")
+    kind = CharField(max_length=16, choices=[("certificate", "Certificat de réalisation déclaré"),
+                                            ("rupture", "Rupture déclarée"),
+                                            ("final_balance", "Solde final déclaré")])
+    amount_released = MoneyField(default=0)
+    note = TextField(default="")
+    declared_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    declared_at = DateTimeField(default=now)

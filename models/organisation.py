@@ -1,0 +1,76 @@
+"""CFA organisations, employers and the delegations between organisations."""
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from .base import BaseModel, now
+
+ORG_STATUSES = [("pending", "Inscription à valider"), ("active", "Active"), ("inactive", "Inactive")]
+SETTLEMENT_MODES = [("deduction", "Déduction sur les prochains règlements"), ("refund", "Remboursement par virement")]
+
+
+class Organisation(BaseModel):
+    siret = CharField(max_length=14, unique=True)
+    name = CharField(max_length=200)
+    name_suite = CharField(max_length=200, default="")
+    street = CharField(max_length=200, default="")
+    street_suite = CharField(max_length=200, default="")
+    postal_code = CharField(max_length=5, default="")
+    city = CharField(max_length=100, default="")
+    phone = CharField(max_length=20, default="")
+    email = CharField(max_length=254, default="")
+    uai = CharField(max_length=8, default="")
+    da_number = CharField(max_length=20, default="")
+    is_cfa = BooleanField(default=True)
+    is_fpc_provider = BooleanField(default=False)
+    for_profit = BooleanField(default=False)
+    vat_liable = BooleanField(default=False)
+    zone = CharField(max_length=200, default="")
+    opco_reference = CharField(max_length=40, default="")
+    contact_civility = CharField(max_length=10, default="")
+    contact_last_name = CharField(max_length=100, default="")
+    contact_first_name = CharField(max_length=100, default="")
+    contact_function = CharField(max_length=100, default="")
+    contact_phone = CharField(max_length=20, default="")
+    contact_email = CharField(max_length=254, default="")
+    status = CharField(max_length=10, default="active", choices=ORG_STATUSES, index=True)
+    credit_note_mode = CharField(max_length=10, default="deduction", choices=SETTLEMENT_MODES)
+    third_party_billing = BooleanField(default=False)
+    esignature = BooleanField(default=False)
+    parent = ForeignKeyField("self", null=True, backref="establishments", on_delete="SET NULL")
+    created_at = DateTimeField(default=now)
+
+    def __str__(self):
+        return f"{self.name} ({self.siret})"
+
+
+class Employer(BaseModel):
+    siret = CharField(max_length=14, unique=True)
+    name = CharField(max_length=200)
+    street = CharField(max_length=200, default="")
+    postal_code = CharField(max_length=5, default="")
+    city = CharField(max_length=100, default="")
+    naf = CharField(max_length=5, default="")
+    idcc = CharField(max_length=4, default="")
+    headcount = IntegerField(null=True)
+    employer_type = CharField(max_length=60, default="Entreprise privée")
+    collective_agreement = CharField(max_length=200, default="")
+    email = CharField(max_length=254, default="")
+    phone = CharField(max_length=20, default="")
+    created_at = DateTimeField(default=now)
+
+    def __str__(self):
+        return f"{self.name} ({self.siret})"
+
+
+class Delegation(BaseModel):
+    """`delegate` manages the contracts of `delegator` (seed 001, "OF déléguant")."""
+
+    delegate = ForeignKeyField(Organisation, backref="delegations_received", on_delete="CASCADE")
+    delegator = ForeignKeyField(Organisation, backref="delegations_given", on_delete="CASCADE")
+    created_at = DateTimeField(default=now)
+    note = TextField(default="")
+
+    class Meta:
+        indexes = ((("delegate", "delegator"), True),)
+
+    def __str__(self):
+        return f"{self.delegator.name} → {self.delegate.name}"

@@ -1,0 +1,50 @@
+"""Contract pre-entry (CERFA) sent by a CFA to an employer, and API keys."""
+from peewee import CharField, DateTimeField, ForeignKeyField, TextField
+
+from .base import BaseModel, JSONField, now
+from .dossier import Dossier
+from .organisation import Organisation
+from .user import User
+
+PROPOSAL_STATES = [
+    ("brouillon", "En cours de saisie"),
+    ("envoye", "Envoyé à l'entreprise"),
+    ("en_examen", "En cours d'examen par l'entreprise"),
+    ("accepte", "Accepté (dossier créé)"),
+    ("refuse_entreprise", "Refusé par l'entreprise"),
+    ("transmis_api", "Transmis par API CFA"),
+]
+
+
+class ContractProposal(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="proposals", on_delete="CASCADE")
+    employer_siret = CharField(max_length=14, default="", index=True)
+    employer_name = CharField(max_length=200, default="")
+    apprentice_last_name = CharField(max_length=100, default="")
+    apprentice_first_name = CharField(max_length=100, default="")
+    state = CharField(max_length=18, choices=PROPOSAL_STATES, default="brouillon")
+    data = JSONField(default=dict)
+    dossier = ForeignKeyField(Dossier, null=True, on_delete="SET NULL")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=now)
+    updated_at = DateTimeField(default=now)
+
+
+class ProposalStep(BaseModel):
+    proposal = ForeignKeyField(ContractProposal, backref="steps", on_delete="CASCADE")
+    state = CharField(max_length=18, choices=PROPOSAL_STATES)
+    note = TextField(default="")
+    by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    at = DateTimeField(default=now)
+
+
+class ApiKey(BaseModel):
+    organisation = ForeignKeyField(Organisation, backref="api_keys", on_delete="CASCADE")
+    name = CharField(max_length=100, default="")
+    prefix = CharField(max_length=12, index=True)
+    key_hash = CharField(max_length=128, unique=True)
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=now)
+    expires_at = DateTimeField()
+    revoked_at = DateTimeField(null=True)
+    last_used_at = DateTimeField(null=True)

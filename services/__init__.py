@@ -1,0 +1,1 @@
+"""Glue between views and models: audit, numbering, storage, PDFs, access scope, exports."""

@@ -1,0 +1,65 @@
+"""Write audit entries: who, when, what, before and after (NIR and IBAN masked)."""
+import datetime as dt
+from decimal import Decimal
+
+from flask import has_request_context
+from flask_login import current_user
+from playhouse.shortcuts import model_to_dict
+
+from models import AuditEntry
+from rules.identifiers import mask_iban, mask_nir
+
+MASKED = {"nir": mask_nir, "iban": mask_iban}
+SECRET = {"password_hash", "session_token", "key_hash"}
+
+
+def snapshot(instance):
+    """A JSON-ready dict of a model's own columns, with sensitive values masked."""
+    if instance is None:
+        return None
+    data = model_to_dict(instance, recurse=False)
+    return clean(data)
+
+
+def clean(data):
+    out = {}
+    for key, value in data.items():
+        if key in SECRET:
+            continue
+        if key in MASKED and value:
+            value = MASKED[key](value)
+        elif isinstance(value, Decimal):
+            value = f"{value:.2f}"
+        elif isinstance(value, (dt.date, dt.datetime)):
+            value = value.isoformat()
+        out[key] = value
+    return out
+
+
+def acting_user():
+    if has_request_context() and current_user and getattr(current_user, "is_authenticated", False):
+        return current_user._get_current_object()
+    return None
+
+
+def record(entity, entity_id, action, before=None, after=None, user=None, note=""):
+    """Write one entry; call inside the transaction of the change it describes."""
+    user = user or acting_user()
+    if before is not None and not isinstance(before, dict):
+        before = snapshot(before)
+    if after is not None and not isinstance(after, dict):
+        after = snapshot(after)
+    if isinstance(before, dict):
+        before = clean(before)
+    if isinstance(after, dict):
+        after = clean(after)
+    return AuditEntry.create(
+        user=user.id if user else None,
+        actor=user.email if user else "système",
+        entity=entity,
+        entity_id=str(entity_id),
+        action=action,
+        before=before,
+        after=after,
+        note=note or "",
+    )

@@ -1,0 +1,39 @@
+"""argon2id password hashing and the password policy of SPEC §6 (accounts)."""
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()  # argon2id with the library's (OWASP-compliant) defaults
+
+
+def hash_password(password):
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash, password):
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash):
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
+def password_problems(password):
+    """French messages for a password that breaks the policy (≥ 8, lower and upper case)."""
+    problems = []
+    if len(password or "") < 8:
+        problems.append("Le mot de passe doit contenir au moins 8 caractères.")
+    if not re.search(r"[a-zà-ÿ]", password or ""):
+        problems.append("Le mot de passe doit contenir au moins une lettre minuscule.")
+    if not re.search(r"[A-ZÀ-Ý]", password or ""):
+        problems.append("Le mot de passe doit contenir au moins une lettre majuscule.")
+    return problems

@@ -1,0 +1,163 @@
+"""Shared fixtures: one throw-away database per run (SQLite file, or PostgreSQL when TEST_DB=postgres),
+emptied before each test; a test client with login and CSRF helpers; data factories."""
+import os
+import re
+import secrets
+import shutil
+import tempfile
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+import models
+from app import create_app
+
+from .factories import Factory
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _create_pg_database():
+    import psycopg2
+
+    name = f"portail_test_{os.getpid()}_{secrets.token_hex(3)}"
+    conn = psycopg2.connect(PG_ADMIN_URL)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return name, f"{base}/{name}"
+
+
+def _drop_pg_database(name):
+    import psycopg2
+
+    conn = psycopg2.connect(PG_ADMIN_URL)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    if os.environ.get("TEST_DB", "sqlite") == "postgres":
+        name, url = _create_pg_database()
+        yield url
+        models.db.close()
+        _drop_pg_database(name)
+    else:
+        folder = tempfile.mkdtemp(prefix="portail-test-")
+        yield f"sqlite:///{folder}/test.db"
+        models.db.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    database = models.bind(database_url)
+    database.connect(reuse_if_open=True)
+    models.create_schema()
+    database.close()
+    return database_url
+
+
+def _empty_tables(database):
+    tables = [m._meta.table_name for m in reversed(models.MODELS) if m is not models.SchemaVersion]
+    if database_url_is_pg(database):
+        database.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+    else:
+        database.execute_sql("PRAGMA foreign_keys = OFF")
+        for table in tables:
+            database.execute_sql(f'DELETE FROM "{table}"')
+        database.execute_sql("DELETE FROM sqlite_sequence") if database.table_exists("sqlite_sequence") else None
+        database.execute_sql("PRAGMA foreign_keys = ON")
+
+
+def database_url_is_pg(database):
+    return type(database).__name__.startswith("Postgres")
+
+
+@pytest.fixture
+def app(_schema, tmp_path):
+    application = create_app({
+        "DATABASE_URL": _schema,
+        "DATA_DIR": str(tmp_path),
+        "UPLOAD_DIR": str(tmp_path / "files"),
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+    })
+    database = application.extensions["database"]
+    database.connect(reuse_if_open=True)
+    _empty_tables(database)
+    yield application
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def db(app):
+    """The bound database, with an open connection for direct model use in tests."""
+    database = app.extensions["database"]
+    database.connect(reuse_if_open=True)
+    return database
+
+
+@pytest.fixture
+def factory(db):
+    return Factory()
+
+
+class PortalClient:
+    """Test client wrapper: login/logout and form posts carrying a valid CSRF token."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def csrf_token(self):
+        with self.client.session_transaction() as sess:
+            raw = sess.get("csrf_token")
+            if raw is None:
+                raw = secrets.token_hex(20)
+                sess["csrf_token"] = raw
+        serializer = URLSafeTimedSerializer(self.app.secret_key, salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+    def post_form(self, url, data=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.client.post(url, data=data, **kwargs)
+
+    def login(self, email, password="Portail-Demo-2026"):
+        response = self.post_form("/connexion", {"email": email, "password": password})
+        assert response.status_code == 302, f"login failed for {email}: {response.status_code}"
+        return response
+
+    def logout(self):
+        return self.post_form("/deconnexion")
+
+
+@pytest.fixture
+def client(app):
+    return PortalClient(app)
+
+
+@pytest.fixture
+def make_client(app):
+    def _make(email=None):
+        c = PortalClient(app)
+        if email:
+            c.login(email)
+        return c
+
+    return _make
+
+
+def extract_csrf(html):
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    return match.group(1) if match else None

@@ -1,0 +1,16 @@
+"""Registers every blueprint and the back office on the app."""
+
+
+def register_views(app):
+    from . import auth, portal
+    from .admin import init_admin
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(portal.bp)
+    init_admin(app)
+    try:
+        from . import api
+    except ImportError:  # the API arrives with its own issue
+        api = None
+    if api is not None:
+        app.register_blueprint(api.bp)

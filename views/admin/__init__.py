@@ -1,0 +1,23 @@
+"""The back office: one Flask-Admin view per model, all on StaffModelView."""
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from . import billing, dossiers, organisations, records, users
+from .dashboard import DashboardView
+
+VIEW_MODULES = [organisations, users, dossiers, billing, records]
+
+
+def init_admin(app):
+    admin = Admin(
+        app,
+        name="Back office OPCO",
+        url="/admin",
+        index_view=DashboardView(name="Tableau de bord", url="/admin"),
+        theme=Bootstrap4Theme(swatch="cerulean", base_template="admin/staff_master.html", fluid=True),
+    )
+    for module in VIEW_MODULES:
+        for view_class, model, name, category in module.VIEWS:
+            admin.add_view(view_class(model, name=name, category=category, endpoint=model.__name__.lower()))
+    app.extensions["portail_admin"] = admin
+    return admin

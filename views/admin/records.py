@@ -1,0 +1,70 @@
+"""Back-office views of documents, letters, notifications, proposals and the audit log (read-only)."""
+from flask_admin.contrib.peewee.filters import FilterEqual
+
+from models import AuditEntry, ContractProposal, Document, Dossier, Letter, Notification, Organisation
+
+from .base import ReadOnlyModelView
+
+
+class DocumentView(ReadOnlyModelView):
+    column_list = ["original_name", "doc_type", "organisation", "dossier", "size", "uploaded_by", "uploaded_at"]
+    column_filters = ["doc_type", "uploaded_at", FilterEqual(Organisation.siret, "SIRET de l'organisme")]
+    column_searchable_list = ["original_name", "sha256"]
+    column_sortable_list = ["original_name", "doc_type", "size", "uploaded_at"]
+    column_default_sort = ("uploaded_at", True)
+    column_exclude_list = ["stored_name"]
+    column_labels = {"original_name": "Nom du fichier", "doc_type": "Type", "organisation": "Organisme",
+                     "dossier": "Dossier", "invoice": "Facture", "credit_note": "Avoir", "size": "Taille (octets)",
+                     "sha256": "Empreinte SHA-256", "uploaded_by": "Déposé par", "uploaded_at": "Déposé le",
+                     "content_type": "Type de contenu", "bank_details": "RIB", "stored_name": "Nom stocké"}
+
+
+class LetterView(ReadOnlyModelView):
+    column_list = ["title", "dossier", "issued_at", "created_by"]
+    column_filters = ["kind", "issued_at", FilterEqual(Dossier.number, "N° de dossier")]
+    column_sortable_list = ["title", "issued_at"]
+    column_default_sort = ("issued_at", True)
+    column_labels = {"title": "Courrier", "dossier": "Dossier", "issued_at": "Émis le", "created_by": "Émis par",
+                     "kind": "Type", "sha256": "Empreinte SHA-256", "size": "Taille", "stored_name": "Nom stocké"}
+
+
+class NotificationView(ReadOnlyModelView):
+    column_list = ["organisation", "dossier", "message", "created_at", "read_at"]
+    column_filters = ["category", "created_at", FilterEqual(Organisation.siret, "SIRET de l'organisme")]
+    column_sortable_list = ["created_at", "read_at"]
+    column_default_sort = ("created_at", True)
+    column_labels = {"organisation": "Organisme", "dossier": "Dossier", "message": "Message",
+                     "created_at": "Créée le", "read_at": "Lue le", "category": "Catégorie", "user": "Utilisateur"}
+
+
+class ContractProposalView(ReadOnlyModelView):
+    column_list = ["organisation", "employer_siret", "employer_name", "apprentice_last_name", "apprentice_first_name",
+                   "state", "updated_at"]
+    column_filters = ["state", "employer_siret", "updated_at"]
+    column_searchable_list = ["employer_name", "apprentice_last_name", "employer_siret"]
+    column_sortable_list = ["state", "updated_at", "employer_name"]
+    column_exclude_list = ["data"]
+    column_labels = {"organisation": "CFA", "employer_siret": "SIRET employeur", "employer_name": "Employeur",
+                     "apprentice_last_name": "Nom de l'apprenti", "apprentice_first_name": "Prénom",
+                     "state": "État", "updated_at": "Mis à jour le", "data": "Données CERFA", "dossier": "Dossier",
+                     "created_by": "Créé par", "created_at": "Créé le"}
+
+
+class AuditEntryView(ReadOnlyModelView):
+    simple_list_pager = True
+    column_list = ["at", "actor", "entity", "entity_id", "action", "before", "after"]
+    column_filters = ["entity", "action", "actor", "at", "entity_id"]
+    column_searchable_list = ["actor", "entity_id"]
+    column_sortable_list = ["at", "actor", "entity", "action"]
+    column_default_sort = ("id", True)
+    column_labels = {"at": "Date", "actor": "Auteur", "entity": "Objet", "entity_id": "Identifiant",
+                     "action": "Action", "before": "Avant", "after": "Après", "note": "Note", "user": "Utilisateur"}
+
+
+VIEWS = [
+    (DocumentView, Document, "Pièces jointes", "Documents"),
+    (LetterView, Letter, "Courriers", "Documents"),
+    (NotificationView, Notification, "Notifications", "Documents"),
+    (ContractProposalView, ContractProposal, "Propositions de contrat", "Dossiers"),
+    (AuditEntryView, AuditEntry, "Journal d'audit", "Administration"),
+]
