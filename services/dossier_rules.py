@@ -1,0 +1,81 @@
+"""Bridge between Dossier rows and the pure rules: build the dataclasses, store what rules compute.
+
+Views never compute amounts: they call these helpers, which call rules/.
+"""
+import datetime as dt
+from decimal import Decimal
+
+from peewee import fn
+
+import rules
+from rules.delta import employer_delta
+from models import CreditNote, Dossier, Installment, Invoice, InvoiceLine, PaymentLine
+
+ACTIVE_INVOICE_STATES = ("en_traitement", "en_attente", "validee", "payee")
+
+
+def contract_from_dossier(dossier, end=None, npec=None):
+    """The rules' view of a dossier's contract (optionally with an amended end date or NPEC)."""
+    return rules.Contract(
+        conclusion=dossier.conclusion_date,
+        start=dossier.contract_start,
+        end=end or dossier.contract_end,
+        npec=Decimal(npec if npec is not None else dossier.npec),
+        stock=bool(dossier.is_stock),
+        disability_uplift=Decimal(dossier.disability_uplift or 0),
+        reduced_duration=bool(dossier.reduced_duration),
+        distance_share=(Decimal(dossier.distance_percent or 0) / 100),
+        level=dossier.level,
+    )
+
+
+def stored_installments(dossier, include_cancelled=False):
+    query = Installment.select().where(Installment.dossier == dossier.id).order_by(Installment.number)
+    if not include_cancelled:
+        query = query.where(Installment.status != "cancelled")
+    return list(query)
+
+
+def as_rule_installments(rows):
+    return tuple(rules.Installment(year=r.year, kind=r.kind, billable_from=r.billable_from,
+                                   period_start=r.period_start, period_end=r.period_end, amount=r.amount)
+                 for r in rows)
+
+
+def store_schedule(dossier, financing):
+    """Replace the not-yet-invoiced installments of a dossier by `financing`'s (call inside a transaction)."""
+    Installment.delete().where((Installment.dossier == dossier.id) & (Installment.status == "to_invoice")).execute()
+    start = (Installment.select(fn.MAX(Installment.number)).where(Installment.dossier == dossier.id).scalar() or 0)
+    rows = [dict(dossier=dossier.id, number=start + i, year=item.year, kind=item.kind,
+                 billable_from=item.billable_from, period_start=item.period_start, period_end=item.period_end,
+                 amount=item.amount, status="to_invoice")
+            for i, item in enumerate(financing.installments, start=1)]
+    if rows:
+        Installment.insert_many(rows).execute()
+    return rows
+
+
+def dossier_balance(dossier, today=None):
+    """Running balance (committed, billable to date, invoiced, paid, credited, remaining) from the database."""
+    today = today or dt.date.today()
+    teaching = (InvoiceLine.select(fn.COALESCE(fn.SUM(InvoiceLine.amount), 0)).join(Invoice)
+                .where((InvoiceLine.dossier == dossier.id) & (Invoice.state.in_(ACTIVE_INVOICE_STATES))
+                       & (InvoiceLine.nature.in_(("teaching", "uplift")))))
+    paid = PaymentLine.select(fn.COALESCE(fn.SUM(PaymentLine.amount), 0)).where(PaymentLine.dossier == dossier.id)
+    credited = CreditNote.select(fn.COALESCE(fn.SUM(CreditNote.amount), 0)).where(CreditNote.dossier == dossier.id)
+    installments = as_rule_installments(stored_installments(dossier))
+    return rules.running_balance(installments, today, invoiced=_cents(teaching), paid=_cents(paid),
+                                 credited=_cents(credited))
+
+
+def _cents(query):
+    return Decimal(int(query.scalar() or 0)) / 100
+
+
+def financing_delta(dossier):
+    """What the employer pays when the CFA's annual teaching cost exceeds the NPEC (shown, never billed)."""
+    return employer_delta(Decimal(dossier.teaching_cost or 0), Decimal(dossier.npec or 0))
+
+
+__all__ = ["contract_from_dossier", "stored_installments", "as_rule_installments", "store_schedule",
+           "dossier_balance", "financing_delta", "Dossier"]
