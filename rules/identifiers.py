@@ -131,11 +131,28 @@ def check_rib(bank: str, branch: str, account: str, key: str):
     return None
 
 
+def _iban_structure_error(number):
+    """Country and BBAN structure from stdnum's IBAN registry (private API: skipped if it moves)."""
+    try:
+        spec = std_iban._ibandb.info(number)[0][1]
+        if not spec:
+            return "IBAN invalide : pays inconnu"
+        if not std_iban._struct_to_re(spec.get("bban", "")).match(number[4:]):
+            return "IBAN invalide : longueur ou format incorrect pour ce pays"
+    except (AttributeError, IndexError, TypeError):
+        return None
+    return None
+
+
 def check_iban(value):
     """IBAN (ISO 13616, mod 97), and for a French IBAN (FR, and Monaco MC) the RIB key of its BBAN."""
     number = normalize_iban(value)
     if len(number) < 15 or not re.fullmatch(r"[A-Z]{2}\d{2}[0-9A-Z]+", number):
         return "IBAN invalide : format incorrect"
+    # Structure first (stdnum checks the key before the country's length), then the key.
+    message = _iban_structure_error(number)
+    if message:
+        return message
     try:
         std_iban.validate(number)
     except InvalidChecksum:
