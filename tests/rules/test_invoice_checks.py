@@ -1,0 +1,135 @@
+"""Checks of a reimbursement request / invoice line (SPEC §5)."""
+from datetime import date
+from decimal import Decimal
+
+from rules import Contract, compute_financing
+from rules.invoice_checks import AnnexAmounts, InvoiceContext, InvoiceRequest, check_invoice
+
+NBSP = "\u00a0"
+# Regime 2021, 8000 a year: 3200 billable 01/09/2023, 2400 on 01/03/2024, 2400 on 01/06/2024.
+CONTRACT = Contract(date(2023, 8, 20), date(2023, 9, 1), date(2024, 8, 31), Decimal("8000.00"))
+FINANCING = compute_financing(CONTRACT)
+
+
+def context(**overrides):
+    values = dict(installments=FINANCING.installments, contract_start=CONTRACT.start, contract_end=CONTRACT.end)
+    values.update(overrides)
+    return InvoiceContext(**values)
+
+
+def request(**overrides):
+    values = dict(period_start=date(2023, 9, 1), period_end=date(2024, 2, 29), teaching_amount=Decimal("3200.00"))
+    values.update(overrides)
+    return InvoiceRequest(**values)
+
+
+def rules_of(refusals):
+    return [r.rule for r in refusals]
+
+
+def test_the_first_advance_with_its_invoice_is_accepted_without_a_certificate():
+    assert check_invoice(request(), context()) == []
+
+
+def test_a_later_advance_needs_the_completion_certificate():
+    later = request(period_start=date(2024, 3, 1), period_end=date(2024, 5, 31), teaching_amount=Decimal("2400"))
+    refusals = check_invoice(later, context(invoiced_teaching=Decimal("3200"),
+                                            teaching_periods=((date(2023, 9, 1), date(2024, 2, 29)),)))
+    assert rules_of(refusals) == ["certificate_missing"]
+    assert check_invoice(
+        InvoiceRequest(date(2024, 3, 1), date(2024, 5, 31), Decimal("2400"), certificate_provided=True),
+        context(invoiced_teaching=Decimal("3200"), teaching_periods=((date(2023, 9, 1), date(2024, 2, 29)),))) == []
+
+
+def test_the_teaching_amount_cannot_exceed_what_is_billable_by_the_periods_end_less_what_was_invoiced():
+    refusals = check_invoice(request(teaching_amount=Decimal("3200.01"), certificate_provided=True), context())
+    assert rules_of(refusals) == ["teaching_over_billable"]
+    refusal = refusals[0]
+    assert refusal.figures["ceiling"] == Decimal("3200.00")
+    assert refusal.figures["billable"] == Decimal("3200.00")
+    assert f"3{NBSP}200,01{NBSP}€" in refusal.message and f"3{NBSP}200,00{NBSP}€" in refusal.message
+    assert "29/02/2024" in refusal.message
+
+
+def test_what_was_already_invoiced_lowers_the_ceiling():
+    refusals = check_invoice(
+        request(period_start=date(2024, 3, 1), period_end=date(2024, 3, 31), teaching_amount=Decimal("2500"),
+                certificate_provided=True),
+        context(invoiced_teaching=Decimal("3200")))
+    assert rules_of(refusals) == ["teaching_over_billable"]
+    assert refusals[0].figures["ceiling"] == Decimal("2400.00")
+
+
+def test_a_period_outside_the_contract_is_refused_with_both_periods_in_the_message():
+    refusals = check_invoice(request(period_start=date(2023, 8, 1)), context())
+    assert "period_outside_contract" in rules_of(refusals)
+    message = next(r.message for r in refusals if r.rule == "period_outside_contract")
+    assert "01/08/2023" in message and "31/08/2024" in message
+
+
+def test_a_period_ending_after_the_rupture_is_refused():
+    refusals = check_invoice(request(), context(rupture_date=date(2024, 1, 15)))
+    assert "period_after_rupture" in rules_of(refusals)
+
+
+def test_a_period_ending_before_it_starts_is_refused():
+    assert "period_order" in rules_of(check_invoice(request(period_end=date(2023, 8, 31)), context()))
+
+
+def test_overlapping_teaching_periods_are_refused():
+    refusals = check_invoice(
+        request(period_start=date(2024, 2, 1), period_end=date(2024, 5, 31), teaching_amount=Decimal("100"),
+                certificate_provided=True),
+        context(invoiced_teaching=Decimal("3200"), teaching_periods=((date(2023, 9, 1), date(2024, 2, 29)),)))
+    assert rules_of(refusals) == ["teaching_periods_overlap"]
+    assert refusals[0].figures["other_end"] == date(2024, 2, 29)
+
+
+def test_lodging_is_at_most_six_euros_a_night_and_meals_three_euros_a_meal():
+    refusals = check_invoice(request(nights=10, lodging_amount=Decimal("60.01"), meals=10,
+                                     meals_amount=Decimal("30.01")), context())
+    assert rules_of(refusals) == ["lodging_rate", "meals_rate"]
+    assert refusals[0].figures["ceiling"] == Decimal("60.00")
+    assert check_invoice(request(nights=10, lodging_amount=Decimal("60"), meals=10, meals_amount=Decimal("30")),
+                         context()) == []
+
+
+def test_first_equipment_is_at_most_500_euros_and_billed_once():
+    assert rules_of(check_invoice(request(first_equipment_amount=Decimal("500.01")), context())) == [
+        "first_equipment_max"]
+    assert rules_of(check_invoice(request(first_equipment_amount=Decimal("100")),
+                                  context(first_equipment_billed=True))) == ["first_equipment_once"]
+
+
+def test_mobility_is_at_most_the_opcos_flat_amount():
+    refusals = check_invoice(request(mobility_amount=Decimal("700")), context(mobility_flat=Decimal("600")))
+    assert rules_of(refusals) == ["mobility_flat"]
+    assert check_invoice(request(mobility_amount=Decimal("600")), context(mobility_flat=Decimal("600"))) == []
+
+
+def test_each_annex_nature_stays_within_its_engaged_cap_with_what_was_already_invoiced():
+    refusals = check_invoice(
+        request(nights=20, lodging_amount=Decimal("120")),
+        context(engaged_caps=AnnexAmounts(lodging=Decimal("500")), annex_invoiced=AnnexAmounts(lodging=Decimal("400"))))
+    assert rules_of(refusals) == ["lodging_cap"]
+    assert refusals[0].figures["left"] == Decimal("100.00")
+
+
+def test_the_invoice_pdf_and_the_terms_are_required():
+    refusals = check_invoice(request(invoice_pdf_provided=False, terms_accepted=False), context())
+    assert rules_of(refusals) == ["invoice_missing", "terms_not_accepted"]
+    assert all(r.message for r in refusals)
+
+
+def test_negative_amounts_and_empty_requests_are_refused():
+    assert "negative_amount" in rules_of(check_invoice(request(teaching_amount=Decimal("-1")), context()))
+    assert rules_of(check_invoice(request(teaching_amount=Decimal("0")), context())) == ["empty_request"]
+
+
+def test_a_rupture_schedule_can_be_passed_to_limit_the_ceiling():
+    from rules import RuptureInput, settle_rupture
+    settlement = settle_rupture(CONTRACT, RuptureInput(date(2023, 10, 10), Decimal("0")))
+    refusals = check_invoice(request(period_end=date(2023, 10, 10), certificate_provided=True),
+                             context(installments=settlement.installments, rupture_date=date(2023, 10, 10)))
+    assert rules_of(refusals) == ["teaching_over_billable"]
+    assert refusals[0].figures["ceiling"] == settlement.due
