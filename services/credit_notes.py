@@ -1,0 +1,147 @@
+"""Credit notes (*avoirs*, pro forma ``PRO-<n>``): issue, CFA upload, refund, overdue (SPEC §4–§5).
+
+Every change runs in one transaction with its audit entry. Numbers come from the gapless
+``credit_note`` counter, allocated in the same transaction as the insert: a failure after
+allocation rolls the counter back too, so no number is ever lost.
+"""
+import datetime as dt
+from decimal import Decimal
+
+import rules
+from models import CreditNote, Dossier, db, now
+from services import audit
+from services.formatting import date_fr, montant
+from services.notify import notify_organisation
+from services.numbering import immediate_transaction, next_number
+
+OPEN_STATES = ("a_emettre", "deposee", "en_retard")
+
+
+class CreditNoteError(ValueError):
+    """A credit note cannot be created or changed; the message is French and shown as is."""
+
+
+def create_credit_note(dossier, amount, reason, user=None, issued_on=None):
+    """Issue a credit note on `dossier` for `amount` euros (reason: rupture / amendment / end_of_contract).
+
+    Safe to call inside the caller's transaction (it nests as a savepoint); on SQLite the caller's
+    transaction should then be an `immediate_transaction()` so the counter lock is taken up front.
+    """
+    amount = rules.round_cents(Decimal(str(amount)))
+    if amount <= 0:
+        raise CreditNoteError("Le montant d'un avoir doit être strictement positif.")
+    if reason not in ("rupture", "amendment", "end_of_contract"):
+        raise CreditNoteError("Motif d'avoir inconnu.")
+    if dossier.is_stock:
+        raise CreditNoteError("Pas d'avoir sur un contrat en reprise de stock : la régularisation "
+                              "passe par la convention régionale.")
+    issued_on = issued_on or dt.date.today()
+    with immediate_transaction():
+        # Re-read the organisation inside the transaction: its mode may just have changed.
+        dossier = Dossier.get_by_id(dossier.id)
+        organisation = dossier.organisation
+        mode = organisation.credit_note_mode or rules.credit_notes.DEDUCTION
+        number = next_number("credit_note")
+        note = CreditNote.create(
+            number=number, organisation=organisation, dossier=dossier, amount=amount, reason=reason,
+            settlement_mode=mode, state="a_emettre", issued_on=issued_on,
+            due_date=rules.refund_due_date(issued_on) if mode == rules.credit_notes.REFUND else None,
+        )
+        audit.record("CreditNote", note.id, "create", None, note, user=user,
+                     note=f"{note.display_number} – dossier {dossier.number}")
+        if mode == rules.credit_notes.REFUND:
+            how = (f"à rembourser par virement avant le {date_fr(note.due_date)} "
+                   f"avec la référence {note.transfer_reference}")
+        else:
+            how = "qui sera déduit de vos prochains règlements"
+        notify_organisation(organisation, f"Avoir {note.display_number} de {montant(amount)} émis sur le dossier "
+                            f"{dossier.number}, {how}. Déposez votre avoir sur le portail.",
+                            dossier=dossier, category="billing", user=None)
+    return note
+
+
+def deposit_avoir(note, document, user=None):
+    """The CFA uploaded its own avoir for `note` (→ deposee)."""
+    with db.atomic():
+        note = CreditNote.get_by_id(note.id)
+        if note.state not in ("a_emettre", "deposee", "en_retard"):
+            raise CreditNoteError("Cet avoir est déjà soldé : aucun dépôt n'est plus attendu.")
+        before = audit.snapshot(note)
+        if note.state == "a_emettre":
+            note.state = "deposee"
+            note.save()
+        audit.record("CreditNote", note.id, "deposit", before, note, user=user,
+                     note=f"avoir déposé : {document.original_name}")
+    return note
+
+
+def mark_refunded(note, user=None):
+    """The comptable recorded the refund transfer of a refund-mode credit note (→ remboursee)."""
+    with db.atomic():
+        note = CreditNote.get_by_id(note.id)
+        if note.settlement_mode != rules.credit_notes.REFUND:
+            raise CreditNoteError(f"L'avoir {note.display_number} est en mode déduction : il se solde "
+                                  "sur un règlement, pas par un remboursement.")
+        if note.state not in OPEN_STATES:
+            raise CreditNoteError(f"L'avoir {note.display_number} est déjà soldé.")
+        before = audit.snapshot(note)
+        note.state = "remboursee"
+        note.amount_settled = note.amount
+        note.settled_at = now()
+        note.save()
+        audit.record("CreditNote", note.id, "refund", before, note, user=user)
+        notify_organisation(note.organisation, f"Remboursement de l'avoir {note.display_number} "
+                            f"({montant(note.amount)}) reçu. Merci.", dossier=note.dossier, category="billing")
+    return note
+
+
+def mark_overdue_credit_notes(today=None):
+    """Refund-mode credit notes past their 15 days → en_retard. Returns how many changed."""
+    today = today or dt.date.today()
+    changed = 0
+    candidates = (CreditNote.select()
+                  .where((CreditNote.settlement_mode == rules.credit_notes.REFUND)
+                         & CreditNote.state.in_(("a_emettre", "deposee"))))
+    for note in candidates:
+        if not rules.is_overdue(note.issued_on, today, settled=False, mode=note.settlement_mode):
+            continue
+        with db.atomic():
+            before = audit.snapshot(note)
+            note.state = "en_retard"
+            note.save()
+            audit.record("CreditNote", note.id, "overdue", before, note, user=None)
+            notify_organisation(note.organisation, f"Le remboursement de l'avoir {note.display_number} "
+                                f"({montant(note.amount - note.amount_settled)}) était attendu le "
+                                f"{date_fr(note.due_date)}. Merci de faire le virement avec la référence "
+                                f"{note.transfer_reference}.", dossier=note.dossier, category="billing")
+        changed += 1
+    return changed
+
+
+def overdue_credit_notes(organisation_ids):
+    """Refunds past due for these organisations — for the portal dashboard's *actions à mener*."""
+    if not organisation_ids:
+        return CreditNote.select().where(CreditNote.id == -1)
+    return (CreditNote.select()
+            .where(CreditNote.organisation.in_(list(organisation_ids)) & (CreditNote.state == "en_retard"))
+            .order_by(CreditNote.due_date))
+
+
+def refunds_to_issue(organisation_ids):
+    """Open refund-mode credit notes (to transfer) for these organisations, oldest due first."""
+    if not organisation_ids:
+        return CreditNote.select().where(CreditNote.id == -1)
+    return (CreditNote.select()
+            .where(CreditNote.organisation.in_(list(organisation_ids))
+                   & (CreditNote.settlement_mode == rules.credit_notes.REFUND)
+                   & CreditNote.state.in_(OPEN_STATES))
+            .order_by(CreditNote.due_date))
+
+
+def deductible_credit_notes(organisation):
+    """Deduction-mode credit notes with something left, oldest first (the order rules.apply_deductions expects)."""
+    return list(CreditNote.select()
+                .where((CreditNote.organisation == organisation)
+                       & (CreditNote.settlement_mode == rules.credit_notes.DEDUCTION)
+                       & CreditNote.state.in_(OPEN_STATES))
+                .order_by(CreditNote.issued_on, CreditNote.number))
