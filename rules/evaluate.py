@@ -146,8 +146,12 @@ def evaluate_case(case) -> dict:
             )
         except Exception as exc:  # noqa: BLE001
             actual["expired"] = _error(exc)
+    failed = [key for key in ("rupture", "expired") if isinstance(actual.get(key), dict) and "error" in actual[key]]
     if keys:
         actual = {key: actual.get(key, {"error": f"clé {key!r} non calculée"}) for key in keys}
+    if failed:
+        actual["error"] = "; ".join(f"{key}: {actual_error}" for key, actual_error in
+                                    ((k, (actual.get(k) or {}).get("error", "")) for k in failed))
     return actual
 
 

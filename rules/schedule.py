@@ -309,6 +309,8 @@ def compute_financing(contract: Contract) -> Financing:
     """Regime, financed total, employer share and net schedule of ``contract`` (SPEC §5)."""
     if contract.end < contract.start:
         raise ValueError("la date de fin précède la date de début du contrat")
+    if Decimal(contract.npec) < 0 or Decimal(contract.disability_uplift) < 0:
+        raise ValueError("le NPEC et la majoration RQTH ne peuvent pas être négatifs")
     regime = select_regime(contract.conclusion, contract.stock)
     years = execution_years(contract, regime, contract.end, reduced_boost_applies(contract, regime))
     rows = schedule_rows(contract, regime, years)
