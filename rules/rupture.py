@@ -23,9 +23,11 @@ Decisions where the text is silent:
   never exceeds what is due; the rest is cancelled. What is due beyond the kept
   installments is a ``final`` installment billable on the financing end, whose
   period is the financing end's year of execution up to that day.
-* A stock contract gives no credit note (SPEC §5, credit notes "not applicable
-  to stock contracts"): ``credit_note`` stays 0.00 and the overpayment is left
-  for the advisor to handle.
+* Stock contracts: the rupture rule has no exception, so what was paid beyond
+  what is due is reported as ``credit_note`` for them too. What SPEC §5 (and
+  seed 003: "les contrats conventionnés (stocks) ne sont pas concernés") rules
+  out for stock is the *settlement mode* (deduction / refund within 15 days):
+  the credit-note layer decides how a stock overpayment is recovered.
 * A rupture dated after the original end is treated as the end; one before the
   start finances nothing.
 """
@@ -35,7 +37,7 @@ from decimal import Decimal
 
 from .dates import ONE_DAY, add_months, days_inclusive
 from .money import ZERO, to_cents
-from .regimes import R2025, STOCK
+from .regimes import R2025
 from .schedule import (
     EMPLOYER_SHARE_CENTS, FINAL, Contract, Installment, _ratio, adjusted_npec_cents, cents_to_eur,
     compute_financing, employer_share_cents, execution_years, reduced_boost_applies,
@@ -125,7 +127,7 @@ def settle_rupture(contract: Contract, rupture: RuptureInput) -> RuptureSettleme
         year = years[-1]
         kept.append(Installment(year.index, FINAL, end, year.first, end, cents_to_eur(due - used)))
 
-    credit = 0 if regime == STOCK else max(0, paid - due)
+    credit = max(0, paid - due)
     return RuptureSettlement(
         financing_end=end,
         due=cents_to_eur(due),

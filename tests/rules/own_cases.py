@@ -314,8 +314,9 @@ CASES = [
     case("new-contract-without-continuation", "A new-contract date without continuation is ignored.",
          contract("2023-08-20", "2023-09-01", "2025-08-31", "6000.00"),
          rupture={"date": "2024-03-10", "paid": "3500.00", "continues_at_cfa": False, "new_contract": "2024-04-01"}),
-    # Stock: Jan + Feb 2020 = 1000 due; 3000 paid; our decision: no credit note for stock (SPEC credit notes).
-    case("rupture-stock-no-credit-note", "Stock rupture on 10/02/2020: 1000 due, no credit note for stock.",
+    # Stock: Jan + Feb 2020 = 1000 due; 3000 paid → 2000 credit note (the rupture rule has no stock exception;
+    # only the deduction/refund settlement mode is not applicable to stock, seed 003).
+    case("rupture-stock-credit-note", "Stock rupture on 10/02/2020: 1000 due, 2000 paid beyond it.",
          contract("2019-06-15", "2019-09-01", "2021-06-30", "6000.00", stock=True),
          rupture={"date": "2020-02-10", "paid": "3000.00"}),
     case("rupture-stock-before-2020", "Stock rupture before 01/01/2020: nothing due.",
@@ -374,7 +375,7 @@ RUPTURES = {
     "continuation-month-end-clamp": ("9000.00", "0.00", "3000.00"),
     "continuation-new-contract-months": ("3500.00", "700.00", "0.00"),
     "new-contract-without-continuation": ("3500.00", "0.00", "0.00"),
-    "rupture-stock-no-credit-note": ("1000.00", "0.00", "0.00"),
+    "rupture-stock-credit-note": ("1000.00", "2000.00", "0.00"),
     "rupture-stock-before-2020": ("0.00", "0.00", "0.00"),
     "rupture-reduced-duration": ("2200.00", "0.00", "0.00"),
     "rupture-after-end": ("14000.00", "0.00", "0.00"),

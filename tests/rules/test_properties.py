@@ -97,12 +97,7 @@ def test_credit_note_and_remaining_are_never_both_positive(contract, offset, pai
     settlement = settle_rupture(contract, RuptureInput(rupture_day(contract, offset), Decimal(paid_cents) * CENT,
                                                        continues))
     assert not (settlement.credit_note > 0 and settlement.remaining > 0)
-    if financing_regime_is_not_stock(contract):
-        assert settlement.due + settlement.credit_note - settlement.remaining == Decimal(paid_cents) * CENT
-
-
-def financing_regime_is_not_stock(contract):
-    return compute_financing(contract).regime != "stock"
+    assert settlement.due + settlement.credit_note - settlement.remaining == Decimal(paid_cents) * CENT
 
 
 @settings(max_examples=1000, deadline=None)
