@@ -122,14 +122,27 @@ def evaluate_case(case) -> dict:
         "employer_share": amount(financing.employer_share),
         "installments": [installment_json(i) for i in financing.installments],
     }
+    extras = {"net": amount(financing.net)}
     if "rupture" in case or (keys and "rupture" in keys):
         try:
             settlement = settle_rupture(contract, rupture_from_json(case.get("rupture")))
-            actual["rupture"] = {
+            rupture = {
                 "due": amount(settlement.due),
                 "credit_note": amount(settlement.credit_note),
                 "remaining": amount(settlement.remaining),
             }
+            wanted = expected.get("rupture") if isinstance(expected, dict) else None
+            if isinstance(wanted, dict) and set(wanted) != set(rupture):
+                # Extra figures a case file may ask for (the README's three are the default).
+                rupture.update({
+                    "employer_share": amount(settlement.employer_share),
+                    "due_gross": amount(settlement.due_gross),
+                    "financing_end": settlement.financing_end.isoformat(),
+                    "installments": [installment_json(i) for i in settlement.installments],
+                    "cancelled": [installment_json(i) for i in settlement.cancelled],
+                })
+                rupture = {key: rupture.get(key, {"error": f"clé {key!r} non calculée"}) for key in wanted}
+            actual["rupture"] = rupture
         except Exception as exc:  # noqa: BLE001
             actual["rupture"] = _error(exc)
     if "expired" in case or (keys and "expired" in keys):
@@ -148,7 +161,8 @@ def evaluate_case(case) -> dict:
             actual["expired"] = _error(exc)
     failed = [key for key in ("rupture", "expired") if isinstance(actual.get(key), dict) and "error" in actual[key]]
     if keys:
-        actual = {key: actual.get(key, {"error": f"clé {key!r} non calculée"}) for key in keys}
+        merged = {**extras, **actual}
+        actual = {key: merged.get(key, {"error": f"clé {key!r} non calculée"}) for key in keys}
     if failed:
         actual["error"] = "; ".join(f"{key}: {actual_error}" for key, actual_error in
                                     ((k, (actual.get(k) or {}).get("error", "")) for k in failed))

@@ -76,3 +76,16 @@ def test_an_unreadable_file_is_reported_without_a_traceback(tmp_path):
     result = run_evaluate(path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_a_case_may_ask_for_more_rupture_figures_than_the_readmes_three():
+    from rules.evaluate import evaluate_case
+    case = json.loads((HERE / "cases.json").read_text(encoding="utf-8"))["cases"]
+    case = next(c for c in case if c["id"] == "2025-rupture-45-days-level6")
+    case = {**case, "expected": {"net": "17250.00", "rupture": {
+        "due": "493.15", "employer_share": "493.15", "financing_end": "2025-10-10", "unknown": "?"}}}
+    actual = evaluate_case(case)
+    assert actual["net"] == "17250.00"
+    assert actual["rupture"]["employer_share"] == "493.15"
+    assert actual["rupture"]["financing_end"] == "2025-10-10"
+    assert "error" in actual["rupture"]["unknown"]
