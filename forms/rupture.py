@@ -1,0 +1,79 @@
+"""Forms of the rupture and amendment workflows (portal and back office).
+
+Dates are typed jj/mm/aaaa (ISO accepted too); checks that need the dossier
+(inside the contract, engaged state) live in services.ruptures / services.amendments.
+"""
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from services.formatting import parse_date_fr
+
+
+class DateFrField(StringField):
+    """A jj/mm/aaaa text field whose `.date` is the parsed day (None when empty)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, render_kw={"placeholder": "jj/mm/aaaa"}, **kwargs)
+        self.date = None
+
+    def pre_validate(self, form):
+        text = (self.data or "").strip()
+        self.date = parse_date_fr(text) if text else None
+        if text and self.date is None:
+            raise ValidationError("Date invalide : saisissez-la au format jj/mm/aaaa.")
+
+
+class RuptureForm(FlaskForm):
+    date = DateFrField("Date de rupture (dernier jour du contrat)",
+                       validators=[DataRequired("Saisissez la date de rupture.")])
+    reason = TextAreaField("Motif de la rupture", validators=[
+        DataRequired("Indiquez le motif de la rupture."), Length(max=2000, message="Motif trop long (2 000 caractères au plus).")])
+    continues_at_cfa = BooleanField("L'apprenti(e) poursuit sa formation au CFA")
+    new_contract_date = DateFrField("Date du nouveau contrat (si connue)", validators=[Optional()])
+
+    def validate_new_contract_date(self, field):
+        if field.date and not self.continues_at_cfa.data:
+            raise ValidationError("Une date de nouveau contrat n'a de sens que si l'apprenti(e) poursuit au CFA.")
+        if field.date and self.date.date and field.date <= self.date.date:
+            raise ValidationError("Le nouveau contrat doit commencer après la date de rupture.")
+
+    def inputs(self):
+        """The declared values, as the services take them."""
+        return dict(date=self.date.date, reason=(self.reason.data or "").strip(),
+                    continues_at_cfa=bool(self.continues_at_cfa.data), new_contract=self.new_contract_date.date)
+
+
+class AmendmentForm(FlaskForm):
+    new_end = DateFrField("Nouvelle date de fin de contrat", validators=[Optional()])
+    new_npec = StringField("Nouveau NPEC annuel (€)", validators=[Optional()], render_kw={"placeholder": "ex. 7 500,00"})
+    reason = TextAreaField("Objet de l'avenant", validators=[
+        DataRequired("Indiquez l'objet de l'avenant."), Length(max=2000, message="Texte trop long (2 000 caractères au plus).")])
+
+    def validate_new_npec(self, field):
+        text = (field.data or "").strip().replace("\u00a0", "").replace(" ", "").replace("€", "").replace(",", ".")
+        self.npec_value = None
+        if not text:
+            return
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValidationError("Montant invalide : saisissez un nombre, par exemple 7500,00.") from None
+        if not value.is_finite() or value <= 0 or value > Decimal("100000"):
+            raise ValidationError("Le NPEC doit être un montant positif (100 000 € au plus).")
+        if value != value.quantize(Decimal("0.01")):
+            raise ValidationError("Le NPEC s'exprime au centime près.")
+        self.npec_value = value
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if ok and not self.new_end.date and getattr(self, "npec_value", None) is None:
+            self.new_end.errors = list(self.new_end.errors) + ["Indiquez une nouvelle date de fin et/ou un nouveau NPEC."]
+            return False
+        return ok
+
+    def inputs(self):
+        return dict(new_end=self.new_end.date, new_npec=getattr(self, "npec_value", None),
+                    reason=(self.reason.data or "").strip())

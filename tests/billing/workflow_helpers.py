@@ -1,0 +1,69 @@
+"""Helpers for the billing-workflow tests: engaged dossiers with their stored schedule, payments, PDFs."""
+import datetime as dt
+import io
+from decimal import Decimal
+
+from pypdf import PdfWriter
+
+import models
+import rules
+from services.dossier_rules import contract_from_dossier, store_schedule
+
+
+def engaged(factory, organisation=None, **kw):
+    """A dossier in `engage` whose schedule is stored as the agreement would store it."""
+    dossier = factory.dossier(organisation=organisation, state="engage", agreement_date=dt.date(2025, 9, 10), **kw)
+    financing = rules.compute_financing(contract_from_dossier(dossier))
+    store_schedule(dossier, financing)
+    dossier.regime = financing.regime
+    dossier.total_financed = financing.total
+    dossier.employer_share = financing.employer_share
+    dossier.save()
+    return models.Dossier.get_by_id(dossier.id)
+
+
+def installments(dossier, status=None):
+    query = models.Installment.select().where(models.Installment.dossier == dossier.id).order_by(
+        models.Installment.number)
+    if status:
+        query = query.where(models.Installment.status == status)
+    return list(query)
+
+
+def invoice_and_pay(dossier, count, paid=True):
+    """Invoice the first `count` open installments in one invoice, and pay it when `paid`."""
+    items = installments(dossier, "to_invoice")[:count]
+    total = sum((i.amount for i in items), Decimal("0.00"))
+    invoice = models.Invoice.create(organisation=dossier.organisation_id, dossier=dossier.id, kind="reimbursement",
+                                    state="payee" if paid else "en_traitement", total_ht=total, total_ttc=total,
+                                    number=models.Invoice.select().count() + 1000)
+    for item in items:
+        models.InvoiceLine.create(invoice=invoice, dossier=dossier.id, installment=item.id, nature="teaching",
+                                  amount=item.amount, period_start=item.period_start, period_end=item.period_end)
+        item.status = "paid" if paid else "invoiced"
+        item.save()
+    if paid:
+        bank = models.BankDetails.create(organisation=dossier.organisation_id, iban="FR7630006000011234567890189",
+                                         bic="AGRIFRPP", holder="CFA", status="approved")
+        payment = models.Payment.create(reference=f"REG{invoice.id:05d}", organisation=dossier.organisation_id,
+                                        bank_details=bank, date=dt.date(2026, 1, 15), gross=total, net=total,
+                                        submission_key=f"pay-{invoice.id}")
+        models.PaymentLine.create(payment=payment, invoice=invoice, dossier=dossier.id, amount=total)
+    return invoice, total
+
+
+def pdf_bytes():
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_file(name="document.pdf"):
+    return (io.BytesIO(pdf_bytes()), name)
+
+
+def billing_user(factory, organisation, rights=None, role="gestionnaire_of"):
+    rights = rights if rights is not None else ["right_contracts", "right_contracts_billing"]
+    return factory.cfa_user(organisation=organisation, role=role, rights=rights)

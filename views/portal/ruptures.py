@@ -1,0 +1,83 @@
+"""Rupture of a contract from the portal: form → preview of the recomputed schedule → confirmation.
+
+The confirmation is a second POST carrying the same inputs; the service re-validates and
+recomputes everything, so figures shown on the preview cannot be tampered with.
+"""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from forms.rupture import RuptureForm
+from models import Installment
+from services.access import get_dossier_or_404, right_required
+from services.credit_notes import CreditNoteError
+from services.ruptures import RuptureError, confirm_rupture, rupture_preview
+from views.portal import bp
+
+# "Manage contracts" (with or without billing) or stock contracts: apprentices without contract have none to break.
+CONTRACT_RIGHTS = ("right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing")
+KIND_LABELS = dict(Installment.kind.choices)
+STATUS_LABELS = dict(Installment.status.choices)
+
+
+def dossier_url(number):
+    """The dossier page when the portal has one, else the dashboard."""
+    try:
+        return url_for("portal.dossier", number=number)
+    except BuildError:
+        return url_for("portal.dashboard")
+
+
+def _source():
+    return "expired" if request.values.get("source") == "expired" else ""
+
+
+@bp.route("/dossiers/<number>/rupture", methods=["GET", "POST"])
+@right_required(*CONTRACT_RIGHTS)
+def rupture(number):
+    """GET: the declaration form; POST: the preview (nothing is written)."""
+    dossier = get_dossier_or_404(number)
+    form = RuptureForm()
+    ctx = dict(dossier=dossier, form=form, back_url=dossier_url(dossier.number), source=_source(),
+               kind_labels=KIND_LABELS, status_labels=STATUS_LABELS)
+    if request.method == "GET":
+        if dossier.state != "engage" or dossier.rupture_date:
+            flash("Seul un dossier engagé et sans rupture enregistrée peut faire l'objet d'une rupture.", "warning")
+        return render_template("portal/billing/rupture_form.html", **ctx)
+    if not form.validate():
+        return render_template("portal/billing/rupture_form.html", **ctx), 400
+    inputs = form.inputs()
+    try:
+        preview = rupture_preview(dossier, inputs["date"], inputs["continues_at_cfa"], inputs["new_contract"],
+                                  inputs["reason"])
+    except RuptureError as exc:
+        return render_template("portal/billing/rupture_form.html", error=str(exc), **ctx), 400
+    return render_template("portal/billing/rupture_preview.html", preview=preview,
+                           confirm_url=url_for("portal.rupture_confirm", number=dossier.number), **ctx)
+
+
+@bp.route("/dossiers/<number>/rupture/confirmer", methods=["POST"])
+@right_required(*CONTRACT_RIGHTS)
+def rupture_confirm(number):
+    dossier = get_dossier_or_404(number)
+    form = RuptureForm()
+    ctx = dict(dossier=dossier, form=form, back_url=dossier_url(dossier.number), source=_source(),
+               kind_labels=KIND_LABELS, status_labels=STATUS_LABELS)
+    if not form.validate():
+        return render_template("portal/billing/rupture_form.html", **ctx), 400
+    inputs = form.inputs()
+    try:
+        _, credit_note, _ = confirm_rupture(dossier, inputs["date"], inputs["reason"], inputs["continues_at_cfa"],
+                                            inputs["new_contract"], user=current_user._get_current_object(),
+                                            source=_source())
+    except (RuptureError, CreditNoteError) as exc:
+        return render_template("portal/billing/rupture_form.html", error=str(exc), **ctx), 400
+    message = "La rupture a été enregistrée et l'échéancier recalculé. Le courrier de rupture est disponible."
+    if credit_note is not None:
+        message += f" Un avoir {credit_note.display_number} a été émis."
+    flash(message, "success")
+    if _source() == "expired":
+        return redirect(url_for("portal.expired"))
+    return redirect(dossier_url(dossier.number))
+
+
