@@ -343,6 +343,48 @@ CASES = [
          contract("2019-12-15", "2020-01-01", "2021-12-31", "6000.00"),
          rupture={"date": "2020-05-10", "paid": "3000.00"}),
 
+    # --- Combinations ---
+    # 2025, two full years + 91 days (Sep 30 + Oct 31 + Nov 30) at 20 €/day = 1820; share 750 off year 1's 2920.
+    case("2025-two-years-and-a-quarter-level-6", "2025 level 6: 7300 + 7300 + 1820; share off the first advance.",
+         contract("2025-08-15", "2025-09-01", "2027-11-30", "7300.00", level=6), regime="2025", total="16420.00",
+         employer_share="750.00", installments=[
+             item(1, "advance", "2025-09-01", "2025-09-01", "2026-02-28", "2170.00"),
+             item(1, "advance", "2026-03-01", "2026-03-01", "2026-05-31", "2190.00"),
+             item(1, "advance", "2026-06-01", "2026-06-01", "2026-08-31", "1460.00"),
+             item(1, "final", "2026-08-31", "2025-09-01", "2026-08-31", "730.00"),
+             item(2, "advance", "2026-09-01", "2026-09-01", "2027-02-28", "2920.00"),
+             item(2, "advance", "2027-03-01", "2027-03-01", "2027-05-31", "2190.00"),
+             item(2, "advance", "2027-06-01", "2027-06-01", "2027-08-31", "1460.00"),
+             item(2, "final", "2027-08-31", "2026-09-01", "2027-08-31", "730.00"),
+             item(3, "advance", "2027-09-01", "2027-09-01", "2027-11-30", "728.00"),
+             item(3, "final", "2027-11-30", "2027-09-01", "2027-11-30", "1092.00")]),
+    # Continuation from 15/01/2025 to 15/07/2025: year 2 has 11 months started (Sep..Jul) = 5500; due 11500.
+    case("continuation-into-the-last-months", "Regime 2021 continuation to 15/07/2025: 6000 + 11/12 of 6000.",
+         contract("2023-08-20", "2023-09-01", "2025-08-31", "6000.00"),
+         rupture={"date": "2025-01-15", "paid": "9000.00", "continues_at_cfa": True, "new_contract": None}),
+    # 2025 rupture 31/12/2026: year 1 (7300) + 122 days (2440) = 9740; 10220 paid → 480 credit note.
+    case("2025-rupture-in-year-two", "2025 rupture on 31/12/2026: 7300 + 122 x 20 = 9740.",
+         contract("2025-08-15", "2025-09-01", "2027-08-31", "7300.00", level=5),
+         rupture={"date": "2026-12-31", "paid": "10220.00"}),
+    # 2019 under one year with uplift: 9 months of (6000 + 1200) = 5400, two halves.
+    case("2019-under-one-year-with-uplift", "Regime 2019, 9 months with uplift: 7200 x 9/12 = 5400.",
+         contract("2019-12-01", "2020-01-01", "2020-09-30", "6000.00", disability_uplift="1200.00"),
+         regime="2019", total="5400.00", installments=[
+             item(1, "advance", "2020-01-01", "2020-01-01", "2020-09-30", "2700.00"),
+             item(1, "balance", "2020-09-30", "2020-01-01", "2020-09-30", "2700.00")]),
+    # 5000 x 0.8 = 4000 (= the floor); level 6 share 750 off the 1600 first advance.
+    case("2025-distance-and-share", "Distance 80 % on 5000 gives 4000; the 750 share leaves 850 on the first advance.",
+         contract("2025-08-15", "2025-09-01", "2026-08-31", "5000.00", distance_share="0.8", level=6),
+         total="4000.00", employer_share="750.00", installments=[
+             item(1, "advance", "2025-09-01", "2025-09-01", "2026-02-28", "850.00"),
+             item(1, "advance", "2026-03-01", "2026-03-01", "2026-05-31", "1200.00"),
+             item(1, "advance", "2026-06-01", "2026-06-01", "2026-08-31", "800.00"),
+             item(1, "final", "2026-08-31", "2025-09-01", "2026-08-31", "400.00")]),
+    # 9125 x 0.8 = 7300 → 20 €/day; 30 days = 600; early-rupture share = 50 % of 600 = 300.
+    case("rupture-early-with-distance", "Early rupture: the share is half of the minored NPEC prorated (300).",
+         contract("2025-08-15", "2025-09-01", "2027-08-31", "9125.00", distance_share="0.9", level=6),
+         rupture={"date": "2025-09-30", "paid": "0.00"}),
+
     # --- Expired dossiers (seed 002: ended ≥ 2 months ago, nothing in process, something left) ---
     case("expired-exactly-two-months", "Ended 31/08, today 31/10: two months exactly; certificate missing.",
          contract("2023-06-01", "2023-09-01", "2024-08-31", "6000.00"),
@@ -382,6 +424,9 @@ RUPTURES = {
     "rupture-share-capped-at-due": ("0.00", "0.00", "0.00"),
     "rupture-early-with-continuation": ("920.00", "0.00", "920.00"),
     "rupture-2019": ("2500.00", "500.00", "0.00"),
+    "continuation-into-the-last-months": ("11500.00", "0.00", "2500.00"),
+    "2025-rupture-in-year-two": ("9740.00", "480.00", "0.00"),
+    "rupture-early-with-distance": ("300.00", "0.00", "300.00"),
 }
 EXPIRED = {
     "expired-exactly-two-months": True,
