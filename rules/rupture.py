@@ -113,7 +113,7 @@ def settle_rupture(contract: Contract, rupture: RuptureInput) -> RuptureSettleme
 
     kept, cancelled, used = [], [], 0
     for item in financing.installments:
-        if item.billable_from > end or used >= due and item.amount > 0:
+        if item.billable_from > end or (used >= due and item.amount > 0):
             cancelled.append(item)
             continue
         cents = min(to_cents(item.amount), due - used)
