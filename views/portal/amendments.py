@@ -1,0 +1,66 @@
+"""Amendment (*avenant*) from the portal: form → preview of the new schedule → confirmation with the signed PDF."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from forms.rupture import AmendmentForm
+from models import Installment
+from services.access import get_dossier_or_404, right_required
+from services.amendments import AmendmentError, amendment_preview, confirm_amendment
+from services.credit_notes import CreditNoteError
+from services.documents import DocumentError
+from services.ruptures import RuptureError
+from views.portal import bp
+from views.portal.ruptures import CONTRACT_RIGHTS, dossier_url
+
+KIND_LABELS = dict(Installment.kind.choices)
+
+
+def _ctx(dossier, form, **extra):
+    return dict(dossier=dossier, form=form, back_url=dossier_url(dossier.number), kind_labels=KIND_LABELS, **extra)
+
+
+@bp.route("/dossiers/<number>/avenant", methods=["GET", "POST"])
+@right_required(*CONTRACT_RIGHTS)
+def amendment(number):
+    """GET: the amendment form; POST: the preview (nothing is written)."""
+    dossier = get_dossier_or_404(number)
+    form = AmendmentForm()
+    if request.method == "GET":
+        return render_template("portal/billing/amendment_form.html", **_ctx(dossier, form))
+    if not form.validate():
+        return render_template("portal/billing/amendment_form.html", **_ctx(dossier, form)), 400
+    inputs = form.inputs()
+    try:
+        preview = amendment_preview(dossier, inputs["new_end"], inputs["new_npec"], inputs["reason"])
+    except RuptureError as exc:
+        return render_template("portal/billing/amendment_form.html", error=str(exc), **_ctx(dossier, form)), 400
+    return render_template("portal/billing/amendment_preview.html", preview=preview, **_ctx(dossier, form))
+
+
+@bp.route("/dossiers/<number>/avenant/confirmer", methods=["POST"])
+@right_required(*CONTRACT_RIGHTS)
+def amendment_confirm(number):
+    dossier = get_dossier_or_404(number)
+    form = AmendmentForm()
+    if not form.validate():
+        return render_template("portal/billing/amendment_form.html", **_ctx(dossier, form)), 400
+    inputs = form.inputs()
+    try:
+        _, credit_note, _ = confirm_amendment(dossier, inputs["new_end"], inputs["new_npec"], inputs["reason"],
+                                              request.files.get("document"), user=current_user._get_current_object())
+    except DocumentError as exc:
+        # Show the preview again so the user only has to pick the file.
+        try:
+            preview = amendment_preview(dossier, inputs["new_end"], inputs["new_npec"], inputs["reason"])
+        except RuptureError as inner:
+            return render_template("portal/billing/amendment_form.html", error=str(inner),
+                                   **_ctx(dossier, form)), 400
+        return render_template("portal/billing/amendment_preview.html", preview=preview, error=str(exc),
+                               **_ctx(dossier, form)), exc.status
+    except (AmendmentError, RuptureError, CreditNoteError) as exc:
+        return render_template("portal/billing/amendment_form.html", error=str(exc), **_ctx(dossier, form)), 400
+    message = "L'avenant a été enregistré et l'échéancier recalculé. Le courrier d'avenant est disponible."
+    if credit_note is not None:
+        message += f" Un avoir {credit_note.display_number} a été émis."
+    flash(message, "success")
+    return redirect(dossier_url(dossier.number))
