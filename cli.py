@@ -47,6 +47,9 @@ def register_cli(app):
         source.close()
         click.echo(f"Sauvegarde écrite dans {target}.")
 
+    from services.npec_import import register_npec_cli
+    register_npec_cli(app)
+
     try:
         from services.demo import register_demo_cli
     except ImportError:  # pragma: no cover - demo module is optional during bootstrap

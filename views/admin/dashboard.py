@@ -1,15 +1,82 @@
-"""Staff dashboard at /admin/: what needs attention today."""
+"""Staff dashboard at /admin/: what needs attention today (SPEC §6).
+
+Each figure links to the back-office list filtered the same way; the filter
+argument is looked up on the target view so the link stays right if its
+filters are reordered.
+"""
+import datetime as dt
+
+from flask import current_app, url_for
 from flask_admin import expose
+from flask_admin.contrib.peewee.filters import FilterEqual
 from peewee import fn
 
-from models import Dossier
+from models import BankDetails, CreditNote, Dossier, Employer, Invoice, Organisation
 
 from .base import StaffIndexView
+
+DECISION_DAYS = 20
+OPEN_STATES = ("recu", "en_instruction", "en_attente")
+WAITING_INVOICE_STATES = ("en_traitement", "en_attente")
+SETTLED_CREDIT_NOTE_STATES = ("imputee", "remboursee")
+LIST_LIMIT = 20
+
+
+def filtered_list_url(endpoint, column, value):
+    """URL of `endpoint`'s list filtered on `column` == `value` (the plain list if no such filter)."""
+    view = _view(endpoint)
+    if view is not None:
+        for index, flt in enumerate(view._filters or []):
+            if type(flt) is FilterEqual and getattr(flt, "column", None) is column:
+                return url_for(f"{endpoint}.index_view", **{f"flt0_{view.get_filter_arg(index, flt)}": value})
+    return url_for(f"{endpoint}.index_view")
+
+
+def _view(endpoint):
+    admin = current_app.extensions.get("portail_admin")
+    for view in getattr(admin, "_views", []):
+        if getattr(view, "endpoint", None) == endpoint:
+            return view
+    return None
+
+
+def overdue_refunds_query(today):
+    """Refund-mode credit notes past their due date and not settled, or already marked late."""
+    return CreditNote.select().where(
+        (CreditNote.state == "en_retard")
+        | ((CreditNote.settlement_mode == "refund") & (CreditNote.due_date < today)
+           & CreditNote.state.not_in(SETTLED_CREDIT_NOTE_STATES)))
 
 
 class DashboardView(StaffIndexView):
     @expose("/")
     def index(self):
+        today = dt.date.today()
         counts = dict(Dossier.select(Dossier.state, fn.COUNT(Dossier.id)).group_by(Dossier.state).tuples())
-        states = [(code, label, counts.get(code, 0)) for code, label in Dossier.state.choices]
-        return self.render("admin/dashboard.html", states=states)
+        states = [(label, counts.get(code, 0), filtered_list_url("dossier", Dossier.state, code))
+                  for code, label in Dossier.state.choices]
+
+        limit_date = today - dt.timedelta(days=DECISION_DAYS)
+        late_query = Dossier.select().where(Dossier.state.in_(OPEN_STATES) & (Dossier.complete_date < limit_date))
+        late_count = late_query.count()
+        late = list(Dossier.select(Dossier, Organisation, Employer)
+                    .join(Organisation, on=(Dossier.organisation == Organisation.id))
+                    .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id))
+                    .where(Dossier.state.in_(OPEN_STATES) & (Dossier.complete_date < limit_date))
+                    .order_by(Dossier.complete_date, Dossier.id).limit(LIST_LIMIT))
+
+        invoice_counts = dict(Invoice.select(Invoice.state, fn.COUNT(Invoice.id))
+                              .where(Invoice.state.in_(WAITING_INVOICE_STATES)).group_by(Invoice.state).tuples())
+        invoice_labels = dict(Invoice.state.choices)
+        invoices = [(invoice_labels[code], invoice_counts.get(code, 0), filtered_list_url("invoice", Invoice.state, code))
+                    for code in WAITING_INVOICE_STATES]
+
+        bank_pending = BankDetails.select().where(BankDetails.status == "pending").count()
+        bank_url = filtered_list_url("bankdetails", BankDetails.status, "pending")
+
+        refunds_count = overdue_refunds_query(today).count()
+        refunds = list(overdue_refunds_query(today).select(CreditNote, Organisation).join(Organisation)
+                       .order_by(CreditNote.due_date).limit(LIST_LIMIT))
+        return self.render("admin/dashboard.html", states=states, late=late, late_count=late_count,
+                           decision_days=DECISION_DAYS, today=today, invoices=invoices, bank_pending=bank_pending,
+                           bank_url=bank_url, refunds=refunds, refunds_count=refunds_count)

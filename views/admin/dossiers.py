@@ -2,15 +2,32 @@
 
 Money and state columns are never in a form: they change through actions only.
 """
+from decimal import InvalidOperation
+
+from flask import abort, flash, make_response, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.peewee.filters import FilterEqual, FilterLike
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from peewee import JOIN
+from wtforms import TextAreaField
 from wtforms.validators import Optional, ValidationError
 
-from flask_admin.contrib.peewee.filters import FilterEqual, FilterLike
-
 from forms import validators as v
-from models import Apprentice, Dossier, Employer, IdccCpne, Installment, NpecReference, Organisation
+from models import Apprentice, Dossier, Employer, IdccCpne, Installment, Letter, NpecReference, Organisation, User
+from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES, REGIMES
+from rules import parse_eur
 from rules.identifiers import mask_nir
+from services import dossier_workflow as workflow
+from services.dossier_rules import dossier_balance, financing_delta
+from services.letters import letter_filename, read_letter
+from services.npec_import import ReferentialError, import_referential, propose_npec
 
 from .base import ReadOnlyModelView, StaffModelView, date_formatter, money_formatter
+
+MAX_BULK = 500
 
 DOSSIER_MONEY_AND_STATE = [
     "state", "regime", "npec", "disability_uplift", "total_financed", "employer_share", "cap_nights", "cap_meals",
@@ -45,6 +62,28 @@ class ApprenticeView(StaffModelView):
 
 def _state_label(view, ctx, model, name):
     return dict(Dossier.state.choices).get(model.state, model.state)
+
+
+def _regime_label(view, ctx, model, name):
+    return dict(REGIMES).get(model.regime, model.regime or "")
+
+
+def _parse_ids(text):
+    """'1,2,3' → [1, 2, 3]; None when malformed or too many."""
+    try:
+        ids = [int(part) for part in str(text).split(",") if part.strip()]
+    except ValueError:
+        return None
+    if not ids or len(ids) > MAX_BULK:
+        return None
+    return list(dict.fromkeys(ids))
+
+
+class WorkflowForm(FlaskForm):
+    """Input of the dossier actions; per-dossier NPEC fields are read from the request (one per dossier)."""
+
+    pieces = TextAreaField("Pièces manquantes (une par ligne)")
+    reason = TextAreaField("Motif du refus")
 
 
 class DossierView(StaffModelView):
@@ -100,6 +139,200 @@ class DossierView(StaffModelView):
             raise ValidationError("La fin du contrat doit être postérieure à son début.")
         model.apprentice_name = f"{model.apprentice.birth_name.upper()} {model.apprentice.first_name}"
 
+    # --- details page: dossier, schedule, running balance, letters, actions ----------------------------
+    details_template = "admin/dossier_details.html"
+    column_details_list = [
+        "number", "deca_number", "state", "scheme", "organisation", "employer", "apprentice_name", "subrogated",
+        "is_stock", "diploma_title", "rncp_code", "level", "training_start", "training_end", "contract_type",
+        "conclusion_date", "contract_start", "contract_end", "reduced_duration", "distance_percent", "regime",
+        "npec", "disability_uplift", "teaching_cost", "total_financed", "employer_share", "cap_nights",
+        "cap_meals", "cap_first_equipment", "cap_mobility", "rupture_date", "completion_certificate",
+        "deposit_date", "complete_date", "agreement_date", "closing_date", "advisor", "missing_pieces",
+        "refusal_reason",
+    ]
+    column_formatters_detail = {
+        "state": _state_label, "regime": _regime_label,
+        **{name: money_formatter for name in ("npec", "disability_uplift", "teaching_cost", "total_financed",
+                                              "employer_share", "cap_first_equipment", "cap_mobility")},
+        **{name: date_formatter for name in ("training_start", "training_end", "conclusion_date", "contract_start",
+                                             "contract_end", "rupture_date", "deposit_date", "complete_date",
+                                             "agreement_date", "closing_date")},
+    }
+
+    def get_one(self, id):
+        """One query for the dossier and what its page shows (CFA, employer, apprentice, advisor)."""
+        try:
+            dossier_id = int(id)
+        except (TypeError, ValueError):
+            return None
+        advisor = User.alias()
+        return (Dossier.select(Dossier, Organisation, Employer, Apprentice, advisor)
+                .join(Organisation, on=(Dossier.organisation == Organisation.id))
+                .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id))
+                .switch(Dossier).join(Apprentice, on=(Dossier.apprentice == Apprentice.id))
+                .switch(Dossier).join(advisor, JOIN.LEFT_OUTER, on=(Dossier.advisor == advisor.id), attr="advisor")
+                .where(Dossier.id == dossier_id).first())
+
+    def dossier_page(self, dossier):
+        """What the details template shows below the fields (a handful of queries, none per row)."""
+        installments = list(Installment.select().where(Installment.dossier == dossier.id)
+                            .order_by(Installment.number))
+        letters = list(Letter.select().where(Letter.dossier == dossier.id).order_by(Letter.issued_at.desc(),
+                                                                                   Letter.id.desc()))
+        return {
+            "installments": installments,
+            "balance": dossier_balance(dossier),
+            "delta": financing_delta(dossier),
+            "letters": letters,
+            "actions": workflow.allowed_actions(dossier) if workflow.can_act(current_user) else [],
+            "kind_labels": dict(INSTALLMENT_KINDS),
+            "status_labels": dict(INSTALLMENT_STATUSES),
+            "state_label": workflow.STATE_LABELS.get(dossier.state, dossier.state),
+        }
+
+    # --- workflow actions: list actions, details buttons and confirmation pages share one code path -----
+    def is_action_allowed(self, name):
+        if name in workflow.ACTIONS:
+            return workflow.can_act(current_user)
+        return super().is_action_allowed(name)
+
+    @expose("/action/", methods=("POST",))
+    def action_view(self):
+        """Flask-Admin's bulk action endpoint; a state change by a role that may not act answers 403."""
+        if request.form.get("action") in workflow.ACTIONS and not workflow.can_act(current_user):
+            abort(403)
+        return super().action_view()
+
+    def _list_action(self, name, ids):
+        action_def = workflow.ACTIONS[name]
+        if not workflow.can_act(current_user):
+            abort(403)
+        if action_def.needs_input:
+            return redirect(self.get_url(".workflow_view", action_name=name, ids=",".join(str(i) for i in ids),
+                                         url=request.form.get("url") or None))
+        parsed = _parse_ids(",".join(ids))
+        if parsed is None:
+            flash("Sélection invalide : choisissez entre 1 et 500 dossiers.", "error")
+            return None
+        self._run_and_flash(name, parsed, {})
+        return None
+
+    @action("instruire", "Prendre en instruction", workflow.ACTIONS["instruire"].confirmation)
+    def action_instruire(self, ids):
+        return self._list_action("instruire", ids)
+
+    @action("demander_pieces", "Demander des pièces")
+    def action_demander_pieces(self, ids):
+        return self._list_action("demander_pieces", ids)
+
+    @action("reprendre", "Reprendre l'instruction", workflow.ACTIONS["reprendre"].confirmation)
+    def action_reprendre(self, ids):
+        return self._list_action("reprendre", ids)
+
+    @action("engager", "Engager (accord de financement)")
+    def action_engager(self, ids):
+        return self._list_action("engager", ids)
+
+    @action("refuser", "Refuser")
+    def action_refuser(self, ids):
+        return self._list_action("refuser", ids)
+
+    @action("annuler", "Annuler", workflow.ACTIONS["annuler"].confirmation)
+    def action_annuler(self, ids):
+        return self._list_action("annuler", ids)
+
+    @action("supprimer", "Supprimer (avant accord)", workflow.ACTIONS["supprimer"].confirmation)
+    def action_supprimer(self, ids):
+        return self._list_action("supprimer", ids)
+
+    @action("solder", "Solder", workflow.ACTIONS["solder"].confirmation)
+    def action_solder(self, ids):
+        return self._list_action("solder", ids)
+
+    def _run_and_flash(self, name, ids, params_by_id):
+        outcomes = workflow.run(name, ids, current_user._get_current_object(), params_by_id)
+        for outcome in outcomes:
+            flash(outcome.line, "success" if outcome.ok else "error")
+        return outcomes
+
+    @expose("/action/<action_name>/", methods=("GET", "POST"))
+    def workflow_view(self, action_name):
+        """Confirmation page of an action (with its input) and the POST that runs it, for one or many dossiers."""
+        action_def = workflow.ACTIONS.get(action_name)
+        if action_def is None:
+            abort(404)
+        if not workflow.can_act(current_user):
+            abort(403)
+        ids = _parse_ids(request.values.get("ids", ""))
+        if ids is None:
+            abort(400)
+        dossiers = list(Dossier.select(Dossier, Organisation, Employer)
+                        .join(Organisation, on=(Dossier.organisation == Organisation.id))
+                        .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id))
+                        .where(Dossier.id.in_(ids)).order_by(Dossier.number))
+        if not dossiers:
+            abort(404)
+        return_url = request.values.get("url") or self.get_url(".index_view")
+        if not return_url.startswith("/"):
+            return_url = self.get_url(".index_view")
+        form = WorkflowForm()
+        rows = [self._confirmation_row(action_def, d) for d in dossiers]
+        errors = {}
+        if request.method == "POST":
+            params_by_id, errors = self._read_params(action_def, form, dossiers)
+            if not errors and form.validate():
+                self._run_and_flash(action_name, [d.id for d in dossiers], params_by_id)
+                return redirect(return_url)
+        html = self.render("admin/dossier_action.html", action=action_def, rows=rows, form=form, errors=errors,
+                           state_labels=workflow.STATE_LABELS,
+                           ids=",".join(str(d.id) for d in dossiers), return_url=return_url)
+        return make_response(html, 400) if request.method == "POST" else html
+
+    def _confirmation_row(self, action_def, dossier):
+        row = {"dossier": dossier, "refusal": workflow.refusal_reason(action_def, dossier), "npec": None}
+        if action_def.name == "engager" and row["refusal"] is None:
+            row["npec"] = workflow.npec_choice(dossier, proposal=propose_npec(dossier, employer=dossier.employer))
+        return row
+
+    def _read_params(self, action_def, form, dossiers):
+        """Turn the confirmation form into per-dossier Params; return (params, French errors by field)."""
+        errors = {}
+        params = {}
+        pieces = [line.strip(" -•\t") for line in (form.pieces.data or "").splitlines() if line.strip(" -•\t")]
+        reason = (form.reason.data or "").strip()
+        if action_def.name == "demander_pieces" and not pieces:
+            errors["pieces"] = "Indiquez au moins une pièce manquante (une par ligne)."
+        if action_def.name == "refuser" and not reason:
+            errors["reason"] = "Le motif du refus est obligatoire."
+        for dossier in dossiers:
+            npec = None
+            typed = (request.form.get(f"npec_{dossier.id}") or "").strip()
+            if action_def.name == "engager" and typed:
+                try:
+                    npec = parse_eur(typed)
+                except (InvalidOperation, ValueError):
+                    npec = None
+                if npec is None or npec <= 0:
+                    errors[f"npec_{dossier.id}"] = f"Montant invalide pour le dossier {dossier.number} : « {typed} »."
+            params[dossier.id] = workflow.Params(pieces=pieces, reason=reason, npec=npec)
+        return params, errors
+
+    @expose("/courrier/<int:letter_id>/")
+    def letter_download(self, letter_id):
+        """Download a letter (staff only, as every back-office page)."""
+        letter = (Letter.select(Letter, Dossier).join(Dossier).where(Letter.id == letter_id).first())
+        if letter is None:
+            abort(404)
+        try:
+            data = read_letter(letter)
+        except (FileNotFoundError, ValueError):
+            abort(404)
+        response = make_response(data)
+        response.headers["Content-Type"] = "application/pdf"
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="{letter_filename(letter, letter.dossier.number)}"')
+        return response
+
 
 class InstallmentView(ReadOnlyModelView):
     simple_list_pager = True
@@ -118,7 +351,36 @@ class InstallmentView(ReadOnlyModelView):
         return Installment.select(Installment, Dossier).join(Dossier)
 
 
+class NpecImportForm(FlaskForm):
+    file = FileField("Fichier du référentiel (CSV ou XLSX)")
+
+
 class NpecReferenceView(StaffModelView):
+    """The referential: imported from France compétences' file by an administrator (admin only)."""
+
+    list_template = "admin/npec_list.html"
+
+    @expose("/import/", methods=("GET", "POST"))
+    def import_view(self):
+        if not self.has_role(self.manage_roles):
+            abort(403)
+        form = NpecImportForm()
+        report, error = None, None
+        if request.method == "POST" and form.validate():
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                error = "Choisissez le fichier CSV ou XLSX du référentiel."
+            else:
+                try:
+                    report = import_referential(upload.filename, upload.read(),
+                                                user=current_user._get_current_object())
+                except ReferentialError as exc:
+                    error = str(exc)
+            if report is not None:
+                flash(report.summary(), "success" if not report.rejected else "warning")
+        html = self.render("admin/npec_import.html", form=form, report=report, error=error)
+        return make_response(html, 400) if error else html
+
     column_list = ["rncp_code", "cpne_code", "training_label", "npec", "status", "applicable_from"]
     column_searchable_list = ["rncp_code", "cpne_code", "training_label"]
     column_filters = ["cpne_code", "status", "applicable_from"]

@@ -1,0 +1,259 @@
+"""The dossier lifecycle (SPEC §4): the one code path behind every back-office action on a dossier.
+
+Each action is allowed only from given states and by advisors and
+administrators. A change, its audit entry, its letter and its notifications are
+written in one transaction: a refusal or a failure leaves none of them. The
+state is updated with a conditional UPDATE (``WHERE state = <the state read>``)
+so two advisors acting at once cannot both win.
+"""
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import rules
+from models import Dossier, Installment, db
+from models.dossier import DOSSIER_STATES, INSTALLMENT_KINDS, REGIMES
+from services.audit import record, snapshot
+from services.dossier_rules import contract_from_dossier, financing_delta, store_schedule
+from services.formatting import montant
+from services.letters import issue_letter
+from services.notify import notify_organisation
+from services.npec_import import propose_npec
+from services.pdf import PdfError
+from services.storage import get_storage
+
+ACTING_ROLES = {"conseiller", "admin"}
+STATE_LABELS = dict(DOSSIER_STATES)
+STATE_PHRASES = {
+    "recu": "seulement reçu", "en_instruction": "en instruction", "en_attente": "en attente de pièces",
+    "engage": "déjà engagé", "solde": "déjà soldé", "refuse": "refusé", "annule": "annulé", "supprime": "supprimé",
+}
+MAX_TEXT = 2000
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    from_states: tuple
+    to_state: str
+    done: str  # past participle shown per dossier: "2026000012 : engagé"
+    needs_input: bool = False
+    confirmation: str = ""
+    button: str = "primary"
+
+
+ACTIONS = {a.name: a for a in (
+    Action("instruire", "Prendre en instruction", ("recu",), "en_instruction", "pris en instruction",
+           confirmation="Prendre les dossiers sélectionnés en instruction ?"),
+    Action("demander_pieces", "Demander des pièces", ("en_instruction",), "en_attente", "pièces demandées",
+           needs_input=True, button="warning"),
+    Action("reprendre", "Reprendre l'instruction", ("en_attente",), "en_instruction", "instruction reprise",
+           confirmation="Reprendre l'instruction des dossiers sélectionnés ?"),
+    Action("engager", "Engager (accord de financement)", ("en_instruction",), "engage", "engagé",
+           needs_input=True, button="success"),
+    Action("refuser", "Refuser", ("en_instruction", "en_attente"), "refuse", "refusé (motif enregistré)",
+           needs_input=True, button="danger"),
+    Action("annuler", "Annuler", ("recu", "en_instruction", "en_attente", "engage"), "annule", "annulé",
+           confirmation="Annuler les dossiers sélectionnés (à la demande de l'employeur) ?", button="secondary"),
+    Action("supprimer", "Supprimer", ("recu", "en_instruction", "en_attente"), "supprime", "supprimé",
+           confirmation="Supprimer les dossiers sélectionnés ? Possible seulement avant l'accord.",
+           button="danger"),
+    Action("solder", "Solder", ("engage",), "solde", "soldé",
+           confirmation="Solder les dossiers sélectionnés ?", button="secondary"),
+)}
+
+KIND_LABELS = dict(INSTALLMENT_KINDS)
+REGIME_LABELS = dict(REGIMES)
+
+
+class WorkflowRefusal(Exception):
+    """An action refused for a reason the advisor can read (French)."""
+
+
+@dataclass
+class Outcome:
+    dossier_id: int
+    number: str
+    ok: bool
+    message: str
+
+    @property
+    def line(self):
+        return f"{self.number} : {self.message}"
+
+
+@dataclass
+class Params:
+    """Input of the actions that need some: pieces list, refusal reason, NPEC override."""
+
+    pieces: list = field(default_factory=list)
+    reason: str = ""
+    npec: Decimal | None = None
+
+
+def can_act(user):
+    return bool(user and getattr(user, "is_authenticated", False) and user.kind == "staff"
+                and user.staff_role in ACTING_ROLES)
+
+
+def refusal_reason(action, dossier):
+    """Why `action` cannot run on `dossier` in its current state, or None when it can."""
+    if dossier.state in action.from_states:
+        return None
+    allowed = ", ".join(STATE_LABELS[s] for s in action.from_states)
+    phrase = STATE_PHRASES.get(dossier.state, dossier.state)
+    if action.name == "supprimer" and dossier.state in ("engage", "solde"):
+        return f"le dossier est {phrase} : la suppression n'est possible qu'avant l'accord"
+    return f"le dossier est {phrase} (« {action.label} » possible depuis : {allowed})"
+
+
+def allowed_actions(dossier):
+    return [a for a in ACTIONS.values() if dossier.state in a.from_states]
+
+
+# --- NPEC used on Engager ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NpecChoice:
+    npec: Decimal | None
+    source: str
+
+
+def npec_choice(dossier, override=None, proposal=None):
+    """The NPEC Engager will use: the advisor's, the referential's, or the one deposited with the dossier."""
+    proposal = proposal or propose_npec(dossier)
+    if override is not None:
+        proposed = montant(proposal.npec) if proposal.found else proposal.describe()
+        return NpecChoice(Decimal(override), f"saisi par le conseiller ; proposé : {proposed}")
+    if proposal.found and not dossier.is_stock:
+        return NpecChoice(proposal.npec, f"référentiel : {proposal.describe()}")
+    if dossier.npec and Decimal(dossier.npec) > 0:
+        label = "coût préfectoral saisi au dépôt" if dossier.is_stock else "NPEC déclaré au dépôt"
+        if not dossier.is_stock and not proposal.found:
+            label += f" ({proposal.describe()})"
+        return NpecChoice(Decimal(dossier.npec), label)
+    return NpecChoice(None, proposal.describe())
+
+
+# --- running actions ---------------------------------------------------------------------------------
+
+def run(action_name, dossier_ids, user, params_by_id=None, today=None):
+    """Run an action on each dossier in its own transaction; return one Outcome per dossier."""
+    action = ACTIONS[action_name]
+    params_by_id = params_by_id or {}
+    outcomes = []
+    for dossier_id in dossier_ids:
+        outcomes.append(perform(action, dossier_id, user, params_by_id.get(dossier_id) or Params(), today=today))
+    return outcomes
+
+
+def perform(action, dossier_id, user, params, today=None):
+    """Run one action on one dossier: all of it (change, installments, letter, notifications, audit) or nothing."""
+    if isinstance(action, str):
+        action = ACTIONS[action]
+    today = today or dt.date.today()
+    dossier = Dossier.get_or_none(Dossier.id == dossier_id)
+    if dossier is None:
+        return Outcome(dossier_id, f"#{dossier_id}", False, "refusé — dossier introuvable")
+    if not can_act(user):
+        return Outcome(dossier.id, dossier.number, False,
+                       "refusé — seuls les conseillers et les administrateurs peuvent changer l'état d'un dossier")
+    stored_files = []
+    try:
+        with db.atomic():
+            message = _apply(action, dossier, user, params, today, stored_files)
+    except WorkflowRefusal as exc:
+        _discard(stored_files)
+        return Outcome(dossier.id, dossier.number, False, f"refusé — {exc}")
+    except (PdfError, ValueError) as exc:
+        _discard(stored_files)
+        return Outcome(dossier.id, dossier.number, False, f"échec — {exc} ; rien n'a été modifié")
+    except Exception:
+        _discard(stored_files)
+        raise
+    return Outcome(dossier.id, dossier.number, True, message)
+
+
+def _discard(stored_files):
+    storage = get_storage()
+    for name in stored_files:
+        storage.delete(name)
+
+
+def _apply(action, dossier, user, params, today, stored_files):
+    reason = refusal_reason(action, dossier)
+    if reason:
+        raise WorkflowRefusal(reason)
+    before = snapshot(dossier)
+    old_state = dossier.state
+    changes = {"state": action.to_state, "updated_at": dt.datetime.now().replace(microsecond=0)}
+    note = ""
+    letter = None
+    message = action.done
+
+    if action.name == "instruire":
+        changes["advisor"] = user.id
+    elif action.name == "demander_pieces":
+        pieces = [p.strip() for p in params.pieces if p and p.strip()]
+        if not pieces:
+            raise WorkflowRefusal("indiquez au moins une pièce manquante")
+        text = "\n".join(pieces)
+        if len(text) > MAX_TEXT:
+            raise WorkflowRefusal(f"la liste des pièces dépasse {MAX_TEXT} caractères")
+        changes["missing_pieces"] = text
+        changes["advisor"] = dossier.advisor_id or user.id
+        letter = ("relance", {"pieces": pieces})
+        message = f"pièces demandées ({len(pieces)}), courrier de relance émis"
+    elif action.name == "reprendre":
+        changes["missing_pieces"] = ""
+    elif action.name == "engager":
+        choice = npec_choice(dossier, params.npec)
+        if choice.npec is None or choice.npec <= 0:
+            raise WorkflowRefusal(f"aucun NPEC à appliquer ({choice.source}) : saisissez-le")
+        financing = rules.compute_financing(contract_from_dossier(dossier, npec=choice.npec))
+        changes.update(npec=choice.npec, regime=financing.regime, total_financed=financing.total,
+                       employer_share=financing.employer_share, agreement_date=today,
+                       advisor=dossier.advisor_id or user.id)
+        note = f"NPEC {montant(choice.npec)} ({choice.source}) ; {len(financing.installments)} échéance(s)"
+        message = f"engagé ({montant(financing.net)})"
+    elif action.name == "refuser":
+        text = (params.reason or "").strip()
+        if not text:
+            raise WorkflowRefusal("le motif du refus est obligatoire")
+        if len(text) > MAX_TEXT:
+            raise WorkflowRefusal(f"le motif dépasse {MAX_TEXT} caractères")
+        changes.update(refusal_reason=text, closing_date=today, advisor=dossier.advisor_id or user.id)
+        letter = ("refus", {"reason": text})
+    elif action.name in ("annuler", "supprimer", "solder"):
+        changes["closing_date"] = today
+
+    updated = (Dossier.update(**changes)
+               .where((Dossier.id == dossier.id) & (Dossier.state == old_state)).execute())
+    if updated != 1:
+        raise WorkflowRefusal("le dossier vient d'être modifié par quelqu'un d'autre ; rechargez la page")
+    dossier = Dossier.get_by_id(dossier.id)
+
+    if action.name == "engager":
+        store_schedule(dossier, financing)
+        letter = ("accord", {"installments": financing.installments, "net": financing.net,
+                             "delta": financing_delta(dossier), "kind_labels": KIND_LABELS,
+                             "regime_label": REGIME_LABELS.get(financing.regime, financing.regime)})
+    elif action.name == "annuler" and old_state == "engage":
+        cancelled = (Installment.update(status="cancelled")
+                     .where((Installment.dossier == dossier.id) & (Installment.status == "to_invoice")).execute())
+        note = f"{cancelled} échéance(s) non facturée(s) annulée(s)"
+
+    notify_organisation(dossier.organisation_id,
+                        f"Dossier {dossier.number} : {STATE_LABELS[old_state]} → {STATE_LABELS[action.to_state]}.",
+                        dossier=dossier.id, category="dossier")
+    if letter:
+        kind, context = letter
+        issued = issue_letter(dossier, kind, context, user=user, stored_files=stored_files)
+        note = "; ".join(x for x in (note, f"{issued.title} émis") if x)
+
+    after = snapshot(dossier)
+    changed_before = {k: v for k, v in before.items() if after.get(k) != v and k != "updated_at"}
+    changed_after = {k: after[k] for k in changed_before}
+    record("dossier", dossier.id, action.name, changed_before, changed_after, user=user, note=note)
+    return message
