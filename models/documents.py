@@ -18,6 +18,7 @@ DOCUMENT_TYPES = [
     ("rib", "RIB"),
     ("avoir", "Avoir"),
     ("autre", "Autre"),
+    ("recepisse", "Récépissé de demande de remboursement"),
 ]
 
 

@@ -8,7 +8,9 @@ from functools import wraps
 from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user
 
-from models import Delegation, Dossier, Membership, Organisation
+from peewee import JOIN
+
+from models import Delegation, Document, Dossier, Invoice, Letter, Membership, Notification, Organisation
 
 STAFF_ROLES_READ = {"conseiller", "comptable", "admin"}
 BILLING_RIGHTS = {"right_contracts_billing", "right_stock_billing", "right_no_contract_billing"}
@@ -21,18 +23,37 @@ def is_staff(user=None, roles=None):
     return roles is None or user.staff_role in roles
 
 
-def memberships(user=None):
-    """The user's memberships (cached for the request)."""
-    user = user or current_user
-    cache = g.setdefault("_memberships", {})
+def _scope_rows(user):
+    """Memberships of active organisations with the organisations delegating to each, in ONE query.
+
+    Cached for the request: the dossier list must stay within a handful of SQL queries per page.
+    """
+    cache = g.setdefault("_scope_rows", {})
     if user.id not in cache:
-        cache[user.id] = list(
-            Membership.select(Membership, Organisation)
-            .join(Organisation)
-            .where((Membership.user == user.id) & (Organisation.status == "active"))
-            .order_by(Organisation.name)
-        )
+        query = (Membership.select(Membership, Organisation, Delegation.delegator.alias("delegator_ref"))
+                 .join(Organisation).switch(Membership)
+                 .join(Delegation, JOIN.LEFT_OUTER, on=(Delegation.delegate == Membership.organisation))
+                 .where((Membership.user == user.id) & (Organisation.status == "active"))
+                 .order_by(Organisation.name, Membership.id))
+        found, delegators = {}, {}
+        for row in query:
+            found.setdefault(row.id, row)
+            ref = getattr(getattr(row, "delegation", None), "delegator_ref", None)
+            if ref:
+                delegators.setdefault(row.organisation.id, set()).add(ref)
+        cache[user.id] = (list(found.values()), delegators)
     return cache[user.id]
+
+
+def forget_scope():
+    """Drop the per-request cache (after a delegation or membership change in the same request)."""
+    g.pop("_scope_rows", None)
+
+
+def memberships(user=None):
+    """The user's memberships of active organisations (cached for the request)."""
+    user = user or current_user
+    return _scope_rows(user)[0]
 
 
 def member_organisations(user=None):
@@ -47,13 +68,14 @@ def allowed_organisation_ids(user=None, organisation=None):
     user = user or current_user
     if not getattr(user, "is_authenticated", False) or user.kind != "cfa":
         return []
-    own = [m.organisation.id for m in memberships(user)]
+    rows, delegators = _scope_rows(user)
+    own = [m.organisation.id for m in rows]
     if organisation is not None:
         own = [oid for oid in own if oid == organisation.id]
-    if not own:
-        return []
-    delegators = [d.delegator_id for d in Delegation.select(Delegation.delegator).where(Delegation.delegate.in_(own))]
-    return sorted(set(own) | set(delegators))
+    ids = set(own)
+    for oid in own:
+        ids |= delegators.get(oid, set())
+    return sorted(ids)
 
 
 def current_membership(user=None):
@@ -135,6 +157,126 @@ def get_dossier_or_404(number, user=None):
     if dossier is None:
         abort(404)
     return dossier
+
+
+def visible_dossier_ids(user=None):
+    """A subquery of the ids of the dossiers the user may see (for documents, letters, invoices)."""
+    return dossier_visibility(Dossier.select(Dossier.id), user=user)
+
+
+def current_organisation_by_siret(siret, user=None):
+    """The membership whose organisation has this SIRET, or 404 (no hint that another organisation exists)."""
+    for m in memberships(user):
+        if m.organisation.siret == str(siret):
+            return m
+    abort(404)
+
+
+def set_current_organisation(siret, user=None):
+    """Switch the organisation the portal works for (header picker); only among the user's memberships."""
+    m = current_organisation_by_siret(siret, user)
+    session["organisation_id"] = m.organisation.id
+    return m.organisation
+
+
+def letter_visibility(query=None, user=None):
+    query = query if query is not None else Letter.select()
+    return query.where(Letter.dossier.in_(visible_dossier_ids(user)))
+
+
+def get_letter_or_404(letter_id, dossier=None, user=None):
+    query = letter_visibility(user=user).where(Letter.id == _int_or_404(letter_id))
+    if dossier is not None:
+        query = query.where(Letter.dossier == dossier.id)
+    letter = query.first()
+    if letter is None:
+        abort(404)
+    return letter
+
+
+def invoice_visibility(query=None, user=None):
+    """Invoices of the scope, for users holding a billing right; a dossier's invoice follows the dossier."""
+    query = query if query is not None else Invoice.select()
+    ids = organisation_scope(user)
+    if not ids or not has_billing_right(user):
+        return query.where(Invoice.id == -1)
+    return query.where(Invoice.organisation.in_(ids)
+                       & (Invoice.dossier.is_null() | Invoice.dossier.in_(visible_dossier_ids(user))))
+
+
+def get_invoice_or_404(invoice_id, user=None):
+    invoice = invoice_visibility(user=user).where(Invoice.id == _int_or_404(invoice_id)).first()
+    if invoice is None:
+        abort(404)
+    return invoice
+
+
+def document_visibility(query=None, user=None):
+    """Documents of the scope: a dossier's follow the dossier, an invoice's need a billing right."""
+    query = query if query is not None else Document.select()
+    ids = organisation_scope(user)
+    if not ids:
+        return query.where(Document.id == -1)
+    query = query.where(Document.organisation.in_(ids)
+                        & (Document.dossier.is_null() | Document.dossier.in_(visible_dossier_ids(user))))
+    if not has_billing_right(user):
+        query = query.where(Document.invoice.is_null() & Document.credit_note.is_null()
+                            & Document.bank_details.is_null())
+    return query
+
+
+def get_document_or_404(document_id, dossier=None, user=None):
+    query = document_visibility(user=user).where(Document.id == _int_or_404(document_id))
+    if dossier is not None:
+        query = query.where(Document.dossier == dossier.id)
+    document = query.first()
+    if document is None:
+        abort(404)
+    return document
+
+
+def notification_visibility(query=None, user=None):
+    """Notifications of the current organisation (and its delegators) addressed to everyone or to this user."""
+    user = user or current_user
+    query = query if query is not None else Notification.select()
+    ids = organisation_scope(user)
+    if not ids:
+        return query.where(Notification.id == -1)
+    return query.where(Notification.organisation.in_(ids)
+                       & (Notification.user.is_null() | (Notification.user == user.id)))
+
+
+def get_notification_or_404(notification_id, user=None):
+    notification = notification_visibility(user=user).where(Notification.id == _int_or_404(notification_id)).first()
+    if notification is None:
+        abort(404)
+    return notification
+
+
+def delegations_received(user=None):
+    """Organisations delegating to the current organisation (managed by its admin OF)."""
+    org = current_organisation(user)
+    if org is None:
+        return Delegation.select().where(Delegation.id == -1)
+    return (Delegation.select(Delegation, Organisation).join(Organisation, on=(Delegation.delegator == Organisation.id))
+            .where(Delegation.delegate == org.id))
+
+
+def get_delegation_or_404(delegation_id, user=None):
+    delegation = delegations_received(user).where(Delegation.id == _int_or_404(delegation_id)).first()
+    if delegation is None:
+        abort(404)
+    return delegation
+
+
+def _int_or_404(value):
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        abort(404)
+    if not 0 < value < 2 ** 62:
+        abort(404)
+    return value
 
 
 def portal_login_required(view):

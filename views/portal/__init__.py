@@ -1,12 +1,51 @@
-"""The CFA and employer portal (/portail). Every query goes through services.access."""
-from flask import Blueprint, render_template
+"""The CFA and employer portal (/portail). Every query goes through services.access.
 
-from services.access import portal_login_required
+Each screen lives in its own module; add a module by appending its name to PORTAL_MODULES
+(a module only needs `from views.portal import bp` and its routes).
+"""
+import importlib
+
+from flask import Blueprint
+from flask_login import current_user
 
 bp = Blueprint("portal", __name__, url_prefix="/portail")
 
+PORTAL_MODULES = [
+    "dashboard",
+    "dossiers",
+    "documents",
+    "invoices",
+    "notifications",
+    "delegations",
+    "reimbursement",
+    "ruptures",
+    "amendments",
+    "expired",
+    "invoice_compliance", "bank", "credit_notes", "payments",
+    # billing workflows (other engineer) append here, e.g. "billing", "bank", "credit_notes", "ruptures", "expired"
+]
 
-@bp.route("/")
-@portal_login_required
-def dashboard():
-    return render_template("portal/dashboard.html")
+
+@bp.context_processor
+def _portal_context():
+    """What the portal header needs on every page: organisations, current one, rights, unread badge."""
+    from services import access
+
+    if not getattr(current_user, "is_authenticated", False) or current_user.kind != "cfa":
+        return {"portal_nav": None}
+
+    def unread():
+        return access.notification_visibility(access.Notification.select()).where(
+            access.Notification.read_at.is_null()).count()
+
+    return {"portal_nav": {
+        "memberships": access.memberships(),
+        "current": access.current_organisation(),
+        "billing": access.has_billing_right(),
+        "admin_of": access.is_admin_of(),
+        "unread": unread,
+    }}
+
+
+for _name in PORTAL_MODULES:
+    importlib.import_module(f"{__name__}.{_name}")

@@ -1,0 +1,124 @@
+"""Portal forms: reimbursement request and delegation. Amount rules live in rules/, not here."""
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FileField, HiddenField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from forms import validators as v
+from rules.money import parse_eur
+from services.formatting import parse_date_fr
+
+MAX_AMOUNT = Decimal("10000000")  # 10 M€: far above any real request, keeps cents in a 64-bit column
+MAX_QUANTITY = 100_000
+
+
+class AmountField(StringField):
+    """An amount in euros typed the French way (``1 234,56``); empty means zero."""
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "") or ""
+        self.data = self.raw.strip()[:40]
+
+    def pre_validate(self, form):
+        text = (getattr(self, "raw", "") or "").strip()
+        if not text:
+            self.data = Decimal("0.00")
+            return
+        if len(text) > 30 or not re.fullmatch(r"[-+]?[\d \u00a0\u202f]*([.,]\d*)?\s*€?", text):
+            raise ValidationError("Montant invalide : saisissez un nombre comme 1 234,56.")
+        try:
+            value = parse_eur(text)
+        except (InvalidOperation, ValueError, ArithmeticError):
+            raise ValidationError("Montant invalide : saisissez un nombre comme 1 234,56.") from None
+        if not value.is_finite() or abs(value) > MAX_AMOUNT:
+            raise ValidationError("Montant hors limites (10 000 000,00 € au plus).")
+        self.data = value
+
+    def _value(self):
+        return self.raw if hasattr(self, "raw") else ""
+
+
+class QuantityField(StringField):
+    """A whole number of nights or meals; empty means zero."""
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "") or ""
+        self.data = self.raw.strip()[:20]
+
+    def pre_validate(self, form):
+        text = (getattr(self, "raw", "") or "").strip()
+        if not text:
+            self.data = 0
+            return
+        if not re.fullmatch(r"-?\d{1,7}", text):
+            raise ValidationError("Nombre entier attendu.")
+        value = int(text)
+        if abs(value) > MAX_QUANTITY:
+            raise ValidationError(f"Nombre hors limites ({MAX_QUANTITY} au plus).")
+        self.data = value
+
+    def _value(self):
+        return self.raw if hasattr(self, "raw") else ""
+
+
+class DateFrField(StringField):
+    """A date typed jj/mm/aaaa (or sent aaaa-mm-jj by a date picker)."""
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "") or ""
+        self.data = None
+
+    def pre_validate(self, form):
+        text = (getattr(self, "raw", "") or "").strip()
+        if not text:
+            return
+        if len(text) > 10:
+            raise ValidationError("Date invalide : format jj/mm/aaaa attendu.")
+        value = parse_date_fr(text)
+        if value is None or not 1990 <= value.year <= 2100:
+            raise ValidationError("Date invalide : format jj/mm/aaaa attendu.")
+        self.data = value
+
+    def _value(self):
+        return self.raw if hasattr(self, "raw") else ""
+
+
+def _required_date(form, field):
+    if not (getattr(field, "raw", "") or "").strip():
+        raise ValidationError("Date obligatoire.")
+
+
+class ReimbursementForm(FlaskForm):
+    """Seed 001 *Saisir une demande de remboursement*."""
+
+    period_start = DateFrField("Date de début", validators=[_required_date])
+    period_end = DateFrField("Date de fin", validators=[_required_date])
+    teaching_amount = AmountField("Frais pédagogiques")
+    nights = QuantityField("Nombre de nuitées")
+    lodging_amount = AmountField("Frais d'hébergement (nuitées)")
+    meals = QuantityField("Nombre de repas")
+    meals_amount = AmountField("Frais de restauration (repas)")
+    first_equipment_amount = AmountField("Frais divers (premier équipement)")
+    mobility_amount = AmountField("Frais de mobilité internationale")
+    cfa_reference = StringField("Référence de votre facture", validators=[
+        Optional(), Length(max=60, message="60 caractères au plus.")])
+    invoice_pdf = FileField("Facture (PDF)")
+    certificate_pdf = FileField("Certificat de réalisation (PDF)")
+    terms = BooleanField("J'accepte les conditions générales de gestion de l'apprentissage")
+    submission_key = HiddenField()
+
+    def amounts(self):
+        return [self.teaching_amount.data, self.lodging_amount.data, self.meals_amount.data,
+                self.first_equipment_amount.data, self.mobility_amount.data]
+
+
+class DelegationForm(FlaskForm):
+    """Seed 001 *Gestion des accès – ajouter un OF déléguant*."""
+
+    siret = StringField("Numéro de SIRET", validators=[
+        DataRequired("Saisissez le SIRET de l'organisme déléguant."), Length(max=20, message="SIRET trop long."),
+        v.siret])
+    name = StringField("Nom de l'établissement", validators=[
+        DataRequired("Saisissez le nom de l'établissement."), Length(max=200, message="Nom trop long.")])

@@ -1,0 +1,48 @@
+"""Engaged annex amounts and installment coverage, for the dossier page and reimbursement requests.
+
+SPEC §5 "Annex costs": lodging ≤ 6 € a night, meals ≤ 3 € a meal, first equipment ≤ 500 € once,
+international mobility a flat amount. A dossier engages a number of nights and meals and amounts
+for first equipment and mobility; these helpers turn them into euro caps.
+"""
+from decimal import Decimal
+
+from .invoice_checks import LODGING_PER_NIGHT, MEAL_RATE, AnnexAmounts
+from .money import ZERO, round_cents
+
+
+def engaged_annex_caps(nights: int, meals: int, first_equipment, mobility) -> AnnexAmounts:
+    """Euro caps engaged for each annex nature (nights × 6 €, meals × 3 €, amounts as engaged)."""
+    return AnnexAmounts(
+        lodging=round_cents(LODGING_PER_NIGHT * max(int(nights or 0), 0)),
+        meals=round_cents(MEAL_RATE * max(int(meals or 0), 0)),
+        first_equipment=round_cents(Decimal(first_equipment or 0)),
+        mobility=round_cents(Decimal(mobility or 0)),
+    )
+
+
+def annex_total(caps: AnnexAmounts) -> Decimal:
+    return round_cents(sum((Decimal(v or 0) for v in (caps.lodging, caps.meals, caps.first_equipment,
+                                                       caps.mobility)), ZERO))
+
+
+def financing_total(teaching: Decimal, uplift: Decimal, caps: AnnexAmounts) -> Decimal:
+    """Budget total alternance shown on the dossier page: teaching + uplift + engaged annexes."""
+    return round_cents(Decimal(teaching or 0) + Decimal(uplift or 0) + annex_total(caps))
+
+
+def request_total(*amounts) -> Decimal:
+    """Total of a reimbursement request (each amount rounded to the cent first)."""
+    return sum((round_cents(Decimal(a or 0)) for a in amounts), ZERO)
+
+
+def covered_installments(amounts, invoiced_total) -> int:
+    """How many installments (in billing order) the teaching invoiced so far fully covers."""
+    left = round_cents(Decimal(invoiced_total or 0))
+    count = 0
+    for amount in amounts:
+        amount = round_cents(Decimal(amount))
+        if amount > left:
+            break
+        left -= amount
+        count += 1
+    return count

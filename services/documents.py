@@ -1,0 +1,131 @@
+"""Uploaded documents: PDF check by content, exact size limit, storage under a generated name, download log.
+
+Every upload (dossier pieces, invoice PDFs, RIBs, avoirs) goes through `store_upload`, every download
+through `document_response`, so the rules (PDF only, 10 MB, sha256, nosniff, logged) hold everywhere.
+"""
+import io
+import re
+import unicodedata
+
+from flask import Response, current_app
+from pypdf import PdfReader
+
+from models import Document
+from services.audit import acting_user, record
+from services.storage import get_storage
+
+PDF_MAGIC = b"%PDF-"
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+class DocumentError(ValueError):
+    """An upload refused for a reason the user can fix; the message is French and shown as is."""
+
+    status = 400
+
+
+class DocumentTooLarge(DocumentError):
+    """Over the per-file limit: views answer with the French 413 page."""
+
+    status = 413
+
+
+def max_upload_bytes():
+    return int(current_app.config.get("MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
+
+
+def is_provided(file_storage):
+    """Whether the form field actually carries a file (browsers send an empty part when none is chosen)."""
+    return bool(file_storage is not None and getattr(file_storage, "filename", ""))
+
+
+def clean_filename(name):
+    """Keep a readable original name (accents allowed) without path parts or control characters."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "", name).strip(" .")
+    if not name:
+        name = "document.pdf"
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 190] + dot + ext[:8]) if dot else name[:200]
+    return name
+
+
+def read_pdf_upload(file_storage, label="Le fichier"):
+    """Read and check an uploaded PDF; return (original_name, bytes) or raise a French DocumentError.
+
+    Checked by content, not by name or declared type: the magic bytes, then a real parse with pypdf.
+    """
+    if not is_provided(file_storage):
+        raise DocumentError(f"{label} est manquant.")
+    limit = max_upload_bytes()
+    data = file_storage.stream.read(limit + 1)
+    if len(data) > limit:
+        raise DocumentTooLarge(f"{label} dépasse la taille maximale de {limit // (1024 * 1024)} Mo.")
+    if not data:
+        raise DocumentError(f"{label} est vide.")
+    if not data.startswith(PDF_MAGIC):
+        raise DocumentError(f"{label} n'est pas un PDF (seuls les fichiers PDF sont acceptés).")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise DocumentError(f"{label} est un PDF protégé par mot de passe ; envoyez une version non protégée.")
+        if len(reader.pages) < 1:
+            raise DocumentError(f"{label} est un PDF sans aucune page.")
+    except DocumentError:
+        raise
+    except Exception:  # pypdf raises many kinds of errors on broken files
+        raise DocumentError(f"{label} est un PDF illisible ou endommagé.") from None
+    return clean_filename(file_storage.filename), data
+
+
+def save_document(name, data, organisation, doc_type, dossier=None, invoice=None, credit_note=None,
+                  bank_details=None, user=None):
+    """Store already-checked bytes and create their Document row (call inside the caller's transaction)."""
+    stored_name, sha256, size = get_storage().save(data, suffix=".pdf")
+    user = user or acting_user()
+    document = Document.create(
+        organisation=organisation, dossier=dossier, invoice=invoice, credit_note=credit_note,
+        bank_details=bank_details, doc_type=doc_type, original_name=name, stored_name=stored_name,
+        content_type="application/pdf", size=size, sha256=sha256, uploaded_by=user.id if user else None)
+    record("document", document.id, "depot", after=document, user=user,
+           note=f"{document.get_type_display()} : {name}")
+    return document
+
+
+def store_upload(file_storage, organisation, doc_type, dossier=None, invoice=None, user=None, label="Le fichier",
+                 credit_note=None, bank_details=None):
+    """Check an uploaded PDF and store it; return the Document. Raises DocumentError (French) when refused.
+
+    Call inside the transaction that links the document to what it proves, so a refused form writes nothing.
+    For forms with several files, check them all first with `read_pdf_upload` then call `save_document`.
+    """
+    name, data = read_pdf_upload(file_storage, label=label)
+    return save_document(name, data, organisation, doc_type, dossier=dossier, invoice=invoice,
+                         credit_note=credit_note, bank_details=bank_details, user=user)
+
+
+def attachment_response(data, filename, mimetype="application/pdf"):
+    """A download that browsers never render inline nor sniff."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode() or "document.pdf"
+    ascii_name = ascii_name.replace('"', "")
+    from urllib.parse import quote
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = disposition
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def log_download(entity, entity_id, label, user=None):
+    """Every nominative download leaves a trace: who, what, when (the audit log)."""
+    record(entity, entity_id, "telechargement", user=user, note=label)
+
+
+def document_response(document, user=None):
+    """Send a stored document as an attachment and log who downloaded it."""
+    data = get_storage().read(document.stored_name)
+    log_download("document", document.id, f"{document.get_type_display()} : {document.original_name}", user=user)
+    return attachment_response(data, document.original_name, document.content_type or "application/pdf")

@@ -1,0 +1,38 @@
+"""The receipt (*récépissé*, seed 001 layout) of a reimbursement request: rendered once, stored, re-downloadable."""
+import datetime as dt
+
+from models import Document, InvoiceLine
+from models.billing import LINE_NATURES
+from models.dossier import SCHEMES
+from rules import mask_nir
+from services.documents import save_document
+from services.dossier_rules import dossier_balance
+from services.pdf import render_pdf
+
+
+def receipt_context(invoice, certificate_provided, user=None):
+    dossier = invoice.dossier
+    balance = dossier_balance(dossier)
+    lines = list(InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).order_by(InvoiceLine.id))
+    apprentice = dossier.apprentice
+    return {
+        "invoice": invoice, "dossier": dossier, "organisation": invoice.organisation,
+        "requester": user, "apprentice": apprentice,
+        "nir": mask_nir(apprentice.nir) if apprentice.nir else "",
+        "scheme": dict(SCHEMES).get(dossier.scheme, dossier.scheme),
+        "granted": balance.committed, "already_paid": balance.paid,
+        "lines": lines, "natures": dict(LINE_NATURES),
+        "pieces": [("Facture", True), ("Certificat de réalisation", bool(certificate_provided))],
+        "generated_at": dt.datetime.now().replace(microsecond=0),
+    }
+
+
+def render_receipt(invoice, certificate_provided, user=None) -> bytes:
+    return render_pdf("pdf/receipt.html", **receipt_context(invoice, certificate_provided, user=user))
+
+
+def store_receipt(invoice, user=None, certificate_provided=False) -> Document:
+    """Render and keep the receipt as the invoice's `recepisse` document (call in the invoice's transaction)."""
+    data = render_receipt(invoice, certificate_provided, user=user)
+    return save_document(f"Récépissé {invoice.receipt_number} – dossier {invoice.dossier.number}.pdf", data,
+                         invoice.organisation, "recepisse", dossier=invoice.dossier, invoice=invoice, user=user)

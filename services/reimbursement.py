@@ -1,0 +1,160 @@
+"""Reimbursement requests (seed 001): build the rules' context from the database, check, then record.
+
+The checks are rules.check_invoice; this module only gathers what the dossier already holds and writes
+the accepted request (invoice, lines, documents, installments, audit, receipt) in one transaction.
+"""
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import current_app
+from peewee import fn
+
+import rules
+from models import Installment, Invoice, InvoiceEvent, InvoiceLine, db
+from rules.engaged import covered_installments, engaged_annex_caps, request_total
+from services.audit import record
+from services.documents import save_document
+from services.dossier_rules import ACTIVE_INVOICE_STATES, as_rule_installments, stored_installments
+from services.numbering import immediate_transaction, next_number
+
+ANNEX_NATURES = ("lodging", "meals", "first_equipment", "mobility")
+
+
+@dataclass
+class RequestData:
+    """What the CFA typed (already parsed by the form)."""
+
+    period_start: dt.date
+    period_end: dt.date
+    teaching_amount: Decimal
+    nights: int
+    lodging_amount: Decimal
+    meals: int
+    meals_amount: Decimal
+    first_equipment_amount: Decimal
+    mobility_amount: Decimal
+    cfa_reference: str = ""
+    terms_accepted: bool = False
+
+    @property
+    def total(self):
+        return request_total(self.teaching_amount, self.lodging_amount, self.meals_amount,
+                             self.first_equipment_amount, self.mobility_amount)
+
+
+def _line_sums(dossier):
+    """Amounts already invoiced on the dossier by nature (invoices not rejected nor drafts)."""
+    rows = (InvoiceLine.select(InvoiceLine.nature, fn.COALESCE(fn.SUM(InvoiceLine.amount), 0))
+            .join(Invoice).where((InvoiceLine.dossier == dossier.id) & Invoice.state.in_(ACTIVE_INVOICE_STATES))
+            .group_by(InvoiceLine.nature).tuples())
+    return {nature: Decimal(int(cents)) / 100 for nature, cents in rows}
+
+
+def _teaching_periods(dossier):
+    rows = (InvoiceLine.select(InvoiceLine.period_start, InvoiceLine.period_end).join(Invoice)
+            .where((InvoiceLine.dossier == dossier.id) & Invoice.state.in_(ACTIVE_INVOICE_STATES)
+                   & (InvoiceLine.nature == "teaching") & InvoiceLine.period_start.is_null(False)).tuples())
+    return tuple((start, end) for start, end in rows)
+
+
+def mobility_flat():
+    value = current_app.config.get("MOBILITY_FLAT_AMOUNT")
+    return Decimal(str(value)) if value not in (None, "") else None
+
+
+def build_context(dossier):
+    """The rules' InvoiceContext of a dossier: schedule, invoiced so far, periods, caps."""
+    sums = _line_sums(dossier)
+    return rules.InvoiceContext(
+        installments=as_rule_installments(stored_installments(dossier)),
+        contract_start=dossier.contract_start,
+        contract_end=dossier.contract_end,
+        rupture_date=dossier.rupture_date,
+        invoiced_teaching=sums.get("teaching", Decimal("0")) + sums.get("uplift", Decimal("0")),
+        teaching_periods=_teaching_periods(dossier),
+        first_equipment_billed=sums.get("first_equipment", Decimal("0")) > 0,
+        engaged_caps=engaged_annex_caps(dossier.cap_nights, dossier.cap_meals, dossier.cap_first_equipment,
+                                        dossier.cap_mobility),
+        annex_invoiced=rules.AnnexAmounts(**{n: sums.get(n, Decimal("0")) for n in ANNEX_NATURES}),
+        mobility_flat=mobility_flat(),
+    )
+
+
+def as_rule_request(data, invoice_provided, certificate_provided):
+    return rules.InvoiceRequest(
+        period_start=data.period_start, period_end=data.period_end, teaching_amount=data.teaching_amount,
+        nights=data.nights, lodging_amount=data.lodging_amount, meals=data.meals, meals_amount=data.meals_amount,
+        first_equipment_amount=data.first_equipment_amount, mobility_amount=data.mobility_amount,
+        certificate_provided=certificate_provided, invoice_pdf_provided=invoice_provided,
+        terms_accepted=data.terms_accepted)
+
+
+def check(dossier, data, invoice_provided, certificate_provided):
+    """Every refusal (rules.Refusal) of the request; an empty list means it can be accepted."""
+    return rules.check_invoice(as_rule_request(data, invoice_provided, certificate_provided), build_context(dossier))
+
+
+def certificate_needed(dossier, data):
+    """Whether this request needs the completion certificate (not for the first advance alone)."""
+    from rules.invoice_checks import covers_first_advance_only
+    return not covers_first_advance_only(as_rule_request(data, True, False), build_context(dossier))
+
+
+def submit(dossier, data, invoice_file, certificate_file, user, submission_key=None):
+    """Record an accepted request; files are (name, bytes) already checked. Returns the Invoice.
+
+    Re-checks inside the write transaction so two concurrent requests cannot both pass the ceiling.
+    """
+    from services.receipts import store_receipt
+
+    with immediate_transaction():
+        refusals = check(dossier, data, invoice_file is not None, certificate_file is not None)
+        if refusals:
+            raise RequestRefused(refusals)
+        now = dt.datetime.now().replace(microsecond=0)
+        invoice = Invoice.create(
+            number=next_number("invoice"), organisation=dossier.organisation, dossier=dossier, kind="reimbursement",
+            state="en_traitement", period_start=data.period_start, period_end=data.period_end,
+            total_ht=data.total, total_ttc=data.total, cfa_reference=(data.cfa_reference or "")[:60],
+            cfa_invoice_date=now.date(), terms_accepted_at=now, created_by=user.id, submitted_at=now,
+            submission_key=submission_key)
+        lines = [("teaching", 1, data.teaching_amount), ("lodging", data.nights, data.lodging_amount),
+                 ("meals", data.meals, data.meals_amount), ("first_equipment", 1, data.first_equipment_amount),
+                 ("mobility", 1, data.mobility_amount)]
+        for nature, quantity, amount in lines:
+            if amount and amount > 0:
+                InvoiceLine.create(invoice=invoice, dossier=dossier, nature=nature, quantity=max(quantity, 1),
+                                   amount=amount, period_start=data.period_start, period_end=data.period_end)
+        save_document(invoice_file[0], invoice_file[1], dossier.organisation, "facture", dossier=dossier,
+                      invoice=invoice, user=user)
+        if certificate_file is not None:
+            save_document(certificate_file[0], certificate_file[1], dossier.organisation, "certificat",
+                          dossier=dossier, invoice=invoice, user=user)
+        _mark_installments_invoiced(dossier)
+        InvoiceEvent.create(invoice=invoice, state="en_traitement", note="Demande de remboursement déposée", by=user.id)
+        record("invoice", invoice.id, "depot", after=invoice, user=user,
+               note=f"Demande de remboursement {invoice.display_number} sur le dossier {dossier.number}")
+        invoice.receipt_number = f"R{next_number('receipt'):07d}"
+        invoice.save(only=[Invoice.receipt_number])
+        store_receipt(invoice, user=user, certificate_provided=certificate_file is not None)
+    return invoice
+
+
+def _mark_installments_invoiced(dossier):
+    """Installments fully covered by the teaching invoiced so far become `invoiced` (billing order)."""
+    rows = sorted(stored_installments(dossier), key=lambda r: (r.billable_from, r.number))
+    invoiced = build_context(dossier).invoiced_teaching
+    covered = covered_installments([r.amount for r in rows], invoiced)
+    ids = [r.id for r in rows[:covered] if r.status == "to_invoice"]
+    if ids:
+        Installment.update(status="invoiced").where(Installment.id.in_(ids)).execute()
+
+
+class RequestRefused(Exception):
+    def __init__(self, refusals):
+        super().__init__("; ".join(r.message for r in refusals))
+        self.refusals = refusals
+
+
+__all__ = ["RequestData", "build_context", "check", "submit", "RequestRefused", "certificate_needed", "db"]

@@ -1,0 +1,103 @@
+"""Test data for the portal: engaged dossiers with schedules, PDFs, and two rival CFAs with one of everything."""
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+import models
+from rules import compute_financing
+from services.dossier_rules import contract_from_dossier, store_schedule
+
+PASSWORD = "Portail-Demo-2026"
+
+
+def make_pdf(text="Facture de test", pages=1) -> bytes:
+    """A small valid PDF (pypdf can parse it) without any external tool."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": text})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def engaged_dossier(factory, organisation, **kw):
+    """A dossier agreed by the OPCO: regime, financing and schedule computed by rules/ and stored."""
+    kw.setdefault("state", "engage")
+    dossier = factory.dossier(organisation=organisation, **kw)
+    financing = compute_financing(contract_from_dossier(dossier))
+    dossier.regime = financing.regime
+    dossier.total_financed = financing.total
+    dossier.employer_share = financing.employer_share
+    dossier.agreement_date = dossier.contract_start
+    dossier.save()
+    store_schedule(dossier, financing)
+    return dossier
+
+
+def store_file(app, data=None):
+    from services.storage import LocalStorage
+
+    return LocalStorage(app.config["UPLOAD_DIR"]).save(data or make_pdf())
+
+
+@dataclass
+class Tenant:
+    organisation: models.Organisation
+    admin: models.User
+    dossier: models.Dossier
+    stock_dossier: models.Dossier
+    document: models.Document
+    invoice: models.Invoice
+    invoice_document: models.Document
+    letter: models.Letter
+    notification: models.Notification
+    delegation: models.Delegation
+    markers: list = field(default_factory=list)
+
+
+def tenant(app, factory, name, email, number_base):
+    """One CFA with an admin, an engaged dossier, a stock dossier and one of each scoped record."""
+    org = factory.organisation(name=name)
+    admin = factory.cfa_user(org, email=email)
+    apprentice = factory.apprentice(birth_name=f"{name.split()[-1].upper()}ELEVE", first_name="Unique")
+    d = engaged_dossier(factory, org, apprentice=apprentice, number=str(number_base),
+                        deca_number=f"DECA{number_base}",
+                        apprentice_name=f"{apprentice.birth_name} {apprentice.first_name}")
+    stock = factory.dossier(organisation=org, number=str(number_base + 1), is_stock=True, state="engage",
+                            conclusion_date=dt.date(2019, 5, 1), contract_start=dt.date(2019, 6, 1),
+                            contract_end=dt.date(2021, 5, 31), regime="stock")
+    name_, sha, size = store_file(app)
+    document = models.Document.create(organisation=org, dossier=d, doc_type="convention",
+                                      original_name=f"convention-{number_base}.pdf", stored_name=name_, sha256=sha,
+                                      size=size)
+    invoice = models.Invoice.create(number=number_base // 100000000, organisation=org, dossier=d, state="en_traitement",
+                                    period_start=d.contract_start, period_end=d.contract_start + dt.timedelta(days=30),
+                                    total_ht=100, total_ttc=100, receipt_number=f"R{number_base}",
+                                    submitted_at=dt.datetime(2025, 10, 1, 10, 0))
+    models.InvoiceLine.create(invoice=invoice, dossier=d, nature="teaching", amount=100,
+                              period_start=invoice.period_start, period_end=invoice.period_end)
+    name_, sha, size = store_file(app)
+    invoice_document = models.Document.create(organisation=org, dossier=d, invoice=invoice, doc_type="recepisse",
+                                              original_name=f"recepisse-{number_base}.pdf", stored_name=name_,
+                                              sha256=sha, size=size)
+    name_, sha, size = store_file(app)
+    letter = models.Letter.create(dossier=d, kind="accord", title="Courrier d'accord", stored_name=name_, sha256=sha,
+                                  size=size)
+    notification = models.Notification.create(organisation=org, dossier=d, message=f"Message secret {name}")
+    delegator = factory.organisation(name=f"Déléguant de {name}")
+    delegation = models.Delegation.create(delegate=org, delegator=delegator)
+    markers = [d.number, d.apprentice_name, stock.number, f"convention-{number_base}.pdf", invoice.display_number,
+               f"Message secret {name}", delegator.name]
+    return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation, markers)
+
+
+def two_cfas(app, factory):
+    """CFA Sud and CFA Nord, each with its own records; plus an employer user and a staff user."""
+    sud = tenant(app, factory, "CFA Sud", "admin@cfa-sud.test", 3100000000)
+    nord = tenant(app, factory, "CFA Nord", "admin@cfa-nord.test", 3200000000)
+    employer = factory.employer_user(email="rh@entreprise.test")
+    staff = factory.staff("admin", email="admin@opco.test")
+    return sud, nord, employer, staff

@@ -1,0 +1,70 @@
+"""Portal home: counters by state and scheme, contracts chart, actions à mener; the organisation picker."""
+import datetime as dt
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from peewee import fn
+
+from models import Dossier, Installment, Invoice
+from models.dossier import DOSSIER_STATES, SCHEMES
+from services import access
+from views.portal import bp
+
+
+@bp.route("/")
+@access.portal_login_required
+def dashboard():
+    if current_user.kind == "employer":
+        return render_template("portal/employer_home.html")
+    if access.current_membership() is None:
+        return render_template("portal/no_organisation.html"), 403
+    by_state = dict(access.dossier_visibility(Dossier.select(Dossier.state, fn.COUNT(Dossier.id)))
+                    .group_by(Dossier.state).tuples())
+    by_scheme = dict(access.dossier_visibility(Dossier.select(Dossier.scheme, fn.COUNT(Dossier.id)))
+                     .group_by(Dossier.scheme).tuples())
+    states = [(code, label, by_state.get(code, 0)) for code, label in DOSSIER_STATES]
+    schemes = [(code, label, by_scheme.get(code, 0)) for code, label in SCHEMES]
+    return render_template("portal/dashboard.html", states=states, schemes=schemes,
+                           chart=_chart(states), actions=_actions(by_state))
+
+
+def _actions(by_state):
+    """The *actions à mener* (seed 002): what is waiting on the CFA, each linking to its list."""
+    today = dt.date.today()
+    actions = [{"label": "Dossiers en attente de pièces", "count": by_state.get("en_attente", 0),
+                "url": url_for("portal.dossiers", state="en_attente")}]
+    if access.has_billing_right():
+        waiting = access.invoice_visibility(Invoice.select()).where(Invoice.state == "en_attente").count()
+        actions.append({"label": "Factures en attente de mise en conformité", "count": waiting,
+                        "url": url_for("portal.invoices", state="en_attente")})
+        to_invoice = (access.dossier_visibility(Dossier.select(fn.COUNT(fn.DISTINCT(Dossier.id))).join(Installment))
+                      .where((Dossier.state == "engage") & (Installment.status == "to_invoice")
+                             & (Installment.billable_from <= today)).scalar() or 0)
+        actions.append({"label": "Dossiers avec une échéance à facturer", "count": to_invoice,
+                        "url": url_for("portal.dossiers", to_invoice=1)})
+    return actions
+
+
+def _chart(states, width=560, bar_height=22, gap=8, label_width=170):
+    """Geometry of the server-rendered SVG bar chart of contracts by state (no JavaScript, no CDN)."""
+    top = max((count for _, _, count in states), default=0) or 1
+    usable = width - label_width - 60
+    bars = []
+    for i, (code, label, count) in enumerate(states):
+        y = i * (bar_height + gap)
+        bars.append({"code": code, "label": label, "count": count, "y": y,
+                     "w": round(usable * count / top) if count else 0})
+    return {"width": width, "height": len(states) * (bar_height + gap), "bar_height": bar_height,
+            "label_width": label_width, "bars": bars}
+
+
+@bp.route("/organisation/<siret>", methods=["POST"])
+@access.cfa_required
+def switch_organisation(siret):
+    """Header picker: work for another of the user's organisations (never one they don't belong to)."""
+    organisation = access.set_current_organisation(siret)
+    flash(f"Vous travaillez maintenant pour {organisation.name}.", "info")
+    target = request.form.get("next") or ""
+    if not target.startswith("/portail") or target.startswith("//"):
+        target = url_for("portal.dashboard")
+    return redirect(target)

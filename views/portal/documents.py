@@ -1,0 +1,50 @@
+"""Documents of a dossier: typed PDF upload, entitled downloads (logged), letters of the dossier."""
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from models import db
+from services import access
+from services.documents import DocumentError, DocumentTooLarge, attachment_response, log_download, store_upload
+from services.storage import get_storage
+from views.portal import bp
+from views.portal.dossiers import UPLOAD_TYPES
+
+
+@bp.route("/dossiers/<number>/documents", methods=["POST"])
+@access.cfa_required
+def document_upload(number):
+    dossier = access.get_dossier_or_404(number)
+    doc_type = request.form.get("doc_type", "")
+    if doc_type not in dict(UPLOAD_TYPES):
+        return _refused(dossier, "Choisissez le type du document (convention, CERFA, certificat, facture ou autre).")
+    try:
+        with db.atomic():
+            document = store_upload(request.files.get("file"), dossier.organisation, doc_type, dossier=dossier,
+                                    label="Le document")
+    except DocumentTooLarge:
+        abort(413)
+    except DocumentError as error:
+        return _refused(dossier, str(error))
+    flash(f"Document « {document.original_name} » joint au dossier {dossier.number}.", "success")
+    return redirect(url_for("portal.dossier", number=dossier.number) + "#documents")
+
+
+def _refused(dossier, message):
+    return render_template("portal/upload_refused.html", d=dossier, message=message), 400
+
+
+@bp.route("/documents/<int:document_id>")
+@access.cfa_required
+def document_download(document_id):
+    from services.documents import document_response
+
+    return document_response(access.get_document_or_404(document_id))
+
+
+@bp.route("/dossiers/<number>/courriers/<int:letter_id>")
+@access.cfa_required
+def letter_download(number, letter_id):
+    dossier = access.get_dossier_or_404(number)
+    letter = access.get_letter_or_404(letter_id, dossier=dossier)
+    data = get_storage().read(letter.stored_name)
+    log_download("letter", letter.id, f"{letter.title} – dossier {dossier.number}")
+    return attachment_response(data, f"{letter.title} {dossier.number}.pdf")

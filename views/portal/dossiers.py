@@ -1,0 +1,219 @@
+"""Dossiers of the current organisation's scope: searchable list with exports, and the dossier page."""
+import datetime as dt
+
+from flask import current_app, render_template, request, url_for
+from peewee import JOIN
+
+from models import Apprentice, Dossier, Employer, Installment, Letter, Payment, PaymentLine
+from models.documents import DOCUMENT_TYPES
+from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEMES
+from rules import mask_nir
+from rules.engaged import engaged_annex_caps, financing_total
+from services import access
+from services.dossier_rules import dossier_balance, financing_delta, stored_installments
+from services.exports import csv_response, xlsx_response
+from services.formatting import date_fr
+from views.portal import bp
+
+PER_PAGE_CHOICES = (20, 50, 100)
+MAX_PAGE = 50_000
+# sort key → column(s); every sort ends on the id so pages never overlap
+SORTS = {
+    "numero": Dossier.number,
+    "apprenti": Dossier.apprentice_name,
+    "employeur": Employer.name,
+    "deca": Dossier.deca_number,
+    "dispositif": Dossier.scheme,
+    "regime": Dossier.regime,
+    "etat": Dossier.state,
+    "debut": Dossier.contract_start,
+    "fin": Dossier.contract_end,
+    "budget": Dossier.total_financed,
+}
+UPLOAD_TYPES = [(code, label) for code, label in DOCUMENT_TYPES if code in
+                ("convention", "cerfa", "certificat", "facture", "autre")]
+
+
+def _filters():
+    """The list's filters read from the query string, each validated (a bad value is simply ignored)."""
+    args = request.args
+    f = {
+        "apprenti": args.get("apprenti", "").strip()[:100],
+        "numero": args.get("numero", "").strip()[:20],
+        "deca": args.get("deca", "").strip()[:30],
+        "state": args.get("state", "") if args.get("state") in dict(DOSSIER_STATES) else "",
+        "scheme": args.get("scheme", "") if args.get("scheme") in dict(SCHEMES) else "",
+        "regime": args.get("regime", "") if args.get("regime") in dict(REGIMES) else "",
+        "year": "",
+        "to_invoice": "1" if args.get("to_invoice") == "1" else "",
+    }
+    year = args.get("year", "")
+    if year.isdigit() and 1990 <= int(year) <= 2100:
+        f["year"] = year
+    return f
+
+
+def _sort():
+    key = request.args.get("sort", "")
+    key = key if key in SORTS else ""
+    direction = "asc" if request.args.get("dir") == "asc" else "desc"
+    return key, direction
+
+
+def filtered_query(query, f):
+    """Apply the list filters to a dossier query already scoped by access.dossier_visibility."""
+    if f["apprenti"]:
+        query = query.where(Dossier.apprentice_name ** f"%{_escape_like(f['apprenti'])}%")
+    if f["numero"]:
+        query = query.where(Dossier.number.startswith(f["numero"]))
+    if f["deca"]:
+        query = query.where(Dossier.deca_number == f["deca"])
+    if f["state"]:
+        query = query.where(Dossier.state == f["state"])
+    if f["scheme"]:
+        query = query.where(Dossier.scheme == f["scheme"])
+    if f["regime"]:
+        query = query.where(Dossier.regime == f["regime"])
+    if f["year"]:
+        y = int(f["year"])
+        query = query.where((Dossier.contract_start >= dt.date(y, 1, 1)) & (Dossier.contract_start <= dt.date(y, 12, 31)))
+    if f["to_invoice"]:
+        due = (Installment.select(Installment.dossier)
+               .where((Installment.status == "to_invoice") & (Installment.billable_from <= dt.date.today())))
+        query = query.where((Dossier.state == "engage") & Dossier.id.in_(due))
+    return query
+
+
+def _escape_like(text):
+    return text.replace("\\", "").replace("%", "").replace("_", " ")
+
+
+def _ordered(query, sort_key, direction):
+    if not sort_key:
+        return query.order_by(Dossier.id.desc())
+    column = SORTS[sort_key]
+    if direction == "asc":
+        return query.order_by(column.asc(), Dossier.id.asc())
+    return query.order_by(column.desc(), Dossier.id.desc())
+
+
+def _int_arg(name, default, low, high):
+    try:
+        value = int(request.args.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return value if low <= value <= high else default
+
+
+LIST_COLUMNS = (Dossier.id, Dossier.number, Dossier.deca_number, Dossier.apprentice_name, Dossier.scheme,
+                Dossier.regime, Dossier.state, Dossier.contract_start, Dossier.contract_end, Dossier.total_financed,
+                Employer.name.alias("employer_name"))
+
+
+@bp.route("/dossiers")
+@access.cfa_required
+def dossiers():
+    """One SQL query for the page: no COUNT(*), one extra row tells whether a next page exists."""
+    f = _filters()
+    sort_key, direction = _sort()
+    per_page = request.args.get("per_page", type=int)
+    per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
+    page = _int_arg("page", 1, 1, MAX_PAGE)
+    query = access.dossier_visibility(Dossier.select(*LIST_COLUMNS).join(Employer))
+    query = _ordered(filtered_query(query, f), sort_key, direction)
+    rows = list(query.offset((page - 1) * per_page).limit(per_page + 1).dicts())
+    has_next = len(rows) > per_page
+    rows = rows[:per_page]
+    active = {k: v for k, v in f.items() if v}
+    return render_template(
+        "portal/dossiers.html", rows=rows, filters=f, active=active, sort_key=sort_key, direction=direction,
+        page=page, per_page=per_page, has_next=has_next, states=DOSSIER_STATES, schemes=SCHEMES, regimes=REGIMES,
+        state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES), regime_labels=dict(REGIMES),
+        per_page_choices=PER_PAGE_CHOICES,
+        page_url=lambda **kw: url_for("portal.dossiers", **{**active, "sort": sort_key or None,
+                                                              "dir": direction if sort_key else None,
+                                                              "per_page": per_page, **kw}))
+
+
+EXPORT_HEADER = ["N° d'action", "N° DECA", "Apprenti", "NIR", "Employeur", "SIRET employeur", "Dispositif",
+                 "Régime", "État", "Début du contrat", "Fin du contrat", "Budget total"]
+
+
+def _export_rows(f, sort_key, direction, for_xlsx=False):
+    """Rows of the filtered list, read lazily (the query runs when the stream starts)."""
+    query = access.dossier_visibility(
+        Dossier.select(Dossier.number, Dossier.deca_number, Dossier.apprentice_name, Apprentice.nir, Employer.name,
+                       Employer.siret, Dossier.scheme, Dossier.regime, Dossier.state, Dossier.contract_start,
+                       Dossier.contract_end, Dossier.total_financed)
+        .join(Employer).switch(Dossier).join(Apprentice, JOIN.LEFT_OUTER))
+    query = _ordered(filtered_query(query, f), sort_key, direction)
+    states, schemes, regimes = dict(DOSSIER_STATES), dict(SCHEMES), dict(REGIMES)
+
+    def generate():
+        for (number, deca, name, nir, employer, siret, scheme, regime, state, start, end,
+             total) in query.tuples().iterator():
+            amount = Dossier.total_financed.python_value(total)
+            yield [number, deca, name, mask_nir(nir) if nir else "", employer, siret, schemes.get(scheme, scheme),
+                   regimes.get(regime, regime), states.get(state, state),
+                   start if for_xlsx else date_fr(start), end if for_xlsx else date_fr(end),
+                   amount if for_xlsx else f"{amount:.2f}".replace(".", ",")]
+
+    return generate()
+
+
+@bp.route("/dossiers/export.csv")
+@access.cfa_required
+def dossiers_csv():
+    sort_key, direction = _sort()
+    return csv_response("dossiers.csv", EXPORT_HEADER, _export_rows(_filters(), sort_key, direction))
+
+
+@bp.route("/dossiers/export.xlsx")
+@access.cfa_required
+def dossiers_xlsx():
+    sort_key, direction = _sort()
+    return xlsx_response("dossiers.xlsx", EXPORT_HEADER, _export_rows(_filters(), sort_key, direction, True))
+
+
+def dossier_actions(dossier):
+    """Actions offered by state (SPEC §4, seed 004): always view and attach; engaged+subrogated: bill, etc."""
+    actions = [{"label": "Joindre un document", "url": "#documents", "code": "document"}]
+    if dossier.state == "engage" and dossier.subrogated and access.can_bill_dossier(dossier):
+        actions.append({"label": "Demande de remboursement", "code": "reimbursement",
+                        "url": url_for("portal.reimbursement", number=dossier.number)})
+    if dossier.state == "engage":
+        for endpoint, label, code in (("portal.rupture", "Déclarer une rupture", "rupture"),
+                                      ("portal.amendment", "Créer un avenant", "amendment")):
+            if endpoint in current_app.view_functions:
+                actions.append({"label": label, "code": code, "url": url_for(endpoint, number=dossier.number)})
+    return actions
+
+
+def dossier_financing(dossier):
+    """Financing figures of the dossier page, all computed by rules/ (nothing summed here)."""
+    caps = engaged_annex_caps(dossier.cap_nights, dossier.cap_meals, dossier.cap_first_equipment,
+                              dossier.cap_mobility)
+    return {
+        "teaching": dossier.npec, "uplift": dossier.disability_uplift, "caps": caps,
+        "total": financing_total(dossier.npec, dossier.disability_uplift, caps),
+        "total_financed": dossier.total_financed, "employer_share": dossier.employer_share,
+        "delta": financing_delta(dossier),
+    }
+
+
+@bp.route("/dossiers/<number>")
+@access.cfa_required
+def dossier(number):
+    d = access.get_dossier_or_404(number)
+    installments = stored_installments(d, include_cancelled=True)
+    payments = list(PaymentLine.select(PaymentLine, Payment).join(Payment)
+                    .where(PaymentLine.dossier == d.id).order_by(Payment.date))
+    letters = list(access.letter_visibility(Letter.select()).where(Letter.dossier == d.id).order_by(Letter.issued_at))
+    documents = list(access.document_visibility().where(access.Document.dossier == d.id)
+                     .order_by(access.Document.uploaded_at.desc()))
+    return render_template(
+        "portal/dossier.html", d=d, installments=installments, balance=dossier_balance(d), payments=payments,
+        letters=letters, documents=documents, financing=dossier_financing(d), actions=dossier_actions(d),
+        nir=mask_nir(d.apprentice.nir) if d.apprentice.nir else "", upload_types=UPLOAD_TYPES,
+        state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES), regime_labels=dict(REGIMES),
+        installment_labels=dict(INSTALLMENT_STATUSES), can_bill=access.can_bill_dossier(d))

@@ -1,0 +1,91 @@
+"""Notifications of the current organisation: list with filters, open, mark read, delete."""
+import datetime as dt
+
+from flask import flash, redirect, render_template, request, url_for
+
+from models import Dossier, Notification, db
+from services import access
+from views.portal import bp
+
+CATEGORIES = [("dossier", "Dossiers"), ("facture", "Factures"), ("banque", "Coordonnées bancaires"),
+              ("avoir", "Avoirs"), ("document", "Documents"), ("compte", "Compte")]
+PER_PAGE = 50
+
+
+def _filters():
+    status = request.args.get("status", "")
+    category = request.args.get("category", "")
+    return {"status": status if status in ("unread", "read") else "",
+            "category": category if category in dict(CATEGORIES) or category == "autre" else ""}
+
+
+@bp.route("/notifications")
+@access.cfa_required
+def notifications():
+    f = _filters()
+    query = access.notification_visibility(Notification.select(Notification, Dossier).join(Dossier, access.JOIN.LEFT_OUTER))
+    if f["status"] == "unread":
+        query = query.where(Notification.read_at.is_null())
+    elif f["status"] == "read":
+        query = query.where(Notification.read_at.is_null(False))
+    if f["category"]:
+        query = query.where(Notification.category == f["category"])
+    page = request.args.get("page", 1, type=int)
+    page = page if 1 <= (page or 0) <= 10_000 else 1
+    rows = list(query.order_by(Notification.created_at.desc(), Notification.id.desc())
+                .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1))
+    return render_template("portal/notifications.html", rows=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE,
+                           page=page, filters=f, categories=CATEGORIES)
+
+
+@bp.route("/notifications/<int:notification_id>/ouvrir", methods=["POST"])
+@access.cfa_required
+def notification_open(notification_id):
+    """Mark read and go to its dossier (when the user may still see it)."""
+    notification = access.get_notification_or_404(notification_id)
+    _mark_read(Notification.id == notification.id)
+    if notification.dossier_id:
+        dossier = access.dossier_visibility().where(Dossier.id == notification.dossier_id).first()
+        if dossier is not None:
+            return redirect(url_for("portal.dossier", number=dossier.number))
+    return redirect(url_for("portal.notifications"))
+
+
+@bp.route("/notifications/<int:notification_id>/lue", methods=["POST"])
+@access.cfa_required
+def notification_read(notification_id):
+    notification = access.get_notification_or_404(notification_id)
+    _mark_read(Notification.id == notification.id)
+    return redirect(url_for("portal.notifications"))
+
+
+@bp.route("/notifications/toutes-lues", methods=["POST"])
+@access.cfa_required
+def notifications_read_all():
+    count = _mark_read(Notification.id.in_(access.notification_visibility(Notification.select(Notification.id))))
+    flash(f"{count} notification(s) marquée(s) comme lue(s).", "success")
+    return redirect(url_for("portal.notifications"))
+
+
+@bp.route("/notifications/<int:notification_id>/supprimer", methods=["POST"])
+@access.cfa_required
+def notification_delete(notification_id):
+    notification = access.get_notification_or_404(notification_id)
+    Notification.delete().where(Notification.id == notification.id).execute()
+    flash("Notification supprimée.", "success")
+    return redirect(url_for("portal.notifications"))
+
+
+@bp.route("/notifications/supprimer-tout", methods=["POST"])
+@access.cfa_required
+def notifications_delete_all():
+    with db.atomic():
+        ids = [n.id for n in access.notification_visibility(Notification.select(Notification.id))]
+        count = Notification.delete().where(Notification.id.in_(ids)).execute() if ids else 0
+    flash(f"{count} notification(s) supprimée(s).", "success")
+    return redirect(url_for("portal.notifications"))
+
+
+def _mark_read(condition):
+    return (Notification.update(read_at=dt.datetime.now().replace(microsecond=0))
+            .where(condition & Notification.read_at.is_null()).execute())
