@@ -1,0 +1,174 @@
+"""Expired dossiers (*dossiers échus à traiter*, seed 002, SPEC §5) and their three settlements.
+
+The listing filters in SQL first (engaged dossiers of the scope whose contract end or rupture date is
+at least about two months old), then applies rules.is_expired to each candidate with figures taken
+from a fixed number of aggregated queries (never one query per dossier).
+"""
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from peewee import fn
+
+import rules
+from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine
+from services import audit
+from services.dossier_rules import ACTIVE_INVOICE_STATES, contract_from_dossier
+from services.formatting import date_fr, montant
+from services.notify import notify_organisation
+
+IN_PROCESS = ("en_traitement", "en_attente")
+# add_months clamps month ends (31/12 + 2 months = 28/02): the SQL bound is loosened by a few days
+# and rules.is_expired decides exactly.
+SQL_SLACK_DAYS = 3
+LIST_LIMIT = 1000
+
+
+class ExpiredError(ValueError):
+    """A settlement refused for a reason the user can fix (French message)."""
+
+
+@dataclass
+class ExpiredRow:
+    dossier: Dossier
+    billing_end: dt.date
+    remaining: Decimal
+    certificate_missing: bool
+    reasons: list = field(default_factory=list)
+    final_deadline: dt.date | None = None
+    final_lost: bool = False
+    days_left: int | None = None
+
+
+def candidates(query, today):
+    """Engaged dossiers whose billing period may have ended two months ago (SQL only)."""
+    bound = rules.add_months(today, -rules.expired.EXPIRY_MONTHS) + dt.timedelta(days=SQL_SLACK_DAYS)
+    end = fn.COALESCE(Dossier.rupture_date, Dossier.contract_end)
+    return (query.where((Dossier.state == "engage") & (end <= bound))
+            .order_by(end, Dossier.id))
+
+
+def _cents_map(query):
+    return {row[0]: Decimal(int(row[1] or 0)) / 100 for row in query.tuples()}
+
+
+def expired_rows(query, today=None, limit=LIST_LIMIT):
+    """The expired dossiers among `query` (a scoped Dossier select), with their reasons and deadline clock."""
+    today = today or dt.date.today()
+    dossiers = list(candidates(query, today).limit(limit * 2))
+    if not dossiers:
+        return []
+    ids = [d.id for d in dossiers]
+    live = Installment.status != "cancelled"
+    schedule = {row[0]: (Decimal(int(row[1] or 0)) / 100, row[2]) for row in (
+        Installment.select(Installment.dossier, fn.SUM(Installment.amount), fn.MAX(Installment.period_end))
+        .where(Installment.dossier.in_(ids) & live).group_by(Installment.dossier).tuples())}
+    open_final = {row[0] for row in Installment.select(Installment.dossier).where(
+        Installment.dossier.in_(ids) & (Installment.kind == "final") & (Installment.status == "to_invoice")).tuples()}
+    invoiced = _cents_map(InvoiceLine.select(InvoiceLine.dossier, fn.SUM(InvoiceLine.amount)).join(Invoice)
+                          .where(InvoiceLine.dossier.in_(ids) & Invoice.state.in_(ACTIVE_INVOICE_STATES)
+                                 & InvoiceLine.nature.in_(("teaching", "uplift")))
+                          .group_by(InvoiceLine.dossier))
+    credited = _cents_map(CreditNote.select(CreditNote.dossier, fn.SUM(CreditNote.amount))
+                          .where(CreditNote.dossier.in_(ids)).group_by(CreditNote.dossier))
+    in_process = {row[0] for row in Invoice.select(Invoice.dossier).where(
+        Invoice.dossier.in_(ids) & Invoice.state.in_(IN_PROCESS)).tuples()}
+    in_process |= {row[0] for row in InvoiceLine.select(InvoiceLine.dossier).join(Invoice).where(
+        InvoiceLine.dossier.in_(ids) & Invoice.state.in_(IN_PROCESS)).tuples()}
+
+    rows = []
+    for dossier in dossiers:
+        committed, last_period = schedule.get(dossier.id, (Decimal("0.00"), None))
+        billing_end = last_period or dossier.rupture_date or dossier.contract_end
+        balance = rules.running_balance((), today, invoiced=invoiced.get(dossier.id, 0),
+                                        credited=credited.get(dossier.id, 0), committed=committed)
+        certificate = bool(dossier.completion_certificate)
+        if not rules.is_expired(billing_end, today, dossier.id in in_process, balance.remaining, certificate):
+            continue
+        row = ExpiredRow(dossier, billing_end, balance.remaining, not certificate)
+        if balance.remaining > 0:
+            row.reasons.append(f"Reste à facturer : {montant(balance.remaining)}")
+        if not certificate:
+            row.reasons.append("Certificat de réalisation manquant")
+        contract = contract_from_dossier(dossier)
+        row.final_deadline = rules.final_installment_deadline(contract)
+        if row.final_deadline is not None and dossier.id in open_final:
+            row.final_lost = rules.is_final_installment_lost(contract, today)
+            row.days_left = (row.final_deadline - today).days
+        rows.append(row)
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def expired_row(dossier, today=None):
+    """The expired-list row of one dossier, or None when it is not (or no longer) expired."""
+    found = expired_rows(Dossier.select().where(Dossier.id == dossier.id), today, limit=1)
+    return found[0] if found else None
+
+
+def _require_expired(dossier, today):
+    row = expired_row(dossier, today)
+    if row is None:
+        raise ExpiredError(f"Le dossier {dossier.number} ne fait pas partie des dossiers échus à traiter.")
+    return row
+
+
+def declare_certificate(dossier, file_storage, user=None, today=None):
+    """Store the completion certificate and record the declaration (one transaction)."""
+    from services.documents import read_pdf_upload, save_document
+    from services.numbering import immediate_transaction
+
+    if dossier.completion_certificate:
+        raise ExpiredError("Le certificat de réalisation de ce dossier est déjà déclaré.")
+    _require_expired(dossier, today)
+    name, data = read_pdf_upload(file_storage, label="Le certificat de réalisation (PDF)")
+    with immediate_transaction():
+        dossier = Dossier.get_by_id(dossier.id)
+        before = audit.snapshot(dossier)
+        save_document(name, data, dossier.organisation_id, "certificat", dossier=dossier.id, user=user)
+        dossier.completion_certificate = True
+        dossier.updated_at = dt.datetime.now()
+        dossier.save()
+        settlement = ExpiredSettlement.create(dossier=dossier.id, kind="certificate", amount_released=0,
+                                              note=name, declared_by=user.id if user else None)
+        audit.record("Dossier", dossier.id, "certificat_realisation", before, dossier, user=user)
+        audit.record("ExpiredSettlement", settlement.id, "create", None, settlement, user=user)
+    return settlement
+
+
+def declare_final_balance(dossier, user=None, today=None):
+    """Release what is left of the commitment: open installments cancelled, dossier → soldé."""
+    from services.numbering import immediate_transaction
+
+    today = today or dt.date.today()
+    with immediate_transaction():
+        dossier = Dossier.get_by_id(dossier.id)
+        _require_expired(dossier, today)
+        before = audit.snapshot(dossier)
+        open_rows = list(Installment.select().where((Installment.dossier == dossier.id)
+                                                    & (Installment.status == "to_invoice")))
+        released = sum((Decimal(r.amount) for r in open_rows), Decimal("0.00"))
+        if open_rows:
+            Installment.update(status="cancelled").where(Installment.id.in_([r.id for r in open_rows])).execute()
+        dossier.state = "solde"
+        dossier.closing_date = today
+        dossier.updated_at = dt.datetime.now()
+        dossier.save()
+        settlement = ExpiredSettlement.create(dossier=dossier.id, kind="final_balance", amount_released=released,
+                                              note=f"{len(open_rows)} échéance(s) libérée(s)",
+                                              declared_by=user.id if user else None)
+        audit.record("Dossier", dossier.id, "solde_definitif", before, dossier, user=user,
+                     note=f"engagement libéré : {montant(released)}")
+        audit.record("ExpiredSettlement", settlement.id, "create", None, settlement, user=user)
+        notify_organisation(dossier.organisation_id,
+                            f"Solde définitif du dossier {dossier.number} déclaré le {date_fr(today)} : "
+                            f"{montant(released)} d'engagement libéré.", dossier=dossier.id, category="billing")
+    return settlement
+
+
+def history(query, limit=50):
+    """Declarations on the dossiers of `query` (a scoped Dossier select of ids), newest first."""
+    return list(ExpiredSettlement.select(ExpiredSettlement, Dossier).join(Dossier)
+                .where(ExpiredSettlement.dossier.in_(query))
+                .order_by(ExpiredSettlement.declared_at.desc(), ExpiredSettlement.id.desc()).limit(limit))
