@@ -5,6 +5,8 @@ brouillon → en_traitement → validee → payee; en_traitement → en_attente 
 Each transition is a conditional UPDATE on the expected state, so two clerks acting at once
 cannot both succeed; the InvoiceEvent, the audit entry and the notification share its transaction.
 """
+from decimal import Decimal
+
 from models import Installment, Invoice, InvoiceEvent, InvoiceLine, db, now
 from services import audit
 from services.formatting import montant
@@ -30,7 +32,7 @@ def create_invoice(organisation, lines, user=None, state="en_traitement", kind="
         raise InvoiceWorkflowError("Une facture est créée en brouillon ou déposée (en cours de traitement).")
     with immediate_transaction():
         number = next_number("invoice") if state != "brouillon" else None
-        total = sum((line["amount"] for line in lines), start=0)
+        total = sum((Decimal(str(line["amount"])) for line in lines), Decimal("0.00"))
         fields.setdefault("total_ht", total)
         fields.setdefault("total_ttc", total)
         invoice = Invoice.create(number=number, organisation=organisation, dossier=dossier, kind=kind, state=state,

@@ -1,11 +1,35 @@
-"""Back-office views of invoices, credit notes, payments and bank details (read and export here;
-their state changes come as actions)."""
-from flask_admin.contrib.peewee.filters import FilterEqual, FilterLike
+"""Back-office views of invoices, credit notes, payments and bank details.
 
-from models import BankDetails, CreditNote, Invoice, Organisation, Payment
+Lists and exports are read-only; every state or money change is an action (list bulk action or
+detail-page button, one code path in services/) reserved to a comptable or an admin.
+"""
+import datetime as dt
+import secrets
+from decimal import InvalidOperation
+
+from flask import abort, flash, make_response, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.peewee.filters import FilterEqual, FilterLike
+from flask_login import current_user
+
+from forms.billing import CreditNoteIssueForm, PaymentForm, ReasonForm
+from models import (BankDetails, CreditNote, Document, Dossier, Invoice, InvoiceEvent, InvoiceLine, Organisation,
+                    Payment)
+from models.billing import INVOICE_STATES, LINE_NATURES
+from rules import parse_eur
 from rules.identifiers import mask_iban
+from services import bank_details as bank_service
+from services import credit_notes as credit_service
+from services import invoice_workflow as invoice_service
+from services import payments as payment_service
+from services.formatting import parse_date_fr
+from services.pdf import render_pdf
 
 from .base import ReadOnlyModelView, date_formatter, money_formatter
+
+DECISION_ROLES = {"comptable", "admin"}
+MAX_BULK = 200
 
 
 def _choice_label(view, ctx, model, name):
@@ -13,7 +37,109 @@ def _choice_label(view, ctx, model, name):
     return dict(field.choices or []).get(getattr(model, name), getattr(model, name))
 
 
-class InvoiceView(ReadOnlyModelView):
+def _pdf(data, filename):
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class DecisionMixin:
+    """Actions (list and detail buttons) reserved to DECISION_ROLES; reasons asked on a form page.
+
+    `decisions` maps an action name to (button label, needs_reason, service callable(obj, reason, user)).
+    """
+
+    decisions = {}
+    details_template = "admin/billing_details.html"
+    list_template = "admin/billing_list.html"
+    errors = (ValueError,)
+
+    def is_action_allowed(self, name):
+        if name in self.decisions:
+            return self.has_role(DECISION_ROLES)
+        return super().is_action_allowed(name)
+
+    @expose("/action/", methods=("POST",))
+    def action_view(self):
+        if request.form.get("action") in self.decisions and not self.has_role(DECISION_ROLES):
+            abort(403)
+        return super().action_view()
+
+    def detail_buttons(self, model):
+        """(name, label, needs_reason) offered on the details page of `model`."""
+        if not self.has_role(DECISION_ROLES):
+            return []
+        return [(name, label, needs) for name, (label, needs, _) in self.decisions.items()
+                if self.decision_offered(name, model)]
+
+    def decision_offered(self, name, model):
+        return True
+
+    def _apply(self, name, ids, reason=""):
+        """Run one decision on each id; each succeeds or fails on its own, with a French message."""
+        label, _, service = self.decisions[name]
+        ids = [int(i) for i in ids][:MAX_BULK]
+        done, failures = 0, []
+        for obj in self.model.select().where(self.model.id.in_(ids)):
+            try:
+                service(obj, reason, current_user._get_current_object())
+                done += 1
+            except self.errors as exc:
+                failures.append(str(exc))
+        if done:
+            flash(f"{label} : {done} élément(s) traité(s).", "success")
+        for message in failures:
+            flash(message, "error")
+        return done, failures
+
+    def _run_action(self, name, ids):
+        if not self.has_role(DECISION_ROLES):
+            abort(403)
+        _, needs_reason, _ = self.decisions[name]
+        if needs_reason:
+            return redirect(url_for(".reason_view", decision=name, ids=",".join(str(i) for i in ids),
+                                    url=request.form.get("url") or self.get_url(".index_view")))
+        self._apply(name, ids)
+        return redirect(request.form.get("url") or self.get_url(".index_view"))
+
+    @expose("/motif/<decision>/", methods=("GET", "POST"))
+    def reason_view(self, decision):
+        """The confirmation page of a decision that needs a reason shown to the CFA."""
+        name = decision
+        if name not in self.decisions or not self.decisions[name][1]:
+            abort(404)
+        if not self.has_role(DECISION_ROLES):
+            abort(403)
+        form = ReasonForm()
+        if request.method == "GET":
+            form.ids.data = request.args.get("ids", "")
+        try:
+            ids = [int(i) for i in (form.ids.data or "").split(",") if i.strip()]
+        except ValueError:
+            abort(400)
+        if not ids:
+            abort(400)
+        return_url = request.args.get("url") or self.get_url(".index_view")
+        if not return_url.startswith("/"):
+            return_url = self.get_url(".index_view")
+        if form.validate_on_submit():
+            self._apply(name, ids, form.reason.data)
+            return redirect(return_url)
+        objects = list(self.model.select().where(self.model.id.in_(ids[:MAX_BULK])))
+        html = self.render("admin/billing_reason.html", form=form, label=self.decisions[name][0], objects=objects,
+                           return_url=return_url)
+        return make_response(html, 400 if request.method == "POST" else 200)
+
+    def extras(self, model):
+        """Extra sections of the details page (lines, history, documents…)."""
+        return {}
+
+
+# --- invoices ---------------------------------------------------------------------------------
+
+class InvoiceView(DecisionMixin, ReadOnlyModelView):
     column_list = ["number", "organisation", "dossier", "kind", "state", "period_start", "period_end", "total_ttc",
                    "submitted_at"]
     column_searchable_list = ["cfa_reference", "receipt_number"]
@@ -36,15 +162,48 @@ class InvoiceView(ReadOnlyModelView):
                      "hold_reason": "Motif de mise en attente", "rejection_reason": "Motif de rejet",
                      "receipt_number": "N° de récépissé", "validated_at": "Validée le", "paid_at": "Payée le",
                      "terms_accepted_at": "CGU acceptées le", "created_by": "Déposée par", "created_at": "Créée le"}
+    errors = (invoice_service.InvoiceWorkflowError,)
+    decisions = {
+        "valider": ("Valider (bon à payer)", False, lambda inv, reason, user: invoice_service.validate(inv, user)),
+        "mettre_en_attente": ("Mettre en attente de mise en conformité", True,
+                              lambda inv, reason, user: invoice_service.put_on_hold(inv, reason, user)),
+        "rejeter": ("Rejeter", True, lambda inv, reason, user: invoice_service.reject(inv, reason, user)),
+    }
+    offered_from = {"valider": ("en_traitement",), "mettre_en_attente": ("en_traitement",),
+                    "rejeter": ("en_traitement", "en_attente")}
 
     def get_query(self):
         return Invoice.select(Invoice, Organisation).join(Organisation)
 
+    def decision_offered(self, name, model):
+        return model.state in self.offered_from[name]
 
-class CreditNoteView(ReadOnlyModelView):
+    @action("valider", "Valider (bon à payer)", "Valider les factures sélectionnées ?")
+    def action_valider(self, ids):
+        return self._run_action("valider", ids)
+
+    @action("mettre_en_attente", "Mettre en attente")
+    def action_mettre_en_attente(self, ids):
+        return self._run_action("mettre_en_attente", ids)
+
+    @action("rejeter", "Rejeter")
+    def action_rejeter(self, ids):
+        return self._run_action("rejeter", ids)
+
+    def extras(self, model):
+        return {"lines": list(model.lines.order_by(InvoiceLine.id)),
+                "events": list(model.events.order_by(InvoiceEvent.at, InvoiceEvent.id)),
+                "natures": dict(LINE_NATURES), "states": dict(INVOICE_STATES),
+                "documents": list(Document.select().where(Document.invoice == model).order_by(Document.id))}
+
+
+# --- credit notes -----------------------------------------------------------------------------
+
+class CreditNoteView(DecisionMixin, ReadOnlyModelView):
     column_list = ["number", "organisation", "dossier", "amount", "amount_settled", "reason", "settlement_mode",
                    "state", "issued_on", "due_date"]
-    column_filters = ["state", "reason", "settlement_mode", "issued_on", FilterEqual(Organisation.siret, "SIRET de l'organisme")]
+    column_filters = ["state", "reason", "settlement_mode", "issued_on",
+                      FilterEqual(Organisation.siret, "SIRET de l'organisme")]
     joined_models = (Organisation,)
     column_sortable_list = ["number", "amount", "state", "issued_on", "due_date"]
     column_default_sort = ("number", True)
@@ -54,10 +213,85 @@ class CreditNoteView(ReadOnlyModelView):
     column_labels = {"number": "N° pro forma", "organisation": "CFA", "dossier": "Dossier", "amount": "Montant",
                      "amount_settled": "Montant réglé", "reason": "Motif", "settlement_mode": "Mode de règlement",
                      "state": "État", "issued_on": "Émis le", "due_date": "Échéance", "settled_at": "Réglé le"}
+    errors = (credit_service.CreditNoteError,)
+    decisions = {
+        "marquer_rembourse": ("Remboursement reçu", False,
+                              lambda note, reason, user: credit_service.mark_refunded(note, user)),
+    }
 
     def get_query(self):
         return CreditNote.select(CreditNote, Organisation).join(Organisation)
 
+    def decision_offered(self, name, model):
+        return model.settlement_mode == "refund" and model.state in credit_service.OPEN_STATES
+
+    @action("marquer_rembourse", "Marquer remboursé", "Le virement de remboursement a-t-il bien été reçu ?")
+    def action_marquer_rembourse(self, ids):
+        return self._run_action("marquer_rembourse", ids)
+
+    def list_links(self):
+        if self.has_role(DECISION_ROLES):
+            return [(self.get_url(".issue_view"), "Émettre un avoir")]
+        return []
+
+    def extras(self, model):
+        return {"pdf_url": self.get_url(".pro_forma", id=model.id),
+                "documents": list(Document.select().where(Document.credit_note == model).order_by(Document.id)),
+                "deductions": list(model.deductions)}
+
+    @expose("/pro-forma/<int:id>.pdf")
+    def pro_forma(self, id):
+        note = CreditNote.get_or_none(CreditNote.id == id) or abort(404)
+        return _pdf(credit_note_pdf(note), f"{note.display_number}.pdf")
+
+    @expose("/emettre/", methods=("GET", "POST"))
+    def issue_view(self):
+        """Issue a credit note on a dossier by hand (end of contract, correction)."""
+        if not self.has_role(DECISION_ROLES):
+            abort(403)
+        form = CreditNoteIssueForm()
+        if form.validate_on_submit():
+            dossier = Dossier.get_or_none(Dossier.number == form.dossier_number.data.strip())
+            try:
+                amount = parse_eur(form.amount.data)
+            except (InvalidOperation, ValueError, TypeError):
+                amount = None
+            if dossier is None:
+                form.dossier_number.errors.append("Aucun dossier ne porte ce numéro.")
+            elif amount is None:
+                form.amount.errors.append("Montant invalide (ex. 1 250,00).")
+            elif not form.confirm.data:
+                form.confirm.errors.append("Cochez la case pour confirmer l'émission.")
+            else:
+                try:
+                    note = credit_service.create_credit_note(dossier, amount, form.reason.data,
+                                                             user=current_user._get_current_object())
+                except credit_service.CreditNoteError as exc:
+                    form.amount.errors.append(str(exc))
+                else:
+                    flash(f"Avoir {note.display_number} émis.", "success")
+                    return redirect(self.get_url(".details_view", id=note.id))
+        html = self.render("admin/billing_credit_note_issue.html", form=form)
+        return make_response(html, 400 if request.method == "POST" else 200)
+
+
+def credit_note_pdf(note):
+    from flask import current_app
+    return render_pdf("pdf/credit_note.html", note=note, organisation=note.organisation, dossier=note.dossier,
+                      opco_name=current_app.config["OPCO_NAME"], opco_address=current_app.config["OPCO_ADDRESS"],
+                      opco_iban=current_app.config["OPCO_IBAN"], today=dt.date.today(),
+                      generated_at=dt.datetime.now())
+
+
+def remittance_pdf(payment):
+    from flask import current_app
+    data = payment_service.remittance(payment)
+    return render_pdf("pdf/remittance.html", organisation=payment.organisation, bank=payment.bank_details,
+                      mask_iban=mask_iban, opco_name=current_app.config["OPCO_NAME"],
+                      opco_address=current_app.config["OPCO_ADDRESS"], generated_at=dt.datetime.now(), **data)
+
+
+# --- payments ---------------------------------------------------------------------------------
 
 class PaymentView(ReadOnlyModelView):
     column_list = ["reference", "organisation", "date", "gross", "deductions", "net", "mode"]
@@ -75,12 +309,84 @@ class PaymentView(ReadOnlyModelView):
     column_labels = {"reference": "Référence", "organisation": "Bénéficiaire", "bank_details": "RIB",
                      "date": "Date", "mode": "Mode", "gross": "Montant brut", "deductions": "Avoirs déduits",
                      "net": "Montant versé", "created_by": "Enregistré par", "created_at": "Enregistré le"}
+    details_template = "admin/billing_details.html"
+    list_template = "admin/billing_list.html"
 
     def get_query(self):
         return Payment.select(Payment, Organisation).join(Organisation)
 
+    def detail_buttons(self, model):
+        return []
 
-class BankDetailsView(ReadOnlyModelView):
+    def extras(self, model):
+        data = payment_service.remittance(model)
+        return {"pdf_url": self.get_url(".remittance_view", id=model.id), "payment_lines": data["lines"],
+                "deductions": data["deductions"]}
+
+    def list_links(self):
+        if self.has_role(DECISION_ROLES):
+            return [(self.get_url(".record_view"), "Enregistrer un règlement")]
+        return []
+
+    @expose("/avis/<int:id>.pdf")
+    def remittance_view(self, id):
+        payment = Payment.get_or_none(Payment.id == id) or abort(404)
+        return _pdf(remittance_pdf(payment), f"avis-de-paiement-{payment.reference}.pdf")
+
+    @expose("/enregistrer/", methods=("GET", "POST"))
+    def record_view(self):
+        """Enregistrer un règlement: one organisation, its validated invoices, its approved RIB."""
+        if not self.has_role(DECISION_ROLES):
+            abort(403)
+        form = PaymentForm()
+        org_id = request.values.get("organisation", type=int)
+        organisation = Organisation.get_or_none(Organisation.id == org_id) if org_id else None
+        if organisation is None:
+            if request.method == "POST":
+                abort(400)
+            candidates = (Organisation.select().join(Invoice).where(Invoice.state == "validee")
+                          .group_by(Organisation.id).order_by(Organisation.name))
+            return self.render("admin/billing_payment_choose.html", organisations=list(candidates))
+        invoices = payment_service.payable_invoices(organisation)
+        form.invoices.choices = [(inv.id, inv.display_number) for inv in invoices]
+        bank = bank_service.approved_bank_details(organisation)
+        error = None
+        if request.method == "GET":
+            form.organisation.data = str(organisation.id)
+            form.submission_key.data = secrets.token_urlsafe(24)
+            form.invoices.data = [inv.id for inv in invoices]
+            form.date.data = dt.date.today().strftime("%d/%m/%Y")
+        elif form.validate_on_submit():
+            try:
+                payment, created = payment_service.record_payment(
+                    organisation, form.invoices.data, form.submission_key.data,
+                    user=current_user._get_current_object(),
+                    date=parse_date_fr(form.date.data) if form.date.data else None)
+            except payment_service.PaymentError as exc:
+                error = str(exc)
+            else:
+                if created:
+                    flash(f"Règlement {payment.reference} enregistré : {payment.net} € versés.", "success")
+                else:
+                    flash(f"Ce règlement a déjà été enregistré ({payment.reference}) : rien n'a été créé de plus.",
+                          "info")
+                return redirect(self.get_url(".details_view", id=payment.id))
+        else:
+            # The same key came back after a success (double click on a stale page): show the payment.
+            existing = Payment.get_or_none(Payment.submission_key == (form.submission_key.data or ""))
+            if existing:
+                flash(f"Ce règlement a déjà été enregistré ({existing.reference}).", "info")
+                return redirect(self.get_url(".details_view", id=existing.id))
+        chosen = [inv for inv in invoices if inv.id in (form.invoices.data or [])]
+        plan = payment_service.preview(organisation, chosen or invoices)
+        html = self.render("admin/billing_payment_record.html", form=form, organisation=organisation,
+                           invoices=invoices, bank=bank, plan=plan, error=error, mask_iban=mask_iban)
+        return make_response(html, 400 if request.method == "POST" else 200)
+
+
+# --- bank details -----------------------------------------------------------------------------
+
+class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     column_list = ["organisation", "iban", "bic", "holder", "third_party", "status", "entered_at", "reviewed_at"]
     column_filters = ["status", "third_party", FilterEqual(Organisation.siret, "SIRET de l'organisme"),
                       FilterLike(Organisation.name, "Nom de l'organisme")]
@@ -93,9 +399,37 @@ class BankDetailsView(ReadOnlyModelView):
                      "third_party": "Tiers payeur", "status": "Statut", "refusal_reason": "Motif de refus",
                      "entered_by": "Saisi par", "entered_at": "Saisi le", "reviewed_by": "Examiné par",
                      "reviewed_at": "Examiné le"}
+    errors = (bank_service.BankDetailsError,)
+    decisions = {
+        "approuver": ("Approuver le RIB", False, lambda bd, reason, user: bank_service.approve(bd, user)),
+        "refuser": ("Refuser le RIB", True, lambda bd, reason, user: bank_service.refuse(bd, reason, user)),
+    }
 
     def get_query(self):
         return BankDetails.select(BankDetails, Organisation).join(Organisation)
+
+    def decision_offered(self, name, model):
+        return model.status == "pending"
+
+    @action("approuver", "Approuver", "Approuver les RIB sélectionnés ? Les règlements iront sur ces comptes.")
+    def action_approuver(self, ids):
+        return self._run_action("approuver", ids)
+
+    @action("refuser", "Refuser")
+    def action_refuser(self, ids):
+        return self._run_action("refuser", ids)
+
+    def extras(self, model):
+        docs = list(Document.select().where(Document.bank_details == model).order_by(Document.id))
+        return {"documents": docs, "iban_full": model.iban,
+                "rib_url": self.get_url(".rib_view", id=model.id) if docs else None}
+
+    @expose("/rib/<int:id>.pdf")
+    def rib_view(self, id):
+        from services.storage import get_storage
+        doc = (Document.select().where(Document.bank_details == id).order_by(Document.id.desc()).first()
+               or abort(404))
+        return _pdf(get_storage().read(doc.stored_name), doc.original_name)
 
 
 VIEWS = [

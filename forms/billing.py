@@ -1,0 +1,73 @@
+"""Forms of the billing workflows: reasons, bank details, settlement mode, payments, avoir upload."""
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from forms import validators as v
+from models.organisation import SETTLEMENT_MODES
+from services.formatting import parse_date_fr
+
+
+class ReasonForm(FlaskForm):
+    """A decision that the CFA must understand: the reason is required and shown to them."""
+
+    ids = HiddenField()
+    reason = TextAreaField("Motif (affiché au CFA)", validators=[
+        DataRequired("Le motif est obligatoire : il est affiché au CFA."),
+        Length(max=2000, message="Motif trop long (2 000 caractères au plus).")])
+
+
+class BankDetailsForm(FlaskForm):
+    iban = StringField("IBAN", validators=[DataRequired("Saisissez l'IBAN."), Length(max=42), v.iban])
+    bic = StringField("BIC", validators=[DataRequired("Saisissez le BIC."), Length(max=11, message="BIC trop long."),
+                                         v.bic])
+    holder = StringField("Titulaire du compte", validators=[DataRequired("Saisissez le titulaire du compte."),
+                                                            Length(max=200, message="Nom trop long.")])
+    third_party = RadioField("Facturation", choices=[("0", "Autofacturation (le CFA facture lui-même)"),
+                                                     ("1", "Facturation par un tiers")], default="0")
+    rib = FileField("RIB (PDF)")
+
+
+class SettlementModeForm(FlaskForm):
+    mode = RadioField("Mode de règlement des avoirs", choices=SETTLEMENT_MODES,
+                      validators=[DataRequired("Choisissez un mode de règlement.")])
+
+
+class AvoirUploadForm(FlaskForm):
+    avoir = FileField("Votre avoir (PDF)")
+
+
+class ComplianceDocumentForm(FlaskForm):
+    document = FileField("Document demandé (PDF)")
+    doc_type = SelectField("Type de document", choices=[("facture", "Facture"), ("certificat", "Certificat de réalisation"),
+                                                       ("justificatif", "Justificatif"), ("autre", "Autre")],
+                           default="justificatif")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PaymentForm(FlaskForm):
+    """Record a payment: the generated submission key makes a repeat return the first payment."""
+
+    organisation = HiddenField(validators=[DataRequired()])
+    submission_key = HiddenField(validators=[DataRequired("Formulaire incomplet : rechargez la page.")])
+    invoices = MultiCheckboxField("Factures validées à régler", coerce=int,
+                                  validators=[DataRequired("Choisissez au moins une facture validée à régler.")])
+    date = StringField("Date du virement", validators=[Optional()], render_kw={"placeholder": "jj/mm/aaaa"})
+
+    def validate_date(self, field):
+        if field.data and parse_date_fr(field.data) is None:
+            raise ValidationError("Date invalide : saisissez-la au format jj/mm/aaaa.")
+
+
+class CreditNoteIssueForm(FlaskForm):
+    dossier_number = StringField("N° de dossier", validators=[DataRequired("Saisissez le numéro de dossier.")])
+    amount = StringField("Montant de l'avoir (€)", validators=[DataRequired("Saisissez le montant.")])
+    reason = SelectField("Motif", choices=[("rupture", "Rupture"), ("amendment", "Avenant"),
+                                           ("end_of_contract", "Fin de contrat")])
+    confirm = BooleanField("Je confirme l'émission de l'avoir")

@@ -1,0 +1,158 @@
+"""Payments (*règlements*) of validated invoices, with credit-note deductions and remittance (SPEC §5–§6).
+
+One payment = one organisation, its approved bank details, some of its `validee` invoices.
+gross = sum of the payment lines (one per invoice and dossier); deductions = what the organisation's
+deduction-mode credit notes absorb (rules.apply_deductions, oldest first); net = gross − deductions.
+A payment is recorded once per submission key: a repeat (double click, retry, another process)
+returns the first payment and writes nothing.
+"""
+import datetime as dt
+from collections import OrderedDict
+from decimal import Decimal
+
+from peewee import IntegrityError, PostgresqlDatabase
+
+import rules
+from models import (CreditNote, Dossier, Installment, Invoice, InvoiceEvent, InvoiceLine, Organisation, Payment,
+                    PaymentDeduction, PaymentLine, db, now)
+from services import audit
+from services.bank_details import approved_bank_details
+from services.credit_notes import deductible_credit_notes
+from services.formatting import montant
+from services.notify import notify_organisation
+from services.numbering import immediate_transaction, next_number
+
+PAYER_ROLES = {"comptable", "admin"}
+
+
+class PaymentError(ValueError):
+    """A payment refused; the French message says why."""
+
+
+def payable_invoices(organisation):
+    """The organisation's invoices that are good to pay, oldest first."""
+    return list(Invoice.select().where((Invoice.organisation == organisation) & (Invoice.state == "validee"))
+                .order_by(Invoice.number))
+
+
+def payment_lines_for(invoices):
+    """(invoice, dossier_id, amount) per invoice and dossier, in invoice order — the structured remittance."""
+    out = []
+    for invoice in invoices:
+        per_dossier = OrderedDict()
+        for line in invoice.lines.order_by(InvoiceLine.id):
+            per_dossier[line.dossier_id] = per_dossier.get(line.dossier_id, Decimal("0.00")) + line.amount
+        if not per_dossier and invoice.dossier_id:
+            per_dossier[invoice.dossier_id] = invoice.total_ttc
+        for dossier_id, amount in per_dossier.items():
+            out.append((invoice, dossier_id, rules.round_cents(amount)))
+    return out
+
+
+def preview(organisation, invoices):
+    """What a payment of these invoices would be: gross, deductions per credit note, net."""
+    lines = payment_lines_for(invoices)
+    gross = sum((amount for _, _, amount in lines), Decimal("0.00"))
+    notes = deductible_credit_notes(organisation)
+    net, applied = rules.apply_deductions(gross, [(n.id, n.amount - n.amount_settled) for n in notes])
+    by_id = {n.id: n for n in notes}
+    return {"lines": lines, "gross": gross, "net": net, "deductions": gross - net,
+            "applied": [(by_id[i], amount) for i, amount in applied]}
+
+
+def _is_postgres():
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def record_payment(organisation, invoice_ids, submission_key, user=None, date=None):
+    """Record one payment; returns (payment, created). A known submission key returns the first payment."""
+    if user is not None and (getattr(user, "kind", None) != "staff" or user.staff_role not in PAYER_ROLES):
+        raise PaymentError("Seul un comptable ou un administrateur peut enregistrer un règlement.")
+    submission_key = (submission_key or "").strip()
+    if not submission_key:
+        raise PaymentError("Formulaire incomplet : rechargez la page et recommencez.")
+    existing = Payment.get_or_none(Payment.submission_key == submission_key)
+    if existing:
+        return existing, False
+    invoice_ids = sorted({int(i) for i in invoice_ids})
+    if not invoice_ids:
+        raise PaymentError("Choisissez au moins une facture validée à régler.")
+    try:
+        with immediate_transaction():
+            if _is_postgres():
+                # Payments of one organisation run one at a time: the second sees the first's rows.
+                Organisation.select().where(Organisation.id == organisation.id).for_update().get()
+            existing = Payment.get_or_none(Payment.submission_key == submission_key)
+            if existing:
+                return existing, False
+            payment = _create(organisation, invoice_ids, submission_key, user, date or dt.date.today())
+    except IntegrityError:
+        # A concurrent request with the same key won the race (its transaction committed first).
+        existing = Payment.get_or_none(Payment.submission_key == submission_key)
+        if existing:
+            return existing, False
+        raise
+    return payment, True
+
+
+def _create(organisation, invoice_ids, submission_key, user, date):
+    organisation = Organisation.get_by_id(organisation.id)
+    bank = approved_bank_details(organisation)
+    if bank is None:
+        raise PaymentError(f"Règlement impossible : {organisation.name} n'a pas de coordonnées bancaires validées. "
+                           "Le RIB doit être approuvé avant tout paiement.")
+    invoices = list(Invoice.select().where(Invoice.id.in_(invoice_ids)).order_by(Invoice.number))
+    if len(invoices) != len(invoice_ids):
+        raise PaymentError("Une des factures choisies n'existe plus.")
+    for invoice in invoices:
+        if invoice.organisation_id != organisation.id:
+            raise PaymentError(f"La facture {invoice.display_number} appartient à un autre organisme.")
+        if invoice.state != "validee":
+            label = dict(Invoice.state.choices)[invoice.state]
+            raise PaymentError(f"La facture {invoice.display_number} est « {label} » : seules les factures "
+                               "validées peuvent être réglées.")
+    plan = preview(organisation, invoices)
+    reference = f"REG-{next_number('payment'):07d}"
+    payment = Payment.create(reference=reference, organisation=organisation, bank_details=bank, date=date,
+                             gross=plan["gross"], deductions=plan["deductions"], net=plan["net"],
+                             submission_key=submission_key, created_by=user.id if user else None)
+    for invoice, dossier_id, amount in plan["lines"]:
+        PaymentLine.create(payment=payment, invoice=invoice, dossier=dossier_id, amount=amount)
+    for note, amount in plan["applied"]:
+        PaymentDeduction.create(payment=payment, credit_note=note, amount=amount)
+        before = audit.snapshot(note)
+        note.amount_settled = note.amount_settled + amount
+        if note.amount_settled >= note.amount:
+            note.state = "imputee"
+            note.settled_at = now()
+        note.save()
+        audit.record("CreditNote", note.id, "deduction", before, note, user=user, note=reference)
+    for invoice in invoices:
+        before = audit.snapshot(invoice)
+        updated = (Invoice.update(state="payee", paid_at=now())
+                   .where((Invoice.id == invoice.id) & (Invoice.state == "validee")).execute())
+        if not updated:  # changed since we read it: give up the whole payment
+            raise PaymentError(f"La facture {invoice.display_number} vient de changer d'état : recommencez.")
+        InvoiceEvent.create(invoice=invoice, state="payee", note=f"Règlement {reference}",
+                            by=user.id if user else None)
+        audit.record("Invoice", invoice.id, "payer", before, Invoice.get_by_id(invoice.id), user=user,
+                     note=reference)
+        installment_ids = [line.installment_id for line in invoice.lines if line.installment_id]
+        if installment_ids:
+            Installment.update(status="paid").where(Installment.id.in_(installment_ids)).execute()
+    audit.record("Payment", payment.id, "create", None, payment, user=user,
+                 note=f"{len(invoices)} facture(s), brut {plan['gross']}, avoirs {plan['deductions']}")
+    deducted = f", dont {montant(plan['deductions'])} d'avoirs déduits" if plan["deductions"] else ""
+    notify_organisation(organisation, f"Règlement {reference} de {montant(plan['net'])} émis le "
+                        f"{date:%d/%m/%Y}{deducted}. L'avis de paiement est disponible dans vos règlements.",
+                        category="billing")
+    return payment
+
+
+def remittance(payment):
+    """Everything the avis de paiement shows: lines with invoice and dossier, deductions."""
+    lines = list(PaymentLine.select(PaymentLine, Invoice, Dossier).join(Invoice).switch(PaymentLine)
+                 .join(Dossier).where(PaymentLine.payment == payment).order_by(Invoice.number, Dossier.number))
+    deductions = list(PaymentDeduction.select(PaymentDeduction, CreditNote).join(CreditNote)
+                      .where(PaymentDeduction.payment == payment).order_by(CreditNote.number))
+    return {"payment": payment, "lines": lines, "deductions": deductions}

@@ -1,0 +1,46 @@
+"""Bank details of the current organisation (/portail/organisation/banque, seed 003).
+
+Only the admin OF or a user with a billing right sees and changes them; a change is a new entry
+pending the OPCO's approval (the history stays), refused while an invoice is being processed.
+"""
+from flask import flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
+
+from forms.billing import BankDetailsForm
+from rules.identifiers import mask_iban
+from services import access
+from services import bank_details as bank_service
+from services.documents import DocumentError, is_provided
+from views.portal import bp
+
+
+@bp.route("/organisation/banque", methods=("GET", "POST"))
+@access.right_required("billing", "admin_of")
+def bank_details():
+    organisation = access.current_organisation()
+    form = BankDetailsForm()
+    error, status = None, 400
+    blocked = bank_service.change_blocked_reason(organisation)
+    if form.validate_on_submit():
+        if blocked:
+            error = blocked
+        elif not is_provided(form.rib.data):
+            form.rib.errors = ["Joignez le RIB au format PDF."]
+        else:
+            try:
+                bank_service.submit(organisation, form.iban.data, form.bic.data, form.holder.data,
+                                    third_party=form.third_party.data == "1",
+                                    user=current_user._get_current_object(), rib_upload=form.rib.data)
+            except (bank_service.BankDetailsError, DocumentError) as exc:
+                error = str(exc)
+                status = getattr(exc, "status", 400)
+            else:
+                flash("Coordonnées bancaires enregistrées : elles seront utilisées pour vos règlements une fois "
+                      "validées par l'OPCO.", "success")
+                return redirect(url_for("portal.bank_details"))
+    html = render_template("portal/billing/bank.html", form=form, organisation=organisation, error=error,
+                           blocked=blocked, history=bank_service.history(organisation),
+                           approved=bank_service.approved_bank_details(organisation), mask_iban=mask_iban)
+    if form.is_submitted():
+        return make_response(html, status)
+    return html

@@ -1,0 +1,106 @@
+"""Credit notes in the portal (/portail/organisation/avoirs): settlement mode, list, pro forma, CFA's avoir.
+
+The list follows the dossiers the user may see (services.access); the settlement mode belongs to the
+current organisation and is changed only by its admin OF or a user with a billing right.
+"""
+import datetime as dt
+
+from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
+
+from forms.billing import AvoirUploadForm, SettlementModeForm
+from models import CreditNote, Dossier, Organisation, db
+from services import access, audit
+from services import credit_notes as credit_service
+from services.documents import DocumentError, attachment_response, store_upload
+from services.pdf import render_pdf
+from views.portal import bp
+
+
+def credit_note_visibility(query=None):
+    """Credit notes of the scope whose dossier the user may see, for users holding a billing right."""
+    query = query if query is not None else CreditNote.select()
+    ids = access.organisation_scope()
+    if not ids or not access.has_billing_right():
+        return query.where(CreditNote.id == -1)
+    return query.where(CreditNote.organisation.in_(ids) & CreditNote.dossier.in_(access.visible_dossier_ids()))
+
+
+def get_credit_note_or_404(number):
+    note = credit_note_visibility().where(CreditNote.number == number).first()
+    if note is None:
+        abort(404)
+    return note
+
+
+def _page(mode_form, upload_form=None, error=None, status=200):
+    organisation = access.current_organisation()
+    notes = []
+    if access.has_billing_right():
+        notes = list(credit_note_visibility(CreditNote.select(CreditNote, Dossier).join(Dossier))
+                     .order_by(CreditNote.number.desc()))
+    html = render_template("portal/billing/credit_notes.html", organisation=organisation, mode_form=mode_form,
+                           upload_form=upload_form or AvoirUploadForm(), notes=notes, error=error,
+                           opco_iban=current_app.config["OPCO_IBAN"], opco_name=current_app.config["OPCO_NAME"],
+                           states=dict(CreditNote.state.choices), reasons=dict(CreditNote.reason.choices))
+    return make_response(html, status)
+
+
+@bp.route("/organisation/avoirs", methods=("GET", "POST"))
+@access.right_required("billing", "admin_of")
+def credit_notes():
+    organisation = access.current_organisation()
+    form = SettlementModeForm()
+    if not form.is_submitted():
+        form.mode.data = organisation.credit_note_mode
+        return _page(form)
+    if not form.validate():
+        return _page(form, status=400)
+    with db.atomic():
+        org = Organisation.get_by_id(organisation.id)
+        before = {"credit_note_mode": org.credit_note_mode}
+        if org.credit_note_mode != form.mode.data:
+            org.credit_note_mode = form.mode.data
+            org.save(only=[Organisation.credit_note_mode])
+            audit.record("Organisation", org.id, "credit_note_mode", before, {"credit_note_mode": org.credit_note_mode},
+                         user=current_user._get_current_object())
+    flash("Mode de règlement des avoirs enregistré : il s'applique aux prochains avoirs.", "success")
+    return redirect(url_for("portal.credit_notes"))
+
+
+@bp.route("/avoirs/<int:number>/pro-forma.pdf")
+@access.right_required("billing")
+def credit_note_pro_forma(number):
+    note = get_credit_note_or_404(number)
+    data = render_pdf("pdf/credit_note.html", note=note, organisation=note.organisation, dossier=note.dossier,
+                      opco_name=current_app.config["OPCO_NAME"], opco_iban=current_app.config["OPCO_IBAN"],
+                      generated_at=dt.datetime.now())
+    return attachment_response(data, f"{note.display_number}.pdf")
+
+
+@bp.route("/avoirs/<int:number>/avoir", methods=("POST",))
+@access.right_required("billing")
+def credit_note_upload(number):
+    note = get_credit_note_or_404(number)
+    if not access.can_bill_dossier(note.dossier):
+        abort(403)
+    form = AvoirUploadForm()
+    mode_form = SettlementModeForm(formdata=None, mode=access.current_organisation().credit_note_mode)
+    if not form.validate_on_submit():
+        return _page(mode_form, form, error="Le formulaire a expiré : rechargez la page.", status=400)
+    try:
+        with db.atomic():
+            document = store_upload(form.avoir.data, note.organisation, "avoir", dossier=note.dossier,
+                                    credit_note=note, user=current_user._get_current_object(), label="L'avoir")
+            credit_service.deposit_avoir(note, document, user=current_user._get_current_object())
+    except (DocumentError, credit_service.CreditNoteError) as exc:
+        return _page(mode_form, form, error=str(exc), status=getattr(exc, "status", 400))
+    flash(f"Avoir déposé pour {note.display_number}.", "success")
+    return redirect(url_for("portal.credit_notes"))
+
+
+def portal_credit_note_actions(organisation_ids):
+    """For the portal dashboard's *actions à mener*: (refunds to issue, overdue refunds) of these organisations."""
+    return (list(credit_service.refunds_to_issue(organisation_ids)),
+            list(credit_service.overdue_credit_notes(organisation_ids)))
+

@@ -1,0 +1,66 @@
+"""Payments received (/portail/reglements): list, CSV/XLSX export and remittance PDF (*avis de paiement*)."""
+import datetime as dt
+
+from flask import abort, current_app, render_template
+
+from models import Organisation, Payment
+from rules.identifiers import mask_iban
+from services import access
+from services import payments as payment_service
+from services.documents import attachment_response
+from services.exports import csv_response, xlsx_response
+from services.formatting import date_fr, montant
+from services.pdf import render_pdf
+from views.portal import bp
+
+EXPORT_HEADER = ["Référence", "Date", "Bénéficiaire", "SIRET", "Montant brut", "Avoirs déduits", "Montant versé"]
+
+
+def payment_visibility(query=None):
+    """Payments to the organisations of the scope, for users holding a billing right."""
+    query = query if query is not None else Payment.select()
+    ids = access.organisation_scope()
+    if not ids or not access.has_billing_right():
+        return query.where(Payment.id == -1)
+    return query.where(Payment.organisation.in_(ids))
+
+
+def _query():
+    return (payment_visibility(Payment.select(Payment, Organisation).join(Organisation))
+            .order_by(Payment.date.desc(), Payment.id.desc()))
+
+
+@bp.route("/reglements")
+@access.right_required("billing")
+def payments():
+    return render_template("portal/billing/payments.html", payments=list(_query().limit(500)))
+
+
+def _rows():
+    for p in _query().iterator():
+        yield [p.reference, date_fr(p.date), p.organisation.name, p.organisation.siret, montant(p.gross, False),
+               montant(p.deductions, False), montant(p.net, False)]
+
+
+@bp.route("/reglements/export.csv")
+@access.right_required("billing")
+def payments_csv():
+    return csv_response("reglements.csv", EXPORT_HEADER, _rows())
+
+
+@bp.route("/reglements/export.xlsx")
+@access.right_required("billing")
+def payments_xlsx():
+    return xlsx_response("reglements.xlsx", EXPORT_HEADER, _rows())
+
+
+@bp.route("/reglements/<reference>/avis.pdf")
+@access.right_required("billing")
+def payment_remittance(reference):
+    payment = payment_visibility().where(Payment.reference == str(reference)).first()
+    if payment is None:
+        abort(404)
+    data = payment_service.remittance(payment)
+    pdf = render_pdf("pdf/remittance.html", organisation=payment.organisation, bank=payment.bank_details,
+                     mask_iban=mask_iban, generated_at=dt.datetime.now(), **data)
+    return attachment_response(pdf, f"avis-de-paiement-{payment.reference}.pdf")
