@@ -40,6 +40,7 @@ class UserView(StaffModelView):
     form_args = {"email": {"validators": [v.email]}}
     inline_models = [(Membership, {
         "form_columns": ["id", "organisation", "role", *RIGHT_LABELS],
+        "form_args": {"id": {"validators": [Optional()]}},
         "column_labels": {"organisation": "Organisme", "role": "Rôle", **RIGHT_LABELS},
     })]
 
