@@ -1,0 +1,476 @@
+"""Large data set for benchmarks: `flask --app app generate --dossiers 1000000` (SPEC §9).
+
+Speed comes from three things: rows are plain tuples inserted with `insert_many` in batches that
+fit the driver's parameter limit, many batches share one transaction, and ids are allocated by us
+(max id + 1) so dossiers can point at their apprentices without reading anything back. Contracts
+are drawn from a few thousand templates whose financing is computed once by `rules/`, so amounts
+and schedules stay the rules' own even for a million dossiers.
+"""
+import datetime as dt
+import random
+import time
+from contextlib import contextmanager
+from decimal import Decimal
+
+from peewee import PostgresqlDatabase, fn
+
+import rules
+from models import Apprentice, Dossier, Employer, Installment, Organisation, db, now
+
+# Diplomas of the sample NPEC referential (data/npec-referentiel-sample.csv), with their level.
+DIPLOMAS = [
+    ("BTS Management commercial opérationnel", "32031213", "RNCP35320", 5, Decimal("7000.00"),
+     "Vendeur conseil"),
+    ("BTS Négociation et digitalisation de la relation client", "32031212", "RNCP38368", 5, Decimal("7300.00"),
+     "Commercial terrain"),
+    ("Diplôme d'État d'ambulancier", "46T33101", "RNCP36004", 3, Decimal("8200.00"), "Ambulancier"),
+    ("Diplôme d'État d'aide-soignant", "46T33102", "RNCP37489", 4, Decimal("9500.00"), "Aide-soignant"),
+    ("Licence professionnelle Métiers de la gestion et de la comptabilité", "25031401", "RNCP38511", 6,
+     Decimal("8500.00"), "Assistant comptable"),
+    ("Titre professionnel Secrétaire comptable", "46T32401", "RNCP35430", 4, Decimal("6800.00"),
+     "Secrétaire comptable"),
+    ("CAP Maintenance des véhicules option voitures particulières", "50025216", "RNCP36128", 3,
+     Decimal("8900.00"), "Mécanicien automobile"),
+]
+
+LAST_NAMES = ("MARTIN BERNARD THOMAS PETIT ROBERT RICHARD DURAND DUBOIS MOREAU LAURENT SIMON MICHEL LEFEBVRE "
+              "LEROY ROUX DAVID BERTRAND MOREL FOURNIER GIRARD BONNET DUPONT LAMBERT FONTAINE ROUSSEAU VINCENT "
+              "MULLER LEFEVRE FAURE ANDRE MERCIER BLANC GUERIN BOYER GARNIER CHEVALIER FRANCOIS LEGRAND "
+              "GAUTHIER GARCIA PERRIN ROBIN CLEMENT MORIN NICOLAS HENRY ROUSSEL MATHIEU GAUTIER MASSON "
+              "MARCHAND DUVAL DENIS DUMONT MARIE LEMAIRE NOEL MEYER DUFOUR MEUNIER BRUN BLANCHARD GIRAUD "
+              "JOLY RIVIERE LUCAS BRUNET GAILLARD BARBIER ARNAUD MARTINEZ GERARD ROCHE RENARD SCHMITT ROY "
+              "LEROUX COLIN VIDAL CARON PICARD ROGER FABRE AUBERT LEMOINE RENAUD DUMAS LACROIX OLIVIER "
+              "PHILIPPE BOURGEOIS PIERRE BENOIT REY LECLERC PAYET ROLLAND LECLERCQ GUILLAUME LECOMTE").split()
+FIRST_NAMES_F = ("Emma Jade Louise Alice Chloé Lina Léa Rose Anna Mila Inès Ambre Julia Mia Léna Manon Juliette "
+                 "Lou Zoé Camille Agathe Jeanne Romane Sarah Eva Nina Clara Lucie Margaux Océane").split()
+FIRST_NAMES_M = ("Gabriel Léo Raphaël Arthur Louis Lucas Adam Jules Hugo Maël Liam Noah Paul Ethan Tiago Sacha "
+                 "Gabin Nathan Mohamed Aaron Tom Théo Noé Victor Martin Mathis Axel Enzo Baptiste Maxime").split()
+CITIES = [("13001", "Marseille", "13"), ("59000", "Lille", "59"), ("44000", "Nantes", "44"), ("69003", "Lyon", "69"),
+          ("31000", "Toulouse", "31"), ("33000", "Bordeaux", "33"), ("67000", "Strasbourg", "67"),
+          ("35000", "Rennes", "35"), ("34000", "Montpellier", "34"), ("06000", "Nice", "06")]
+EMPLOYER_KINDS = [("Garage", "4520A", "1090", "Services de l'automobile"),
+                  ("Clinique", "8610Z", "2264", "Hospitalisation privée"),
+                  ("Supermarché", "4711D", "2216", "Commerce de détail et de gros à prédominance alimentaire"),
+                  ("Cabinet comptable", "6920Z", "0787", "Cabinets d'experts-comptables"),
+                  ("Boulangerie", "1071C", "0843", "Boulangerie-pâtisserie artisanale")]
+
+# (state, weight): mostly engaged contracts, every state present.
+STATES = [("engage", 55), ("solde", 15), ("recu", 8), ("en_instruction", 7), ("en_attente", 5), ("refuse", 4),
+          ("annule", 4), ("supprime", 2)]
+SCHEMES = [("apprentissage", 90), ("professionnalisation", 6), ("pro_a", 2), ("action_formation", 2)]
+FINANCED_STATES = {"engage", "solde"}
+
+TEMPLATE_COUNT = 3000
+DOSSIERS_PER_ORGANISATION = 1000
+DOSSIERS_PER_EMPLOYER = 25
+DOSSIERS_PER_TRANSACTION = 20_000
+
+DOSSIER_FIELDS = [
+    Dossier.id, Dossier.number, Dossier.deca_number, Dossier.scheme, Dossier.state, Dossier.organisation,
+    Dossier.employer, Dossier.apprentice, Dossier.apprentice_name, Dossier.subrogated, Dossier.is_stock,
+    Dossier.without_contract, Dossier.diploma_title, Dossier.diploma_code, Dossier.rncp_code, Dossier.level,
+    Dossier.training_start, Dossier.training_end, Dossier.training_hours, Dossier.distance_percent,
+    Dossier.contract_type, Dossier.conclusion_date, Dossier.contract_start, Dossier.contract_end,
+    Dossier.job_title, Dossier.reduced_duration, Dossier.regime, Dossier.npec, Dossier.disability_uplift,
+    Dossier.teaching_cost, Dossier.cap_nights, Dossier.cap_meals, Dossier.cap_first_equipment,
+    Dossier.cap_mobility, Dossier.total_financed, Dossier.employer_share, Dossier.rupture_date,
+    Dossier.completion_certificate, Dossier.deposit_date, Dossier.complete_date, Dossier.agreement_date,
+    Dossier.closing_date, Dossier.missing_pieces, Dossier.refusal_reason, Dossier.created_at, Dossier.updated_at,
+]
+APPRENTICE_FIELDS = [Apprentice.id, Apprentice.birth_name, Apprentice.first_name, Apprentice.birth_date,
+                     Apprentice.nir, Apprentice.sex, Apprentice.rqth, Apprentice.birth_department,
+                     Apprentice.postal_code, Apprentice.city, Apprentice.nationality, Apprentice.created_at]
+INSTALLMENT_FIELDS = [Installment.dossier, Installment.number, Installment.year, Installment.kind,
+                      Installment.billable_from, Installment.period_start, Installment.period_end,
+                      Installment.amount, Installment.status]
+
+
+# --- Valid identifiers (they pass rules.identifiers' checks) -------------------------------------------------
+
+def luhn_complete(digits):
+    """`digits` followed by its Luhn check digit (SIREN, SIRET)."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:  # doubled once the check digit is appended
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return f"{digits}{(10 - total % 10) % 10}"
+
+
+def make_siret(serial, establishment=1):
+    """A SIRET whose SIREN and whole number both pass the Luhn key."""
+    siren = luhn_complete(f"{serial % 100_000_000:08d}")
+    return luhn_complete(f"{siren}{establishment % 10_000:04d}")
+
+
+def make_nir(sex, birth_year, birth_month, department, serial):
+    """A NIR: sex, year, month, département, commune, order number and the key 97 − (number mod 97)."""
+    body = (f"{sex}{birth_year % 100:02d}{birth_month:02d}{department:0>2}"
+            f"{101 + serial % 800:03d}{1 + (serial // 800) % 999:03d}")
+    return f"{body}{97 - int(body) % 97:02d}"
+
+
+def make_uai(number):
+    """A UAI: seven digits (département first) and the check letter."""
+    first = f"{number % 10_000_000:07d}"
+    return first + rules.uai_letter(first)
+
+
+def make_iban(bank, branch, account):
+    """A French IBAN from a RIB: RIB key computed, then the ISO 13616 check digits."""
+    bban = f"{bank}{branch}{account}{rules.rib_key(bank, branch, account):02d}"
+    numeric = "".join(str(int(c, 36)) for c in bban + "FR00")
+    return f"FR{98 - int(numeric) % 97:02d}{bban}"
+
+
+class GenerationError(Exception):
+    """A generation request that cannot be honoured (French message for the CLI)."""
+
+
+def _is_postgres():
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def _batch_size(columns):
+    """Rows per INSERT within the driver's bound-parameter limit (SQLite 32766, PostgreSQL 65535)."""
+    limit = 60_000 if _is_postgres() else 32_000
+    return max(1, min(2_000, limit // columns))
+
+
+def _insert(model, fields, rows):
+    """Insert rows already in database form (cents, ISO dates) with one prepared statement.
+
+    peewee's `insert_many` builds the SQL text value by value, which is 90 % of the time at a million
+    rows; the driver's `executemany` (SQLite) or `execute_values` (PostgreSQL) loops in C instead.
+    """
+    if not rows:
+        return
+    assert len(rows[0]) == len(fields), f"{model.__name__}: {len(rows[0])} values for {len(fields)} columns"
+    extra_fields, extra = _defaults(model, fields)
+    if extra:
+        fields = list(fields) + extra_fields
+        rows = [row + extra for row in rows]
+    table = model._meta.table_name
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    cursor = db.cursor()
+    if _is_postgres():
+        from psycopg2.extras import execute_values
+        execute_values(cursor, f'INSERT INTO "{table}" ({columns}) VALUES %s', rows, page_size=_batch_size(len(fields)))
+    else:
+        marks = ", ".join("?" * len(fields))
+        cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
+
+
+def _defaults(model, fields):
+    """Columns left out of `fields` that have a default: their value, once, in database form."""
+    given = {field.name for field in fields}
+    extra_fields, values = [], []
+    for field in model._meta.sorted_fields:
+        if field.name in given or field.primary_key or field.default is None:
+            continue
+        value = field.default() if callable(field.default) else field.default
+        value = field.db_value(value)
+        if isinstance(value, (dt.date, dt.datetime)):
+            value = value.isoformat(" ") if isinstance(value, dt.datetime) else value.isoformat()
+        extra_fields.append(field)
+        values.append(value)
+    return extra_fields, tuple(values)
+
+
+def _next_id(model):
+    return (model.select(fn.MAX(model.id)).scalar() or 0) + 1
+
+
+def _reset_sequences(models_):
+    """Explicit ids leave PostgreSQL sequences behind: move them past the new rows."""
+    if not _is_postgres():
+        return
+    for model in models_:
+        table = model._meta.table_name
+        db.execute_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                       f"(SELECT COALESCE(MAX(id), 1) FROM \"{table}\"))")
+
+
+@contextmanager
+def _fast_sqlite():
+    """During a bulk load SQLite may skip fsyncs; crash safety is restored afterwards."""
+    if _is_postgres():
+        yield
+        return
+    db.execute_sql("PRAGMA synchronous = OFF")
+    try:
+        yield
+    finally:
+        db.execute_sql("PRAGMA synchronous = NORMAL")
+
+
+def _weighted(rng, choices, count):
+    values = [value for value, _ in choices]
+    weights = [weight for _, weight in choices]
+    return rng.choices(values, weights=weights, k=count)
+
+
+def contract_templates(rng, count=TEMPLATE_COUNT):
+    """Varied contracts over the four regimes, each with its financing computed once by rules/."""
+    templates = []
+    for i in range(count):
+        title, code, rncp, level, npec, job = DIPLOMAS[i % len(DIPLOMAS)]
+        bucket = i % 10
+        if bucket == 0:  # stock: concluded before 31/08/2019 under a regional convention
+            conclusion = dt.date(2018, 6, 1) + dt.timedelta(days=rng.randrange(0, 450))
+            stock = True
+        elif bucket in (1, 2):  # 2019 regime
+            conclusion = dt.date(2019, 9, 1) + dt.timedelta(days=rng.randrange(0, 486))
+            stock = False
+        elif bucket in (3, 4, 5, 6):  # 2021 regime
+            conclusion = dt.date(2020, 12, 31) + dt.timedelta(days=rng.randrange(0, 1642))
+            stock = False
+        else:  # 2025 regime
+            conclusion = dt.date(2025, 7, 1) + dt.timedelta(days=rng.randrange(0, 480))
+            stock = False
+        start = conclusion + dt.timedelta(days=rng.randrange(0, 60))
+        years = rng.choice((1, 2, 2, 2, 3))
+        end = _add_years(start, years) - dt.timedelta(days=rng.choice((1, 1, 1, 30, 92)))
+        uplift = Decimal("2000.00") if rng.random() < 0.03 else Decimal("0.00")
+        distance = rng.choice((0, 0, 0, 0, 20, 85))
+        contract = rules.Contract(conclusion=conclusion, start=start, end=end, npec=npec, stock=stock,
+                                  disability_uplift=uplift, distance_share=Decimal(distance) / 100, level=level)
+        financing = rules.compute_financing(contract)
+        iso = dt.date.isoformat
+        deposits = [conclusion + dt.timedelta(days=5 + d) for d in range(20)]
+        templates.append(dict(
+            stock=stock, conclusion=conclusion, start=start, regime=financing.regime,
+            uplift=uplift > 0, deposits=[iso(d) for d in deposits],
+            agreements=[iso(d + dt.timedelta(days=15)) for d in deposits], end=iso(end),
+            # Columns diploma_title … reduced_duration, in DOSSIER_FIELDS order, in database form.
+            contract=(stock, False, title, code, rncp, level, iso(start), iso(end), 400 * years + rng.randrange(200),
+                      distance, "Contrat initial", iso(conclusion), iso(start), iso(end), job, False),
+            # Columns npec … cap_mobility, in cents.
+            money=(_cents(npec), _cents(uplift), _cents(npec), 100, 300, 50_000, 0),
+            financed=(_cents(financing.total), _cents(financing.employer_share)),
+            installments=[(number, item.year, item.kind, iso(item.billable_from), iso(item.period_start),
+                           iso(item.period_end), _cents(item.amount))
+                          for number, item in enumerate(financing.installments, start=1)],
+        ))
+    return templates
+
+
+def _add_years(day, years):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _organisations(rng, count, target_siret, stamp):
+    """Create `count` CFAs (+ the target one when missing); return (spread ids, target id or None)."""
+    existing = {s for (s,) in Organisation.select(Organisation.siret).tuples()}
+    target_id = None
+    if target_siret:
+        error = rules.check_siret(target_siret)
+        if error:
+            raise GenerationError(f"--organisation-siret : {error}.")
+        target_siret = rules.normalize_siret(target_siret)
+        target = Organisation.get_or_none(Organisation.siret == target_siret)
+        if target is None:
+            target = Organisation.create(siret=target_siret, name="CFA Banc d'essai", city="Paris",
+                                         postal_code="75010", uai=make_uai(7_500_000 + rng.randrange(9_999)),
+                                         status="active", email="contact@cfa-banc-essai.test")
+            existing.add(target_siret)
+        target_id = target.id
+    first_id = _next_id(Organisation)
+    rows, serial = [], first_id
+    while len(rows) < count:
+        siret = make_siret(30_000_000 + serial)
+        serial += 1
+        if siret in existing:
+            continue
+        postal, city, dept = CITIES[len(rows) % len(CITIES)]
+        n = first_id + len(rows)
+        rows.append((n, siret, f"CFA {city} {n}", "", f"{1 + n % 150} avenue de l'Apprentissage", "",
+                     postal, city, "", f"contact{n}@cfa-{n}.test", make_uai(int(dept.replace("A", "0")) * 10_000
+                                                                            + n % 10_000),
+                     f"{dept}{n:09d}"[:11], True, False, False, False, "", "", "", "", "", "", "", "", "active",
+                     "deduction", False, False, stamp))
+    fields = [Organisation.id, Organisation.siret, Organisation.name, Organisation.name_suite,
+              Organisation.street, Organisation.street_suite, Organisation.postal_code, Organisation.city,
+              Organisation.phone, Organisation.email, Organisation.uai, Organisation.da_number, Organisation.is_cfa,
+              Organisation.is_fpc_provider, Organisation.for_profit, Organisation.vat_liable, Organisation.zone,
+              Organisation.opco_reference, Organisation.contact_civility, Organisation.contact_last_name,
+              Organisation.contact_first_name, Organisation.contact_function, Organisation.contact_phone,
+              Organisation.contact_email, Organisation.status, Organisation.credit_note_mode,
+              Organisation.third_party_billing, Organisation.esignature, Organisation.created_at]
+    _insert(Organisation, fields, rows)
+    return [row[0] for row in rows], target_id
+
+
+def _employers(rng, count, stamp):
+    existing = {s for (s,) in Employer.select(Employer.siret).tuples()}
+    first_id = _next_id(Employer)
+    rows, serial = [], first_id
+    while len(rows) < count:
+        siret = make_siret(50_000_000 + serial)
+        serial += 1
+        if siret in existing:
+            continue
+        n = first_id + len(rows)
+        kind, naf, idcc, agreement = EMPLOYER_KINDS[n % len(EMPLOYER_KINDS)]
+        postal, city, _ = CITIES[n % len(CITIES)]
+        rows.append((n, siret, f"{kind} {rng.choice(LAST_NAMES).title()} {n}", f"{1 + n % 200} rue du Commerce",
+                     postal, city, naf, idcc, 5 + n % 300, "Entreprise privée", agreement, f"rh{n}@entreprise-{n}.test",
+                     "", stamp))
+    fields = [Employer.id, Employer.siret, Employer.name, Employer.street, Employer.postal_code, Employer.city,
+              Employer.naf, Employer.idcc, Employer.headcount, Employer.employer_type,
+              Employer.collective_agreement, Employer.email, Employer.phone, Employer.created_at]
+    _insert(Employer, fields, rows)
+    return [row[0] for row in rows]
+
+
+def _organisation_plan(rng, n, spread_ids, target_id, share):
+    """Organisation id of each dossier: `share` of them in the target, the rest spread evenly."""
+    in_target = round(n * share) if target_id else 0
+    plan = [target_id] * in_target
+    rest = n - in_target
+    if rest:
+        if not spread_ids:
+            raise GenerationError("Aucun organisme pour répartir les dossiers.")
+        plan.extend(spread_ids[i % len(spread_ids)] for i in range(rest))
+    rng.shuffle(plan)
+    return plan
+
+
+def generate(n, organisations=None, target_siret=None, share=0.0, with_installments=False, seed=2026,
+             progress=None):
+    """Insert `n` dossiers (and their organisations, employers, apprentices); return counts and timings.
+
+    `organisations`: how many CFAs to create (default one per 1,000 dossiers not in the target);
+    `target_siret` + `share`: put that fraction of the dossiers in one organisation (created if unknown).
+    """
+    if n < 1:
+        raise GenerationError("Le nombre de dossiers doit être positif.")
+    if not 0 <= share <= 1:
+        raise GenerationError("La part de l'organisme cible doit être comprise entre 0 et 1.")
+    if share and not target_siret:
+        raise GenerationError("--share demande --organisation-siret.")
+    if target_siret and not share:
+        share = 1.0
+    began = time.perf_counter()
+    rng = random.Random(seed)
+    stamp = now().isoformat(" ")
+    spread = n - round(n * share) if target_siret else n
+    if organisations is None:
+        organisations = -(-spread // DOSSIERS_PER_ORGANISATION) if spread else 0
+    if spread and organisations < 1:
+        raise GenerationError("Au moins un organisme est nécessaire pour répartir les dossiers.")
+    employer_count = max(1, min(n, -(-n // DOSSIERS_PER_EMPLOYER)))
+
+    with db.atomic():
+        spread_ids, target_id = _organisations(rng, organisations, target_siret, stamp)
+        employer_ids = _employers(rng, employer_count, stamp)
+    templates = contract_templates(rng)
+    plan = _organisation_plan(rng, n, spread_ids, target_id, share)
+
+    first_apprentice = _next_id(Apprentice)
+    first_dossier = _next_id(Dossier)
+    inserted = installments = 0
+    with _fast_sqlite():
+        for offset in range(0, n, DOSSIERS_PER_TRANSACTION):
+            count = min(DOSSIERS_PER_TRANSACTION, n - offset)
+            apprentices, dossiers, schedule = _chunk(rng, offset, count, first_apprentice, first_dossier, plan,
+                                                     employer_ids, templates, stamp, with_installments)
+            with db.atomic():
+                _insert(Apprentice, APPRENTICE_FIELDS, apprentices)
+                _insert(Dossier, DOSSIER_FIELDS, dossiers)
+                if schedule:
+                    _insert(Installment, INSTALLMENT_FIELDS, schedule)
+            inserted += count
+            installments += len(schedule)
+            if progress:
+                progress(inserted, n)
+    with db.atomic():
+        _reset_sequences([Organisation, Employer, Apprentice, Dossier])
+    return dict(dossiers=inserted, organisations=len(spread_ids) + (1 if target_id else 0),
+                employers=len(employer_ids), apprentices=inserted, installments=installments,
+                target_organisation=target_id, seconds=time.perf_counter() - began)
+
+
+def _chunk(rng, offset, count, first_apprentice, first_dossier, plan, employer_ids, templates, stamp,
+           with_installments):
+    """Rows (tuples, in database form) of `count` apprentices, their dossiers and optionally installments."""
+    states = _weighted(rng, STATES, count)
+    schemes = _weighted(rng, SCHEMES, count)
+    randrange = rng.randrange
+    apprentices, dossiers, schedule = [], [], []
+    n_templates, n_employers, n_last = len(templates), len(employer_ids), len(LAST_NAMES)
+    not_financed = (0, 0)
+    for k in range(count):
+        i = offset + k
+        apprentice_id = first_apprentice + i
+        dossier_id = first_dossier + i
+        t = templates[randrange(n_templates)]
+        female = randrange(2)
+        last = LAST_NAMES[randrange(n_last)]
+        first = (FIRST_NAMES_F if female else FIRST_NAMES_M)[randrange(30)]
+        birth_year, birth_month = t["start"].year - 17 - randrange(8), 1 + randrange(12)
+        postal, city, dept = CITIES[i % 10]
+        nir = make_nir("2" if female else "1", birth_year, birth_month, dept, i)
+        apprentices.append((apprentice_id, last, first, f"{birth_year}-{birth_month:02d}-{1 + randrange(28):02d}",
+                            nir, "F" if female else "M", t["uplift"], dept, postal, city, "Française", stamp))
+        state = states[k]
+        financed = state in FINANCED_STATES
+        day = randrange(20)
+        deposit = t["deposits"][day]
+        dossiers.append(
+            (dossier_id, f"9{dossier_id:09d}", f"{dept}{deposit[:4]}{deposit[5:7]}{dossier_id % 1_000_000:06d}",
+             schemes[k], state, plan[i], employer_ids[randrange(n_employers)], apprentice_id, f"{last} {first}",
+             True) + t["contract"] + (t["regime"] if financed else "",) + t["money"]
+            + (t["financed"] if financed else not_financed)
+            + (None, state == "solde", deposit, None if state in ("recu", "en_attente") else deposit,
+               t["agreements"][day] if financed else None, t["end"] if state == "solde" else None,
+               "Convention de formation signée" if state == "en_attente" else "",
+               "Contrat hors du champ de financement" if state == "refuse" else "", stamp, stamp))
+        if with_installments and financed:
+            status = "paid" if state == "solde" else "to_invoice"
+            schedule.extend((dossier_id,) + item + (status,) for item in t["installments"])
+    return apprentices, dossiers, schedule
+
+
+def _cents(amount):
+    return int((Decimal(amount) * 100).to_integral_value())
+
+
+def register_generate_cli(app):
+    import click
+
+    @app.cli.command("generate")
+    @click.option("--dossiers", "count", type=int, default=100_000, show_default=True,
+                  help="Nombre de dossiers à créer.")
+    @click.option("--organisations", type=int, default=None,
+                  help="Nombre d'organismes à créer (défaut : un pour 1 000 dossiers).")
+    @click.option("--organisation-siret", "target_siret", default=None,
+                  help="SIRET d'un organisme qui recevra une part des dossiers (créé s'il n'existe pas).")
+    @click.option("--share", type=float, default=None,
+                  help="Part des dossiers dans l'organisme cible (0 à 1, défaut 1 avec --organisation-siret).")
+    @click.option("--with-installments", is_flag=True, help="Crée aussi les échéanciers des dossiers engagés.")
+    @click.option("--seed", type=int, default=2026, show_default=True)
+    def generate_command(count, organisations, target_siret, share, with_installments, seed):
+        """Generate a large data set for benchmarks."""
+        import models
+        models.create_schema()
+
+        def progress(done, total):
+            if done == total or done % 100_000 == 0:
+                click.echo(f"  {done:,} / {total:,} dossiers".replace(",", " "))
+
+        try:
+            result = generate(count, organisations=organisations, target_siret=target_siret,
+                              share=share if share is not None else (1.0 if target_siret else 0.0),
+                              with_installments=with_installments, seed=seed, progress=progress)
+        except GenerationError as error:
+            raise click.ClickException(str(error))
+        click.echo(f"{result['dossiers']:,} dossiers générés pour {result['organisations']:,} organismes et "
+                   f"{result['employers']:,} employeurs ({result['installments']:,} échéances) "
+                   f"en {result['seconds']:.1f} s.".replace(",", " "))

@@ -1,0 +1,226 @@
+"""The demo data: what `make run` shows a newcomer must log in, look real and pass our own checks."""
+import re
+from collections import Counter as Tally
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import models
+import rules
+from models import (Apprentice, BankDetails, CreditNote, Delegation, Dossier, Employer, IdccCpne, Installment,
+                    Invoice, InvoiceLine, Membership, Notification, NpecReference, Organisation, Payment,
+                    PaymentLine, Rupture, User)
+from models.user import RIGHTS
+from services.demo import DEMO_PASSWORD, DemoAlreadyLoaded, load_demo
+from services.dossier_rules import contract_from_dossier
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+ALL_STATES = {"recu", "en_instruction", "en_attente", "engage", "solde", "refuse", "annule", "supprime"}
+INVOICE_STATES = {"brouillon", "en_traitement", "en_attente", "validee", "payee", "rejetee"}
+
+
+@pytest.fixture
+def demo(db):
+    return load_demo()
+
+
+def documented_accounts():
+    """The demo accounts listed in the README's table, with the role written next to them."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Comptes de démonstration", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([^`]+@[^`]+)` \| (.+?) \|$", section, flags=re.M)
+
+
+def table_counts():
+    return {m.__name__: m.select().count() for m in models.MODELS if m is not models.SchemaVersion}
+
+
+def test_readme_documents_the_demo_password():
+    assert f"`{DEMO_PASSWORD}`" in README.read_text(encoding="utf-8")
+
+
+def test_demo_loads_at_least_forty_dossiers_over_every_state_regime_and_cfa(demo):
+    dossiers = list(Dossier.select())
+    assert len(dossiers) >= 40
+    assert {d.state for d in dossiers} == ALL_STATES
+    assert {d.regime for d in dossiers if d.state in ("engage", "solde")} == {"stock", "2019", "2021", "2025"}
+    assert {d.organisation.name for d in dossiers} == {"CFA Sud", "CFA Nord", "CFA Ouest"}
+    assert {d.conclusion_date.year for d in dossiers} >= {2019, 2020, 2023, 2025}
+    stock = [d for d in dossiers if d.is_stock]
+    assert stock and all(d.conclusion_date <= rules.regimes.STOCK_LAST_CONCLUSION for d in stock)
+    assert all(d.apprentice_name == f"{d.apprentice.birth_name} {d.apprentice.first_name}" for d in dossiers)
+
+
+def test_each_regime_matches_the_conclusion_date_of_its_dossiers(demo):
+    for dossier in Dossier.select().where(Dossier.state.in_(("engage", "solde"))):
+        assert dossier.regime == rules.select_regime(dossier.conclusion_date, dossier.is_stock), dossier.number
+
+
+def test_every_documented_account_logs_in_with_the_demo_password(demo, make_client):
+    accounts = documented_accounts()
+    assert len(accounts) == 9
+    for email, role in accounts:
+        client = make_client()
+        response = client.login(email, DEMO_PASSWORD)
+        user = User.get(User.email == email)
+        expected = "/admin/" if user.kind == "staff" else "/portail"
+        assert expected in response.headers["Location"], (email, role)
+
+
+def test_accounts_hold_the_roles_and_rights_the_readme_promises(demo):
+    def membership(email):
+        return Membership.select().join(User).where(User.email == email).get()
+
+    staff = {u.email: u.staff_role for u in User.select().where(User.kind == "staff")}
+    assert staff == {"admin@opco.test": "admin", "conseiller@opco.test": "conseiller",
+                     "comptable@opco.test": "comptable"}
+    sud_admin = membership("admin@cfa-sud.test")
+    assert sud_admin.organisation.name == "CFA Sud" and sud_admin.role == "admin_of"
+    assert sud_admin.rights == {name for name, _ in RIGHTS}
+    sud_manager = membership("gestion@cfa-sud.test")
+    assert sud_manager.role == "gestionnaire_of" and sud_manager.rights == {"right_contracts"}
+    assert membership("admin@cfa-nord.test").organisation.name == "CFA Nord"
+    assert membership("admin@cfa-ouest.test").organisation.name == "CFA Ouest"
+    employers = {u.email: u.employer.name for u in User.select().where(User.kind == "employer")}
+    assert employers == {"rh@garage-central.test": "Garage Central",
+                         "rh@clinique-des-lilas.test": "Clinique des Lilas"}
+
+
+def test_cfa_ouest_delegates_its_contracts_to_cfa_sud(demo):
+    delegation = Delegation.get()
+    assert (delegation.delegate.name, delegation.delegator.name) == ("CFA Sud", "CFA Ouest")
+    assert Delegation.select().count() == 1
+
+
+def test_every_identifier_in_the_demo_passes_our_own_checks(demo):
+    for org in Organisation.select():
+        assert rules.check_siret(org.siret) is None, org.siret
+        assert rules.check_uai(org.uai) is None, org.uai
+    for employer in Employer.select():
+        assert rules.check_siret(employer.siret) is None, employer.siret
+        assert rules.check_naf(employer.naf) is None and rules.check_idcc(employer.idcc) is None
+    for apprentice in Apprentice.select():
+        assert rules.check_nir(apprentice.nir) is None, apprentice.nir
+    for bank in BankDetails.select():
+        assert rules.check_iban(bank.iban) is None, bank.iban
+        assert rules.check_bic(bank.bic) is None, bank.bic
+    for dossier in Dossier.select():
+        assert rules.check_rncp(dossier.rncp_code) is None and rules.check_diploma_code(dossier.diploma_code) is None
+    sirets = [o.siret for o in Organisation.select()] + [e.siret for e in Employer.select()]
+    assert len(sirets) == len(set(sirets))
+
+
+def test_the_npec_referential_covers_every_demo_dossier(demo):
+    referenced = {r.rncp_code for r in NpecReference.select()}
+    assert {d.rncp_code for d in Dossier.select()} <= referenced
+    cpne_of = {row.idcc: row.cpne_code for row in IdccCpne.select()}
+    for dossier in Dossier.select().where(~Dossier.is_stock):
+        cpne = cpne_of[dossier.employer.idcc]
+        amounts = {r.npec for r in NpecReference.select().where((NpecReference.rncp_code == dossier.rncp_code)
+                                                                 & (NpecReference.cpne_code == cpne))}
+        assert dossier.npec in amounts, dossier.number
+
+
+def test_installments_of_each_engaged_dossier_are_the_rules_schedule_and_sum_to_what_the_opco_pays(demo):
+    engaged = list(Dossier.select().where(Dossier.state == "engage"))
+    assert len(engaged) >= 10
+    for dossier in engaged:
+        installments = list(Installment.select().where(Installment.dossier == dossier.id)
+                            .order_by(Installment.number))
+        financing = rules.compute_financing(contract_from_dossier(dossier))
+        assert sum(i.amount for i in installments) == dossier.total_financed - dossier.employer_share
+        assert [(i.billable_from, i.amount) for i in installments] == \
+               [(i.billable_from, i.amount) for i in financing.installments]
+        assert (dossier.regime, dossier.total_financed, dossier.employer_share) == \
+               (financing.regime, financing.total, financing.employer_share)
+    assert any(d.employer_share > 0 for d in engaged), "a level-6 2025 contract shows the employer share"
+
+
+def test_invoices_exist_in_every_state_with_gapless_numbers(demo):
+    invoices = list(Invoice.select())
+    assert {i.state for i in invoices} == INVOICE_STATES
+    numbers = sorted(i.number for i in invoices if i.state != "brouillon")
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert all(i.number is None for i in invoices if i.state == "brouillon")
+    assert all(i.hold_reason for i in invoices if i.state == "en_attente")
+    assert all(i.rejection_reason for i in invoices if i.state == "rejetee")
+    receipts = [i.receipt_number for i in invoices if i.number]
+    assert len(set(receipts)) == len(receipts) and all(receipts)
+    for invoice in invoices:
+        assert invoice.total_ttc == sum(line.amount for line in invoice.lines)
+
+
+def test_installment_statuses_follow_their_invoices(demo):
+    expected = {"payee": "paid", "validee": "invoiced", "en_traitement": "invoiced", "en_attente": "invoiced",
+                "rejetee": "to_invoice", "brouillon": "to_invoice"}
+    lines = InvoiceLine.select().join(Invoice).where(InvoiceLine.installment.is_null(False))
+    for line in lines:
+        assert line.installment.status == expected[line.invoice.state], (line.invoice.state, line.installment.id)
+        assert line.amount == line.installment.amount
+        assert (line.period_start, line.period_end) == (line.installment.period_start, line.installment.period_end)
+    invoiced = {line.installment_id for line in lines if line.invoice.state not in ("rejetee", "brouillon")}
+    assert all(i.id in invoiced for i in Installment.select().where(Installment.status.in_(("paid", "invoiced"))))
+
+
+def test_payments_go_to_approved_bank_details_and_pay_every_paid_invoice_once(demo):
+    payments = list(Payment.select())
+    assert payments
+    for payment in payments:
+        assert payment.bank_details.status == "approved"
+        assert payment.bank_details.organisation_id == payment.organisation_id
+        assert payment.gross == sum(line.amount for line in payment.lines) == payment.net + payment.deductions
+    paid = Tally(line.invoice_id for line in PaymentLine.select())
+    assert set(paid) == {i.id for i in Invoice.select().where(Invoice.state == "payee")}
+    assert set(paid.values()) == {1}
+    references = [p.reference for p in payments]
+    assert len(set(references)) == len(references)
+
+
+def test_bank_details_include_a_pending_change_beside_the_approved_ones(demo):
+    statuses = Tally(b.status for b in BankDetails.select())
+    assert statuses["pending"] >= 1 and statuses["approved"] == 3
+    assert all(b.refusal_reason for b in BankDetails.select().where(BankDetails.status == "refused"))
+
+
+def test_the_rupture_turns_what_was_paid_beyond_what_is_due_into_a_credit_note(demo):
+    rupture = Rupture.get()
+    dossier = rupture.dossier
+    assert dossier.state == "solde" and dossier.rupture_date == rupture.date and dossier.regime == "2021"
+    paid = sum(line.amount for line in PaymentLine.select().where(PaymentLine.dossier == dossier.id))
+    note = CreditNote.get()
+    assert note.number == 1 and note.dossier_id == dossier.id and note.reason == "rupture"
+    assert note.amount == rupture.credit_note_amount == paid - rupture.due > 0
+    assert rupture.due == dossier.total_financed - dossier.employer_share
+    assert not Installment.select().where((Installment.dossier == dossier.id)
+                                          & (Installment.status == "to_invoice")).exists()
+
+
+def test_every_cfa_has_notifications(demo):
+    for org in Organisation.select():
+        assert Notification.select().where(Notification.organisation == org.id).exists(), org.name
+    assert Notification.select().where(Notification.read_at.is_null()).exists()
+
+
+def test_loading_the_demo_twice_adds_nothing(demo):
+    before = table_counts()
+    with pytest.raises(DemoAlreadyLoaded):
+        load_demo()
+    assert table_counts() == before
+
+
+def test_the_demo_command_refuses_politely_when_the_demo_is_there(app, db):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "Données de démonstration chargées" in first.output
+    before = table_counts()
+    second = runner.invoke(args=["demo"])
+    assert second.exit_code == 0 and second.exception is None
+    assert "déjà chargées" in second.output
+    assert table_counts() == before
+
+
+def test_demo_amounts_are_whole_cents(demo):
+    for installment in Installment.select():
+        assert installment.amount == installment.amount.quantize(Decimal("0.01")) and installment.amount >= 0
