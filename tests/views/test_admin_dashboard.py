@@ -1,0 +1,112 @@
+"""Staff dashboard at /admin/: dossiers by state, late decisions, invoices waiting, RIBs to review, late refunds."""
+import datetime as dt
+import html
+import re
+from decimal import Decimal
+
+import pytest
+
+import models
+
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def staff_client(make_client, factory):
+    return make_client(factory.staff("conseiller").email)
+
+
+def text_of(response):
+    return html.unescape(response.get_data(as_text=True)).replace("\u00a0", " ")
+
+
+def section(page, element_id):
+    return page.split(f'id="{element_id}"')[1].split("</table>")[0].split("</div></div>")[0]
+
+
+def link_to(page, label):
+    match = re.search(r'<a href="([^"]+)">' + re.escape(label) + "</a>", page)
+    assert match, f"no link labelled {label!r}"
+    return match.group(1)
+
+
+def test_dossiers_by_state_show_counts_and_link_to_the_list_filtered_on_that_state(staff_client, factory):
+    received = [factory.dossier(state="recu"), factory.dossier(state="recu")]
+    engaged = factory.dossier(state="engage")
+    waiting = factory.dossier(state="en_attente")
+    page = text_of(staff_client.get("/admin/"))
+    by_state = section(page, "dossiers-by-state")
+    counts = dict(re.findall(r'<a href="[^"]+">([^<]+)</a></td><td class="amount">(\d+)</td>', by_state))
+    assert counts["Reçu"] == "2" and counts["Engagé"] == "1" and counts["En attente de pièces"] == "1"
+    assert counts["Soldé"] == "0"
+
+    listing = text_of(staff_client.get(link_to(by_state, "Reçu")))
+    assert all(d.number in listing for d in received)
+    assert engaged.number not in listing and waiting.number not in listing
+    listing = text_of(staff_client.get(link_to(by_state, "En attente de pièces")))
+    assert waiting.number in listing and engaged.number not in listing
+
+
+def test_complete_dossiers_waiting_more_than_twenty_days_are_listed(staff_client, factory):
+    late = factory.dossier(state="recu", complete_date=TODAY - dt.timedelta(days=25))
+    late_waiting = factory.dossier(state="en_attente", complete_date=TODAY - dt.timedelta(days=21))
+    recent = factory.dossier(state="en_instruction", complete_date=TODAY - dt.timedelta(days=10))
+    decided = factory.dossier(state="engage", complete_date=TODAY - dt.timedelta(days=60))
+    incomplete = factory.dossier(state="recu", complete_date=None)
+    block = section(text_of(staff_client.get("/admin/")), "late-dossiers")
+    assert "(2)" in block
+    assert late.number in block and "25 jours" in block
+    assert late_waiting.number in block
+    for other in (recent, decided, incomplete):
+        assert other.number not in block
+
+
+def test_invoices_waiting_are_counted_and_link_to_the_filtered_invoice_list(staff_client, factory):
+    organisation = factory.organisation()
+    for number, state in ((11, "en_traitement"), (12, "en_traitement"), (13, "en_attente"), (14, "validee")):
+        models.Invoice.create(number=number, organisation=organisation, state=state, total_ht=Decimal("100"),
+                              total_ttc=Decimal("100"))
+    page = text_of(staff_client.get("/admin/"))
+    cards = re.findall(r'<div class="h3 mb-0">(\d+)</div>\s*<a href="([^"]+)">Factures « ([^»]+) »</a>', page)
+    found = {label: (count, url) for count, url, label in cards}
+    assert found["En cours de traitement"][0] == "2"
+    assert found["En attente de mise en conformité"][0] == "1"
+    listing = text_of(staff_client.get(found["En attente de mise en conformité"][1]))
+    assert "F0000013" in listing
+    assert "F0000011" not in listing and "F0000014" not in listing
+
+
+def test_bank_details_to_review_are_counted(staff_client, factory):
+    organisation = factory.organisation()
+    for status in ("pending", "pending", "approved", "refused"):
+        models.BankDetails.create(organisation=organisation, iban="FR7630006000011234567890189", bic="AGRIFRPP",
+                                  holder="CFA", status=status)
+    page = text_of(staff_client.get("/admin/"))
+    assert re.search(r'id="bank-pending">\s*<div class="h3 mb-0">2</div>', page)
+
+
+def test_overdue_refunds_are_listed(staff_client, factory):
+    organisation = factory.organisation(name="CFA Retardataire")
+    dossier = factory.dossier(organisation=organisation)
+
+    def credit_note(number, mode, state, due):
+        return models.CreditNote.create(number=number, organisation=organisation, dossier=dossier,
+                                        amount=Decimal("350.00"), reason="rupture", settlement_mode=mode, state=state,
+                                        issued_on=TODAY - dt.timedelta(days=30), due_date=due)
+
+    credit_note(1, "refund", "deposee", TODAY - dt.timedelta(days=2))     # overdue
+    credit_note(2, "refund", "en_retard", TODAY - dt.timedelta(days=9))   # marked late
+    credit_note(3, "refund", "remboursee", TODAY - dt.timedelta(days=9))  # settled
+    credit_note(4, "refund", "a_emettre", TODAY + dt.timedelta(days=5))   # not yet due
+    credit_note(5, "deduction", "a_emettre", None)                        # deducted from payments
+    block = section(text_of(staff_client.get("/admin/")), "overdue-refunds")
+    assert "(2)" in block
+    assert "PRO-1" in block and "PRO-2" in block and "CFA Retardataire" in block and "350,00 €" in block
+    for number in ("PRO-3", "PRO-4", "PRO-5"):
+        assert number not in block
+
+
+def test_every_staff_role_sees_the_dashboard_and_others_do_not(make_client, factory):
+    for role in ("conseiller", "comptable", "admin"):
+        assert make_client(factory.staff(role).email).get("/admin/").status_code == 200
+    assert make_client(factory.cfa_user().email).get("/admin/").status_code == 403
