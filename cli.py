@@ -50,6 +50,9 @@ def register_cli(app):
     from services.npec_import import register_npec_cli
     register_npec_cli(app)
 
+    from services.credit_notes import register_billing_cli
+    register_billing_cli(app)
+
     try:
         from services.demo import register_demo_cli
     except ImportError:  # pragma: no cover - demo module is optional during bootstrap

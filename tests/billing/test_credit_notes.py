@@ -51,3 +51,122 @@ def test_a_refund_unpaid_after_15_days_becomes_overdue(factory):
     assert mark_overdue_credit_notes(dt.date(2026, 3, 17)) == 1
     assert models.CreditNote.get_by_id(note.id).state == "en_retard"
     assert mark_overdue_credit_notes(dt.date(2026, 3, 18)) == 0
+
+
+# --- through the real URLs ----------------------------------------------------------------------
+
+import io  # noqa: E402
+
+from pypdf import PdfReader  # noqa: E402
+
+from tests.billing.billing_helpers import admin_client, pdf_file  # noqa: E402
+
+
+def test_the_overdue_command_marks_late_refunds(app, factory):
+    org = factory.organisation(credit_note_mode="refund")
+    note = create_credit_note(factory.dossier(organisation=org, state="engage"), "80", "rupture",
+                              issued_on=dt.date(2026, 3, 1))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["overdue-credit-notes", "--date", "16/03/2026"])
+    assert result.exit_code == 0 and "0 avoir(s)" in result.output
+    result = runner.invoke(args=["overdue-credit-notes", "--date", "17/03/2026"])
+    assert result.exit_code == 0 and "1 avoir(s)" in result.output
+    assert models.CreditNote.get_by_id(note.id).state == "en_retard"
+    assert runner.invoke(args=["overdue-credit-notes", "--date", "31/02/2026"]).exit_code != 0
+
+
+def test_the_cfa_chooses_refund_and_sees_the_instructions(factory, make_client, app):
+    org = factory.organisation()
+    client = make_client(factory.cfa_user(org).email)
+    page = client.get("/portail/organisation/avoirs").get_data(as_text=True)
+    assert "Déduction sur les prochains règlements" in page and "AVCAP" not in page
+    assert client.post_form("/portail/organisation/avoirs", {"mode": "refund"}).status_code == 302
+    assert models.Organisation.get_by_id(org.id).credit_note_mode == "refund"
+    page = client.get("/portail/organisation/avoirs").get_data(as_text=True)
+    assert "AVCAP PRO-" in page and app.config["OPCO_IBAN"] in page and "15 jours" in page
+    assert client.post_form("/portail/organisation/avoirs", {"mode": "cash"}).status_code == 400
+    assert models.AuditEntry.select().where(models.AuditEntry.action == "credit_note_mode").count() == 1
+    note = create_credit_note(factory.dossier(organisation=org, state="engage"), "42", "rupture")
+    assert note.settlement_mode == "refund"
+
+
+def test_only_the_admin_of_or_a_billing_right_may_change_the_mode(factory, make_client):
+    org = factory.organisation()
+    manager = make_client(factory.cfa_user(org, role="gestionnaire_of", rights=["right_contracts"]).email)
+    assert manager.get("/portail/organisation/avoirs").status_code == 403
+    assert manager.post_form("/portail/organisation/avoirs", {"mode": "refund"}).status_code == 403
+    assert models.Organisation.get_by_id(org.id).credit_note_mode == "deduction"
+
+
+def test_the_cfa_downloads_the_pro_forma_and_uploads_its_avoir(factory, make_client):
+    org = factory.organisation(credit_note_mode="refund")
+    dossier = factory.dossier(organisation=org, state="engage")
+    note = create_credit_note(dossier, "321.50", "rupture", issued_on=dt.date(2026, 3, 1))
+    client = make_client(factory.cfa_user(org).email)
+    page = client.get("/portail/organisation/avoirs").get_data(as_text=True)
+    assert "PRO-1" in page and dossier.number in page and "321,50" in page
+    pdf = client.get("/portail/avoirs/1/pro-forma.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).replace("\u00a0", " ")
+    assert "PRO-1" in text and "AVCAP PRO-1" in text and "321,50" in text and "16/03/2026" in text
+    bad = client.post_form("/portail/avoirs/1/avoir", {"avoir": (io.BytesIO(b"not a pdf"), "avoir.pdf")},
+                           content_type="multipart/form-data")
+    assert bad.status_code == 400 and models.CreditNote.get_by_id(note.id).state == "a_emettre"
+    ok = client.post_form("/portail/avoirs/1/avoir", {"avoir": pdf_file("avoir-cfa.pdf")},
+                          content_type="multipart/form-data")
+    assert ok.status_code == 302
+    assert models.CreditNote.get_by_id(note.id).state == "deposee"
+    assert models.Document.get(models.Document.credit_note == note.id).doc_type == "avoir"
+
+
+def test_another_organisation_sees_no_credit_note_of_ours(factory, make_client):
+    org = factory.organisation()
+    create_credit_note(factory.dossier(organisation=org, state="engage"), "10", "rupture")
+    stranger = make_client(factory.cfa_user(factory.organisation()).email)
+    assert "PRO-1" not in stranger.get("/portail/organisation/avoirs").get_data(as_text=True)
+    assert stranger.get("/portail/avoirs/1/pro-forma.pdf").status_code == 404
+    assert stranger.post_form("/portail/avoirs/1/avoir", {"avoir": pdf_file()},
+                              content_type="multipart/form-data").status_code == 404
+
+
+def test_the_comptable_records_a_refund_and_refuses_it_for_deduction_mode(factory, make_client):
+    refund_org = factory.organisation(credit_note_mode="refund")
+    refund = create_credit_note(factory.dossier(organisation=refund_org, state="engage"), "75", "rupture")
+    deduction = create_credit_note(factory.dossier(state="engage"), "75", "rupture")
+    client, _ = admin_client(make_client, factory)
+    post = lambda note: client.post_form("/admin/creditnote/action/", {  # noqa: E731
+        "action": "marquer_rembourse", "rowid": [str(note.id)], "url": "/admin/creditnote/"})
+    assert post(refund).status_code == 302
+    fresh = models.CreditNote.get_by_id(refund.id)
+    assert (fresh.state, fresh.amount_settled) == ("remboursee", Decimal("75.00")) and fresh.settled_at
+    post(deduction)
+    assert models.CreditNote.get_by_id(deduction.id).state == "a_emettre"
+    assert "mode déduction" in client.get("/admin/creditnote/").get_data(as_text=True)
+    post(refund)
+    assert "déjà soldé" in client.get("/admin/creditnote/").get_data(as_text=True)
+    conseiller, _ = admin_client(make_client, factory, role="conseiller")
+    assert conseiller.post_form("/admin/creditnote/action/", {"action": "marquer_rembourse",
+                                                              "rowid": [str(deduction.id)]}).status_code == 403
+
+
+def test_the_back_office_issues_a_credit_note_and_prints_its_pro_forma(factory, make_client):
+    dossier = factory.dossier(state="engage")
+    stock = factory.dossier(state="engage", is_stock=True)
+    client, _ = admin_client(make_client, factory)
+    url = "/admin/creditnote/emettre/"
+    assert client.get(url).status_code == 200
+    refused = client.post_form(url, {"dossier_number": stock.number, "amount": "100,00", "reason": "rupture",
+                                     "confirm": "y"})
+    assert refused.status_code == 400 and "reprise de stock" in refused.get_data(as_text=True)
+    bad_amount = client.post_form(url, {"dossier_number": dossier.number, "amount": "abc", "reason": "rupture",
+                                        "confirm": "y"})
+    assert bad_amount.status_code == 400 and "abc" in bad_amount.get_data(as_text=True)
+    done = client.post_form(url, {"dossier_number": dossier.number, "amount": "1 250,00", "reason": "end_of_contract",
+                                  "confirm": "y"})
+    assert done.status_code == 302
+    note = models.CreditNote.get()
+    assert (note.number, note.amount, note.reason) == (1, Decimal("1250.00"), "end_of_contract")
+    pdf = client.get(f"/admin/creditnote/pro-forma/{note.id}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    conseiller, _ = admin_client(make_client, factory, role="conseiller")
+    assert conseiller.get(url).status_code == 403
