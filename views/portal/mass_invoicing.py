@@ -1,0 +1,180 @@
+"""Mass invoicing in three steps (seed 002): dossiers and fee types → installments and annex costs → invoice PDF.
+
+Every step can be saved as a draft (action=save) and resumed from the list; the draft is an
+unnumbered Invoice (brouillon, mass). Access: a billing right, the dossiers of the scope, and
+each dossier's own billing right (can_bill_dossier).
+"""
+import datetime as dt
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from forms.mass_invoicing import MassInvoiceSendForm
+from models import Invoice, InvoiceLine
+from services import mass_invoicing as mass
+from services.access import (can_bill_dossier, current_organisation, dossier_visibility, get_invoice_or_404,
+                             invoice_visibility, right_required)
+from services.documents import DocumentError, read_pdf_upload
+from views.portal import bp
+
+STEP_ENDPOINTS = {1: "portal.mass_invoicing_dossiers", 2: "portal.mass_invoicing_installments",
+                  3: "portal.mass_invoicing_send"}
+
+
+def _draft_or_404(invoice_id):
+    invoice = get_invoice_or_404(invoice_id)
+    if invoice.kind != "mass":
+        abort(404)
+    return invoice
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _step1(invoice=None, status=200, error=None, chosen=None, fees=None):
+    today = dt.date.today()
+    search = request.args.get("q", "")
+    rows = mass.billable_dossiers(dossier_visibility(), today, search, can_bill=can_bill_dossier)
+    data = mass.draft_of(invoice) if invoice is not None else mass.empty_draft()
+    drafts = list(invoice_visibility().where((Invoice.kind == "mass") & (Invoice.state == "brouillon"))
+                  .order_by(Invoice.created_at.desc()).limit(20))
+    sent = list(invoice_visibility().where((Invoice.kind == "mass") & (Invoice.state != "brouillon"))
+                .order_by(Invoice.submitted_at.desc()).limit(20))
+    return render_template("portal/billing/mass_step1.html", invoice=invoice, rows=rows, search=search,
+                           chosen=set(chosen if chosen is not None else data["dossiers"]),
+                           fees=set(fees if fees is not None else data["fees"]), fee_types=mass.FEE_TYPES,
+                           drafts=drafts, sent=sent, error=error, state_labels=dict(Invoice.state.choices)), status
+
+
+def _post_step1(invoice):
+    today = dt.date.today()
+    fees = request.form.getlist("fees")
+    try:
+        chosen = [int(x) for x in request.form.getlist("dossiers")]
+    except ValueError:
+        return _step1(invoice, 400, "Choix de dossier invalide.")
+    allowed = {d.id for d, _ in mass.billable_dossiers(dossier_visibility(), today, can_bill=can_bill_dossier)}
+    going_on = request.form.get("action") != "save"
+    try:
+        invoice = mass.save_step1(invoice, current_organisation(), fees, chosen, allowed, _user(), going_on)
+    except mass.MassInvoiceError as exc:
+        return _step1(invoice, 400, str(exc), chosen=chosen, fees=fees)
+    if going_on:
+        return redirect(url_for("portal.mass_invoicing_installments", invoice_id=invoice.id))
+    flash("Brouillon enregistré : vous pourrez reprendre cette facturation plus tard.", "success")
+    return redirect(url_for("portal.mass_invoicing_dossiers", invoice_id=invoice.id))
+
+
+@bp.route("/facturation", methods=["GET", "POST"])
+@right_required("billing")
+def mass_invoicing():
+    """Step 1 of a new mass invoicing, with the drafts to resume and the invoices already sent."""
+    if request.method == "POST":
+        return _post_step1(None)
+    return _step1()
+
+
+@bp.route("/facturation/<int:invoice_id>")
+@right_required("billing")
+def mass_invoicing_resume(invoice_id):
+    invoice = _draft_or_404(invoice_id)
+    if invoice.state != "brouillon":
+        return redirect(url_for("portal.invoices"))
+    return redirect(url_for(STEP_ENDPOINTS.get(mass.draft_of(invoice)["step"], STEP_ENDPOINTS[1]),
+                            invoice_id=invoice.id))
+
+
+def _refuse_sent(invoice):
+    if invoice.state != "brouillon":
+        flash(f"La facture {invoice.display_number} a déjà été envoyée.", "warning")
+        return redirect(url_for("portal.mass_invoicing"))
+    return None
+
+
+@bp.route("/facturation/<int:invoice_id>/dossiers", methods=["GET", "POST"])
+@right_required("billing")
+def mass_invoicing_dossiers(invoice_id):
+    invoice = _draft_or_404(invoice_id)
+    sent = _refuse_sent(invoice)
+    if sent:
+        return sent
+    if request.method == "POST":
+        return _post_step1(invoice)
+    return _step1(invoice)
+
+
+def _step2(invoice, choices, status=200, error=None):
+    data = mass.draft_of(invoice)
+    return render_template("portal/billing/mass_step2.html", invoice=invoice, choices=choices, fees=set(data["fees"]),
+                           annex_fields=mass.ANNEX_FIELDS, error=error), status
+
+
+@bp.route("/facturation/<int:invoice_id>/echeances", methods=["GET", "POST"])
+@right_required("billing")
+def mass_invoicing_installments(invoice_id):
+    invoice = _draft_or_404(invoice_id)
+    sent = _refuse_sent(invoice)
+    if sent:
+        return sent
+    today = dt.date.today()
+    if request.method == "GET":
+        return _step2(invoice, mass.step2_choices(invoice, today))
+    choices = mass.step2_choices(invoice, today, form=request.form)
+    if any(c.errors for c in choices):
+        return _step2(invoice, choices, 400, "Corrigez les valeurs signalées.")
+    if request.form.get("action") == "save":
+        mass.save_step2(invoice, choices, 2)
+        flash("Brouillon enregistré : vous pourrez reprendre cette facturation plus tard.", "success")
+        return redirect(url_for("portal.mass_invoicing_installments", invoice_id=invoice.id))
+    if request.form.get("action") == "back":
+        mass.save_step2(invoice, choices, 1)
+        return redirect(url_for("portal.mass_invoicing_dossiers", invoice_id=invoice.id))
+    mass.save_step2(invoice, choices, 2)
+    if not mass.check_choices(choices, today):
+        return _step2(invoice, choices, 400, "La facture ne peut pas être acceptée : voyez les motifs par dossier.")
+    mass.save_step2(invoice, choices, 3)
+    return redirect(url_for("portal.mass_invoicing_send", invoice_id=invoice.id))
+
+
+def _step3(invoice, form, status=200, error=None, reasons=None):
+    today = dt.date.today()
+    choices = mass.step2_choices(invoice, today)
+    lines = [(c.dossier, mass.lines_of(c, today)) for c in choices]
+    return render_template("portal/billing/mass_step3.html", invoice=invoice, form=form, lines=lines,
+                           total=mass.total_of(choices, today), error=error, reasons=reasons or {},
+                           nature_labels=dict(InvoiceLine.nature.choices)), status
+
+
+@bp.route("/facturation/<int:invoice_id>/envoi", methods=["GET", "POST"])
+@right_required("billing")
+def mass_invoicing_send(invoice_id):
+    invoice = _draft_or_404(invoice_id)
+    sent = _refuse_sent(invoice)
+    if sent:
+        return sent
+    data = mass.draft_of(invoice)
+    if request.method == "GET":
+        form = MassInvoiceSendForm(data={"cfa_reference": data.get("cfa_reference", ""),
+                                         "cfa_invoice_date": data.get("cfa_invoice_date", "")})
+        return _step3(invoice, form)
+    form = MassInvoiceSendForm()
+    if request.form.get("action") == "save":
+        mass.save_step3(invoice, form.cfa_reference.data or "", form.cfa_invoice_date.data or "")
+        flash("Brouillon enregistré : vous pourrez reprendre cette facturation plus tard.", "success")
+        return redirect(url_for("portal.mass_invoicing_send", invoice_id=invoice.id))
+    if not form.validate():
+        return _step3(invoice, form, 400, "Corrigez les champs signalés.")
+    try:
+        pdf = read_pdf_upload(request.files.get("document"), label="La facture (PDF)")
+    except DocumentError as exc:
+        return _step3(invoice, form, exc.status, str(exc))
+    try:
+        invoice = mass.send(invoice, form.cfa_reference.data.strip(), form.cfa_invoice_date.date, pdf, _user(),
+                            terms_accepted=bool(form.terms.data))
+    except mass.MassInvoiceRefused as refused:
+        return _step3(invoice, form, 400, "La facture est refusée : aucun dossier n'a été facturé.", refused.reasons)
+    except mass.MassInvoiceError as exc:
+        return _step3(invoice, form, 400, str(exc))
+    flash(f"Facture {invoice.display_number} transmise : elle est en cours de traitement.", "success")
+    return redirect(url_for("portal.mass_invoicing"))
