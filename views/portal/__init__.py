@@ -21,6 +21,7 @@ PORTAL_MODULES = [
     "ruptures",
     "amendments",
     "expired",
+    "mass_invoicing",
     "invoice_compliance", "bank", "credit_notes", "payments",
     # billing workflows (other engineer) append here, e.g. "billing", "bank", "credit_notes", "ruptures", "expired"
 ]
