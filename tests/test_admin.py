@@ -223,3 +223,36 @@ def test_a_weak_password_is_refused_in_french(make_client, factory, db):
     html = response.get_data(as_text=True) + client.get("/admin/user/new/").get_data(as_text=True)
     assert "au moins 8 caractères" in html
     assert not models.User.select().where(models.User.email == "faible@opco.test").exists()
+
+
+@pytest.mark.parametrize("endpoint", ["dossier", "delegation", "invoice", "document", "letter", "notification",
+                                      "installment", "bankdetails", "payment", "creditnote", "contractproposal"])
+def test_list_pages_cost_the_same_number_of_queries_for_2_or_12_rows(make_client, factory, db, endpoint):
+    """No query per row and foreign key: the list joins what it shows."""
+    from tests.querycount import count_queries
+
+    client = make_client(factory.staff("admin").email)
+    org = factory.organisation()
+
+    def add_rows(n):
+        for _ in range(n):
+            dossier = factory.dossier(organisation=org)
+            models.Delegation.create(delegate=org, delegator=factory.organisation())
+            models.Notification.create(organisation=org, dossier=dossier, message="Test")
+            models.Installment.create(dossier=dossier, number=1, year=1, kind="advance",
+                                      billable_from=dossier.contract_start, period_start=dossier.contract_start,
+                                      period_end=dossier.contract_end, amount=100)
+            models.Document.create(organisation=org, dossier=dossier, doc_type="autre", original_name="a.pdf",
+                                   stored_name=f"x{dossier.id}.pdf", size=1, sha256="0" * 64)
+            models.Letter.create(dossier=dossier, kind="accord", title="Courrier d'accord",
+                                 stored_name=f"l{dossier.id}.pdf", sha256="0" * 64)
+            models.Invoice.create(organisation=org, dossier=dossier, state="en_traitement")
+            models.ContractProposal.create(organisation=org, employer_name="X")
+
+    add_rows(2)
+    with count_queries(db) as few:
+        assert client.get(f"/admin/{endpoint}/").status_code == 200
+    add_rows(10)
+    with count_queries(db) as many:
+        assert client.get(f"/admin/{endpoint}/").status_code == 200
+    assert len(many) == len(few), many

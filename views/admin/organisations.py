@@ -68,7 +68,11 @@ class DelegationView(StaffModelView):
     form_excluded_columns = ["created_at"]
 
     def get_query(self):
-        return Delegation.select(Delegation)
+        delegate, delegator = Organisation.alias(), Organisation.alias()
+        return (Delegation.select(Delegation, delegate, delegator)
+                .join(delegate, on=(Delegation.delegate == delegate.id), attr="delegate")
+                .switch(Delegation)
+                .join(delegator, on=(Delegation.delegator == delegator.id), attr="delegator"))
 
     def on_model_change(self, form, model, is_created):
         from wtforms.validators import ValidationError

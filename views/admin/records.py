@@ -1,12 +1,15 @@
 """Back-office views of documents, letters, notifications, proposals and the audit log (read-only)."""
 from flask_admin.contrib.peewee.filters import FilterEqual
 
-from models import AuditEntry, ContractProposal, Document, Dossier, Letter, Notification, Organisation
+from peewee import JOIN
+
+from models import AuditEntry, ContractProposal, Document, Dossier, Letter, Notification, Organisation, User
 
 from .base import ReadOnlyModelView
 
 
 class DocumentView(ReadOnlyModelView):
+    joined_models = (Organisation,)
     column_list = ["original_name", "doc_type", "organisation", "dossier", "size", "uploaded_by", "uploaded_at"]
     column_filters = ["doc_type", "uploaded_at", FilterEqual(Organisation.siret, "SIRET de l'organisme")]
     column_searchable_list = ["original_name", "sha256"]
@@ -18,8 +21,15 @@ class DocumentView(ReadOnlyModelView):
                      "sha256": "Empreinte SHA-256", "uploaded_by": "Déposé par", "uploaded_at": "Déposé le",
                      "content_type": "Type de contenu", "bank_details": "RIB", "stored_name": "Nom stocké"}
 
+    def get_query(self):
+        return (Document.select(Document, Organisation, Dossier, User)
+                .join(Organisation).switch(Document)
+                .join(Dossier, JOIN.LEFT_OUTER).switch(Document)
+                .join(User, JOIN.LEFT_OUTER, on=(Document.uploaded_by == User.id)))
+
 
 class LetterView(ReadOnlyModelView):
+    joined_models = (Dossier,)
     column_list = ["title", "dossier", "issued_at", "created_by"]
     column_filters = ["kind", "issued_at", FilterEqual(Dossier.number, "N° de dossier")]
     column_sortable_list = ["title", "issued_at"]
@@ -27,8 +37,13 @@ class LetterView(ReadOnlyModelView):
     column_labels = {"title": "Courrier", "dossier": "Dossier", "issued_at": "Émis le", "created_by": "Émis par",
                      "kind": "Type", "sha256": "Empreinte SHA-256", "size": "Taille", "stored_name": "Nom stocké"}
 
+    def get_query(self):
+        return (Letter.select(Letter, Dossier, User).join(Dossier).switch(Letter)
+                .join(User, JOIN.LEFT_OUTER, on=(Letter.created_by == User.id)))
+
 
 class NotificationView(ReadOnlyModelView):
+    joined_models = (Organisation,)
     column_list = ["organisation", "dossier", "message", "created_at", "read_at"]
     column_filters = ["category", "created_at", FilterEqual(Organisation.siret, "SIRET de l'organisme")]
     column_sortable_list = ["created_at", "read_at"]
@@ -36,8 +51,15 @@ class NotificationView(ReadOnlyModelView):
     column_labels = {"organisation": "Organisme", "dossier": "Dossier", "message": "Message",
                      "created_at": "Créée le", "read_at": "Lue le", "category": "Catégorie", "user": "Utilisateur"}
 
+    def get_query(self):
+        return (Notification.select(Notification, Organisation, Dossier).join(Organisation).switch(Notification)
+                .join(Dossier, JOIN.LEFT_OUTER))
+
 
 class ContractProposalView(ReadOnlyModelView):
+    def get_query(self):
+        return ContractProposal.select(ContractProposal, Organisation).join(Organisation)
+
     column_list = ["organisation", "employer_siret", "employer_name", "apprentice_last_name", "apprentice_first_name",
                    "state", "updated_at"]
     column_filters = ["state", "employer_siret", "updated_at"]
