@@ -55,6 +55,8 @@ class Tenant:
     letter: models.Letter
     notification: models.Notification
     delegation: models.Delegation
+    credit_note: models.CreditNote
+    payment: models.Payment
     markers: list = field(default_factory=list)
 
 
@@ -89,9 +91,18 @@ def tenant(app, factory, name, email, number_base):
     notification = models.Notification.create(organisation=org, dossier=d, message=f"Message secret {name}")
     delegator = factory.organisation(name=f"Déléguant de {name}")
     delegation = models.Delegation.create(delegate=org, delegator=delegator)
+    bank = models.BankDetails.create(organisation=org, iban="FR7630006000011234567890189", bic="AGRIFRPPXXX",
+                                     holder=name, status="approved")
+    credit_note = models.CreditNote.create(number=number_base // 100000000, organisation=org, dossier=d, amount=50,
+                                           reason="rupture", issued_on=dt.date(2026, 1, 5))
+    payment = models.Payment.create(reference=f"VIR-{number_base}", organisation=org, bank_details=bank,
+                                    date=dt.date(2026, 2, 1), gross=100, net=100, submission_key=f"pay-{number_base}")
+    models.PaymentLine.create(payment=payment, invoice=invoice, dossier=d, amount=100)
     markers = [d.number, d.apprentice_name, stock.number, f"convention-{number_base}.pdf", invoice.display_number,
                f"Message secret {name}", delegator.name]
-    return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation, markers)
+    markers.append(payment.reference)
+    return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation,
+                  credit_note, payment, markers)
 
 
 def two_cfas(app, factory):

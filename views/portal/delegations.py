@@ -4,7 +4,7 @@ import unicodedata
 from flask import flash, redirect, render_template, url_for
 
 from forms.portal import DelegationForm
-from models import Delegation, Organisation, db
+from models import Delegation, Membership, Organisation, User, db
 from rules.identifiers import normalize_siret
 from services import access
 from services.audit import record
@@ -44,6 +44,10 @@ def _add(form, current):
         return "Aucun organisme actif ne correspond à ce SIRET et à ce nom d'établissement."
     if delegator.id == current.id:
         return "Un organisme ne peut pas se déléguer à lui-même."
+    if Membership.select().join(User).where((Membership.organisation == delegator.id) & (User.active == True)).exists():  # noqa: E712
+        # Its own users could not have agreed: a SIRET and a name are public, so the OPCO confirms this one.
+        return ("Cet organisme dispose de ses propres accès au portail : demandez à l'OPCO d'enregistrer "
+                "la délégation (elle doit être confirmée par l'organisme déléguant).")
     with db.atomic():
         if Delegation.select().where((Delegation.delegate == current.id) & (Delegation.delegator == delegator.id)).exists():
             return "Cet organisme vous délègue déjà la gestion de ses contrats."

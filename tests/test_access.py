@@ -1,0 +1,209 @@
+"""Every portal route × method × {anonymous, CFA Sud, CFA Nord, employer, staff} with the OTHER organisation's ids.
+
+The cases are generated from `app.url_map`, so routes added later are crawled automatically. Each URL
+variable is filled by its name through `VARIABLES` (a value belonging to the other organisation); a
+variable name missing from `VARIABLES` fails the suite: add a line there (and, if needed, the record to
+`tests/portal/world.py`) when you add a route with a new kind of id.
+
+Expectations: anonymous → redirected to /connexion; everybody else → 403 or 404 on a URL carrying another
+organisation's id, never a page or a file with the other organisation's data, and a POST changes nothing in
+the database. Routes without variables may answer 200, but never show the other organisation's data.
+"""
+import hashlib
+import io
+import re
+
+import pytest
+from playhouse.shortcuts import model_to_dict
+
+import models
+from app import create_app
+from tests.portal.world import make_pdf, two_cfas
+
+# URL variable name → value taken from the tenant whose data must stay out of reach.
+VARIABLES = {
+    "number": lambda t: t.dossier.number,
+    "dossier_number": lambda t: t.dossier.number,
+    "stock_number": lambda t: t.stock_dossier.number,
+    "document_id": lambda t: t.document.id,
+    "invoice_id": lambda t: t.invoice.id,
+    "invoice_number": lambda t: t.invoice.number,
+    "letter_id": lambda t: t.letter.id,
+    "notification_id": lambda t: t.notification.id,
+    "siret": lambda t: t.organisation.siret,
+    "delegation_id": lambda t: t.delegation.id,
+    "reference": lambda t: t.payment.reference,
+    "payment_reference": lambda t: t.payment.reference,
+    "credit_note_id": lambda t: t.credit_note.id,
+}
+# Where one name means different things: (rule prefix, name) → value; the longest prefix wins.
+VARIABLES_BY_PREFIX = {
+    ("/portail/avoirs/", "number"): lambda t: t.credit_note.number,
+    ("/portail/reglements/", "reference"): lambda t: t.payment.reference,
+}
+
+
+def value_for(rule, name, tenant):
+    for (prefix, var), getter in sorted(VARIABLES_BY_PREFIX.items(), key=lambda kv: -len(kv[0][0])):
+        if var == name and rule.startswith(prefix):
+            return getter(tenant)
+    if name not in VARIABLES:
+        pytest.fail(f"Unknown URL variable <{name}> in {rule}: add it to VARIABLES in tests/test_access.py")
+    return VARIABLES[name](tenant)
+ROLES = ["anonymous", "sud", "nord", "employer", "staff"]
+PDF = make_pdf("Pièce de test")
+
+
+def _portal_rules():
+    """(rule, method) pairs of every /portail route, read from a throw-away app's url_map."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="portail-urlmap-")
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/urlmap.db", "DATA_DIR": folder,
+                      "UPLOAD_DIR": f"{folder}/files", "SECRET_KEY": "x", "TESTING": True})
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/portail"):
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.rule, method, tuple(sorted(rule.arguments))))
+    return sorted(found)
+
+
+PORTAL_RULES = _portal_rules()
+
+
+def _cases():
+    """Each route × method × role; routes with several ids also get one 'foreign' id at a time."""
+    cases = []
+    for rule, method, arguments in PORTAL_RULES:
+        variants = [("all", None)]
+        if len(arguments) > 1:
+            variants += [(f"only-{name}", name) for name in arguments]
+        for role in ROLES:
+            for label, foreign in variants:
+                cases.append(pytest.param(rule, method, arguments, role, foreign,
+                                          id=f"{method} {rule} {role} {label}"))
+    return cases
+
+
+def test_the_crawl_covers_the_portal_routes():
+    rules = {rule for rule, _, _ in PORTAL_RULES}
+    for expected in ("/portail/", "/portail/dossiers", "/portail/dossiers/<number>", "/portail/factures",
+                     "/portail/documents/<int:document_id>", "/portail/notifications",
+                     "/portail/dossiers/<number>/remboursement", "/portail/organisation/<siret>"):
+        assert expected in rules
+
+
+def test_every_url_variable_of_the_portal_has_a_value_in_the_mapping():
+    unknown = sorted({(name, rule) for rule, _, arguments in PORTAL_RULES for name in arguments
+                      if name not in VARIABLES})
+    assert not unknown, ("URL variables without a value in tests/test_access.py VARIABLES (add one so the access "
+                         f"crawl covers the route): {unknown}")
+
+
+def fill(rule, arguments, own, other, foreign):
+    """The URL with each variable taken from `other` (or only `foreign` from other, the rest from `own`)."""
+    url = rule
+    for name in arguments:
+        source = other if (foreign is None or foreign == name) else own
+        url = re.sub(r"<(?:[^:>]+:)?" + re.escape(name) + ">", str(value_for(rule, name, source)), url)
+    return url
+
+
+def form_body(other):
+    """A body that every portal form would accept if the scope let it through."""
+    return {
+        "doc_type": "autre", "file": (io.BytesIO(PDF), "piece.pdf"),
+        "invoice_pdf": (io.BytesIO(PDF), "facture.pdf"), "certificate_pdf": (io.BytesIO(PDF), "certificat.pdf"),
+        "period_start": other.dossier.contract_start.strftime("%d/%m/%Y"),
+        "period_end": other.dossier.contract_start.strftime("%d/%m/%Y"),
+        "teaching_amount": "10,00", "terms": "y", "siret": other.organisation.siret, "name": other.organisation.name,
+        "date": "01/10/2026", "reason": "Rupture de test", "new_end": "31/12/2027", "confirm": "y",
+    }
+
+
+def db_digest():
+    """A fingerprint of every row of every table."""
+    digest = hashlib.sha256()
+    for model in models.MODELS:
+        for row in model.select().order_by(*model._meta.get_primary_keys()).tuples():
+            digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def tenant_snapshot(tenant):
+    """The other organisation's own records, as stored."""
+    records = [tenant.organisation, tenant.dossier, tenant.stock_dossier, tenant.document, tenant.invoice,
+               tenant.invoice_document, tenant.letter, tenant.notification, tenant.delegation, tenant.credit_note,
+               tenant.payment]
+    state = [model_to_dict(type(r).get_by_id(r.id), recurse=False) if type(r).get_or_none(id=r.id) else None
+             for r in records]
+    counts = {m.__name__: m.select().where(m.organisation == tenant.organisation.id).count()
+              for m in (models.Dossier, models.Invoice, models.Document, models.Notification, models.CreditNote)}
+    counts["delegation"] = models.Delegation.select().where(models.Delegation.delegate == tenant.organisation.id).count()
+    return repr(state) + repr(counts)
+
+
+@pytest.fixture
+def world(app, factory):
+    return two_cfas(app, factory)
+
+
+@pytest.fixture(scope="module")
+def crawl(_schema, tmp_path_factory):
+    """One app, one data set and one signed-in client per role for the whole crawl (it only reads, or must)."""
+    from tests.conftest import PortalClient, _empty_tables
+    from tests.factories import Factory
+
+    folder = tmp_path_factory.mktemp("crawl")
+    app = create_app({"DATABASE_URL": _schema, "DATA_DIR": str(folder), "UPLOAD_DIR": str(folder / "files"),
+                      "SECRET_KEY": "test-secret", "TESTING": True})
+    database = app.extensions["database"]
+    database.connect(reuse_if_open=True)
+    _empty_tables(database)
+    sud, nord, employer, staff = two_cfas(app, Factory())
+    clients = {}
+    for role, email in (("anonymous", None), ("sud", sud.admin.email), ("nord", nord.admin.email),
+                        ("employer", employer.email), ("staff", staff.email)):
+        clients[role] = PortalClient(app)
+        if email:
+            clients[role].login(email)
+    yield {"sud": sud, "nord": nord, "clients": clients}
+    _empty_tables(database)
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.mark.parametrize("rule,method,arguments,role,foreign", _cases())
+def test_portal_route_never_serves_another_organisations_data(crawl, rule, method, arguments, role, foreign):
+    sud, nord = crawl["sud"], crawl["nord"]
+    own, other = {"sud": (sud, nord), "nord": (nord, sud)}.get(role, (sud, nord))
+    client = crawl["clients"][role]
+    url = fill(rule, arguments, own, other, foreign)
+    before_db, before_other = db_digest(), tenant_snapshot(other)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post_form(url, form_body(other), content_type="multipart/form-data")
+    status = response.status_code
+    assert status < 500, f"{method} {url} as {role}: {status}"
+    if role == "anonymous":
+        assert status == 302 and "/connexion" in response.headers["Location"], f"{method} {url}: {status}"
+        assert db_digest() == before_db
+        return
+    body = response.get_data()
+    if arguments:
+        assert status in (403, 404), f"{method} {url} as {role} answered {status}"
+        if method == "POST":
+            assert db_digest() == before_db, f"{method} {url} as {role} changed the database"
+    else:
+        assert status in (200, 302, 400, 403, 404), f"{method} {url} as {role} answered {status}"
+        if method == "POST":
+            assert tenant_snapshot(other) == before_other, f"{method} {url} as {role} changed the other's data"
+    if role in ("sud", "nord"):
+        text = body.decode("utf-8", "replace")
+        leaked = [marker for marker in other.markers if str(marker) in text]
+        assert not leaked, f"{method} {url} as {role} shows the other organisation's {leaked}"
+    if body.startswith(b"%PDF"):
+        pytest.fail(f"{method} {url} as {role} sent a file")
