@@ -52,7 +52,7 @@ EMPLOYERS = {
     "clinique": ("Clinique des Lilas", "3 rue des Lilas", "59800", "Lille", "8610Z", "2264",
                  "Hospitalisation privée", 420, 39_455_261, ("rh@clinique-des-lilas.test", "Hélène", "Vasseur")),
     "marche": ("Marché Provençal", "140 chemin de la Madrague-Ville", "13015", "Marseille", "4711D", "2216",
-               "Commerce de détail et de gros à prédominance alimentaire", 95, 50_218_634, None),
+               "Commerce de détail et de gros à prédominance alimentaire", 95, 46_218_634, None),
     "tilleuls": ("Centre de rééducation Les Tilleuls", "22 rue de la Paix", "44100", "Nantes", "8610Z", "0029",
                  "Hospitalisation privée à but non lucratif", 160, 77_563_018, None),
     "auto_atlantique": ("Atlantique Automobiles", "5 route de Vannes", "44800", "Saint-Herblain", "4520A",

@@ -362,7 +362,8 @@ def generate(n, organisations=None, target_siret=None, share=0.0, with_installme
     stamp = now().isoformat(" ")
     spread = n - round(n * share) if target_siret else n
     if organisations is None:
-        organisations = -(-spread // DOSSIERS_PER_ORGANISATION) if spread else 0
+        # One CFA per 1,000 dossiers, and never fewer than ten (small sets still spread out).
+        organisations = max(-(-spread // DOSSIERS_PER_ORGANISATION), min(10, spread))
     if spread and organisations < 1:
         raise GenerationError("Au moins un organisme est nécessaire pour répartir les dossiers.")
     employer_count = max(1, min(n, -(-n // DOSSIERS_PER_EMPLOYER)))
