@@ -174,3 +174,41 @@ def test_the_form_page_renders(factory, make_client):
     dossier, client = setup(factory, make_client)
     response = client.get(f"/portail/dossiers/{dossier.number}/rupture")
     assert response.status_code == 200 and "Déclarer une rupture" in response.get_data(as_text=True)
+
+
+# --- back office -------------------------------------------------------------------------------------
+
+def staff_client(factory, make_client, role="conseiller"):
+    return make_client(factory.staff(role).email)
+
+
+def test_a_conseiller_records_a_rupture_from_the_back_office_with_a_preview(factory, make_client):
+    dossier = engaged(factory)
+    _, paid = invoice_and_pay(dossier, 2)
+    client = staff_client(factory, make_client)
+    assert client.get(f"/admin/rupture/{dossier.id}/").status_code == 200
+    expected = rules.settle_rupture(contract_from_dossier(dossier),
+                                    rules.RuptureInput(date=dt.date(2026, 2, 28), paid=paid))
+    preview = client.post_form(f"/admin/rupture/{dossier.id}/", DATA)
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and montant(expected.due) in html and "Confirmer la rupture" in html
+    assert models.Rupture.select().count() == 0
+    response = client.post_form(f"/admin/rupture/{dossier.id}/confirmer", dict(DATA, due="0.01"))
+    assert response.status_code == 302 and f"/admin/dossier/details/?id={dossier.id}" in response.headers["Location"]
+    rupture = models.Rupture.get()
+    assert rupture.due == expected.due and rupture.declared_by_id is not None
+    assert models.Letter.select().where(models.Letter.kind == "rupture").count() == 1
+
+
+def test_back_office_refusals(factory, make_client):
+    dossier = engaged(factory)
+    client = staff_client(factory, make_client)
+    response = client.post_form(f"/admin/rupture/{dossier.id}/confirmer", dict(DATA, date="01/01/2030"))
+    assert response.status_code == 400 and "doit être comprise dans le contrat" in response.get_data(as_text=True)
+    assert client.get("/admin/rupture/999999/").status_code == 404
+    comptable = staff_client(factory, make_client, "comptable")
+    assert comptable.get(f"/admin/rupture/{dossier.id}/").status_code == 403
+    assert comptable.post_form(f"/admin/rupture/{dossier.id}/confirmer", DATA).status_code == 403
+    cfa = make_client(billing_user(factory, dossier.organisation).email)
+    assert cfa.post_form(f"/admin/rupture/{dossier.id}/confirmer", DATA).status_code == 403
+    assert models.Rupture.select().count() == 0
