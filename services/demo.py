@@ -15,11 +15,9 @@ from models import (Apprentice, AuditEntry, BankDetails, CreditNote, Delegation,
                     Organisation, Payment, PaymentLine, Rupture, User, db)
 from models.user import RIGHTS
 from services.dossier_rules import contract_from_dossier, store_schedule
-from services.generate import make_iban, make_nir, make_siret, make_uai
+from services.generate import DEMO_PASSWORD, make_iban, make_nir, make_siret, make_uai
 from services.numbering import immediate_transaction, next_number
 from services.passwords import hash_password
-
-DEMO_PASSWORD = "Portail-Demo-2026"
 
 STAFF = [  # email, role, first name, last name
     ("admin@opco.test", "admin", "Sophie", "Lambert"),
@@ -228,6 +226,11 @@ BANKS = {  # organisation: list of (bank, branch, account, BIC, status, entered,
 }
 
 
+# Invoices still in progress were submitted lately, so the demo looks current.
+RECENT = {"rejetee": D(2026, 10, 5), "validee": D(2026, 10, 19), "en_attente": D(2026, 10, 28),
+          "en_traitement": D(2026, 11, 16)}
+
+
 class DemoAlreadyLoaded(Exception):
     """The demo (or part of it) is already in the database."""
 
@@ -433,9 +436,11 @@ class _DemoLoader:
 
     def _invoices(self):
         """Number the invoices in submission order (gapless, from the counter) and set installment statuses."""
-        for plan in self.planned_invoices:
+        for k, plan in enumerate(self.planned_invoices):
             plan["submitted"] = max(plan["installment"].billable_from, plan["dossier"].agreement_date) \
                 + dt.timedelta(days=9)
+            if plan["state"] in RECENT:  # what is still in progress was sent lately
+                plan["submitted"] = max(plan["submitted"], RECENT[plan["state"]] + dt.timedelta(days=k % 5))
         self.planned_invoices.sort(key=lambda p: (p["submitted"], p["dossier"].id, p["installment"].number))
         by_org = defaultdict(int)
         for plan in self.planned_invoices:
@@ -462,9 +467,8 @@ class _DemoLoader:
                 cfa_invoice_date=submitted - dt.timedelta(days=2), terms_accepted_at=submitted_at,
                 hold_reason=("Le certificat de réalisation de la période facturée est manquant."
                              if state == "en_attente" else ""),
-                rejection_reason=(f"Période facturée non couverte : l'échéance n'est facturable qu'à partir du "
-                                  f"{installment.billable_from + dt.timedelta(days=30):%d/%m/%Y} selon le devis "
-                                  f"transmis ; merci de déposer une nouvelle demande."
+                rejection_reason=("La facture jointe ne porte ni le numéro de dossier ni le nom de l'apprenti ; "
+                                  "merci de déposer une nouvelle demande avec une facture conforme."
                                   if state == "rejetee" else ""),
                 created_by=creator, created_at=submitted_at, submitted_at=submitted_at,
                 validated_at=dt.datetime.combine(validated, dt.time(16)) if state in ("validee", "payee") else None)

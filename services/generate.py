@@ -60,6 +60,7 @@ STATES = [("engage", 55), ("solde", 15), ("recu", 8), ("en_instruction", 7), ("e
 SCHEMES = [("apprentissage", 90), ("professionnalisation", 6), ("pro_a", 2), ("action_formation", 2)]
 FINANCED_STATES = {"engage", "solde"}
 
+DEMO_PASSWORD = "Portail-Demo-2026"
 TEMPLATE_COUNT = 3000
 DOSSIERS_PER_ORGANISATION = 1000
 DOSSIERS_PER_EMPLOYER = 25
@@ -195,16 +196,15 @@ def _reset_sequences(models_):
 
 
 @contextmanager
-def _fast_sqlite():
-    """During a bulk load SQLite may skip fsyncs; crash safety is restored afterwards."""
-    if _is_postgres():
-        yield
-        return
-    db.execute_sql("PRAGMA synchronous = OFF")
+def _fast_load():
+    """During a bulk load commits need not wait for the disk; durability is restored afterwards."""
+    on, off = (("SET synchronous_commit TO OFF", "RESET synchronous_commit") if _is_postgres()
+               else ("PRAGMA synchronous = OFF", "PRAGMA synchronous = NORMAL"))
+    db.execute_sql(on)
     try:
         yield
     finally:
-        db.execute_sql("PRAGMA synchronous = NORMAL")
+        db.execute_sql(off)
 
 
 def _weighted(rng, choices, count):
@@ -329,6 +329,25 @@ def _employers(rng, count, stamp):
     return [row[0] for row in rows]
 
 
+def _target_user(email, organisation_id):
+    """An admin OF of the target organisation with all six rights, signing in with the demo password."""
+    from models import Membership, User
+    from models.user import RIGHTS
+    from services.passwords import hash_password
+    email = rules.normalize_email(email)
+    if rules.check_email(email):
+        raise GenerationError(f"--user-email : {rules.check_email(email)}.")
+    user = User.get_or_none(User.email == email)
+    if user is None:
+        user = User.create(email=email, password_hash=hash_password(DEMO_PASSWORD), kind="cfa",
+                           first_name="Banc", last_name="d'essai", email_confirmed_at=now())
+    elif user.kind != "cfa":
+        raise GenerationError(f"--user-email : {email} n'est pas un compte CFA.")
+    Membership.insert(user=user.id, organisation=organisation_id, role="admin_of",
+                      **{name: True for name, _ in RIGHTS}).on_conflict_ignore().execute()
+    return user
+
+
 def _organisation_plan(rng, n, spread_ids, target_id, share):
     """Organisation id of each dossier: `share` of them in the target, the rest spread evenly."""
     in_target = round(n * share) if target_id else 0
@@ -343,12 +362,15 @@ def _organisation_plan(rng, n, spread_ids, target_id, share):
 
 
 def generate(n, organisations=None, target_siret=None, share=0.0, with_installments=False, seed=2026,
-             progress=None):
+             progress=None, target_user_email=None):
     """Insert `n` dossiers (and their organisations, employers, apprentices); return counts and timings.
 
     `organisations`: how many CFAs to create (default one per 1,000 dossiers not in the target);
-    `target_siret` + `share`: put that fraction of the dossiers in one organisation (created if unknown).
+    `target_siret` + `share`: put that fraction of the dossiers in one organisation (created if unknown);
+    `target_user_email`: an administrator of that organisation (demo password) for portal benchmarks.
     """
+    if target_user_email and not target_siret:
+        raise GenerationError("--user-email demande --organisation-siret.")
     if n < 1:
         raise GenerationError("Le nombre de dossiers doit être positif.")
     if not 0 <= share <= 1:
@@ -371,13 +393,15 @@ def generate(n, organisations=None, target_siret=None, share=0.0, with_installme
     with db.atomic():
         spread_ids, target_id = _organisations(rng, organisations, target_siret, stamp)
         employer_ids = _employers(rng, employer_count, stamp)
+        if target_user_email:
+            _target_user(target_user_email, target_id)
     templates = contract_templates(rng)
     plan = _organisation_plan(rng, n, spread_ids, target_id, share)
 
     first_apprentice = _next_id(Apprentice)
     first_dossier = _next_id(Dossier)
     inserted = installments = 0
-    with _fast_sqlite():
+    with _fast_load():
         for offset in range(0, n, DOSSIERS_PER_TRANSACTION):
             count = min(DOSSIERS_PER_TRANSACTION, n - offset)
             apprentices, dossiers, schedule = _chunk(rng, offset, count, first_apprentice, first_dossier, plan,
@@ -456,8 +480,10 @@ def register_generate_cli(app):
     @click.option("--share", type=float, default=None,
                   help="Part des dossiers dans l'organisme cible (0 à 1, défaut 1 avec --organisation-siret).")
     @click.option("--with-installments", is_flag=True, help="Crée aussi les échéanciers des dossiers engagés.")
+    @click.option("--user-email", "target_user_email", default=None,
+                  help="Crée (ou rattache) un administrateur OF de l'organisme cible, mot de passe de démonstration.")
     @click.option("--seed", type=int, default=2026, show_default=True)
-    def generate_command(count, organisations, target_siret, share, with_installments, seed):
+    def generate_command(count, organisations, target_siret, share, with_installments, target_user_email, seed):
         """Generate a large data set for benchmarks."""
         import models
         models.create_schema()
@@ -469,7 +495,8 @@ def register_generate_cli(app):
         try:
             result = generate(count, organisations=organisations, target_siret=target_siret,
                               share=share if share is not None else (1.0 if target_siret else 0.0),
-                              with_installments=with_installments, seed=seed, progress=progress)
+                              with_installments=with_installments, seed=seed, progress=progress,
+                              target_user_email=target_user_email)
         except GenerationError as error:
             raise click.ClickException(str(error))
         click.echo(f"{result['dossiers']:,} dossiers générés pour {result['organisations']:,} organismes et "

@@ -4,7 +4,8 @@ from collections import Counter as Tally
 import pytest
 
 import rules
-from models import Apprentice, Dossier, Employer, Installment, Organisation
+from models import Apprentice, Dossier, Employer, Installment, Membership, Organisation, User
+from models.user import RIGHTS
 from services.generate import GenerationError, generate, make_siret
 
 TARGET_SIRET = make_siret(12_345_678)
@@ -72,11 +73,20 @@ def test_generating_twice_appends_without_clashing_and_the_app_can_still_create_
     assert dossier.id > max(d.id for d in Dossier.select().where(Dossier.id != dossier.id))
 
 
+def test_a_portal_benchmark_user_administers_the_target_organisation(db, client):
+    generate(50, target_siret=TARGET_SIRET, share=1.0, target_user_email="Banc@CFA-Essai.test")
+    membership = Membership.select().join(User).where(User.email == "banc@cfa-essai.test").get()
+    assert membership.organisation.siret == TARGET_SIRET and membership.role == "admin_of"
+    assert membership.rights == {name for name, _ in RIGHTS}
+    assert "/portail" in client.login("banc@cfa-essai.test").headers["Location"]
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(n=0), "positif"),
     (dict(n=10, target_siret="12345678901234"), "SIRET"),
     (dict(n=10, target_siret=TARGET_SIRET, share=1.5), "entre 0 et 1"),
     (dict(n=10, share=0.5), "--organisation-siret"),
+    (dict(n=10, target_siret=TARGET_SIRET, target_user_email="pas-une-adresse"), "électronique"),
 ])
 def test_bad_requests_are_refused_in_french_before_writing_anything(db, kwargs, message):
     with pytest.raises(GenerationError, match=message):
