@@ -11,6 +11,7 @@ import models
 import rules
 from services.dossier_rules import contract_from_dossier
 from services.pdf import PdfError
+from tests.querycount import count_queries
 
 ACTION_URL = "/admin/dossier/action/"
 
@@ -351,6 +352,15 @@ def test_an_accountant_may_not_change_dossier_states(make_client, factory):
     assert reload(dossier).state == "recu" and audit_entries(dossier) == []
 
 
+def test_an_accountant_sees_the_dossier_page_without_action_buttons(make_client, factory):
+    client = make_client(factory.staff("comptable").email)
+    dossier = factory.dossier(state="en_instruction")
+    response = client.get(f"/admin/dossier/details/?id={dossier.id}")
+    assert response.status_code == 200
+    assert 'id="dossier-actions"' not in page_text(response)
+    assert "/admin/dossier/action/" not in page_text(response)
+
+
 def test_advisors_and_administrators_see_the_actions_in_the_list(make_client, factory):
     for role in ("conseiller", "admin"):
         client = make_client(factory.staff(role).email)
@@ -437,17 +447,57 @@ def test_details_page_shows_the_schedule_and_running_balance_of_an_engaged_dossi
 def test_details_page_cost_does_not_grow_with_the_schedule(staff_client, factory, db):
     dossier = factory.dossier(state="en_instruction", contract_end=dt.date(2028, 8, 31))
     staff_client.post_form("/admin/dossier/action/engager/", {"ids": str(dossier.id)})
-    counted = []
-    original = db.execute_sql
-
-    def counting(sql, *args, **kwargs):
-        counted.append(sql)
-        return original(sql, *args, **kwargs)
-
-    db.execute_sql = counting
-    try:
+    assert models.Installment.select().where(models.Installment.dossier == dossier.id).count() > 8
+    with count_queries(db) as statements:
         assert staff_client.get(f"/admin/dossier/details/?id={dossier.id}").status_code == 200
-    finally:
-        db.execute_sql = original
-    selects = [s for s in counted if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) <= 12, selects
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) <= 10, selects
+
+
+# --- the demo data ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def demo(db):
+    from services.demo import load_demo
+
+    return load_demo()
+
+
+def test_details_page_shows_schedule_and_balance_for_an_agreed_demo_dossier_of_each_regime(demo, make_client):
+    client = make_client("conseiller@opco.test")
+    for regime in ("stock", "2019", "2021", "2025"):
+        # the demo's 2019 and stock contracts have ended: engaged then settled, their schedule stays shown
+        dossier = (models.Dossier.select().where(models.Dossier.state.in_(("engage", "solde"))
+                                                 & (models.Dossier.regime == regime))
+                   .order_by(models.Dossier.state, models.Dossier.id).first())
+        assert dossier is not None, f"no engaged demo dossier in regime {regime}"
+        stored = list(models.Installment.select().where(models.Installment.dossier == dossier.id))
+        text = page_text(client.get(f"/admin/dossier/details/?id={dossier.id}"))
+        schedule = text.split('id="schedule"')[1].split("</table>")[0]
+        assert schedule.count("<tr") == len(stored) + 1
+        for item in stored:
+            assert rules.format_eur(item.amount).replace("\u00a0", " ") in schedule
+        balance = text.split('id="running-balance"')[1].split("</table>")[0]
+        committed = sum((i.amount for i in stored if i.status != "cancelled"), Decimal("0"))
+        assert rules.format_eur(committed).replace("\u00a0", " ") in balance
+        assert 'id="employer-delta"' in text
+
+
+def test_demo_dossiers_in_instruction_engage_with_the_npec_of_the_demo_referential(demo, make_client):
+    from services.npec_import import propose_npec
+
+    client = make_client("conseiller@opco.test")
+    pending = list(models.Dossier.select().where(models.Dossier.state == "en_instruction"))
+    assert pending
+    proposals = {d.id: propose_npec(d) for d in pending}
+    ids = ",".join(str(d.id) for d in pending)
+    client.post_form("/admin/dossier/action/engager/", {"ids": ids})
+    for dossier in pending:
+        fresh = reload(dossier)
+        assert fresh.state == "engage"
+        if proposals[dossier.id].found and not dossier.is_stock:
+            assert fresh.npec == proposals[dossier.id].npec
+        expected = rules.compute_financing(contract_from_dossier(fresh))
+        stored = models.Installment.select().where(models.Installment.dossier == dossier.id).order_by(
+            models.Installment.number)
+        assert [i.amount for i in stored] == [i.amount for i in expected.installments]
