@@ -5,7 +5,7 @@ Each screen lives in its own module; add a module by appending its name to PORTA
 """
 import importlib
 
-from flask import Blueprint
+from flask import Blueprint, request
 from flask_login import current_user
 
 bp = Blueprint("portal", __name__, url_prefix="/portail")
@@ -32,14 +32,15 @@ def _portal_context():
     """What the portal header needs on every page: organisations, current one, rights, unread badge."""
     from services import access
 
+    endpoint = request.endpoint or ""  # `ep` is visible inside every block of portal/base.html
     if not getattr(current_user, "is_authenticated", False) or current_user.kind != "cfa":
-        return {"portal_nav": None}
+        return {"portal_nav": None, "ep": endpoint}
 
     def unread():
         return access.notification_visibility(access.Notification.select()).where(
             access.Notification.read_at.is_null()).count()
 
-    return {"portal_nav": {
+    return {"ep": endpoint, "portal_nav": {
         "memberships": access.memberships(),
         "current": access.current_organisation(),
         "billing": access.has_billing_right(),
