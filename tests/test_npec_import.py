@@ -122,6 +122,15 @@ def test_cli_imports_both_sheets_of_the_xlsx_file(app, db, tmp_path):
     assert "IDCC → CPNE, ligne 6 : code IDCC invalide (NC)" in result.output
 
 
+def test_cli_imports_the_idcc_to_cpne_csv_on_its_own(app, db, tmp_path):
+    path = tmp_path / "idcc.csv"
+    path.write_bytes(as_upload(IDCC_CSV))
+    result = app.test_cli_runner().invoke(args=["import-npec", str(path)])
+    assert result.exit_code == 0, result.output
+    assert models.IdccCpne.get(models.IdccCpne.idcc == "0029").cpne_code == "0312"
+    assert "IDCC → CPNE : 4 ajoutée(s)" in result.output and "ligne 6 : code IDCC invalide (NC)" in result.output
+
+
 def test_cli_refuses_a_file_that_is_not_the_referential(app, db, tmp_path):
     path = tmp_path / "autre.csv"
     path.write_bytes(as_upload("Nom;Prénom\nDupont;Léa\n"))

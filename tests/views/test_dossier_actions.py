@@ -272,6 +272,22 @@ def test_an_unreadable_npec_override_is_a_400_that_changes_nothing(staff_client,
     assert models.Installment.select().count() == 0 and audit_entries(dossier) == []
 
 
+@pytest.mark.parametrize("typed", ["0", "-10", "NaN", "Infinity", "250000"])
+def test_an_out_of_range_npec_override_is_a_400(staff_client, factory, typed):
+    dossier = factory.dossier(state="en_instruction")
+    response = staff_client.post_form("/admin/dossier/action/engager/", {"ids": str(dossier.id),
+                                                                          f"npec_{dossier.id}": typed})
+    assert response.status_code == 400 and "Montant invalide" in page_text(response)
+    assert reload(dossier).state == "en_instruction"
+
+
+def test_the_return_address_after_an_action_stays_on_this_site(staff_client, factory):
+    dossier = factory.dossier(state="recu")
+    response = staff_client.post_form(f"{workflow_url('instruire', dossier)}&url=//evil.example/x", {})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/admin/dossier/")
+
+
 def test_engaging_without_any_npec_is_refused_with_the_reason(staff_client, factory):
     dossier = factory.dossier(state="en_instruction", npec=Decimal("0"))
     response = staff_client.post_form("/admin/dossier/action/engager/", {"ids": str(dossier.id)},

@@ -28,6 +28,7 @@ from services.npec_import import ReferentialError, import_referential, propose_n
 from .base import ReadOnlyModelView, StaffModelView, date_formatter, money_formatter
 
 MAX_BULK = 500
+MAX_NPEC = 100_000  # euros a year: far above any NPEC, catches a typo before it becomes a commitment
 
 DOSSIER_MONEY_AND_STATE = [
     "state", "regime", "npec", "disability_uplift", "total_financed", "employer_share", "cap_nights", "cap_meals",
@@ -272,9 +273,9 @@ class DossierView(StaffModelView):
                         .where(Dossier.id.in_(ids)).order_by(Dossier.number))
         if not dossiers:
             abort(404)
-        return_url = request.values.get("url") or self.get_url(".index_view")
-        if not return_url.startswith("/"):
-            return_url = self.get_url(".index_view")
+        return_url = request.values.get("url") or ""
+        if not return_url.startswith("/") or return_url.startswith("//"):
+            return_url = self.get_url(".index_view")  # only local paths: no open redirect
         form = WorkflowForm()
         rows = [self._confirmation_row(action_def, d) for d in dossiers]
         errors = {}
@@ -310,10 +311,13 @@ class DossierView(StaffModelView):
             if action_def.name == "engager" and typed:
                 try:
                     npec = parse_eur(typed)
+                    if not npec.is_finite() or not 0 < npec <= MAX_NPEC:
+                        npec = None
                 except (InvalidOperation, ValueError):
                     npec = None
-                if npec is None or npec <= 0:
-                    errors[f"npec_{dossier.id}"] = f"Montant invalide pour le dossier {dossier.number} : « {typed} »."
+                if npec is None:
+                    errors[f"npec_{dossier.id}"] = (f"Montant invalide pour le dossier {dossier.number} : « {typed} » "
+                                                    f"(entre 0,01 € et 100 000,00 € par an).")
             params[dossier.id] = workflow.Params(pieces=pieces, reason=reason, npec=npec)
         return params, errors
 
