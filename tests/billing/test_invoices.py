@@ -153,3 +153,12 @@ def test_the_portal_invoice_page_shows_lines_history_and_the_hold_reason(factory
     page = client.get(f"/portail/factures/{inv.id}").get_data(as_text=True)
     assert "Certificat de réalisation manquant." in page and "Coût pédagogique" in page
     assert "1\u00a0000,00\u00a0€" in page
+
+
+def test_the_portal_invoice_page_offers_the_answer_form_only_when_on_hold(factory, make_client):
+    org, dossier = _setup(factory)
+    held = invoice(org, dossier, state="en_attente")
+    in_process = invoice(org, dossier)
+    client = make_client(factory.cfa_user(org).email)
+    assert 'id="compliance-form"' in client.get(f"/portail/factures/{held.id}").get_data(as_text=True)
+    assert 'id="compliance-form"' not in client.get(f"/portail/factures/{in_process.id}").get_data(as_text=True)

@@ -12,6 +12,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import FilterEqual, FilterLike
 from flask_login import current_user
+from peewee import JOIN
 
 from forms.billing import CreditNoteIssueForm, PaymentForm, ReasonForm
 from models import (BankDetails, CreditNote, Document, Dossier, Invoice, InvoiceEvent, InvoiceLine, Organisation,
@@ -173,7 +174,8 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
                     "rejeter": ("en_traitement", "en_attente")}
 
     def get_query(self):
-        return Invoice.select(Invoice, Organisation).join(Organisation)
+        return (Invoice.select(Invoice, Organisation, Dossier).join(Organisation).switch(Invoice)
+                .join(Dossier, JOIN.LEFT_OUTER, on=(Invoice.dossier == Dossier.id)))
 
     def decision_offered(self, name, model):
         return model.state in self.offered_from[name]
@@ -220,7 +222,8 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
     }
 
     def get_query(self):
-        return CreditNote.select(CreditNote, Organisation).join(Organisation)
+        return (CreditNote.select(CreditNote, Organisation, Dossier).join(Organisation).switch(CreditNote)
+                .join(Dossier, on=(CreditNote.dossier == Dossier.id)))
 
     def decision_offered(self, name, model):
         return model.settlement_mode == "refund" and model.state in credit_service.OPEN_STATES
