@@ -1,0 +1,124 @@
+"""Dashboard counters and actions, notifications (filters, open, read, delete), delegations, employer home."""
+import datetime as dt
+import re
+
+import pytest
+
+import models
+from tests.portal.world import engaged_dossier
+
+
+@pytest.fixture
+def org(factory):
+    return factory.organisation(name="CFA Sud")
+
+
+@pytest.fixture
+def client(make_client, factory, org):
+    factory.cfa_user(org, email="admin@cfa-sud.test")
+    return make_client("admin@cfa-sud.test")
+
+
+def counter(html, attribute, code):
+    match = re.search(r'data-' + attribute + '="' + code + r'">\s*<span class="h4 d-block mb-0">(\d+)</span>', html)
+    return int(match.group(1))
+
+
+def test_dashboard_counts_by_state_and_scheme_and_links_to_the_filtered_list(client, factory, org):
+    for state in ("recu", "recu", "engage", "en_attente"):
+        factory.dossier(organisation=org, state=state)
+    factory.dossier(organisation=org, scheme="pro_a")
+    factory.dossier(state="engage")  # another organisation's
+    html = client.get("/portail/").get_data(as_text=True)
+    assert counter(html, "state", "recu") == 3 and counter(html, "state", "engage") == 1
+    assert counter(html, "scheme", "pro_a") == 1 and counter(html, "scheme", "apprentissage") == 4
+    assert 'href="/portail/dossiers?state=recu"' in html and 'href="/portail/dossiers?scheme=pro_a"' in html
+    assert "<svg" in html and "Graphique des contrats par état" in html
+    assert "cdn" not in html.lower()
+
+
+def test_actions_a_mener_count_what_waits_on_the_cfa(client, factory, org):
+    factory.dossier(organisation=org, state="en_attente")
+    engaged_dossier(factory, org)  # its first installments are billable today
+    dossier = engaged_dossier(factory, org)
+    models.Invoice.create(number=9, organisation=org, dossier=dossier, state="en_attente", hold_reason="RIB illisible")
+    html = client.get("/portail/").get_data(as_text=True)
+    actions = dict((label, int(n)) for label, n in re.findall(r'<a href="[^"]+">([^<]+)</a>\s*<span class="badge[^"]*">(\d+)</span>', html))
+    assert actions == {"Dossiers en attente de pièces": 1, "Factures en attente de mise en conformité": 1,
+                       "Dossiers avec une échéance à facturer": 2}
+    listed = client.get("/portail/dossiers?to_invoice=1").get_data(as_text=True)
+    assert len(set(re.findall(r'/portail/dossiers/(\d+)"', listed))) == 2
+
+
+def test_unread_badge_list_filters_open_read_and_delete(client, factory, org):
+    dossier = factory.dossier(organisation=org)
+    first = models.Notification.create(organisation=org, dossier=dossier, message="Pièce manquante", category="dossier")
+    models.Notification.create(organisation=org, message="Facture validée", category="facture")
+    models.Notification.create(organisation=factory.organisation(), message="Pas pour vous")
+    html = client.get("/portail/").get_data(as_text=True)
+    assert re.search(r'id="unread-badge"[^>]*>2<', html)
+    listing = client.get("/portail/notifications?category=facture").get_data(as_text=True)
+    assert "Facture validée" in listing and "Pièce manquante" not in listing and "Pas pour vous" not in listing
+    opened = client.post_form(f"/portail/notifications/{first.id}/ouvrir")
+    assert opened.headers["Location"].endswith(f"/portail/dossiers/{dossier.number}")
+    assert models.Notification.get_by_id(first.id).read_at is not None
+    assert "Facture validée" in client.get("/portail/notifications?status=unread").get_data(as_text=True)
+    assert "Pièce manquante" not in client.get("/portail/notifications?status=unread").get_data(as_text=True)
+    client.post_form("/portail/notifications/toutes-lues")
+    assert 'id="unread-badge"' not in client.get("/portail/").get_data(as_text=True)
+    client.post_form(f"/portail/notifications/{first.id}/supprimer")
+    assert models.Notification.get_or_none(id=first.id) is None
+    client.post_form("/portail/notifications/supprimer-tout")
+    assert [n.message for n in models.Notification.select()] == ["Pas pour vous"]
+
+
+def test_a_notification_for_another_user_stays_private(client, factory, org):
+    colleague = factory.cfa_user(org)
+    models.Notification.create(organisation=org, user=colleague, message="Pour un collègue")
+    assert "Pour un collègue" not in client.get("/portail/notifications").get_data(as_text=True)
+
+
+def test_adding_a_delegating_organisation_brings_its_dossiers_and_removing_it_takes_them_away(client, factory, org):
+    small = factory.organisation(name="Petit CFA du Lubéron")
+    theirs = factory.dossier(organisation=small)
+    assert theirs.number not in client.get("/portail/dossiers").get_data(as_text=True)
+    refused = client.post_form("/portail/delegations", {"siret": small.siret, "name": "Un autre nom"})
+    assert refused.status_code == 400 and "Aucun organisme actif" in refused.get_data(as_text=True)
+    bad = client.post_form("/portail/delegations", {"siret": "12345678901234", "name": "X"})
+    assert bad.status_code == 400
+    response = client.post_form("/portail/delegations", {"siret": small.siret, "name": "petit cfa du luberon"})
+    assert response.status_code == 302
+    assert theirs.number in client.get("/portail/dossiers").get_data(as_text=True)
+    assert client.get(f"/portail/dossiers/{theirs.number}").status_code == 200
+    assert models.AuditEntry.select().where(models.AuditEntry.entity == "delegation").count() == 1
+    assert models.Notification.select().where(models.Notification.organisation == small.id).count() == 1
+    again = client.post_form("/portail/delegations", {"siret": small.siret, "name": small.name})
+    assert again.status_code == 400 and "déjà" in again.get_data(as_text=True)
+    delegation = models.Delegation.get()
+    client.post_form(f"/portail/delegations/{delegation.id}/supprimer")
+    assert theirs.number not in client.get("/portail/dossiers").get_data(as_text=True)
+    assert client.get(f"/portail/dossiers/{theirs.number}").status_code == 404
+
+
+def test_an_organisation_with_its_own_users_cannot_be_claimed_from_the_portal(client, factory):
+    nord = factory.organisation(name="CFA Nord")
+    factory.cfa_user(nord)
+    response = client.post_form("/portail/delegations", {"siret": nord.siret, "name": "CFA Nord"})
+    assert response.status_code == 400 and "propres accès" in response.get_data(as_text=True)
+    assert models.Delegation.select().count() == 0
+
+
+def test_only_an_admin_of_manages_delegations(make_client, factory, org):
+    manager = factory.cfa_user(org, role="gestionnaire_of")
+    client = make_client(manager.email)
+    assert client.get("/portail/delegations").status_code == 403
+    assert "Gestion des accès" not in client.get("/portail/").get_data(as_text=True)
+
+
+def test_an_employer_sees_a_simple_home_without_cfa_data(make_client, factory, org):
+    factory.dossier(organisation=org, apprentice_name="SECRET Apprenti")
+    user = factory.employer_user()
+    client = make_client(user.email)
+    html = client.get("/portail/").get_data(as_text=True)
+    assert "Espace employeur" in html and "SECRET" not in html and "Dossiers" not in html
+    assert client.get("/portail/dossiers").status_code == 403
