@@ -56,7 +56,7 @@ ACTIONS = {a.name: a for a in (
            needs_input=True, button="danger"),
     Action("annuler", "Annuler", ("recu", "en_instruction", "en_attente", "engage"), "annule", "annulé",
            confirmation="Annuler les dossiers sélectionnés (à la demande de l'employeur) ?", button="secondary"),
-    Action("supprimer", "Supprimer", ("recu", "en_instruction", "en_attente"), "supprime", "supprimé",
+    Action("supprimer", "Supprimer (avant accord)", ("recu", "en_instruction", "en_attente"), "supprime", "supprimé",
            confirmation="Supprimer les dossiers sélectionnés ? Possible seulement avant l'accord.",
            button="danger"),
     Action("solder", "Solder", ("engage",), "solde", "soldé",

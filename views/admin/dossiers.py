@@ -80,6 +80,12 @@ def _parse_ids(text):
     return list(dict.fromkeys(ids))
 
 
+def _workflow_action(name):
+    """Flask-Admin list action declared from the workflow's own label and confirmation text."""
+    definition = workflow.ACTIONS[name]
+    return action(name, definition.label, definition.confirmation or None)
+
+
 class WorkflowForm(FlaskForm):
     """Input of the dossier actions; per-dossier NPEC fields are read from the request (one per dossier)."""
 
@@ -218,35 +224,35 @@ class DossierView(StaffModelView):
         self._run_and_flash(name, parsed, {})
         return None
 
-    @action("instruire", "Prendre en instruction", workflow.ACTIONS["instruire"].confirmation)
+    @_workflow_action("instruire")
     def action_instruire(self, ids):
         return self._list_action("instruire", ids)
 
-    @action("demander_pieces", "Demander des pièces")
+    @_workflow_action("demander_pieces")
     def action_demander_pieces(self, ids):
         return self._list_action("demander_pieces", ids)
 
-    @action("reprendre", "Reprendre l'instruction", workflow.ACTIONS["reprendre"].confirmation)
+    @_workflow_action("reprendre")
     def action_reprendre(self, ids):
         return self._list_action("reprendre", ids)
 
-    @action("engager", "Engager (accord de financement)")
+    @_workflow_action("engager")
     def action_engager(self, ids):
         return self._list_action("engager", ids)
 
-    @action("refuser", "Refuser")
+    @_workflow_action("refuser")
     def action_refuser(self, ids):
         return self._list_action("refuser", ids)
 
-    @action("annuler", "Annuler", workflow.ACTIONS["annuler"].confirmation)
+    @_workflow_action("annuler")
     def action_annuler(self, ids):
         return self._list_action("annuler", ids)
 
-    @action("supprimer", "Supprimer (avant accord)", workflow.ACTIONS["supprimer"].confirmation)
+    @_workflow_action("supprimer")
     def action_supprimer(self, ids):
         return self._list_action("supprimer", ids)
 
-    @action("solder", "Solder", workflow.ACTIONS["solder"].confirmation)
+    @_workflow_action("solder")
     def action_solder(self, ids):
         return self._list_action("solder", ids)
 
