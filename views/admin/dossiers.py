@@ -65,6 +65,14 @@ def _state_label(view, ctx, model, name):
     return dict(Dossier.state.choices).get(model.state, model.state)
 
 
+def _yes_no(view, ctx, model, name):
+    return "Oui" if getattr(model, name) else "Non"
+
+
+def _scheme_label(view, ctx, model, name):
+    return dict(Dossier.scheme.choices).get(model.scheme, model.scheme)
+
+
 def _regime_label(view, ctx, model, name):
     return dict(REGIMES).get(model.regime, model.regime or "")
 
@@ -158,7 +166,8 @@ class DossierView(StaffModelView):
         "refusal_reason",
     ]
     column_formatters_detail = {
-        "state": _state_label, "regime": _regime_label,
+        "state": _state_label, "regime": _regime_label, "scheme": _scheme_label,
+        **{name: _yes_no for name in ("subrogated", "is_stock", "reduced_duration", "completion_certificate")},
         **{name: money_formatter for name in ("npec", "disability_uplift", "teaching_cost", "total_financed",
                                               "employer_share", "cap_first_equipment", "cap_mobility")},
         **{name: date_formatter for name in ("training_start", "training_end", "conclusion_date", "contract_start",
