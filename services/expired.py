@@ -38,6 +38,7 @@ class ExpiredRow:
     final_deadline: dt.date | None = None
     final_lost: bool = False
     days_left: int | None = None
+    to_release: Decimal = Decimal("0.00")  # open installments a final-balance declaration cancels
 
 
 def candidates(query, today):
@@ -63,6 +64,9 @@ def expired_rows(query, today=None, limit=LIST_LIMIT):
     schedule = {row[0]: (Decimal(int(row[1] or 0)) / 100, row[2]) for row in (
         Installment.select(Installment.dossier, fn.SUM(Installment.amount), fn.MAX(Installment.period_end))
         .where(Installment.dossier.in_(ids) & live).group_by(Installment.dossier).tuples())}
+    open_amounts = _cents_map(Installment.select(Installment.dossier, fn.SUM(Installment.amount))
+                              .where(Installment.dossier.in_(ids) & (Installment.status == "to_invoice"))
+                              .group_by(Installment.dossier))
     open_final = {row[0] for row in Installment.select(Installment.dossier).where(
         Installment.dossier.in_(ids) & (Installment.kind == "final") & (Installment.status == "to_invoice")).tuples()}
     invoiced = _cents_map(InvoiceLine.select(InvoiceLine.dossier, fn.SUM(InvoiceLine.amount)).join(Invoice)
@@ -85,7 +89,8 @@ def expired_rows(query, today=None, limit=LIST_LIMIT):
         certificate = bool(dossier.completion_certificate)
         if not rules.is_expired(billing_end, today, dossier.id in in_process, balance.remaining, certificate):
             continue
-        row = ExpiredRow(dossier, billing_end, balance.remaining, not certificate)
+        row = ExpiredRow(dossier, billing_end, balance.remaining, not certificate,
+                         to_release=open_amounts.get(dossier.id, Decimal("0.00")))
         if balance.remaining > 0:
             row.reasons.append(f"Reste à facturer : {montant(balance.remaining)}")
         if not certificate:

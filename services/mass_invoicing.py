@@ -145,8 +145,21 @@ def step2_choices(invoice, today, form=None):
                                {name: saved.get(name, "") for name, _, _ in ANNEX_FIELDS})
         if form is not None:
             _read_choice(choice, form, data["fees"])
+        else:
+            _drop_stale(choice)
         choices.append(choice)
     return choices
+
+
+def _drop_stale(choice):
+    """A saved installment invoiced since (another request, another draft) is reported, never silently dropped."""
+    allowed = {r.id for r in choice.open_installments}
+    stale = [i for i in choice.installment_ids if i not in allowed]
+    if stale:
+        numbers = ", ".join(str(r.number) for r in Installment.select(Installment.number).where(Installment.id.in_(stale)))
+        choice.errors.append(f"Échéance(s) {numbers or '?'} plus facturable(s) (déjà facturée(s) entre-temps) : "
+                             "revoyez la deuxième étape.")
+        choice.installment_ids = [i for i in choice.installment_ids if i in allowed]
 
 
 def _read_choice(choice, form, fees):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import models
 import rules
+from services.formatting import montant
 
 from .workflow_helpers import billing_user, engaged, installments, invoice_and_pay, pdf_file
 
@@ -115,6 +116,8 @@ def test_declaring_the_final_balance_releases_the_commitment(factory, make_clien
     dossier = ended(factory, org)
     _, paid = invoice_and_pay(dossier, 1)
     left = sum(i.amount for i in installments(dossier, "to_invoice"))
+    page = client.get("/portail/echus").get_data(as_text=True)
+    assert f"libère {montant(left)}" in page
     assert client.post_form(f"/portail/echus/{dossier.number}/solde", {}).status_code == 400
     response = client.post_form(f"/portail/echus/{dossier.number}/solde", {"confirm": "1"})
     assert response.status_code == 302

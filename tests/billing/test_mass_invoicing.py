@@ -242,3 +242,16 @@ def test_billing_right_and_scope_are_required(factory, make_client):
     assert stranger.post_form(f"/portail/facturation/{invoice.id}/echeances", {"action": "save"}).status_code == 404
     colleague = make_client(billing_user(factory, org, rights=["right_contracts"]).email)
     assert colleague.get(f"/portail/facturation/{invoice.id}").status_code == 403
+
+
+def test_an_installment_invoiced_elsewhere_since_the_draft_refuses_the_send(factory, make_client):
+    org, client = setup(factory, make_client)
+    dossier = engaged(factory, organisation=org)
+    invoice = start_draft(client, [dossier])
+    item = first_open(dossier)
+    client.post_form(f"/portail/facturation/{invoice.id}/echeances", {f"inst-{dossier.id}": [item.id], "action": "next"})
+    models.Installment.update(status="invoiced").where(models.Installment.id == item.id).execute()
+    response = client.post_form(f"/portail/facturation/{invoice.id}/envoi", send_data(),
+                                content_type="multipart/form-data")
+    assert response.status_code == 400 and "plus facturable" in response.get_data(as_text=True)
+    assert models.Invoice.get_by_id(invoice.id).number is None and models.InvoiceLine.select().count() == 0
