@@ -84,6 +84,7 @@ def test_bulk_action_reports_each_dossier_and_changes_only_the_allowed_ones(staf
     assert f"{received.number} : pris en instruction" in text
     assert f"{settled.number} : refusé — le dossier est déjà soldé" in text
     assert f"{engaged.number} : refusé — le dossier est déjà engagé" in text
+    assert "Prendre en instruction : 1 dossier(s) traité(s), 2 refusé(s)." in text
     assert [reload(d).state for d in (received, settled, engaged)] == ["en_instruction", "solde", "engage"]
     assert len(audit_entries(received)) == 1
     assert audit_entries(settled) == [] and audit_entries(engaged) == []

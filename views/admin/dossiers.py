@@ -117,7 +117,8 @@ class DossierView(StaffModelView):
                             "contract_end", "total_financed", ("organisation", Organisation.name)]
     column_default_sort = ("id", True)
     column_formatters = {"total_financed": money_formatter, "npec": money_formatter,
-                         "contract_start": date_formatter, "contract_end": date_formatter, "state": _state_label}
+                         "contract_start": date_formatter, "contract_end": date_formatter, "state": _state_label,
+                         "scheme": _scheme_label, "regime": _regime_label}
     column_formatters_export = {"state": _state_label}
     column_labels = {
         "number": "N° de dossier", "deca_number": "N° DECA", "scheme": "Dispositif", "state": "État",
@@ -142,6 +143,9 @@ class DossierView(StaffModelView):
                                                        "ruptures", "amendments", "expired_settlements"]
     form_args = {"diploma_code": {"validators": [Optional(), v.diploma_code]},
                  "rncp_code": {"validators": [Optional(), v.rncp]}}
+
+    def search_placeholder(self):
+        return "N° de dossier, N° DECA ou nom de l'apprenti"
 
     def get_query(self):
         # Join what the list shows so a page costs one query, not one per row and foreign key.
@@ -267,6 +271,10 @@ class DossierView(StaffModelView):
 
     def _run_and_flash(self, name, ids, params_by_id):
         outcomes = workflow.run(name, ids, current_user._get_current_object(), params_by_id)
+        if len(outcomes) > 1:
+            done = sum(1 for o in outcomes if o.ok)
+            flash(f"{workflow.ACTIONS[name].label} : {done} dossier(s) traité(s), {len(outcomes) - done} refusé(s).",
+                  "info")
         for outcome in outcomes:
             flash(outcome.line, "success" if outcome.ok else "error")
         return outcomes
