@@ -115,3 +115,22 @@ def test_the_form_page_renders(factory, make_client):
     dossier, client = setup(factory, make_client)
     response = client.get(f"/portail/dossiers/{dossier.number}/avenant")
     assert response.status_code == 200 and "Créer un avenant" in response.get_data(as_text=True)
+
+
+def test_a_conseiller_records_an_amendment_from_the_back_office(factory, make_client):
+    dossier = engaged(factory)
+    client = make_client(factory.staff("conseiller").email)
+    assert client.get(f"/admin/avenant/{dossier.id}/").status_code == 200
+    expected = rules.amend(contract_from_dossier(dossier), new_end=dt.date(2027, 2, 28))
+    preview = client.post_form(f"/admin/avenant/{dossier.id}/", {"new_end": "28/02/2027", "reason": "Fin anticipée"})
+    assert preview.status_code == 200 and montant(expected.financing.net) in preview.get_data(as_text=True)
+    assert client.post_form(f"/admin/avenant/{dossier.id}/confirmer",
+                            {"new_end": "28/02/2027", "reason": "Fin anticipée"}).status_code == 400
+    response = client.post_form(f"/admin/avenant/{dossier.id}/confirmer",
+                                {"new_end": "28/02/2027", "reason": "Fin anticipée", "document": pdf_file()},
+                                content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert models.Amendment.get().difference == expected.difference
+    assert models.Dossier.get_by_id(dossier.id).contract_end == dt.date(2027, 2, 28)
+    comptable = make_client(factory.staff("comptable").email)
+    assert comptable.get(f"/admin/avenant/{dossier.id}/").status_code == 403

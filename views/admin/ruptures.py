@@ -1,4 +1,4 @@
-"""Back-office rupture of a dossier (SPEC §6 "record a rupture"): /admin/rupture/<dossier_id>/.
+"""Back-office rupture (/admin/rupture/<dossier_id>/) and amendment (/admin/avenant/<dossier_id>/) of a dossier.
 
 Same service as the portal (services.ruptures): form → preview of the recomputed schedule →
 confirmation re-validated and recomputed server-side. Reached from the dossier details page; hidden
@@ -8,9 +8,11 @@ from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_login import current_user
 
-from forms.rupture import RuptureForm
-from models import Dossier, Installment, Rupture
+from forms.rupture import AmendmentForm, RuptureForm
+from models import Amendment, Dossier, Installment, Rupture
+from services.amendments import amendment_preview, confirm_amendment
 from services.credit_notes import CreditNoteError
+from services.documents import DocumentError
 from services.ruptures import RuptureError, confirm_rupture, rupture_preview
 
 from .base import StaffAccessMixin
@@ -80,4 +82,49 @@ class RuptureView(StaffAccessMixin, BaseView):
         return redirect(url_for("dossier.details_view", id=dossier.id))
 
 
-VIEWS = [(RuptureView, Rupture, "Rupture", None)]
+class AmendmentView(RuptureView):
+    """Amendment (*avenant*) recorded by the OPCO: same service as the portal, the signed PDF required."""
+
+    def __init__(self, model=None, name="Avenant", category=None, endpoint="amendment"):
+        BaseView.__init__(self, name=name, category=category, endpoint=endpoint, url="/admin/avenant")
+
+    @expose("/")
+    def index(self):
+        return redirect(url_for("dossier.index_view"))
+
+    @expose("/<int:dossier_id>/", methods=["GET", "POST"])
+    def declare(self, dossier_id):
+        dossier = self._dossier(dossier_id)
+        form = AmendmentForm()
+        if request.method == "GET":
+            return self.render("admin/rupture_amendment_form.html", **self._ctx(dossier, form))
+        if not form.validate():
+            return self.render("admin/rupture_amendment_form.html", **self._ctx(dossier, form)), 400
+        inputs = form.inputs()
+        try:
+            preview = amendment_preview(dossier, inputs["new_end"], inputs["new_npec"], inputs["reason"])
+        except RuptureError as exc:
+            return self.render("admin/rupture_amendment_form.html", error=str(exc), **self._ctx(dossier, form)), 400
+        return self.render("admin/rupture_amendment_preview.html", preview=preview, **self._ctx(dossier, form))
+
+    @expose("/<int:dossier_id>/confirmer", methods=["POST"])
+    def confirm(self, dossier_id):
+        dossier = self._dossier(dossier_id)
+        form = AmendmentForm()
+        if not form.validate():
+            return self.render("admin/rupture_amendment_form.html", **self._ctx(dossier, form)), 400
+        inputs = form.inputs()
+        try:
+            _, credit_note, _ = confirm_amendment(dossier, inputs["new_end"], inputs["new_npec"], inputs["reason"],
+                                                  request.files.get("document"), user=current_user._get_current_object())
+        except (DocumentError, RuptureError, CreditNoteError) as exc:
+            return (self.render("admin/rupture_amendment_form.html", error=str(exc), **self._ctx(dossier, form)),
+                    getattr(exc, "status", 400))
+        message = f"Avenant du dossier {dossier.number} enregistré ; échéancier recalculé et courrier envoyé au CFA."
+        if credit_note is not None:
+            message += f" Avoir {credit_note.display_number} émis."
+        flash(message, "success")
+        return redirect(url_for("dossier.details_view", id=dossier.id))
+
+
+VIEWS = [(RuptureView, Rupture, "Rupture", None), (AmendmentView, Amendment, "Avenant", None)]
