@@ -518,3 +518,13 @@ def test_demo_dossiers_in_instruction_engage_with_the_npec_of_the_demo_referenti
         stored = models.Installment.select().where(models.Installment.dossier == dossier.id).order_by(
             models.Installment.number)
         assert [i.amount for i in stored] == [i.amount for i in expected.installments]
+
+
+def test_the_dossier_list_costs_the_same_whatever_the_number_of_advisors_shown(staff_client, factory, db, advisor):
+    others = [factory.staff("conseiller") for _ in range(3)]
+    for i in range(12):
+        factory.dossier(advisor=(others + [advisor, None])[i % 5])
+    with count_queries(db) as statements:
+        response = staff_client.get("/admin/dossier/")
+    assert response.status_code == 200 and others[0].last_name in page_text(response)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 3

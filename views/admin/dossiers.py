@@ -149,9 +149,11 @@ class DossierView(StaffModelView):
 
     def get_query(self):
         # Join what the list shows so a page costs one query, not one per row and foreign key.
-        return (Dossier.select(Dossier, Organisation, Employer)
+        advisor = User.alias()
+        return (Dossier.select(Dossier, Organisation, Employer, advisor)
                 .join(Organisation, on=(Dossier.organisation == Organisation.id))
-                .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id)))
+                .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id))
+                .switch(Dossier).join(advisor, JOIN.LEFT_OUTER, on=(Dossier.advisor == advisor.id), attr="advisor"))
 
     def on_model_change(self, form, model, is_created):
         if model.contract_end and model.contract_start and model.contract_end < model.contract_start:
