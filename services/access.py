@@ -188,10 +188,7 @@ def get_letter_or_404(letter_id, dossier=None, user=None):
     query = letter_visibility(user=user).where(Letter.id == _int_or_404(letter_id))
     if dossier is not None:
         query = query.where(Letter.dossier == dossier.id)
-    letter = query.first()
-    if letter is None:
-        abort(404)
-    return letter
+    return _first_or_404(query)
 
 
 def invoice_visibility(query=None, user=None):
@@ -205,10 +202,7 @@ def invoice_visibility(query=None, user=None):
 
 
 def get_invoice_or_404(invoice_id, user=None):
-    invoice = invoice_visibility(user=user).where(Invoice.id == _int_or_404(invoice_id)).first()
-    if invoice is None:
-        abort(404)
-    return invoice
+    return _first_or_404(invoice_visibility(user=user).where(Invoice.id == _int_or_404(invoice_id)))
 
 
 def document_visibility(query=None, user=None):
@@ -229,10 +223,7 @@ def get_document_or_404(document_id, dossier=None, user=None):
     query = document_visibility(user=user).where(Document.id == _int_or_404(document_id))
     if dossier is not None:
         query = query.where(Document.dossier == dossier.id)
-    document = query.first()
-    if document is None:
-        abort(404)
-    return document
+    return _first_or_404(query)
 
 
 def notification_visibility(query=None, user=None):
@@ -247,10 +238,7 @@ def notification_visibility(query=None, user=None):
 
 
 def get_notification_or_404(notification_id, user=None):
-    notification = notification_visibility(user=user).where(Notification.id == _int_or_404(notification_id)).first()
-    if notification is None:
-        abort(404)
-    return notification
+    return _first_or_404(notification_visibility(user=user).where(Notification.id == _int_or_404(notification_id)))
 
 
 def delegations_received(user=None):
@@ -263,10 +251,15 @@ def delegations_received(user=None):
 
 
 def get_delegation_or_404(delegation_id, user=None):
-    delegation = delegations_received(user).where(Delegation.id == _int_or_404(delegation_id)).first()
-    if delegation is None:
+    return _first_or_404(delegations_received(user).where(Delegation.id == _int_or_404(delegation_id)))
+
+
+def _first_or_404(query):
+    """The one row of a scoped query, or 404: never a hint that it exists outside the scope."""
+    row = query.first()
+    if row is None:
         abort(404)
-    return delegation
+    return row
 
 
 def _int_or_404(value):

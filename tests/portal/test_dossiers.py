@@ -1,5 +1,4 @@
 """Dossiers list (search, filters, sorting, pagination without COUNT, exports) and the dossier page."""
-import contextlib
 import csv
 import datetime as dt
 import io
@@ -10,6 +9,7 @@ from openpyxl import load_workbook
 
 import models
 from tests.portal.world import engaged_dossier, make_pdf
+from tests.querycount import count_queries
 
 
 @pytest.fixture
@@ -26,23 +26,6 @@ def client(make_client, factory, org):
 def numbers(page_html):
     import re
     return re.findall(r'/portail/dossiers/(\d+)"', page_html)
-
-
-@contextlib.contextmanager
-def count_queries(database):
-    """Count the SQL statements the app sends while the block runs."""
-    seen = []
-    original = database.execute_sql
-
-    def counting(sql, params=None, *args, **kwargs):
-        seen.append(sql)
-        return original(sql, params, *args, **kwargs)
-
-    database.execute_sql = counting
-    try:
-        yield seen
-    finally:
-        del database.execute_sql
 
 
 def test_search_by_apprentice_name_action_number_and_deca_number(client, factory, org):
