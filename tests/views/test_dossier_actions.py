@@ -528,3 +528,37 @@ def test_the_dossier_list_costs_the_same_whatever_the_number_of_advisors_shown(s
         response = staff_client.get("/admin/dossier/")
     assert response.status_code == 200 and others[0].last_name in page_text(response)
     assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 3
+
+
+# --- the transition table of SPEC §4, every action from every state ------------------------------------------
+
+ALLOWED_FROM = {
+    "instruire": {"recu"},
+    "demander_pieces": {"en_instruction"},
+    "reprendre": {"en_attente"},
+    "engager": {"en_instruction"},
+    "refuser": {"en_instruction", "en_attente"},
+    "annuler": {"recu", "en_instruction", "en_attente", "engage"},
+    "supprimer": {"recu", "en_instruction", "en_attente"},
+    "solder": {"engage"},
+}
+TARGET = {"instruire": "en_instruction", "demander_pieces": "en_attente", "reprendre": "en_instruction",
+          "engager": "engage", "refuser": "refuse", "annuler": "annule", "supprimer": "supprime", "solder": "solde"}
+ALL_STATES = [code for code, _ in models.dossier.DOSSIER_STATES]
+
+
+@pytest.mark.parametrize("action", sorted(ALLOWED_FROM))
+def test_each_action_runs_from_the_states_of_the_spec_only(app, factory, advisor, action):
+    from services import dossier_workflow as workflow
+
+    params = workflow.Params(pieces=["CERFA signé"], reason="Hors champ")
+    with app.test_request_context():
+        for state in ALL_STATES:
+            dossier = factory.dossier(state=state)
+            outcome = workflow.perform(action, dossier.id, advisor, params)
+            allowed = state in ALLOWED_FROM[action]
+            assert outcome.ok is allowed, (action, state, outcome.message)
+            assert reload(dossier).state == (TARGET[action] if allowed else state)
+            assert len(audit_entries(dossier)) == (1 if allowed else 0)
+            if not allowed:
+                assert outcome.message.startswith("refusé — le dossier est ")
