@@ -162,3 +162,13 @@ def test_the_portal_invoice_page_offers_the_answer_form_only_when_on_hold(factor
     client = make_client(factory.cfa_user(org).email)
     assert 'id="compliance-form"' in client.get(f"/portail/factures/{held.id}").get_data(as_text=True)
     assert 'id="compliance-form"' not in client.get(f"/portail/factures/{in_process.id}").get_data(as_text=True)
+
+
+def test_a_decision_never_redirects_outside_the_site(factory, make_client):
+    org, dossier = _setup(factory)
+    inv = invoice(org, dossier)
+    client, _ = admin_client(make_client, factory)
+    response = client.post_form("/admin/invoice/action/", {"action": "valider", "rowid": [str(inv.id)],
+                                                           "url": "https://evil.example/"})
+    assert response.status_code == 302 and "evil.example" not in response.headers["Location"]
+    assert _state(inv) == "validee"

@@ -11,6 +11,7 @@ from flask import abort, flash, make_response, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import FilterEqual, FilterLike
+from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from peewee import JOIN
 
@@ -101,9 +102,9 @@ class DecisionMixin:
         _, needs_reason, _ = self.decisions[name]
         if needs_reason:
             return redirect(url_for(".reason_view", decision=name, ids=",".join(str(i) for i in ids),
-                                    url=request.form.get("url") or self.get_url(".index_view")))
+                                    url=get_redirect_target() or self.get_url(".index_view")))
         self._apply(name, ids)
-        return redirect(request.form.get("url") or self.get_url(".index_view"))
+        return redirect(get_redirect_target() or self.get_url(".index_view"))
 
     @expose("/motif/<decision>/", methods=("GET", "POST"))
     def reason_view(self, decision):
@@ -122,9 +123,7 @@ class DecisionMixin:
             abort(400)
         if not ids:
             abort(400)
-        return_url = request.args.get("url") or self.get_url(".index_view")
-        if not return_url.startswith("/"):
-            return_url = self.get_url(".index_view")
+        return_url = get_redirect_target() or self.get_url(".index_view")
         if form.validate_on_submit():
             self._apply(name, ids, form.reason.data)
             return redirect(return_url)
