@@ -4,10 +4,11 @@ Every entry is a new row (the history is kept); it is `pending` until a comptabl
 other than the person who entered it approves or refuses it. Payments only ever go to the
 latest approved row. No change while one of the organisation's invoices is being processed.
 """
-from models import BankDetails, Invoice, db, now
+from models import BankDetails, Invoice, now
 from rules.identifiers import check_bic, check_iban, mask_iban, normalize_bic, normalize_iban
 from services import audit
 from services.notify import notify_organisation
+from services.numbering import immediate_transaction
 
 REVIEWER_ROLES = {"comptable", "admin"}
 
@@ -68,7 +69,7 @@ def submit(organisation, iban, bic, holder, third_party=False, user=None, rib_up
         raise BankDetailsError(" ".join(errors.values()))
     from services.documents import store_upload
 
-    with db.atomic():
+    with immediate_transaction():
         blocked = change_blocked_reason(organisation)
         if blocked:
             raise BankDetailsError(blocked)
@@ -92,7 +93,7 @@ def submit(organisation, iban, bic, holder, third_party=False, user=None, rib_up
 def _review(details, user, status, reason=""):
     if user is None or getattr(user, "kind", None) != "staff" or user.staff_role not in REVIEWER_ROLES:
         raise BankDetailsError("Seul un comptable ou un administrateur de l'OPCO peut examiner un RIB.")
-    with db.atomic():
+    with immediate_transaction():
         details = BankDetails.get_by_id(details.id)
         if details.entered_by_id == user.id:
             raise BankDetailsError("Vous avez saisi ce RIB : un autre comptable doit le valider.")

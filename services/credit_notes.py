@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import rules
-from models import CreditNote, Dossier, db, now
+from models import CreditNote, Dossier, now
 from services import audit
 from services.formatting import date_fr, montant
 from services.notify import notify_organisation
@@ -62,7 +62,7 @@ def create_credit_note(dossier, amount, reason, user=None, issued_on=None):
 
 def deposit_avoir(note, document, user=None):
     """The CFA uploaded its own avoir for `note` (→ deposee)."""
-    with db.atomic():
+    with immediate_transaction():
         note = CreditNote.get_by_id(note.id)
         if note.state not in ("a_emettre", "deposee", "en_retard"):
             raise CreditNoteError("Cet avoir est déjà soldé : aucun dépôt n'est plus attendu.")
@@ -77,7 +77,7 @@ def deposit_avoir(note, document, user=None):
 
 def mark_refunded(note, user=None):
     """The comptable recorded the refund transfer of a refund-mode credit note (→ remboursee)."""
-    with db.atomic():
+    with immediate_transaction():
         note = CreditNote.get_by_id(note.id)
         if note.settlement_mode != rules.credit_notes.REFUND:
             raise CreditNoteError(f"L'avoir {note.display_number} est en mode déduction : il se solde "
@@ -105,7 +105,7 @@ def mark_overdue_credit_notes(today=None):
     for note in candidates:
         if not rules.is_overdue(note.issued_on, today, settled=False, mode=note.settlement_mode):
             continue
-        with db.atomic():
+        with immediate_transaction():
             before = audit.snapshot(note)
             note.state = "en_retard"
             note.save()

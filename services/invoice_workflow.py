@@ -7,7 +7,7 @@ cannot both succeed; the InvoiceEvent, the audit entry and the notification shar
 """
 from decimal import Decimal
 
-from models import Installment, Invoice, InvoiceEvent, InvoiceLine, db, now
+from models import Installment, Invoice, InvoiceEvent, InvoiceLine, now
 from services import audit
 from services.formatting import montant
 from services.notify import notify_organisation
@@ -74,7 +74,7 @@ def _id(value):
 
 def _transition(invoice, from_states, to_state, user, note="", action=None, **changes):
     """Move `invoice` from one of `from_states` to `to_state`, or raise if it is no longer there."""
-    with db.atomic():
+    with immediate_transaction():
         current = Invoice.get_by_id(_id(invoice))
         before = audit.snapshot(current)
         changes["state"] = to_state
@@ -101,7 +101,7 @@ def _release_installments(invoice):
 
 def validate(invoice, user=None):
     """Compliance checked: good to pay (en_traitement → validee)."""
-    with db.atomic():
+    with immediate_transaction():
         fresh = _transition(invoice, ("en_traitement",), "validee", user, action="valider", validated_at=now())
         notify_organisation(fresh.organisation, f"Facture {fresh.display_number} ({montant(fresh.total_ttc)}) "
                             "validée : elle sera réglée au prochain virement.", dossier=fresh.dossier,
@@ -114,7 +114,7 @@ def put_on_hold(invoice, reason, user=None):
     reason = (reason or "").strip()
     if not reason:
         raise InvoiceWorkflowError("Le motif de mise en attente est obligatoire : il est affiché au CFA.")
-    with db.atomic():
+    with immediate_transaction():
         fresh = _transition(invoice, ("en_traitement",), "en_attente", user, note=reason,
                             action="mettre_en_attente", hold_reason=reason)
         notify_organisation(fresh.organisation, f"Facture {fresh.display_number} en attente de mise en "
@@ -128,7 +128,7 @@ def reject(invoice, reason, user=None):
     reason = (reason or "").strip()
     if not reason:
         raise InvoiceWorkflowError("Le motif de rejet est obligatoire : il est affiché au CFA.")
-    with db.atomic():
+    with immediate_transaction():
         fresh = _transition(invoice, ("en_traitement", "en_attente"), "rejetee", user, note=reason,
                             action="rejeter", rejection_reason=reason)
         _release_installments(fresh)

@@ -9,10 +9,11 @@ from flask import abort, current_app, flash, make_response, redirect, render_tem
 from flask_login import current_user
 
 from forms.billing import AvoirUploadForm, SettlementModeForm
-from models import CreditNote, Dossier, Organisation, db
+from models import CreditNote, Dossier, Organisation
 from services import access, audit
 from services import credit_notes as credit_service
 from services.documents import DocumentError, attachment_response, store_upload
+from services.numbering import immediate_transaction
 from services.pdf import render_pdf
 from views.portal import bp
 
@@ -56,7 +57,7 @@ def credit_notes():
         return _page(form)
     if not form.validate():
         return _page(form, status=400)
-    with db.atomic():
+    with immediate_transaction():
         org = Organisation.get_by_id(organisation.id)
         before = {"credit_note_mode": org.credit_note_mode}
         if org.credit_note_mode != form.mode.data:
@@ -89,7 +90,7 @@ def credit_note_upload(number):
     if not form.validate_on_submit():
         return _page(mode_form, form, error="Le formulaire a expiré : rechargez la page.", status=400)
     try:
-        with db.atomic():
+        with immediate_transaction():
             document = store_upload(form.avoir.data, note.organisation, "avoir", dossier=note.dossier,
                                     credit_note=note, user=current_user._get_current_object(), label="L'avoir")
             credit_service.deposit_avoir(note, document, user=current_user._get_current_object())

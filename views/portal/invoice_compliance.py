@@ -7,9 +7,9 @@ from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from forms.billing import ComplianceDocumentForm
-from models import db
 from services import access
 from services.documents import DocumentError, store_upload
+from services.numbering import immediate_transaction
 from services.invoice_workflow import InvoiceWorkflowError, answer_hold
 from views.portal import bp
 
@@ -24,7 +24,7 @@ def invoice_add_document(invoice_id):
         error = "Cette facture n'attend aucun document : elle n'est pas en attente de mise en conformité."
     elif form.validate_on_submit():
         try:
-            with db.atomic():
+            with immediate_transaction():
                 document = store_upload(form.document.data, inv.organisation, form.doc_type.data,
                                         dossier=inv.dossier, invoice=inv, user=current_user._get_current_object(),
                                         label="Le document")

@@ -1,7 +1,7 @@
 """Payments received (/portail/reglements): list, CSV/XLSX export and remittance PDF (*avis de paiement*)."""
 import datetime as dt
 
-from flask import abort, current_app, render_template
+from flask import abort, render_template
 
 from models import Organisation, Payment
 from rules.identifiers import mask_iban
