@@ -12,7 +12,7 @@ from peewee import fn
 import rules
 from models import Dossier, ExpiredSettlement, Installment, PaymentLine, Rupture
 from services import audit
-from services.dossier_rules import as_rule_installments, contract_from_dossier, stored_installments
+from services.dossier_rules import contract_from_dossier, stored_installments
 from services.formatting import date_fr, montant
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction
@@ -184,4 +184,4 @@ def _forget_files(names):
 
 
 __all__ = ["RuptureError", "RupturePreview", "rupture_preview", "confirm_rupture", "plan_schedule",
-           "apply_schedule", "paid_on", "check_engaged", "as_rule_installments"]
+           "apply_schedule", "paid_on", "check_engaged"]

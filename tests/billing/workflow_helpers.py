@@ -1,13 +1,12 @@
 """Helpers for the billing-workflow tests: engaged dossiers with their stored schedule, payments, PDFs."""
 import datetime as dt
-import io
 from decimal import Decimal
-
-from pypdf import PdfWriter
 
 import models
 import rules
 from services.dossier_rules import contract_from_dossier, store_schedule
+
+from .billing_helpers import pdf_bytes, pdf_file  # noqa: F401  (shared with part A)
 
 
 def engaged(factory, organisation=None, **kw):
@@ -50,18 +49,6 @@ def invoice_and_pay(dossier, count, paid=True):
                                         submission_key=f"pay-{invoice.id}")
         models.PaymentLine.create(payment=payment, invoice=invoice, dossier=dossier.id, amount=total)
     return invoice, total
-
-
-def pdf_bytes():
-    writer = PdfWriter()
-    writer.add_blank_page(width=200, height=200)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def pdf_file(name="document.pdf"):
-    return (io.BytesIO(pdf_bytes()), name)
 
 
 def billing_user(factory, organisation, rights=None, role="gestionnaire_of"):

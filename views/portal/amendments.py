@@ -1,5 +1,5 @@
 """Amendment (*avenant*) from the portal: form → preview of the new schedule → confirmation with the signed PDF."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request
 from flask_login import current_user
 
 from forms.rupture import AmendmentForm
@@ -31,7 +31,7 @@ def amendment(number):
         return render_template("portal/billing/amendment_form.html", **_ctx(dossier, form)), 400
     inputs = form.inputs()
     try:
-        preview = amendment_preview(dossier, inputs["new_end"], inputs["new_npec"], inputs["reason"])
+        preview = amendment_preview(dossier, **inputs)
     except RuptureError as exc:
         return render_template("portal/billing/amendment_form.html", error=str(exc), **_ctx(dossier, form)), 400
     return render_template("portal/billing/amendment_preview.html", preview=preview, **_ctx(dossier, form))
@@ -46,12 +46,12 @@ def amendment_confirm(number):
         return render_template("portal/billing/amendment_form.html", **_ctx(dossier, form)), 400
     inputs = form.inputs()
     try:
-        _, credit_note, _ = confirm_amendment(dossier, inputs["new_end"], inputs["new_npec"], inputs["reason"],
-                                              request.files.get("document"), user=current_user._get_current_object())
+        _, credit_note, _ = confirm_amendment(dossier, file_storage=request.files.get("document"),
+                                              user=current_user._get_current_object(), **inputs)
     except DocumentError as exc:
         # Show the preview again so the user only has to pick the file.
         try:
-            preview = amendment_preview(dossier, inputs["new_end"], inputs["new_npec"], inputs["reason"])
+            preview = amendment_preview(dossier, **inputs)
         except RuptureError as inner:
             return render_template("portal/billing/amendment_form.html", error=str(inner),
                                    **_ctx(dossier, form)), 400

@@ -32,24 +32,26 @@ def _source():
     return "expired" if request.values.get("source") == "expired" else ""
 
 
+def _ctx(dossier, form):
+    return dict(dossier=dossier, form=form, back_url=dossier_url(dossier.number), source=_source(),
+                kind_labels=KIND_LABELS, status_labels=STATUS_LABELS)
+
+
 @bp.route("/dossiers/<number>/rupture", methods=["GET", "POST"])
 @right_required(*CONTRACT_RIGHTS)
 def rupture(number):
     """GET: the declaration form; POST: the preview (nothing is written)."""
     dossier = get_dossier_or_404(number)
     form = RuptureForm()
-    ctx = dict(dossier=dossier, form=form, back_url=dossier_url(dossier.number), source=_source(),
-               kind_labels=KIND_LABELS, status_labels=STATUS_LABELS)
+    ctx = _ctx(dossier, form)
     if request.method == "GET":
         if dossier.state != "engage" or dossier.rupture_date:
             flash("Seul un dossier engagé et sans rupture enregistrée peut faire l'objet d'une rupture.", "warning")
         return render_template("portal/billing/rupture_form.html", **ctx)
     if not form.validate():
         return render_template("portal/billing/rupture_form.html", **ctx), 400
-    inputs = form.inputs()
     try:
-        preview = rupture_preview(dossier, inputs["date"], inputs["continues_at_cfa"], inputs["new_contract"],
-                                  inputs["reason"])
+        preview = rupture_preview(dossier, **form.inputs())
     except RuptureError as exc:
         return render_template("portal/billing/rupture_form.html", error=str(exc), **ctx), 400
     return render_template("portal/billing/rupture_preview.html", preview=preview,
@@ -61,15 +63,12 @@ def rupture(number):
 def rupture_confirm(number):
     dossier = get_dossier_or_404(number)
     form = RuptureForm()
-    ctx = dict(dossier=dossier, form=form, back_url=dossier_url(dossier.number), source=_source(),
-               kind_labels=KIND_LABELS, status_labels=STATUS_LABELS)
+    ctx = _ctx(dossier, form)
     if not form.validate():
         return render_template("portal/billing/rupture_form.html", **ctx), 400
-    inputs = form.inputs()
     try:
-        _, credit_note, _ = confirm_rupture(dossier, inputs["date"], inputs["reason"], inputs["continues_at_cfa"],
-                                            inputs["new_contract"], user=current_user._get_current_object(),
-                                            source=_source())
+        _, credit_note, _ = confirm_rupture(dossier, user=current_user._get_current_object(), source=_source(),
+                                            **form.inputs())
     except (RuptureError, CreditNoteError) as exc:
         return render_template("portal/billing/rupture_form.html", error=str(exc), **ctx), 400
     message = "La rupture a été enregistrée et l'échéancier recalculé. Le courrier de rupture est disponible."
