@@ -55,20 +55,33 @@ def plan_schedule(current, new_items):
     """Which stored installments to cancel and which new ones to store, so the schedule equals `new_items`.
 
     Installments already invoiced or paid stay; they cover the new schedule from its beginning
-    (billing goes in order). What they do not cover becomes new `to_invoice` installments; every
-    stored installment still to invoice is cancelled. Returns (to_cancel, new_rows).
+    (billing goes in order). What they do not cover is due as `to_invoice` installments: a stored
+    open installment identical to one of them stays as it is, the other open ones are cancelled and
+    the rest is added. Returns (to_cancel, new_rows).
     """
     covered = sum((Decimal(r.amount) for r in current if r.status in DONE), Decimal("0.00"))
-    to_cancel = [r for r in current if r.status == OPEN]
-    new_rows = []
+    still_due = []
     for item in new_items:
         take = min(covered, item.amount)
         covered -= take
         left = item.amount - take
         if left > 0:
-            new_rows.append(rules.Installment(item.year, item.kind, item.billable_from, item.period_start,
-                                              item.period_end, left))
-    return to_cancel, new_rows
+            still_due.append(rules.Installment(item.year, item.kind, item.billable_from, item.period_start,
+                                               item.period_end, left))
+    open_rows = [r for r in current if r.status == OPEN]
+    unchanged, new_rows = set(), []
+    for item in still_due:
+        same = next((r for r in open_rows if r.id not in unchanged and _same(r, item)), None)
+        if same is None:
+            new_rows.append(item)
+        else:
+            unchanged.add(same.id)
+    return [r for r in open_rows if r.id not in unchanged], new_rows
+
+
+def _same(row, item):
+    return ((row.year, row.kind, row.billable_from, row.period_start, row.period_end, Decimal(row.amount))
+            == (item.year, item.kind, item.billable_from, item.period_start, item.period_end, item.amount))
 
 
 def apply_schedule(dossier, to_cancel, new_rows):

@@ -134,3 +134,20 @@ def test_a_conseiller_records_an_amendment_from_the_back_office(factory, make_cl
     assert models.Dossier.get_by_id(dossier.id).contract_end == dt.date(2027, 2, 28)
     comptable = make_client(factory.staff("comptable").email)
     assert comptable.get(f"/admin/avenant/{dossier.id}/").status_code == 403
+
+
+def test_installments_left_unchanged_by_an_amendment_are_kept_as_they_are(factory, make_client):
+    dossier, client = setup(factory, make_client)
+    before = {i.id: (i.billable_from, i.amount) for i in installments(dossier)}
+    response = client.post_form(f"/portail/dossiers/{dossier.number}/avenant/confirmer",
+                                {"new_end": "31/12/2027", "reason": "Prolongation", "document": pdf_file()},
+                                content_type="multipart/form-data")
+    assert response.status_code == 302
+    after = installments(dossier)
+    kept = [i for i in after if i.id in before and i.status == "to_invoice"]
+    # The first year's installments do not change with a later end: same rows, same numbers.
+    assert kept and all(before[i.id] == (i.billable_from, i.amount) for i in kept)
+    assert all(i.status == "cancelled" for i in after if i.id in before and i not in kept)
+    expected = rules.amend(contract_from_dossier(models.Dossier.get_by_id(dossier.id), end=dt.date(2027, 8, 31)),
+                           new_end=dt.date(2027, 12, 31))
+    assert sum(i.amount for i in after if i.status != "cancelled") == expected.financing.net
