@@ -22,6 +22,7 @@ IN_PROCESS = ("en_traitement", "en_attente")
 # and rules.is_expired decides exactly.
 SQL_SLACK_DAYS = 3
 LIST_LIMIT = 1000
+BATCH_SIZE = 500
 
 
 class ExpiredError(ValueError):
@@ -54,9 +55,24 @@ def _cents_map(query):
 
 
 def expired_rows(query, today=None, limit=LIST_LIMIT):
-    """The expired dossiers among `query` (a scoped Dossier select), with their reasons and deadline clock."""
+    """The expired dossiers among `query` (a scoped Dossier select), with their reasons and deadline clock.
+
+    Candidates are read in batches (a fixed number of queries per batch, whatever its size) until
+    `limit` expired dossiers are found.
+    """
     today = today or dt.date.today()
-    dossiers = list(candidates(query, today).limit(limit * 2))
+    rows, page = [], 1
+    while len(rows) < limit:
+        batch = list(candidates(query, today).paginate(page, BATCH_SIZE))
+        rows.extend(_evaluate(batch, today))
+        if len(batch) < BATCH_SIZE:
+            break
+        page += 1
+    return rows[:limit]
+
+
+def _evaluate(dossiers, today):
+    """rules.is_expired over one batch of candidates, with aggregated figures (seven queries)."""
     if not dossiers:
         return []
     ids = [d.id for d in dossiers]
@@ -101,8 +117,6 @@ def expired_rows(query, today=None, limit=LIST_LIMIT):
             row.final_lost = rules.is_final_installment_lost(contract, today)
             row.days_left = (row.final_deadline - today).days
         rows.append(row)
-        if len(rows) >= limit:
-            break
     return rows
 
 

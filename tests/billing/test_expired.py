@@ -184,3 +184,17 @@ def test_the_list_does_not_issue_one_query_per_dossier(factory, make_client, db)
         html = client.get("/portail/echus").get_data(as_text=True)
     assert html.count('id="expired-20') == 8
     assert len(many) == len(few)
+
+
+def test_candidates_are_read_in_batches_until_enough_expired_dossiers_are_found(factory, make_client, monkeypatch):
+    import services.expired as expired_service
+
+    monkeypatch.setattr(expired_service, "BATCH_SIZE", 2)
+    org, client = setup(factory, make_client)
+    settled = [ended(factory, org, months_ago=6, completion_certificate=True) for _ in range(3)]
+    for dossier in settled:  # ended earlier, so read first, but nothing left to do on them
+        invoice_and_pay(dossier, len(installments(dossier)))
+    waiting = ended(factory, org, months_ago=3)
+    html = client.get("/portail/echus").get_data(as_text=True)
+    assert f'id="expired-{waiting.number}"' in html
+    assert all(f'id="expired-{d.number}"' not in html for d in settled)
