@@ -224,3 +224,35 @@ def test_the_demo_command_refuses_politely_when_the_demo_is_there(app, db):
 def test_demo_amounts_are_whole_cents(demo):
     for installment in Installment.select():
         assert installment.amount == installment.amount.quantize(Decimal("0.01")) and installment.amount >= 0
+
+
+def _pages(app, prefix, arguments=frozenset()):
+    return sorted({rule.rule for rule in app.url_map.iter_rules()
+                   if "GET" in rule.methods and rule.rule.startswith(prefix) and set(rule.arguments) == arguments})
+
+
+@pytest.mark.parametrize("email", ["admin@opco.test", "conseiller@opco.test", "comptable@opco.test"])
+def test_every_back_office_page_renders_the_demo_without_error(demo, app, make_client, email):
+    client = make_client(email)
+    pages = _pages(app, "/admin")
+    assert len(pages) > 10
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code < 500, page
+
+
+@pytest.mark.parametrize("email", ["admin@cfa-sud.test", "gestion@cfa-sud.test", "admin@cfa-nord.test",
+                                   "admin@cfa-ouest.test", "rh@garage-central.test"])
+def test_every_portal_page_renders_the_demo_without_error(demo, app, make_client, email):
+    client = make_client(email)
+    for page in _pages(app, "/portail"):
+        assert client.get(page).status_code < 500, page
+    user = User.get(User.email == email)
+    own = [m.organisation_id for m in Membership.select().where(Membership.user == user.id)]
+    dossier_pages = _pages(app, "/portail/dossiers/", frozenset({"number"}))
+    assert "/portail/dossiers/<number>" in dossier_pages
+    numbers = [d.number for d in Dossier.select().where(Dossier.organisation.in_(own or [0]))]
+    for number in numbers:
+        for page in dossier_pages:
+            url = page.replace("<number>", number)
+            assert client.get(url).status_code < 500, url

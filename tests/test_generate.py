@@ -108,3 +108,16 @@ def test_the_generate_command_refuses_a_bad_siret_with_a_french_message(app, db)
     assert result.exit_code == 1
     assert "SIRET invalide" in result.output
     assert Dossier.select().count() == 0
+
+
+def test_the_generation_benchmark_times_a_throw_away_sqlite_database(capsys):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "bench" / "generate.py"
+    spec = importlib.util.spec_from_file_location("bench_generate", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    elapsed = bench.main(["--dossiers", "300", "--with-installments", "--target-share", "0.5"])
+    output = capsys.readouterr().out
+    assert elapsed > 0
+    assert "300 dossiers, 300 apprentices" in output and "generated in" in output
