@@ -160,6 +160,10 @@ def import_referential(filename, data, user=None):
     return report
 
 
+def _reject_code(report, table, line, what, cell):
+    report.rejected.append((table, line, f"code {what} invalide ({_text(cell) or 'vide'})"))
+
+
 def _import_npec(cols, rows, report):
     label = "Référentiel NPEC"
     for line, row in rows:
@@ -167,11 +171,11 @@ def _import_npec(cols, rows, report):
             continue
         codes, bad = split_rncp_codes(_cell(row, cols["rncp"]))
         if bad or not codes:
-            report.rejected.append((label, line, f"code RNCP invalide ({_text(_cell(row, cols['rncp'])) or 'vide'})"))
+            _reject_code(report, label, line, "RNCP", _cell(row, cols["rncp"]))
             continue
         cpne = parse_cpne_code(_cell(row, cols["cpne_code"]))
         if cpne is None:
-            report.rejected.append((label, line, f"code CPNE invalide ({_text(_cell(row, cols['cpne_code'])) or 'vide'})"))
+            _reject_code(report, label, line, "CPNE", _cell(row, cols["cpne_code"]))
             continue
         amount, reason = parse_npec_cell(_cell(row, cols["npec"]))
         if reason:
@@ -207,11 +211,11 @@ def _import_idcc(cols, rows, report):
             continue
         idcc = parse_idcc_code(_cell(row, cols["idcc"]))
         if idcc is None:
-            report.rejected.append((label, line, f"code IDCC invalide ({_text(_cell(row, cols['idcc'])) or 'vide'})"))
+            _reject_code(report, label, line, "IDCC", _cell(row, cols["idcc"]))
             continue
         cpne = parse_cpne_code(_cell(row, cols["cpne_code"]))
         if cpne is None:
-            report.rejected.append((label, line, f"code CPNE invalide ({_text(_cell(row, cols['cpne_code'])) or 'vide'})"))
+            _reject_code(report, label, line, "CPNE", _cell(row, cols["cpne_code"]))
             continue
         values = dict(cpne_code=cpne, idcc_label=_text(_cell(row, cols.get("idcc_label")))[:200],
                       cpne_label=_text(_cell(row, cols.get("cpne")))[:200])
