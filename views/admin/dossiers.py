@@ -405,8 +405,6 @@ class NpecReferenceView(StaffModelView):
                                                 user=current_user._get_current_object())
                 except ReferentialError as exc:
                     error = str(exc)
-            if report is not None:
-                flash(report.summary(), "success" if not report.rejected else "warning")
         html = self.render("admin/npec_import.html", form=form, report=report, error=error)
         return make_response(html, 400) if error else html
 
