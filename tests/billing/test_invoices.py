@@ -172,3 +172,18 @@ def test_a_decision_never_redirects_outside_the_site(factory, make_client):
                                                            "url": "https://evil.example/"})
     assert response.status_code == 302 and "evil.example" not in response.headers["Location"]
     assert _state(inv) == "validee"
+
+
+def test_two_clerks_deciding_on_the_same_invoice_cannot_both_win(factory):
+    from services import invoice_workflow as workflow
+    import pytest
+
+    org, dossier = _setup(factory)
+    inv = invoice(org, dossier)
+    seen_by_first, seen_by_second = models.Invoice.get_by_id(inv.id), models.Invoice.get_by_id(inv.id)
+    workflow.validate(seen_by_first)
+    with pytest.raises(workflow.InvoiceWorkflowError, match="Validée"):
+        workflow.put_on_hold(seen_by_second, "Pièce manquante.")  # its copy still says en_traitement
+    assert _state(inv) == "validee"
+    assert [e.state for e in models.InvoiceEvent.select().where(models.InvoiceEvent.invoice == inv.id)
+            .order_by(models.InvoiceEvent.id)] == ["en_traitement", "validee"]
