@@ -255,3 +255,13 @@ def test_an_installment_invoiced_elsewhere_since_the_draft_refuses_the_send(fact
                                 content_type="multipart/form-data")
     assert response.status_code == 400 and "plus facturable" in response.get_data(as_text=True)
     assert models.Invoice.get_by_id(invoice.id).number is None and models.InvoiceLine.select().count() == 0
+
+
+def test_step_one_search_finds_a_dossier_by_apprentice_name_or_number(factory, make_client):
+    org, client = setup(factory, make_client)
+    first = engaged(factory, organisation=org, apprentice_name="MARTIN Zoé")
+    second = engaged(factory, organisation=org, apprentice_name="BERNARD Hugo")
+    html = client.get("/portail/facturation?q=martin").get_data(as_text=True)
+    assert f'value="{first.id}"' in html and f'value="{second.id}"' not in html
+    html = client.get(f"/portail/facturation?q={second.number}").get_data(as_text=True)
+    assert f'value="{second.id}"' in html and f'value="{first.id}"' not in html
