@@ -149,3 +149,14 @@ def test_a_change_needs_a_new_approval_and_keeps_the_history(factory, make_clien
     assert approved_bank_details(org).iban == OTHER_IBAN
     assert _action(client, "approuver", [rows[1].id]).status_code == 302
     assert "déjà été examiné" in client.get("/admin/bankdetails/").get_data(as_text=True)
+
+
+def test_the_reviewer_sees_the_full_iban_and_downloads_the_rib_before_deciding(factory, make_client):
+    org = factory.organisation()
+    details = _pending(factory, org, make_client)
+    client, _ = admin_client(make_client, factory)
+    page = client.get(f"/admin/bankdetails/details/?id={details.id}").get_data(as_text=True)
+    assert IBAN in page and "Approuver le RIB" in page and "Refuser le RIB" in page
+    rib = client.get(f"/admin/bankdetails/rib/{details.id}.pdf")
+    assert rib.status_code == 200 and rib.data.startswith(b"%PDF")
+    assert IBAN not in client.get("/admin/bankdetails/").get_data(as_text=True)  # masked in the list
