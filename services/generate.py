@@ -290,42 +290,36 @@ def _organisations(rng, count, target_siret, stamp):
                                          status="active", email="contact@cfa-banc-essai.test")
             existing.add(target_siret)
         target_id = target.id
-    first_id = _next_id(Organisation)
-    rows, serial = [], first_id
-    while len(rows) < count:
-        siret = make_siret(30_000_000 + serial)
-        serial += 1
-        if siret in existing:
-            continue
-        postal, city, dept = CITIES[len(rows) % len(CITIES)]
-        n = first_id + len(rows)
-        rows.append((n, siret, f"CFA {city} {n}", "", f"{1 + n % 150} avenue de l'Apprentissage", "",
-                     postal, city, "", f"contact{n}@cfa-{n}.test", make_uai(int(dept.replace("A", "0")) * 10_000
-                                                                            + n % 10_000),
-                     f"{dept}{n:09d}"[:11], True, False, False, False, "", "", "", "", "", "", "", "", "active",
-                     "deduction", False, False, stamp))
-    fields = [Organisation.id, Organisation.siret, Organisation.name, Organisation.name_suite,
-              Organisation.street, Organisation.street_suite, Organisation.postal_code, Organisation.city,
-              Organisation.phone, Organisation.email, Organisation.uai, Organisation.da_number, Organisation.is_cfa,
-              Organisation.is_fpc_provider, Organisation.for_profit, Organisation.vat_liable, Organisation.zone,
-              Organisation.opco_reference, Organisation.contact_civility, Organisation.contact_last_name,
-              Organisation.contact_first_name, Organisation.contact_function, Organisation.contact_phone,
-              Organisation.contact_email, Organisation.status, Organisation.credit_note_mode,
-              Organisation.third_party_billing, Organisation.esignature, Organisation.created_at]
+    rows = []
+    for n, siret in _fresh_sirets(Organisation, 30_000_000, count, existing):
+        postal, city, dept = CITIES[n % len(CITIES)]
+        rows.append((n, siret, f"CFA {city} {n}", f"{1 + n % 150} avenue de l'Apprentissage", postal, city,
+                     f"contact{n}@cfa-{n}.test", make_uai(int(dept) * 10_000 + n % 10_000), f"{dept}{n:09d}"[:11],
+                     stamp))
+    fields = [Organisation.id, Organisation.siret, Organisation.name, Organisation.street, Organisation.postal_code,
+              Organisation.city, Organisation.email, Organisation.uai, Organisation.da_number,
+              Organisation.created_at]
     _insert(Organisation, fields, rows)
     return [row[0] for row in rows], target_id
 
 
+def _fresh_sirets(model, base, count, existing):
+    """`count` (next id, SIRET) pairs, the SIRETs valid and not yet in `existing`."""
+    first_id = _next_id(model)
+    serial = first_id
+    for n in range(first_id, first_id + count):
+        siret = make_siret(base + serial)
+        while siret in existing:
+            serial += 1
+            siret = make_siret(base + serial)
+        serial += 1
+        yield n, siret
+
+
 def _employers(rng, count, stamp):
     existing = {s for (s,) in Employer.select(Employer.siret).tuples()}
-    first_id = _next_id(Employer)
-    rows, serial = [], first_id
-    while len(rows) < count:
-        siret = make_siret(50_000_000 + serial)
-        serial += 1
-        if siret in existing:
-            continue
-        n = first_id + len(rows)
+    rows = []
+    for n, siret in _fresh_sirets(Employer, 50_000_000, count, existing):
         kind, naf, idcc, agreement = EMPLOYER_KINDS[n % len(EMPLOYER_KINDS)]
         postal, city, _ = CITIES[n % len(CITIES)]
         rows.append((n, siret, f"{kind} {rng.choice(LAST_NAMES).title()} {n}", f"{1 + n % 200} rue du Commerce",
