@@ -1,8 +1,9 @@
 """Portail CFA: application factory."""
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
+from peewee import DataError
 
 import models
 from config import Config
@@ -24,6 +25,14 @@ def create_app(config=None):
     @app.before_request
     def _open_db():
         database.connect(reuse_if_open=True)
+
+    @app.before_request
+    def _refuse_nul_characters():
+        """NUL bytes are never legitimate text and PostgreSQL refuses them: stop them at the door."""
+        for values in (request.args, request.form):
+            for value in values.values():
+                if "\x00" in value:
+                    abort(400)
 
     @app.teardown_request
     def _close_db(exc):
@@ -81,6 +90,13 @@ def _register_error_pages(app):
 
     for code in ERRORS:
         app.register_error_handler(code, lambda e, code=code: render_error(code))
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def _out_of_range(e):
+        # A number too large for the database (e.g. an id typed in a URL or a select): bad input, not a crash.
+        return render_error(400, "Une valeur saisie est hors des limites acceptées (nombre trop grand ou format "
+                                 "invalide). Corrigez-la et recommencez.")
 
     @app.errorhandler(CSRFError)
     def _csrf_error(e):
