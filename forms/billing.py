@@ -41,9 +41,9 @@ class AvoirUploadForm(FlaskForm):
 
 class ComplianceDocumentForm(FlaskForm):
     document = FileField("Document demandé (PDF)")
-    doc_type = SelectField("Type de document", choices=[("facture", "Facture"), ("certificat", "Certificat de réalisation"),
-                                                       ("justificatif", "Justificatif"), ("autre", "Autre")],
-                           default="justificatif")
+    doc_type = SelectField("Type de document", default="justificatif", choices=[
+        ("facture", "Facture"), ("certificat", "Certificat de réalisation"), ("justificatif", "Justificatif"),
+        ("autre", "Autre")])
 
 
 class MultiCheckboxField(SelectMultipleField):
