@@ -12,8 +12,8 @@ with it, the database must already hold the organisation ``--siret`` and the use
 The export runs in a child process through the real route (``/portail/dossiers/export.csv``, the Flask
 test client, streamed chunk by chunk): its extra peak RSS is the highest resident size sampled at each
 chunk minus the resident size once the app is up and the user signed in (SQLite's page cache,
-``cache_size`` in models.SQLITE_PRAGMAS, counts in it: 64 MB by default). The raw dump runs the SQL the route ran (captured from
-peewee's query log) through the ``sqlite3`` command-line shell.
+``cache_size`` in models.SQLITE_PRAGMAS, counts in it: 64 MB by default). The raw dump runs the SQL
+the route ran (captured from peewee's query log) through the ``sqlite3`` command-line shell.
 """
 import argparse
 import logging
