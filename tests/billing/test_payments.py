@@ -173,3 +173,18 @@ def test_the_portal_lists_and_exports_the_organisation_payments_only(factory, ma
     assert stranger.get(f"/portail/reglements/{payment.reference}/avis.pdf").status_code == 404
     no_billing = make_client(factory.cfa_user(org, role="gestionnaire_of", rights=["right_contracts"]).email)
     assert no_billing.get("/portail/reglements").status_code == 403
+
+
+def test_the_portal_payment_filters_apply_to_the_list_and_the_export(factory, make_client):
+    org = factory.organisation()
+    dossier = factory.dossier(organisation=org, state="engage")
+    approved_bank(factory, org)
+    march = record_payment(org, [invoice(org, dossier, state="validee").id], "k-march", date=dt.date(2026, 3, 15))[0]
+    april = record_payment(org, [invoice(org, dossier, state="validee").id], "k-april", date=dt.date(2026, 4, 15))[0]
+    cfa = make_client(factory.cfa_user(org).email)
+    page = cfa.get("/portail/reglements?du=01/04/2026").get_data(as_text=True)
+    assert april.reference in page and march.reference not in page
+    assert "du=01/04/2026" in page.replace("%2F", "/")  # the export links carry the filter
+    export = cfa.get("/portail/reglements/export.csv?au=31/03/2026").get_data(as_text=True)
+    assert march.reference in export and april.reference not in export
+    assert cfa.get("/portail/reglements?du=n'importe").status_code == 200  # a bad date is ignored

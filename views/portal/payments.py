@@ -1,7 +1,7 @@
 """Payments received (/portail/reglements): list, CSV/XLSX export and remittance PDF (*avis de paiement*)."""
 import datetime as dt
 
-from flask import abort, render_template
+from flask import abort, render_template, request
 
 from models import Organisation, Payment
 from rules.identifiers import mask_iban
@@ -9,7 +9,7 @@ from services import access
 from services import payments as payment_service
 from services.documents import attachment_response
 from services.exports import csv_response, xlsx_response
-from services.formatting import date_fr, montant
+from services.formatting import date_fr, montant, parse_date_fr
 from services.pdf import render_pdf
 from views.portal import bp
 
@@ -25,19 +25,33 @@ def payment_visibility(query=None):
     return query.where(Payment.organisation.in_(ids))
 
 
-def _query():
-    return (payment_visibility(Payment.select(Payment, Organisation).join(Organisation))
-            .order_by(Payment.date.desc(), Payment.id.desc()))
+def _filters():
+    """The list's filters (reference, date range), honoured by the exports too; bad dates are ignored."""
+    return {"q": (request.args.get("q") or "").strip()[:30],
+            "du": parse_date_fr(request.args.get("du")), "au": parse_date_fr(request.args.get("au"))}
+
+
+def _query(f):
+    query = payment_visibility(Payment.select(Payment, Organisation).join(Organisation))
+    if f["q"]:
+        query = query.where(Payment.reference.contains(f["q"]))
+    if f["du"]:
+        query = query.where(Payment.date >= f["du"])
+    if f["au"]:
+        query = query.where(Payment.date <= f["au"])
+    return query.order_by(Payment.date.desc(), Payment.id.desc())
 
 
 @bp.route("/reglements")
 @access.right_required("billing")
 def payments():
-    return render_template("portal/billing/payments.html", payments=list(_query().limit(500)))
+    f = _filters()
+    args = {k: v for k, v in {"q": f["q"], "du": date_fr(f["du"]), "au": date_fr(f["au"])}.items() if v}
+    return render_template("portal/billing/payments.html", payments=list(_query(f).limit(500)), filters=args)
 
 
 def _rows():
-    for p in _query().iterator():
+    for p in _query(_filters()).iterator():
         yield [p.reference, date_fr(p.date), p.organisation.name, p.organisation.siret, montant(p.gross, False),
                montant(p.deductions, False), montant(p.net, False)]
 
