@@ -162,10 +162,16 @@ def crawl(_schema, tmp_path_factory):
     database = app.extensions["database"]
     database.connect(reuse_if_open=True)
     _empty_tables(database)
-    sud, nord, employer, staff = two_cfas(app, Factory())
+    factory = Factory()
+    sud, nord, employer, staff = two_cfas(app, factory)
+    no_billing = factory.cfa_user(sud.organisation, role="gestionnaire_of",
+                                  rights=["right_contracts", "right_stock", "right_no_contract"])
+    contracts_only = factory.cfa_user(sud.organisation, role="gestionnaire_of",
+                                      rights=["right_contracts", "right_contracts_billing"])
     clients = {}
     for role, email in (("anonymous", None), ("sud", sud.admin.email), ("nord", nord.admin.email),
-                        ("employer", employer.email), ("staff", staff.email)):
+                        ("employer", employer.email), ("staff", staff.email), ("no_billing", no_billing.email),
+                        ("contracts_only", contracts_only.email)):
         clients[role] = PortalClient(app)
         if email:
             clients[role].login(email)
@@ -207,3 +213,48 @@ def test_portal_route_never_serves_another_organisations_data(crawl, rule, metho
         assert not leaked, f"{method} {url} as {role} shows the other organisation's {leaked}"
     if body.startswith(b"%PDF"):
         pytest.fail(f"{method} {url} as {role} sent a file")
+
+
+# Billing screens (SPEC §3 rights: "billing" adds invoices, reimbursement requests, mass invoicing, credit notes,
+# settlement of expired dossiers) — a user without any billing right gets none of them, even on their own data.
+BILLING_PREFIXES = ("/portail/factures", "/portail/facturation", "/portail/avoirs", "/portail/organisation/avoirs",
+                    "/portail/organisation/banque", "/portail/reglements", "/portail/echus")
+
+
+def _is_billing(rule):
+    return rule.startswith(BILLING_PREFIXES) or rule.endswith("/remboursement")
+
+
+@pytest.mark.parametrize("rule,method,arguments", [pytest.param(r, m, a, id=f"{m} {r}")
+                                                   for r, m, a in PORTAL_RULES if _is_billing(r)])
+def test_without_a_billing_right_no_billing_screen_or_post(crawl, rule, method, arguments):
+    sud = crawl["sud"]
+    client = crawl["clients"]["no_billing"]
+    url = fill(rule, arguments, sud, sud, None)
+    before = db_digest()
+    response = (client.get(url) if method == "GET"
+                else client.post_form(url, form_body(sud), content_type="multipart/form-data"))
+    assert response.status_code in (403, 404), f"{method} {url} without billing right: {response.status_code}"
+    assert db_digest() == before
+
+
+@pytest.mark.parametrize("rule,method", [pytest.param(r, m, id=f"{m} {r}") for r, m, a in PORTAL_RULES
+                                         if "number" in a and not r.startswith("/portail/avoirs/")])
+def test_without_the_stock_right_no_stock_dossier(crawl, rule, method):
+    sud = crawl["sud"]
+    client = crawl["clients"]["contracts_only"]
+    url = re.sub(r"<(?:[^:>]+:)?number>", sud.stock_dossier.number, rule)
+    url = fill(url, [a for a in re.findall(r"<(?:[^:>]+:)?([^>]+)>", url)], sud, sud, None)
+    before = db_digest()
+    response = (client.get(url) if method == "GET"
+                else client.post_form(url, form_body(sud), content_type="multipart/form-data"))
+    assert response.status_code in (403, 404), f"{method} {url} without stock right: {response.status_code}"
+    assert db_digest() == before
+
+
+def test_without_the_stock_right_lists_and_exports_leave_stock_dossiers_out(crawl):
+    sud = crawl["sud"]
+    client = crawl["clients"]["contracts_only"]
+    for url in ("/portail/dossiers", "/portail/dossiers/export.csv", "/portail/", "/portail/factures"):
+        body = client.get(url).get_data(as_text=True)
+        assert sud.stock_dossier.number not in body, url
