@@ -238,23 +238,26 @@ def test_without_a_billing_right_no_billing_screen_or_post(crawl, rule, method, 
     assert db_digest() == before
 
 
+@pytest.mark.parametrize("kind", ["stock_dossier", "loose_dossier"])
 @pytest.mark.parametrize("rule,method", [pytest.param(r, m, id=f"{m} {r}") for r, m, a in PORTAL_RULES
                                          if "number" in a and not r.startswith("/portail/avoirs/")])
-def test_without_the_stock_right_no_stock_dossier(crawl, rule, method):
+def test_without_the_stock_or_no_contract_right_none_of_those_dossiers(crawl, rule, method, kind):
+    """`contracts_only` holds neither the stock right nor the "apprentices without contract" one."""
     sud = crawl["sud"]
     client = crawl["clients"]["contracts_only"]
-    url = re.sub(r"<(?:[^:>]+:)?number>", sud.stock_dossier.number, rule)
+    url = re.sub(r"<(?:[^:>]+:)?number>", getattr(sud, kind).number, rule)
     url = fill(url, [a for a in re.findall(r"<(?:[^:>]+:)?([^>]+)>", url)], sud, sud, None)
     before = db_digest()
     response = (client.get(url) if method == "GET"
                 else client.post_form(url, form_body(sud), content_type="multipart/form-data"))
-    assert response.status_code in (403, 404), f"{method} {url} without stock right: {response.status_code}"
+    assert response.status_code in (403, 404), f"{method} {url} without the right: {response.status_code}"
     assert db_digest() == before
 
 
-def test_without_the_stock_right_lists_and_exports_leave_stock_dossiers_out(crawl):
+def test_without_those_rights_lists_and_exports_leave_stock_and_no_contract_dossiers_out(crawl):
     sud = crawl["sud"]
     client = crawl["clients"]["contracts_only"]
     for url in ("/portail/dossiers", "/portail/dossiers/export.csv", "/portail/", "/portail/factures"):
         body = client.get(url).get_data(as_text=True)
-        assert sud.stock_dossier.number not in body, url
+        assert sud.stock_dossier.number not in body and sud.loose_dossier.number not in body, url
+    assert sud.dossier.number in client.get("/portail/dossiers").get_data(as_text=True)

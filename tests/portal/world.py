@@ -57,6 +57,7 @@ class Tenant:
     delegation: models.Delegation
     credit_note: models.CreditNote
     payment: models.Payment
+    loose_dossier: models.Dossier = None
     markers: list = field(default_factory=list)
 
 
@@ -71,6 +72,7 @@ def tenant(app, factory, name, email, number_base):
     stock = factory.dossier(organisation=org, number=str(number_base + 1), is_stock=True, state="engage",
                             conclusion_date=dt.date(2019, 5, 1), contract_start=dt.date(2019, 6, 1),
                             contract_end=dt.date(2021, 5, 31), regime="stock")
+    loose = factory.dossier(organisation=org, number=str(number_base + 2), without_contract=True, state="engage")
     name_, sha, size = store_file(app)
     document = models.Document.create(organisation=org, dossier=d, doc_type="convention",
                                       original_name=f"convention-{number_base}.pdf", stored_name=name_, sha256=sha,
@@ -101,8 +103,9 @@ def tenant(app, factory, name, email, number_base):
     markers = [d.number, d.apprentice_name, stock.number, f"convention-{number_base}.pdf", invoice.display_number,
                f"Message secret {name}", delegator.name]
     markers.append(payment.reference)
+    markers.append(loose.number)
     return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation,
-                  credit_note, payment, markers)
+                  credit_note, payment, loose, markers)
 
 
 def two_cfas(app, factory):
