@@ -17,6 +17,7 @@ Every refusal names its rule and carries its figures (``Decimal`` amounts,
 ``date`` days) and a French message with the figures formatted
 (``format_eur``, jj/mm/aaaa).
 """
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -103,6 +104,16 @@ def _overlaps(start: date, end: date, other_start: date, other_end: date) -> boo
     return start <= other_end and other_start <= end
 
 
+def _schedule_overlap(period, other, scheduled, already) -> bool:
+    """Whether two overlapping periods are both the schedule's own, and `period` is not billed up yet.
+
+    The schedule itself overlaps: a balance folded at the year's end and the 2025 final 10 % cover
+    the whole year, and under one year both installments cover the whole contract (SPEC §5). Billing
+    such an installment is not a second billing of the same period; the amount ceiling still holds.
+    """
+    return period in scheduled and other in scheduled and already[period] < scheduled[period]
+
+
 def check_invoice(request: InvoiceRequest, context: InvoiceContext) -> list:
     """Every rule the request breaks (an empty list when it can be accepted)."""
     refusals = []
@@ -147,8 +158,11 @@ def check_invoice(request: InvoiceRequest, context: InvoiceContext) -> list:
                    f"{format_eur(ceiling)} au {fr_date(end)} ({format_eur(billable)} échu, "
                    f"{format_eur(invoiced)} déjà facturé)",
                    amount=teaching, ceiling=ceiling, billable=billable, invoiced=invoiced, period_end=end)
+        scheduled = Counter((i.period_start, i.period_end) for i in context.installments)
+        already = Counter(tuple(p) for p in context.teaching_periods)
         for other_start, other_end in context.teaching_periods:
-            if _overlaps(start, end, other_start, other_end):
+            if _overlaps(start, end, other_start, other_end) and not _schedule_overlap(
+                    (start, end), (other_start, other_end), scheduled, already):
                 refuse("teaching_periods_overlap",
                        f"La période du {fr_date(start)} au {fr_date(end)} chevauche une période déjà facturée "
                        f"(du {fr_date(other_start)} au {fr_date(other_end)})",

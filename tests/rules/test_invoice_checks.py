@@ -85,6 +85,41 @@ def test_overlapping_teaching_periods_are_refused():
     assert refusals[0].figures["other_end"] == date(2024, 2, 29)
 
 
+def test_the_2025_final_ten_percent_may_cover_the_whole_year_already_invoiced_by_the_advances():
+    """SPEC §5: the final 10 % is billable from the year's last day and covers the whole year."""
+    contract = Contract(date(2025, 8, 25), date(2025, 9, 1), date(2026, 8, 31), Decimal("8000.00"), level=5)
+    financing = compute_financing(contract)
+    advances = [i for i in financing.installments if i.kind == "advance"]
+    final = next(i for i in financing.installments if i.kind == "final")
+    done = tuple((i.period_start, i.period_end) for i in advances)
+    ctx = InvoiceContext(installments=financing.installments, contract_start=contract.start,
+                         contract_end=contract.end, invoiced_teaching=Decimal("7200.00"), teaching_periods=done)
+    final_request = InvoiceRequest(final.period_start, final.period_end, final.amount, certificate_provided=True)
+    assert check_invoice(final_request, ctx) == []
+    # ... but only once: the same whole-year period billed again overlaps.
+    twice = InvoiceContext(installments=financing.installments, contract_start=contract.start,
+                           contract_end=contract.end, invoiced_teaching=Decimal("8000.00"),
+                           teaching_periods=done + ((final.period_start, final.period_end),))
+    assert "teaching_periods_overlap" in rules_of(check_invoice(final_request, twice))
+
+
+def test_under_one_year_the_balance_covers_the_same_period_as_the_first_half():
+    """SPEC §5: under one year, 50 % from the start and the balance at the end, both on the whole contract."""
+    contract = Contract(date(2024, 1, 10), date(2024, 1, 15), date(2024, 10, 14), Decimal("7000.00"))
+    financing = compute_financing(contract)
+    first, balance = financing.installments
+    period = (first.period_start, first.period_end)
+    ctx = InvoiceContext(installments=financing.installments, contract_start=contract.start,
+                         contract_end=contract.end, invoiced_teaching=first.amount, teaching_periods=(period,))
+    request_balance = InvoiceRequest(balance.period_start, balance.period_end, balance.amount,
+                                     certificate_provided=True)
+    assert check_invoice(request_balance, ctx) == []
+    thrice = InvoiceContext(installments=financing.installments, contract_start=contract.start,
+                            contract_end=contract.end, invoiced_teaching=first.amount + balance.amount,
+                            teaching_periods=(period, period))
+    assert "teaching_periods_overlap" in rules_of(check_invoice(request_balance, thrice))
+
+
 def test_lodging_is_at_most_six_euros_a_night_and_meals_three_euros_a_meal():
     refusals = check_invoice(request(nights=10, lodging_amount=Decimal("60.01"), meals=10,
                                      meals_amount=Decimal("30.01")), context())
