@@ -1,5 +1,5 @@
 """One base class for every back-office view: staff-only access, CSRF, French exports, audit."""
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.form import BaseForm
@@ -95,7 +95,8 @@ class StaffModelView(StaffAccessMixin, ModelView):
         """Forms re-displayed with errors answer 400, as all bad input does."""
         html = super().render(template, **kwargs)
         form = kwargs.get("form")
-        if request.method == "POST" and form is not None and getattr(form, "errors", None):
+        failed = getattr(g, "admin_save_failed", False)
+        if request.method == "POST" and form is not None and (getattr(form, "errors", None) or failed):
             return make_response(html, 400)
         return html
 
@@ -127,6 +128,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
             model = super().create_model(form)
             if not model or not self._checked(txn, model):
                 txn.rollback()
+                g.admin_save_failed = True
                 return False
             record(self.entity_name(), model.get_id(), "création", None, snapshot(model))
         return model
@@ -136,6 +138,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
         with db.atomic() as txn:
             if not super().update_model(form, model) or not self._checked(txn, model):
                 txn.rollback()
+                g.admin_save_failed = True
                 return False
             fresh = type(model).get_by_id(model.get_id())
             after = snapshot(fresh)

@@ -101,6 +101,12 @@ class WorkflowForm(FlaskForm):
     reason = TextAreaField("Motif du refus")
 
 
+# What the schedule was computed from: frozen once the financing is agreed (amend through an avenant).
+FINANCING_INPUTS = ["conclusion_date", "contract_start", "contract_end", "level", "distance_percent",
+                    "reduced_duration", "is_stock", "organisation"]
+PRE_AGREEMENT_STATES = ("recu", "en_instruction", "en_attente")
+
+
 class DossierView(StaffModelView):
     manage_roles = {"admin", "conseiller"}
     deletable = False  # dossiers are "supprimé" through an action, never erased
@@ -158,6 +164,13 @@ class DossierView(StaffModelView):
     def on_model_change(self, form, model, is_created):
         if model.contract_end and model.contract_start and model.contract_end < model.contract_start:
             raise ValidationError("La fin du contrat doit être postérieure à son début.")
+        if not is_created and model.state not in PRE_AGREEMENT_STATES:
+            stored = Dossier.get_by_id(model.id)
+            changed = [self.column_labels.get(name, name) for name in FINANCING_INPUTS
+                       if stored.__data__.get(name) != model.__data__.get(name)]
+            if changed:
+                raise ValidationError("Le financement de ce dossier est engagé : " + ", ".join(changed)
+                                      + " ne se modifie(nt) plus ici. Passez par un avenant ou une rupture.")
         model.apprentice_name = f"{model.apprentice.birth_name.upper()} {model.apprentice.first_name}"
 
     # --- details page: dossier, schedule, running balance, letters, actions ----------------------------
