@@ -143,4 +143,6 @@ def test_search_forms_never_fail(setup, params):
     client, _, _ = setup
     for url in ("/portail/dossiers", "/portail/factures", "/portail/notifications"):
         response = client.get(url, query_string=params)
-        assert response.status_code == 200, (url, params)
+        # 400 only for what no database can store (NUL characters are refused before any view runs)
+        nul = any("\x00" in value for value in params.values())
+        assert response.status_code == 200 or (response.status_code == 400 and nul), (url, params)
