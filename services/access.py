@@ -1,7 +1,11 @@
 """Who may see and do what. Every portal query goes through `organisation_scope()`.
 
-Access rules live here and nowhere else: views ask `allowed_organisation_ids`,
-`current_organisation`, `has_right` and `scoped(...)` instead of filtering by hand.
+Access rules live here and nowhere else. The scope is the current organisation (picked in the header) plus
+the organisations delegating to it; views load records only through the scoped helpers:
+`dossier_visibility` / `get_dossier_or_404` (which also apply the stock and "without contract" rights),
+`document_visibility` / `get_document_or_404`, `invoice_visibility` / `get_invoice_or_404` (billing right),
+`letter_visibility` / `get_letter_or_404`, `notification_visibility` / `get_notification_or_404`,
+`delegations_received` / `get_delegation_or_404`. Anything outside the scope is a 404, never a hint.
 """
 from functools import wraps
 

@@ -11,6 +11,7 @@ from rules import mask_nir
 from rules.engaged import engaged_annex_caps, financing_total
 from services import access
 from services.dossier_rules import dossier_balance, financing_delta, stored_installments
+from services.documents import log_download
 from services.exports import csv_response, xlsx_response
 from services.formatting import date_fr
 from views.portal import bp
@@ -165,14 +166,24 @@ def _export_rows(f, sort_key, direction, for_xlsx=False):
 @access.cfa_required
 def dossiers_csv():
     sort_key, direction = _sort()
-    return csv_response("dossiers.csv", EXPORT_HEADER, _export_rows(_filters(), sort_key, direction))
+    f = _filters()
+    _log_export("CSV", f)
+    return csv_response("dossiers.csv", EXPORT_HEADER, _export_rows(f, sort_key, direction))
 
 
 @bp.route("/dossiers/export.xlsx")
 @access.cfa_required
 def dossiers_xlsx():
     sort_key, direction = _sort()
-    return xlsx_response("dossiers.xlsx", EXPORT_HEADER, _export_rows(_filters(), sort_key, direction, True))
+    f = _filters()
+    _log_export("XLSX", f)
+    return xlsx_response("dossiers.xlsx", EXPORT_HEADER, _export_rows(f, sort_key, direction, True))
+
+
+def _log_export(kind, f):
+    """The export names apprentices: it is a nominative download, so it is logged like one."""
+    active = ", ".join(f"{k}={v}" for k, v in f.items() if v) or "aucun filtre"
+    log_download("dossiers", access.current_organisation().id, f"Export {kind} des dossiers ({active})")
 
 
 def dossier_actions(dossier):
