@@ -5,7 +5,7 @@ import string
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import models
@@ -64,6 +64,10 @@ def setup(factory, make_client):
     "first_equipment_amount": numberish, "mobility_amount": numberish, "cfa_reference": odd_text,
     "terms": st.sampled_from(["y", "", "on", "false"]), "submission_key": st.one_of(st.just(""), odd_text),
 }), invoice=fileish, certificate=fileish)
+@example(data={"period_start": "01/09/2025", "period_end": "28/02/2026", "teaching_amount": "1 234,56", "nights": "",
+               "lodging_amount": "", "meals": "2", "meals_amount": "6", "first_equipment_amount": "",
+               "mobility_amount": "", "cfa_reference": "FAC-1", "terms": "y", "submission_key": ""},
+         invoice=PDF, certificate=None)  # the accepted path is always exercised too
 @FUZZ
 def test_reimbursement_form_never_fails_and_never_writes_half(setup, data, invoice, certificate):
     client, dossier, _ = setup
