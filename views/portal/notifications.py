@@ -1,5 +1,6 @@
 """Notifications of the current organisation: list with filters, open, mark read, delete."""
 import datetime as dt
+import re
 
 from flask import flash, redirect, render_template, request, url_for
 
@@ -7,8 +8,10 @@ from models import Dossier, Notification, db
 from services import access
 from views.portal import bp
 
-CATEGORIES = [("dossier", "Dossiers"), ("facture", "Factures"), ("banque", "Coordonnées bancaires"),
-              ("avoir", "Avoirs"), ("document", "Documents"), ("compte", "Compte")]
+# Categories written by services.notify callers; any other short code still filters, shown as is.
+CATEGORIES = [("dossier", "Dossiers"), ("courrier", "Courriers"), ("billing", "Facturation"), ("facture", "Factures"),
+              ("avoir", "Avoirs"), ("rib", "Coordonnées bancaires"), ("delegation", "Délégations"),
+              ("document", "Documents"), ("compte", "Compte")]
 PER_PAGE = 50
 
 
@@ -16,7 +19,7 @@ def _filters():
     status = request.args.get("status", "")
     category = request.args.get("category", "")
     return {"status": status if status in ("unread", "read") else "",
-            "category": category if category in dict(CATEGORIES) or category == "autre" else ""}
+            "category": category if re.fullmatch(r"[a-z_]{1,20}", category) else ""}
 
 
 @bp.route("/notifications")
