@@ -12,6 +12,7 @@ the database. Routes without variables may answer 200, but never show the other 
 import hashlib
 import io
 import re
+import shutil
 
 import pytest
 from playhouse.shortcuts import model_to_dict
@@ -67,6 +68,8 @@ def _portal_rules():
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((rule.rule, method, tuple(sorted(rule.arguments))))
+    app.extensions["database"].close()
+    shutil.rmtree(folder, ignore_errors=True)
     return sorted(found)
 
 
