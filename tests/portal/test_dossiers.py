@@ -13,14 +13,8 @@ from tests.querycount import count_queries
 
 
 @pytest.fixture
-def org(factory):
-    return factory.organisation(name="CFA Sud")
-
-
-@pytest.fixture
-def client(make_client, factory, org):
-    factory.cfa_user(org, email="admin@cfa-sud.test")
-    return make_client("admin@cfa-sud.test")
+def client(sud_client):
+    return sud_client
 
 
 def numbers(page_html):

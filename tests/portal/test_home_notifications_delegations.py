@@ -9,14 +9,8 @@ from tests.portal.world import engaged_dossier
 
 
 @pytest.fixture
-def org(factory):
-    return factory.organisation(name="CFA Sud")
-
-
-@pytest.fixture
-def client(make_client, factory, org):
-    factory.cfa_user(org, email="admin@cfa-sud.test")
-    return make_client("admin@cfa-sud.test")
+def client(sud_client):
+    return sud_client
 
 
 def counter(html, attribute, code):

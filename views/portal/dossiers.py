@@ -165,18 +165,22 @@ def _export_rows(f, sort_key, direction, for_xlsx=False):
 @bp.route("/dossiers/export.csv")
 @access.cfa_required
 def dossiers_csv():
-    sort_key, direction = _sort()
-    f = _filters()
-    _log_export("CSV", f)
-    return csv_response("dossiers.csv", EXPORT_HEADER, _export_rows(f, sort_key, direction))
+    return _export("CSV")
 
 
 @bp.route("/dossiers/export.xlsx")
 @access.cfa_required
 def dossiers_xlsx():
+    return _export("XLSX")
+
+
+def _export(kind):
+    """The filtered, sorted list as a streamed file (same scope and filters as the page)."""
     sort_key, direction = _sort()
     f = _filters()
-    _log_export("XLSX", f)
+    _log_export(kind, f)
+    if kind == "CSV":
+        return csv_response("dossiers.csv", EXPORT_HEADER, _export_rows(f, sort_key, direction))
     return xlsx_response("dossiers.xlsx", EXPORT_HEADER, _export_rows(f, sort_key, direction, True))
 
 
