@@ -89,3 +89,72 @@ def test_a_draft_gets_no_number_until_it_is_submitted(factory):
 def test_each_series_counts_on_its_own(db):
     with immediate_transaction():
         assert [next_number("invoice"), next_number("invoice"), next_number("credit_note")] == [1, 2, 1]
+
+
+REQUESTS_EACH = 8
+WORKFLOW_EACH = 25
+
+
+def _portal_worker(database_url, folder, email, dossier_numbers, organisation_id, lock, barrier):
+    """Reimbursement requests through the real portal URL, interleaved with back-office-style creations."""
+    import io
+
+    from app import create_app
+    from tests.conftest import PortalClient
+    from tests.portal.world import make_pdf
+
+    app = create_app({"DATABASE_URL": database_url, "DATA_DIR": folder, "UPLOAD_DIR": f"{folder}/files",
+                      "SECRET_KEY": "test-secret", "TESTING": True})
+    client = PortalClient(app)
+    failures = []
+    # Sign in one at a time, then start together: concurrent sign-ins are not what this test measures
+    # (views/auth.py holds a deferred SQLite transaction across the password check: see the lead's report).
+    with lock:
+        client.login(email)
+    barrier.wait(timeout=60)
+    database = app.extensions["database"]
+    for i in range(max(len(dossier_numbers), WORKFLOW_EACH)):
+        if i < len(dossier_numbers):
+            body = {"period_start": "01/09/2025", "period_end": "28/02/2026", "teaching_amount": "2 800,00",
+                    "terms": "y", "invoice_pdf": (io.BytesIO(make_pdf("Facture")), "facture.pdf")}
+            response = client.post_form(f"/portail/dossiers/{dossier_numbers[i]}/remboursement", body,
+                                        content_type="multipart/form-data")
+            if response.status_code != 302:
+                failures.append(f"{dossier_numbers[i]}: {response.status_code}")
+        if i < WORKFLOW_EACH:
+            with app.app_context():
+                database.connect(reuse_if_open=True)
+                try:
+                    organisation = models.Organisation.get_by_id(organisation_id)
+                    dossier = models.Dossier.get(models.Dossier.number == dossier_numbers[0])
+                    create_invoice(organisation, [dict(dossier=dossier, nature="meals", quantity=1,
+                                                       amount=Decimal("3.00"))], dossier=dossier)
+                except Exception:
+                    failures.append(traceback.format_exc())
+                finally:
+                    database.close()
+    return failures
+
+
+def test_portal_reimbursements_and_workflow_invoices_share_one_gapless_series(app, factory, tmp_path):
+    from tests.portal.world import engaged_dossier
+
+    organisation = factory.organisation()
+    user = factory.cfa_user(organisation)
+    numbers = [engaged_dossier(factory, organisation).number for _ in range(PROCESSES * REQUESTS_EACH)]
+    url = app.config["DATABASE_URL"]
+    app.extensions["database"].close()
+    ctx = mp.get_context("spawn")
+    with ctx.Manager() as manager, ctx.Pool(PROCESSES) as pool:
+        lock, barrier = manager.Lock(), manager.Barrier(PROCESSES)
+        jobs = [pool.apply_async(_portal_worker, (url, str(tmp_path), user.email,
+                                                  numbers[p * REQUESTS_EACH:(p + 1) * REQUESTS_EACH], organisation.id,
+                                                  lock, barrier))
+                for p in range(PROCESSES)]
+        failures = [f for job in jobs for f in job.get(timeout=180)]
+    app.extensions["database"].connect(reuse_if_open=True)
+    assert failures == []
+    total = PROCESSES * (REQUESTS_EACH + WORKFLOW_EACH)
+    assert sorted(n for (n,) in models.Invoice.select(models.Invoice.number).tuples()) == list(range(1, total + 1))
+    receipts = sorted(i.receipt_number for i in models.Invoice.select().where(models.Invoice.receipt_number != ""))
+    assert receipts == [f"R{n:07d}" for n in range(1, PROCESSES * REQUESTS_EACH + 1)]
