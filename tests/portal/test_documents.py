@@ -71,7 +71,7 @@ def test_exactly_10_mb_is_accepted_and_one_byte_more_gets_the_french_413_page(se
 
 def test_a_request_far_over_the_limit_is_cut_by_the_server_with_the_same_page(setup):
     client, dossier = setup
-    response = upload(client, dossier, make_pdf() + b"%" * (12 * 1024 * 1024))
+    response = upload(client, dossier, make_pdf() + b"%" * (21 * 1024 * 1024))
     assert response.status_code == 413 and "Fichier trop volumineux" in response.get_data(as_text=True)
 
 

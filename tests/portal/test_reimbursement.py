@@ -255,6 +255,18 @@ def test_a_file_over_10_mb_gets_the_french_413_page(client, cfa):
     assert counts() == before
 
 
+def test_two_files_of_nearly_10_mb_each_are_accepted_together(client, cfa):
+    base = make_pdf()
+    nine_mb = base + b"%" * (9 * 1024 * 1024)
+    body = dict(FIRST_ADVANCE, invoice_pdf=(io.BytesIO(nine_mb), "facture.pdf"),
+                certificate_pdf=(io.BytesIO(nine_mb), "certificat.pdf"))
+    response = client.post_form(f"/portail/dossiers/{cfa[2].number}/remboursement", body,
+                                content_type="multipart/form-data")
+    assert response.status_code == 302
+    sizes = sorted(d.size for d in models.Document.select().where(models.Document.doc_type != "recepisse"))
+    assert sizes == [len(nine_mb), len(nine_mb)]
+
+
 def test_only_engaged_dossiers_and_billing_users_may_request(make_client, factory, cfa):
     org, _, dossier = cfa
     pending = factory.dossier(organisation=org, state="en_instruction")
