@@ -187,3 +187,9 @@ def test_two_clerks_deciding_on_the_same_invoice_cannot_both_win(factory):
     assert _state(inv) == "validee"
     assert [e.state for e in models.InvoiceEvent.select().where(models.InvoiceEvent.invoice == inv.id)
             .order_by(models.InvoiceEvent.id)] == ["en_traitement", "validee"]
+
+
+def test_a_forged_row_id_is_a_bad_request_not_a_crash(factory, make_client):
+    client, _ = admin_client(make_client, factory)
+    assert _action(client, "valider", ["abc"]).status_code == 400
+    assert client.get("/admin/invoice/motif/rejeter/?ids=1,x").status_code == 400

@@ -82,7 +82,13 @@ class DecisionMixin:
     def _apply(self, name, ids, reason=""):
         """Run one decision on each id; each succeeds or fails on its own, with a French message."""
         label, _, service = self.decisions[name]
-        ids = [int(i) for i in ids][:MAX_BULK]
+        try:
+            ids = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+        if len(ids) > MAX_BULK:
+            flash(f"{MAX_BULK} éléments au plus par action : seuls les {MAX_BULK} premiers sont traités.", "warning")
+            ids = ids[:MAX_BULK]
         done, failures = 0, []
         for obj in self.model.select().where(self.model.id.in_(ids)):
             try:
