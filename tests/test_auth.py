@@ -108,3 +108,34 @@ def test_login_without_csrf_token_is_rejected(client, factory):
     response = client.post("/connexion", data={"email": user.email, "password": "Portail-Demo-2026"})
     assert response.status_code == 400
     assert "jeton de sécurité" in response.get_data(as_text=True)
+
+
+def _login_worker(database_url, folder, email, password, attempts):
+    from app import create_app
+    from tests.conftest import PortalClient
+
+    app = create_app({"DATABASE_URL": database_url, "DATA_DIR": folder, "UPLOAD_DIR": folder,
+                      "SECRET_KEY": "test-secret", "TESTING": True})
+    client = PortalClient(app)
+    return [client.post_form("/connexion", {"email": email, "password": password}).status_code
+            for _ in range(attempts)]
+
+
+def test_concurrent_failed_logins_are_all_counted_and_lock_once_without_any_500(app, factory, db, tmp_path):
+    import multiprocessing as mp
+
+    user = factory.staff("admin")
+    other = factory.staff("conseiller")
+    url = app.config["DATABASE_URL"]
+    context = mp.get_context("spawn")
+    with context.Pool(4) as pool:
+        jobs = [pool.apply_async(_login_worker, (url, str(tmp_path), user.email, "mauvais", 3)) for _ in range(3)]
+        # a fourth process signs in successfully meanwhile (a writer during the others' password checks)
+        good = pool.apply_async(_login_worker, (url, str(tmp_path), other.email, "Portail-Demo-2026", 3))
+        codes = [code for job in jobs for code in job.get(timeout=120)]
+        good_codes = good.get(timeout=120)
+    assert set(good_codes) == {302}
+    assert all(code in (401, 429) for code in codes), codes
+    locked = models.User.get_by_id(user.id)
+    assert locked.locked_until is not None
+    assert models.AuditEntry.select().where(models.AuditEntry.action == "verrouillage").count() == 1
