@@ -14,7 +14,8 @@ from flask_login import current_user
 
 from peewee import JOIN
 
-from models import Delegation, Document, Dossier, Invoice, Letter, Membership, Notification, Organisation
+from models import (CreditNote, Delegation, Document, Dossier, Invoice, Letter, Membership, Notification,
+                    Organisation, Payment)
 
 STAFF_ROLES_READ = {"conseiller", "comptable", "admin"}
 BILLING_RIGHTS = {"right_contracts_billing", "right_stock_billing", "right_no_contract_billing"}
@@ -228,6 +229,28 @@ def get_document_or_404(document_id, dossier=None, user=None):
     if dossier is not None:
         query = query.where(Document.dossier == dossier.id)
     return _first_or_404(query)
+
+
+def credit_note_visibility(query=None, user=None):
+    """Credit notes of the scope whose dossier the user may see, for users holding a billing right."""
+    query = query if query is not None else CreditNote.select()
+    ids = organisation_scope(user)
+    if not ids or not has_billing_right(user):
+        return query.where(CreditNote.id == -1)
+    return query.where(CreditNote.organisation.in_(ids) & CreditNote.dossier.in_(visible_dossier_ids(user)))
+
+
+def get_credit_note_or_404(number, user=None):
+    return _first_or_404(credit_note_visibility(user=user).where(CreditNote.number == _int_or_404(number)))
+
+
+def payment_visibility(query=None, user=None):
+    """Payments to the organisations of the scope, for users holding a billing right."""
+    query = query if query is not None else Payment.select()
+    ids = organisation_scope(user)
+    if not ids or not has_billing_right(user):
+        return query.where(Payment.id == -1)
+    return query.where(Payment.organisation.in_(ids))
 
 
 def notification_visibility(query=None, user=None):

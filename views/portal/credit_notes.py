@@ -18,27 +18,11 @@ from services.pdf import render_pdf
 from views.portal import bp
 
 
-def credit_note_visibility(query=None):
-    """Credit notes of the scope whose dossier the user may see, for users holding a billing right."""
-    query = query if query is not None else CreditNote.select()
-    ids = access.organisation_scope()
-    if not ids or not access.has_billing_right():
-        return query.where(CreditNote.id == -1)
-    return query.where(CreditNote.organisation.in_(ids) & CreditNote.dossier.in_(access.visible_dossier_ids()))
-
-
-def get_credit_note_or_404(number):
-    note = credit_note_visibility().where(CreditNote.number == number).first()
-    if note is None:
-        abort(404)
-    return note
-
-
 def _page(mode_form, upload_form=None, error=None, status=200):
     organisation = access.current_organisation()
     notes = []
     if access.has_billing_right():
-        notes = list(credit_note_visibility(CreditNote.select(CreditNote, Dossier).join(Dossier))
+        notes = list(access.credit_note_visibility(CreditNote.select(CreditNote, Dossier).join(Dossier))
                      .order_by(CreditNote.number.desc()))
     html = render_template("portal/billing/credit_notes.html", organisation=organisation, mode_form=mode_form,
                            upload_form=upload_form or AvoirUploadForm(), notes=notes, error=error,
@@ -72,7 +56,7 @@ def credit_notes():
 @bp.route("/avoirs/<int:number>/pro-forma.pdf")
 @access.right_required("billing")
 def credit_note_pro_forma(number):
-    note = get_credit_note_or_404(number)
+    note = access.get_credit_note_or_404(number)
     data = render_pdf("pdf/credit_note.html", note=note, organisation=note.organisation, dossier=note.dossier,
                       opco_name=current_app.config["OPCO_NAME"], opco_iban=current_app.config["OPCO_IBAN"],
                       generated_at=dt.datetime.now())
@@ -82,7 +66,7 @@ def credit_note_pro_forma(number):
 @bp.route("/avoirs/<int:number>/avoir", methods=("POST",))
 @access.right_required("billing")
 def credit_note_upload(number):
-    note = get_credit_note_or_404(number)
+    note = access.get_credit_note_or_404(number)
     if not access.can_bill_dossier(note.dossier):
         abort(403)
     form = AvoirUploadForm()

@@ -16,15 +16,6 @@ from views.portal import bp
 EXPORT_HEADER = ["Référence", "Date", "Bénéficiaire", "SIRET", "Montant brut", "Avoirs déduits", "Montant versé"]
 
 
-def payment_visibility(query=None):
-    """Payments to the organisations of the scope, for users holding a billing right."""
-    query = query if query is not None else Payment.select()
-    ids = access.organisation_scope()
-    if not ids or not access.has_billing_right():
-        return query.where(Payment.id == -1)
-    return query.where(Payment.organisation.in_(ids))
-
-
 def _filters():
     """The list's filters (reference, date range), honoured by the exports too; bad dates are ignored."""
     return {"q": (request.args.get("q") or "").strip()[:30],
@@ -32,7 +23,7 @@ def _filters():
 
 
 def _query(f):
-    query = payment_visibility(Payment.select(Payment, Organisation).join(Organisation))
+    query = access.payment_visibility(Payment.select(Payment, Organisation).join(Organisation))
     if f["q"]:
         query = query.where(Payment.reference.contains(f["q"]))
     if f["du"]:
@@ -71,7 +62,7 @@ def payments_xlsx():
 @bp.route("/reglements/<reference>/avis.pdf")
 @access.right_required("billing")
 def payment_remittance(reference):
-    payment = payment_visibility().where(Payment.reference == str(reference)).first()
+    payment = access.payment_visibility().where(Payment.reference == str(reference)).first()
     if payment is None:
         abort(404)
     data = payment_service.remittance(payment)
