@@ -39,7 +39,8 @@ def test_actions_a_mener_count_what_waits_on_the_cfa(client, factory, org):
     html = client.get("/portail/").get_data(as_text=True)
     actions = dict((label, int(n)) for label, n in re.findall(r'<a href="[^"]+">([^<]+)</a>\s*<span class="badge[^"]*">(\d+)</span>', html))
     assert actions == {"Dossiers en attente de pièces": 1, "Factures en attente de mise en conformité": 1,
-                       "Dossiers avec une échéance à facturer": 2}
+                       "Dossiers avec une échéance à facturer": 2,
+                       "Remboursements d&#39;avoirs à effectuer": 0, "Dossiers échus à traiter": 0}
     listed = client.get("/portail/dossiers?to_invoice=1").get_data(as_text=True)
     assert len(set(re.findall(r'/portail/dossiers/(\d+)"', listed))) == 2
 

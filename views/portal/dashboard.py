@@ -5,10 +5,15 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import fn
 
-from models import Dossier, Installment, Invoice
+from models import CreditNote, Dossier, Installment, Invoice
 from models.dossier import DOSSIER_STATES, SCHEMES
 from services import access
+from services.credit_notes import OPEN_STATES
+from services.expired import expired_rows
 from views.portal import bp
+
+
+DASHBOARD_EXPIRED_LIMIT = 100  # the dashboard shows "100+" rather than evaluating every old dossier
 
 
 @bp.route("/")
@@ -42,6 +47,13 @@ def _actions(by_state):
                              & (Installment.billable_from <= today)).scalar() or 0)
         actions.append({"label": "Dossiers avec une échéance à facturer", "count": to_invoice,
                         "url": url_for("portal.dossiers", to_invoice=1)})
+        refunds = (access.credit_note_visibility(CreditNote.select())
+                   .where((CreditNote.settlement_mode == "refund") & CreditNote.state.in_(OPEN_STATES)).count())
+        actions.append({"label": "Remboursements d'avoirs à effectuer", "count": refunds,
+                        "url": url_for("portal.credit_notes")})
+        expired = len(expired_rows(access.dossier_visibility(), today, limit=DASHBOARD_EXPIRED_LIMIT))
+        actions.append({"label": "Dossiers échus à traiter", "count": expired,
+                        "more": expired >= DASHBOARD_EXPIRED_LIMIT, "url": url_for("portal.expired")})
     return actions
 
 
