@@ -28,7 +28,7 @@ MODELS = [
 ]
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal",
-                  "cache_size": -64000}
+                  "cache_size": -16000}
 
 
 def make_database(url):

@@ -1,6 +1,7 @@
 """Streamed CSV (';' + UTF-8 BOM, for French Excel) and XLSX (write-only workbook) responses."""
 import codecs
 import csv
+import io
 import tempfile
 
 from flask import Response, stream_with_context
@@ -14,24 +15,32 @@ class _Echo:
         return value
 
 
-def csv_response(filename, header, rows):
+def csv_response(filename, header, rows, batched=False):
+    """Stream `rows` (or, with batched=True, lists of rows) as CSV; nothing is held in memory."""
     writer = csv.writer(_Echo(), delimiter=";")
 
     def generate():
         yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(header)
         # The request's connection is closed once the view returns: stream on a connection of our own.
         with db.connection_context():
-            buffer = []
-            for row in rows:
-                buffer.append(writer.writerow(row))
-                if len(buffer) >= 500:
-                    yield "".join(buffer)
-                    buffer = []
-            if buffer:
-                yield "".join(buffer)
+            for batch in (rows if batched else _batches(rows)):
+                out = io.StringIO()
+                csv.writer(out, delimiter=";").writerows(batch)
+                yield out.getvalue()
 
     return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _batches(rows, size=500):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def xlsx_response(filename, header, rows):

@@ -89,7 +89,8 @@ def test_the_list_costs_the_same_few_queries_at_20_and_100_rows(client, factory,
 
 
 def test_csv_and_xlsx_exports_follow_the_filters_and_mask_the_nir(client, factory, org):
-    kept = factory.dossier(organisation=org, state="engage", apprentice_name="KEPT Anne")
+    kept = factory.dossier(organisation=org, state="engage", apprentice_name="KEPT Anne",
+                           total_financed=Decimal("14600.05"), regime="2021")
     factory.dossier(organisation=org, state="recu", apprentice_name="OTHER Bob")
     response = client.get("/portail/dossiers/export.csv?state=engage")
     body = response.get_data()
@@ -99,6 +100,7 @@ def test_csv_and_xlsx_exports_follow_the_filters_and_mask_the_nir(client, factor
     nir = kept.apprentice.nir
     assert nir not in body.decode("utf-8-sig") and rows[1][3].startswith(f"{nir[0]} {nir[1:3]} {nir[3:5]} ")
     assert "•" in rows[1][3]
+    assert rows[1][6:] == ["Apprentissage", "Contrats 2021-2025", "Engagé", "01/09/2025", "31/08/2027", "14600,05"]
     xlsx = client.get("/portail/dossiers/export.xlsx?state=engage")
     sheet = load_workbook(io.BytesIO(xlsx.get_data()), read_only=True).active
     values = list(sheet.iter_rows(values_only=True))

@@ -4,12 +4,12 @@ import datetime as dt
 from flask import current_app, render_template, request, url_for
 from peewee import JOIN
 
-from models import Apprentice, Dossier, Employer, Installment, Letter, Payment, PaymentLine
+from models import Apprentice, Dossier, Employer, Installment, Letter, Payment, PaymentLine, db
 from models.documents import DOCUMENT_TYPES
 from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEMES
 from rules import mask_nir
 from rules.engaged import engaged_annex_caps, financing_total
-from services import access
+from services import access, sql_format
 from services.dossier_rules import dossier_balance, financing_delta, stored_installments
 from services.documents import log_download
 from services.exports import csv_response, xlsx_response
@@ -140,26 +140,36 @@ EXPORT_HEADER = ["N° d'action", "N° DECA", "Apprenti", "NIR", "Employeur", "SI
                  "Régime", "État", "Début du contrat", "Fin du contrat", "Budget total"]
 
 
-def _export_rows(f, sort_key, direction, for_xlsx=False):
-    """Rows of the filtered list, read lazily (the query runs when the stream starts)."""
+def _export_query(f, sort_key, direction, for_xlsx):
+    """The filtered, sorted list with the columns of the export; for CSV the database formats the values."""
+    if for_xlsx:
+        columns = (Dossier.contract_start, Dossier.contract_end, Dossier.total_financed)
+        labels = (Dossier.scheme, Dossier.regime, Dossier.state)
+    else:
+        columns = (sql_format.date_fr(Dossier.contract_start), sql_format.date_fr(Dossier.contract_end),
+                   sql_format.cents_fr(Dossier.total_financed))
+        labels = (sql_format.label(Dossier.scheme, SCHEMES), sql_format.label(Dossier.regime, REGIMES),
+                  sql_format.label(Dossier.state, DOSSIER_STATES))
     query = access.dossier_visibility(
-        Dossier.select(Dossier.number, Dossier.deca_number, Dossier.apprentice_name, Apprentice.nir, Employer.name,
-                       Employer.siret, Dossier.scheme, Dossier.regime, Dossier.state, Dossier.contract_start,
-                       Dossier.contract_end, Dossier.total_financed)
+        Dossier.select(Dossier.number, Dossier.deca_number, Dossier.apprentice_name,
+                       sql_format.masked_nir(Apprentice.nir), Employer.name, Employer.siret, *labels, *columns)
         .join(Employer).switch(Dossier).join(Apprentice, JOIN.LEFT_OUTER))
-    query = _ordered(filtered_query(query, f), sort_key, direction)
+    return _ordered(filtered_query(query, f), sort_key, direction)
+
+
+def _csv_batches(query, size=2000):
+    """Batches of ready-to-write rows, read lazily (the query runs when the stream starts)."""
+    cursor = db.execute(query)
+    while batch := cursor.fetchmany(size):
+        yield batch
+
+
+def _xlsx_rows(query):
     states, schemes, regimes = dict(DOSSIER_STATES), dict(SCHEMES), dict(REGIMES)
-
-    def generate():
-        for (number, deca, name, nir, employer, siret, scheme, regime, state, start, end,
-             total) in query.tuples().iterator():
-            amount = Dossier.total_financed.python_value(total)
-            yield [number, deca, name, mask_nir(nir) if nir else "", employer, siret, schemes.get(scheme, scheme),
-                   regimes.get(regime, regime), states.get(state, state),
-                   start if for_xlsx else date_fr(start), end if for_xlsx else date_fr(end),
-                   amount if for_xlsx else f"{amount:.2f}".replace(".", ",")]
-
-    return generate()
+    for row in query.tuples().iterator():
+        number, deca, name, nir, employer, siret, scheme, regime, state, start, end, total = row
+        yield [number, deca, name, nir, employer, siret, schemes.get(scheme, scheme), regimes.get(regime, regime),
+               states.get(state, state), start, end, total]
 
 
 @bp.route("/dossiers/export.csv")
@@ -180,8 +190,9 @@ def _export(kind):
     f = _filters()
     _log_export(kind, f)
     if kind == "CSV":
-        return csv_response("dossiers.csv", EXPORT_HEADER, _export_rows(f, sort_key, direction))
-    return xlsx_response("dossiers.xlsx", EXPORT_HEADER, _export_rows(f, sort_key, direction, True))
+        return csv_response("dossiers.csv", EXPORT_HEADER, _csv_batches(_export_query(f, sort_key, direction, False)),
+                            batched=True)
+    return xlsx_response("dossiers.xlsx", EXPORT_HEADER, _xlsx_rows(_export_query(f, sort_key, direction, True)))
 
 
 def _log_export(kind, f):

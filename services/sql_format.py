@@ -1,0 +1,42 @@
+"""French formatting done by the database, for exports of a million rows (SQLite and PostgreSQL).
+
+The same texts as services.formatting and rules.identifiers.mask_nir, computed in SQL so that the
+export loop only hands tuples to the CSV writer.
+"""
+from peewee import SQL, Case, PostgresqlDatabase, fn
+
+from models import db
+
+
+def _postgres():
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def date_fr(column):
+    """jj/mm/aaaa, or '' when empty."""
+    text = fn.to_char(column, "DD/MM/YYYY") if _postgres() else fn.strftime("%d/%m/%Y", column)
+    return fn.COALESCE(text, "")
+
+
+def cents_fr(column):
+    """Integer cents as '1234,50' (non-negative amounts)."""
+    hundred = SQL("100")  # a literal: a number next to a MoneyField would be converted to cents
+    euros = column / hundred  # integer division on both databases (integer operands)
+    cents = column - euros * hundred  # not `%`: peewee reads it as LIKE
+    if _postgres():
+        text = fn.CONCAT(euros.cast("text"), ",", fn.LPAD(cents.cast("text"), 2, "0"))
+    else:
+        text = fn.printf("%d,%02d", euros, cents)
+    return fn.COALESCE(text, "")
+
+
+def label(column, choices):
+    """The French label of a coded value (the code itself when unknown)."""
+    return Case(column, list(choices), column)
+
+
+def masked_nir(column):
+    """'2 92 07 •• ••• ••• ••' like rules.identifiers.mask_nir, '' when there is no NIR."""
+    shown = (fn.SUBSTR(column, 1, 1).concat(" ").concat(fn.SUBSTR(column, 2, 2)).concat(" ")
+             .concat(fn.SUBSTR(column, 4, 2)).concat(" •• ••• ••• ••"))
+    return Case(None, [(fn.LENGTH(fn.COALESCE(column, "")) >= 5, shown)], "")
