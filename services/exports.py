@@ -15,15 +15,18 @@ class _Echo:
         return value
 
 
-def csv_response(filename, header, rows, batched=False):
-    """Stream `rows` (or, with batched=True, lists of rows) as CSV; nothing is held in memory."""
+def csv_response(filename, header, rows, preformatted=False):
+    """Stream `rows` as CSV (or, with preformatted=True, chunks of CSV text); nothing is held in memory."""
     writer = csv.writer(_Echo(), delimiter=";")
 
     def generate():
         yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(header)
         # The request's connection is closed once the view returns: stream on a connection of our own.
         with db.connection_context():
-            for batch in (rows if batched else _batches(rows)):
+            if preformatted:
+                yield from rows
+                return
+            for batch in _batches(rows):
                 out = io.StringIO()
                 csv.writer(out, delimiter=";").writerows(batch)
                 yield out.getvalue()

@@ -40,3 +40,16 @@ def masked_nir(column):
     shown = (fn.SUBSTR(column, 1, 1).concat(" ").concat(fn.SUBSTR(column, 2, 2)).concat(" ")
              .concat(fn.SUBSTR(column, 4, 2)).concat(" •• ••• ••• ••"))
     return Case(None, [(fn.LENGTH(fn.COALESCE(column, "")) >= 5, shown)], "")
+
+
+def csv_quoted(expression):
+    """A CSV field quoted the RFC 4180 way ('"' doubled), so any text is safe between ';'."""
+    return SQL("'\"'").concat(fn.REPLACE(fn.COALESCE(expression, ""), '"', '""')).concat(SQL("'\"'"))
+
+
+def csv_line(expressions, separator=";"):
+    """One CSV line per row, built by the database: the export loop then only joins lines."""
+    line = csv_quoted(expressions[0])
+    for expression in expressions[1:]:
+        line = line.concat(separator).concat(csv_quoted(expression))
+    return line

@@ -141,7 +141,8 @@ EXPORT_HEADER = ["N° d'action", "N° DECA", "Apprenti", "NIR", "Employeur", "SI
 
 
 def _export_query(f, sort_key, direction, for_xlsx):
-    """The filtered, sorted list with the columns of the export; for CSV the database formats the values."""
+    """The filtered, sorted list with the columns of the export; for CSV the database formats the values
+    and writes each line (one text column per row)."""
     if for_xlsx:
         columns = (Dossier.contract_start, Dossier.contract_end, Dossier.total_financed)
         labels = (Dossier.scheme, Dossier.regime, Dossier.state)
@@ -150,18 +151,20 @@ def _export_query(f, sort_key, direction, for_xlsx):
                    sql_format.cents_fr(Dossier.total_financed))
         labels = (sql_format.label(Dossier.scheme, SCHEMES), sql_format.label(Dossier.regime, REGIMES),
                   sql_format.label(Dossier.state, DOSSIER_STATES))
+    selected = [Dossier.number, Dossier.deca_number, Dossier.apprentice_name, sql_format.masked_nir(Apprentice.nir),
+                Employer.name, Employer.siret, *labels, *columns]
+    if not for_xlsx:
+        selected = [sql_format.csv_line(selected)]
     query = access.dossier_visibility(
-        Dossier.select(Dossier.number, Dossier.deca_number, Dossier.apprentice_name,
-                       sql_format.masked_nir(Apprentice.nir), Employer.name, Employer.siret, *labels, *columns)
-        .join(Employer).switch(Dossier).join(Apprentice, JOIN.LEFT_OUTER))
+        Dossier.select(*selected).join(Employer).switch(Dossier).join(Apprentice, JOIN.LEFT_OUTER))
     return _ordered(filtered_query(query, f), sort_key, direction)
 
 
-def _csv_batches(query, size=2000):
-    """Batches of ready-to-write rows, read lazily (the query runs when the stream starts)."""
+def _csv_lines(query, size=2000):
+    """Chunks of CSV text, read lazily (the query runs when the stream starts)."""
     cursor = db.execute(query)
     while batch := cursor.fetchmany(size):
-        yield batch
+        yield "".join(line + "\r\n" for (line,) in batch)
 
 
 def _xlsx_rows(query):
@@ -190,8 +193,8 @@ def _export(kind):
     f = _filters()
     _log_export(kind, f)
     if kind == "CSV":
-        return csv_response("dossiers.csv", EXPORT_HEADER, _csv_batches(_export_query(f, sort_key, direction, False)),
-                            batched=True)
+        return csv_response("dossiers.csv", EXPORT_HEADER, _csv_lines(_export_query(f, sort_key, direction, False)),
+                            preformatted=True)
     return xlsx_response("dossiers.xlsx", EXPORT_HEADER, _xlsx_rows(_export_query(f, sort_key, direction, True)))
 
 
