@@ -53,6 +53,9 @@ def register_cli(app):
     from services.credit_notes import register_billing_cli
     register_billing_cli(app)
 
+    from services.digest import register_digest_cli
+    register_digest_cli(app)
+
     try:
         from services.demo import register_demo_cli
     except ImportError:  # pragma: no cover - demo module is optional during bootstrap

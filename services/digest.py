@@ -1,0 +1,57 @@
+"""The daily digest (SPEC §3 User.daily_digest, §9 CLI): one email per CFA user with the day's notifications."""
+import datetime as dt
+
+import click
+from peewee import JOIN
+
+from models import Dossier, Notification, Organisation, OutboxEmail, User, db
+from services.access import allowed_organisation_ids
+from services.notify import send_email
+
+
+def digest_body(user, notifications):
+    lines = [f"Bonjour {user.first_name or ''},".replace(" ,", ","), "",
+             f"Voici les {len(notifications)} nouvelle(s) notification(s) de votre portail CFA :", ""]
+    for note in notifications:
+        dossier = f" (dossier {note.dossier.number})" if note.dossier_id else ""
+        lines.append(f"- {note.created_at:%d/%m/%Y %H:%M} – {note.organisation.name}{dossier} : {note.message}")
+    lines += ["", "Retrouvez-les dans votre espace : /portail/notifications", "",
+              "Vous recevez ce récapitulatif car l'option « récapitulatif quotidien » est activée dans votre compte."]
+    return "\n".join(lines)
+
+
+def send_daily_digest(since):
+    """Write one outbox email per active CFA user who wants the digest and has unread notifications since `since`."""
+    sent = 0
+    users = User.select().where((User.kind == "cfa") & (User.active == True) & (User.daily_digest == True))  # noqa: E712
+    for user in users:
+        ids = allowed_organisation_ids(user)  # the portal's own scope: memberships and delegators
+        if not ids:
+            continue
+        notifications = list(
+            Notification.select(Notification, Organisation, Dossier).join(Organisation).switch(Notification)
+            .join(Dossier, JOIN.LEFT_OUTER)
+            .where(Notification.organisation.in_(ids) & (Notification.created_at >= since)
+                   & Notification.read_at.is_null()
+                   & (Notification.user.is_null() | (Notification.user == user.id)))
+            .order_by(Notification.created_at))
+        if not notifications:
+            continue
+        with db.atomic():
+            send_email(user.email, f"Portail CFA – {len(notifications)} nouvelle(s) notification(s)",
+                       digest_body(user, notifications))
+        sent += 1
+    return sent
+
+
+def register_digest_cli(app):
+    @app.cli.command("digest")
+    @click.option("--hours", default=24, show_default=True, help="période couverte, en heures")
+    def digest_command(hours):
+        """Send the daily digest of unread notifications (run it once a day, e.g. from cron)."""
+        since = dt.datetime.now() - dt.timedelta(hours=hours)
+        count = send_daily_digest(since)
+        click.echo(f"{count} récapitulatif(s) écrit(s) dans la boîte d'envoi.")
+
+
+__all__ = ["send_daily_digest", "register_digest_cli", "OutboxEmail"]
