@@ -108,6 +108,7 @@ class Dossier(BaseModel):
     class Meta:
         indexes = (
             (("organisation", "state"), False),
+            (("organisation", "scheme"), False),
             (("organisation", "contract_start"), False),
             (("organisation", "apprentice_name"), False),
             (("organisation", "id"), False),

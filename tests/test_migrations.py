@@ -1,0 +1,32 @@
+"""Schema migrations: numbered steps add columns to a live database without losing its rows."""
+from peewee import CharField
+from playhouse.migrate import migrate
+
+import models
+from models import migrations
+
+
+def test_a_new_step_adds_a_column_and_keeps_the_data(app, db, factory, monkeypatch):
+    org = factory.organisation(name="CFA Conservé")
+    version = models.SchemaVersion.get().version
+
+    def add_motto(migrator):
+        migrate(migrator.add_column("organisation", "motto", CharField(default="Former pour demain")))
+
+    monkeypatch.setattr(migrations, "STEPS", migrations.STEPS + [add_motto])
+    try:
+        assert migrations.migrate_schema() == 1
+        assert models.SchemaVersion.get().version == version + 1
+        row = db.execute_sql("SELECT name, motto FROM organisation WHERE id = %s" % int(org.id)).fetchone()
+        assert tuple(row) == ("CFA Conservé", "Former pour demain")
+        assert migrations.migrate_schema() == 0  # applied once only
+    finally:
+        migrate(migrations.SchemaMigrator.from_database(db).drop_column("organisation", "motto"))
+        models.SchemaVersion.update(version=version).execute()
+
+
+def test_init_db_is_idempotent_on_an_existing_database(app, db, factory):
+    factory.organisation(name="Toujours là")
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0
+    assert models.Organisation.select().where(models.Organisation.name == "Toujours là").exists()
