@@ -21,7 +21,9 @@ def landing_url(user):
 
 
 def _safe_next(target):
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only a local path: browsers read a backslash as a slash and drop tabs/newlines ("/\t/evil" = "//evil")."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(c) < 0x21 or ord(c) == 0x7f for c in target)):
         return target
     return None
 
