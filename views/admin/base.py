@@ -1,8 +1,11 @@
 """One base class for every back-office view: staff-only access, CSRF, French exports, audit."""
-from flask import abort, flash, g, make_response, redirect, request, url_for
+import datetime as dt
+
+from flask import abort, flash, g, make_response, redirect, request, session, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.form import BaseForm
+from flask_admin.model import typefmt
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from peewee import IntegrityError
@@ -15,6 +18,19 @@ from services.exports import csv_response, xlsx_response
 from services.formatting import date_fr, montant
 
 ALL_STAFF = {"conseiller", "comptable", "admin"}
+
+# Flask-Admin's French catalogue lacks these two flashes; shown as-is they would be in English.
+FRENCH_FLASHES = {
+    "Failed to create record.": "Enregistrement impossible : corrigez les champs signalés ci-dessous.",
+    "Failed to update record.": "Modification impossible : corrigez les champs signalés ci-dessous.",
+}
+
+
+def _frenchify_flashes():
+    """Rewrite pending English flashes before the page displays them."""
+    pending = session.get("_flashes")
+    if pending and any(message in FRENCH_FLASHES for _, message in pending):
+        session["_flashes"] = [(category, FRENCH_FLASHES.get(message, message)) for category, message in pending]
 
 
 class AdminForm(BaseForm):
@@ -60,7 +76,8 @@ class StaffModelView(StaffAccessMixin, ModelView):
     can_set_page_size = True
     page_size_options = (25, 50, 100)
     audit_entity = None
-    column_type_formatters = None  # set below
+    column_type_formatters = None  # set below the class (dates jj/mm/aaaa, Oui/Non)
+    column_type_formatters_detail = None
 
     # --- permissions, evaluated per request -------------------------------------------------
     @property
@@ -93,12 +110,27 @@ class StaffModelView(StaffAccessMixin, ModelView):
 
     def render(self, template, **kwargs):
         """Forms re-displayed with errors answer 400, as all bad input does."""
+        _frenchify_flashes()
         html = super().render(template, **kwargs)
         form = kwargs.get("form")
         failed = getattr(g, "admin_save_failed", False)
         if request.method == "POST" and form is not None and (getattr(form, "errors", None) or failed):
             return make_response(html, 400)
         return html
+
+    def scaffold_form(self):
+        """Form fields take the French column labels instead of peewee's English field names."""
+        args = {name: {"label": str(label)} for name, label in (self.column_labels or {}).items()}
+        for name, extra in (self.form_args or {}).items():
+            args[name] = {**args.get(name, {}), **extra}
+        self.form_args = args
+        return super().scaffold_form()
+
+    def search_placeholder(self):
+        """Flask-Admin's peewee views would show the word 'None' in the search box."""
+        labels = self.column_labels or {}
+        names = [str(labels.get(c, c)) for c in self.column_searchable_list or () if isinstance(c, str)]
+        return "Rechercher : " + ", ".join(names) if names else "Rechercher"
 
     def handle_view_exception(self, exc):
         if isinstance(exc, IntegrityError):
@@ -197,6 +229,19 @@ def money_formatter(view, context, model, name):
 
 def date_formatter(view, context, model, name):
     return date_fr(getattr(model, name))
+
+
+def _date_type_formatter(view, value, name):
+    return date_fr(value)
+
+
+def _bool_type_formatter(view, value, name):
+    return "Oui" if value else "Non"
+
+
+StaffModelView.column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.date: _date_type_formatter}
+StaffModelView.column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.date: _date_type_formatter,
+                                                bool: _bool_type_formatter}
 
 
 class ReadOnlyModelView(StaffModelView):
