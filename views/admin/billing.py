@@ -19,6 +19,7 @@ from forms.billing import CreditNoteIssueForm, PaymentForm, ReasonForm
 from models import (BankDetails, CreditNote, Document, Dossier, Invoice, InvoiceEvent, InvoiceLine, Organisation,
                     Payment)
 from models.billing import INVOICE_STATES, LINE_NATURES
+from models.organisation import SETTLEMENT_MODES
 from rules import parse_eur
 from rules.identifiers import mask_iban
 from services import bank_details as bank_service
@@ -216,10 +217,13 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
     column_default_sort = ("number", True)
     column_formatters = {"amount": money_formatter, "amount_settled": money_formatter, "state": _choice_label,
                          "reason": _choice_label, "issued_on": date_formatter, "due_date": date_formatter,
+                         "settlement_mode": lambda v, c, m, n: dict(SETTLEMENT_MODES).get(m.settlement_mode,
+                                                                                         m.settlement_mode),
                          "number": lambda v, c, m, n: m.display_number}
     column_labels = {"number": "N° pro forma", "organisation": "CFA", "dossier": "Dossier", "amount": "Montant",
                      "amount_settled": "Montant réglé", "reason": "Motif", "settlement_mode": "Mode de règlement",
-                     "state": "État", "issued_on": "Émis le", "due_date": "Échéance", "settled_at": "Réglé le"}
+                     "state": "État", "issued_on": "Émis le", "due_date": "Échéance", "settled_at": "Réglé le",
+                     "created_at": "Créé le"}
     errors = (credit_service.CreditNoteError,)
     decisions = {
         "marquer_rembourse": ("Remboursement reçu", False,

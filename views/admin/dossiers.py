@@ -384,7 +384,9 @@ class InstallmentView(ReadOnlyModelView):
     joined_models = (Dossier,)
     column_sortable_list = ["number", "year", "billable_from", "amount", "status"]
     column_formatters = {"amount": money_formatter, "billable_from": date_formatter,
-                         "period_start": date_formatter, "period_end": date_formatter}
+                         "period_start": date_formatter, "period_end": date_formatter,
+                         "kind": lambda v, c, m, n: dict(INSTALLMENT_KINDS).get(m.kind, m.kind),
+                         "status": lambda v, c, m, n: dict(INSTALLMENT_STATUSES).get(m.status, m.status)}
     column_labels = {"dossier": "Dossier", "number": "N°", "year": "Année", "kind": "Nature",
                      "billable_from": "Facturable à partir du", "period_start": "Début de période",
                      "period_end": "Fin de période", "amount": "Montant", "status": "Statut"}

@@ -3,6 +3,7 @@ from wtforms.validators import Optional
 
 from forms import validators as v
 from models import Delegation, Employer, Organisation
+from models.organisation import ORG_STATUSES, SETTLEMENT_MODES
 
 from .base import StaffModelView
 
@@ -13,6 +14,10 @@ class OrganisationView(StaffModelView):
     column_filters = ["status", "is_cfa", "city", "credit_note_mode", "for_profit"]
     column_sortable_list = ["siret", "name", "city", "status", "created_at"]
     column_default_sort = "name"
+    column_formatters = {
+        "status": lambda v, c, m, n: dict(ORG_STATUSES).get(m.status, m.status),
+        "credit_note_mode": lambda v, c, m, n: dict(SETTLEMENT_MODES).get(m.credit_note_mode, m.credit_note_mode),
+    }
     column_labels = {
         "siret": "SIRET", "name": "Raison sociale", "name_suite": "Raison sociale (suite)", "street": "Adresse",
         "street_suite": "Complément d'adresse", "postal_code": "Code postal", "city": "Ville", "phone": "Téléphone",
