@@ -7,7 +7,7 @@ import io
 import re
 import unicodedata
 
-from flask import Response, current_app
+from flask import Response, abort, current_app
 from pypdf import PdfReader
 
 from models import Document
@@ -124,8 +124,16 @@ def log_download(entity, entity_id, label, user=None):
     record(entity, entity_id, "telechargement", user=user, note=label)
 
 
+def read_stored(stored_name):
+    """The bytes of a stored file; a missing file or a stored name refused by the storage answers 404, not 500."""
+    try:
+        return get_storage().read(stored_name)
+    except (FileNotFoundError, ValueError):
+        abort(404)
+
+
 def document_response(document, user=None):
     """Send a stored document as an attachment and log who downloaded it."""
-    data = get_storage().read(document.stored_name)
+    data = read_stored(document.stored_name)
     log_download("document", document.id, f"{document.get_type_display()} : {document.original_name}", user=user)
     return attachment_response(data, document.original_name, document.content_type or "application/pdf")

@@ -27,6 +27,7 @@ from services import credit_notes as credit_service
 from services import invoice_workflow as invoice_service
 from services import payments as payment_service
 from services.formatting import parse_date_fr
+from services.documents import attachment_response, read_stored
 from services.pdf import render_pdf
 
 from .base import ReadOnlyModelView, date_formatter, money_formatter
@@ -41,11 +42,8 @@ def _choice_label(view, ctx, model, name):
 
 
 def _pdf(data, filename):
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    """Same header as the portal: a CFA's file name ("€", "œ", quotes) is not Latin-1, so it goes in filename*."""
+    return attachment_response(data, filename)
 
 
 class DecisionMixin:
@@ -438,10 +436,9 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
 
     @expose("/rib/<int:id>.pdf")
     def rib_view(self, id):
-        from services.storage import get_storage
         doc = (Document.select().where(Document.bank_details == id).order_by(Document.id.desc()).first()
                or abort(404))
-        return _pdf(get_storage().read(doc.stored_name), doc.original_name)
+        return _pdf(read_stored(doc.stored_name), doc.original_name)
 
 
 VIEWS = [

@@ -3,8 +3,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from models import db
 from services import access
-from services.documents import DocumentError, DocumentTooLarge, attachment_response, log_download, store_upload
-from services.storage import get_storage
+from services.documents import (DocumentError, DocumentTooLarge, attachment_response, log_download, read_stored,
+                               store_upload)
 from views.portal import bp
 from views.portal.dossiers import UPLOAD_TYPES
 
@@ -45,6 +45,6 @@ def document_download(document_id):
 def letter_download(number, letter_id):
     dossier = access.get_dossier_or_404(number)
     letter = access.get_letter_or_404(letter_id, dossier=dossier)
-    data = get_storage().read(letter.stored_name)
+    data = read_stored(letter.stored_name)
     log_download("letter", letter.id, f"{letter.title} – dossier {dossier.number}")
     return attachment_response(data, f"{letter.title} {dossier.number}.pdf")
