@@ -44,5 +44,11 @@ def _local_secret(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "secret_key"
     if not path.exists():
-        path.write_text(os.urandom(32).hex())
+        try:  # readable by the app's user only: whoever reads it can forge sessions and CSRF tokens
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(os.urandom(32).hex())
     return path.read_text().strip()
