@@ -1,5 +1,6 @@
 """One base class for every back-office view: staff-only access, CSRF, French exports, audit."""
 import datetime as dt
+import re
 
 from flask import abort, flash, g, make_response, redirect, request, session, url_for
 from flask_admin import AdminIndexView
@@ -217,10 +218,18 @@ class StaffModelView(StaffAccessMixin, ModelView):
         return xlsx_response(secure_filename(self.get_export_name(export_type="xlsx")), header, rows)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_LIKE = re.compile(r"[-+]?[\d\s\u00a0\u202f.,]+(?:\s?€)?")
+
+
 def _export_text(value):
+    """Text as typed, but a CFA's "=HYPERLINK(…)" must open in the OPCO's Excel as text, never as a formula."""
     if value is None:
         return ""
-    return str(value)
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER_LIKE.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def money_formatter(view, context, model, name):

