@@ -315,7 +315,7 @@ class PaymentView(ReadOnlyModelView):
     column_details_exclude_list = ["submission_key"]
     column_export_exclude_list = ["submission_key"]
     column_formatters = {"gross": money_formatter, "deductions": money_formatter, "net": money_formatter,
-                         "date": date_formatter}
+                         "date": date_formatter, "mode": lambda v, c, m, n: (m.mode or "").capitalize()}
     column_labels = {"reference": "Référence", "organisation": "Bénéficiaire", "bank_details": "RIB",
                      "date": "Date", "mode": "Mode", "gross": "Montant brut", "deductions": "Avoirs déduits",
                      "net": "Montant versé", "created_by": "Enregistré par", "created_at": "Enregistré le"}
