@@ -7,6 +7,8 @@ from peewee import SQL, Case, PostgresqlDatabase, fn
 
 from models import db
 
+APOSTROPHE = "''''"  # the SQL literal for one apostrophe
+
 
 def _postgres():
     return isinstance(db.obj, PostgresqlDatabase)
@@ -43,8 +45,15 @@ def masked_nir(column):
 
 
 def csv_quoted(expression):
-    """A CSV field quoted the RFC 4180 way ('"' doubled), so any text is safe between ';'."""
-    return SQL("'\"'").concat(fn.REPLACE(fn.COALESCE(expression, ""), '"', '""')).concat(SQL("'\"'"))
+    """A CSV field quoted the RFC 4180 way ('"' doubled), so any text is safe between ';'.
+
+    Text starting like a spreadsheet formula (= + - @) gets a leading apostrophe so that Excel shows
+    it as text instead of running it (CSV injection); the export's values are never negative numbers.
+    """
+    text = fn.COALESCE(expression, "")
+    formula = fn.SUBSTR(text, 1, 1).in_(["=", "+", "-", "@"])
+    guarded = Case(None, [(formula, SQL(APOSTROPHE).concat(text))], text)
+    return SQL("'\"'").concat(fn.REPLACE(guarded, '"', '""')).concat(SQL("'\"'"))
 
 
 def csv_line(expressions, separator=";"):

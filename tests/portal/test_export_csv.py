@@ -19,3 +19,12 @@ def test_special_characters_survive_the_csv_export(make_client, factory, db, nam
     assert rows[1][0] == dossier.number and rows[1][1] == 'DE"CA;1' and rows[1][4] == name
     assert rows[1][11] == "7000,10"
     assert len(rows[1]) == len(rows[0])
+
+
+def test_a_name_starting_like_a_formula_is_exported_as_text(make_client, factory, db):
+    org = factory.organisation()
+    user = factory.cfa_user(organisation=org)
+    factory.dossier(organisation=org, employer=factory.employer(name='=HYPERLINK("http://x")'))
+    body = make_client(user.email).get("/portail/dossiers/export.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=";"))
+    assert rows[1][4] == "'" + '=HYPERLINK("http://x")'
