@@ -2,12 +2,31 @@
 import codecs
 import csv
 import io
+import re
 import tempfile
 
 from flask import Response, stream_with_context
 from openpyxl import Workbook
 
 from models import db
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER_LIKE = re.compile(r"[-+]?[\d\s\u00a0\u202f.,]+(?:\s?€)?")
+
+
+def spreadsheet_safe(value):
+    """A CFA-typed "=HYPERLINK(…)" must open in a spreadsheet as text, never as a formula (CSV injection).
+
+    Numbers and amounts (even negative) are left alone; applying it twice changes nothing more.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER_LIKE.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _safe_row(row):
+    return [spreadsheet_safe(cell) for cell in row]
 
 
 class _Echo:
@@ -38,7 +57,7 @@ def csv_response(filename, header, rows, preformatted=False):
 def _batches(rows, size=500):
     batch = []
     for row in rows:
-        batch.append(row)
+        batch.append(_safe_row(row))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -52,7 +71,7 @@ def xlsx_response(filename, header, rows):
     sheet = workbook.create_sheet("Export")
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        sheet.append(_safe_row(row))
     spool = tempfile.TemporaryFile()
     workbook.save(spool)
     spool.seek(0)

@@ -35,3 +35,34 @@ def test_negative_amounts_are_not_mangled(app, factory, make_client):
     assert _export_text("-1 234,56") == "-1 234,56"
     assert _export_text("+33 1 23 45 67 89") == "+33 1 23 45 67 89"
     assert _export_text("-cmd") == "'-cmd"
+
+
+def test_portal_invoice_and_payment_exports_neutralise_formulas_too():
+    """The portal's lists go through the same streamed writers as the back office."""
+    from services.exports import spreadsheet_safe
+
+    assert spreadsheet_safe('=HYPERLINK("http://x")') == "'=HYPERLINK(\"http://x\")"
+    assert spreadsheet_safe("@SUM(A1)") == "'@SUM(A1)"
+    assert spreadsheet_safe("-1 234,50 €") == "-1 234,50 €"
+    assert spreadsheet_safe(spreadsheet_safe("=1+1")) == "'=1+1"
+    assert spreadsheet_safe(12) == 12
+
+
+def test_a_cfa_reference_starting_like_a_formula_is_text_in_the_portal_invoice_export(make_client, factory, db):
+    import csv
+    import io
+
+    import models
+
+    org = factory.organisation()
+    user = factory.cfa_user(organisation=org)
+    dossier = factory.dossier(organisation=org, state="engage", deca_number="=cmd|' /C calc'!A0")
+    models.Invoice.create(organisation=org, dossier=dossier, number=1, state="en_traitement",
+                          receipt_number="=HYPERLINK(1)")
+    client = make_client(user.email)
+    body = client.get("/portail/factures/export.csv").get_data().decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(body), delimiter=";") for cell in row]
+    assert "'=HYPERLINK(1)" in cells and "=HYPERLINK(1)" not in cells
+    body = client.get("/portail/dossiers/export.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=";"))
+    assert rows[1][1] == "'=cmd|' /C calc'!A0"

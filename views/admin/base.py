@@ -1,6 +1,5 @@
 """One base class for every back-office view: staff-only access, CSRF, French exports, audit."""
 import datetime as dt
-import re
 
 from flask import abort, flash, g, make_response, redirect, request, session, url_for
 from flask_admin import AdminIndexView
@@ -15,7 +14,7 @@ from wtforms.validators import ValidationError
 
 from models import db
 from services.audit import record, snapshot
-from services.exports import csv_response, xlsx_response
+from services.exports import csv_response, spreadsheet_safe, xlsx_response
 from services.formatting import date_fr, montant
 
 ALL_STAFF = {"conseiller", "comptable", "admin"}
@@ -218,18 +217,9 @@ class StaffModelView(StaffAccessMixin, ModelView):
         return xlsx_response(secure_filename(self.get_export_name(export_type="xlsx")), header, rows)
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER_LIKE = re.compile(r"[-+]?[\d\s\u00a0\u202f.,]+(?:\s?€)?")
-
-
 def _export_text(value):
-    """Text as typed, but a CFA's "=HYPERLINK(…)" must open in the OPCO's Excel as text, never as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(_FORMULA_START) and not _NUMBER_LIKE.fullmatch(text):
-        return "'" + text
-    return text
+    """Text as typed, never run as a formula in the OPCO's Excel (services.exports.spreadsheet_safe)."""
+    return "" if value is None else spreadsheet_safe(str(value))
 
 
 def money_formatter(view, context, model, name):
