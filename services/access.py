@@ -196,11 +196,16 @@ def get_letter_or_404(letter_id, dossier=None, user=None):
     return _first_or_404(query)
 
 
+def _billing_scope(user=None):
+    """The scope's organisation ids for a user holding a billing right; none otherwise."""
+    return organisation_scope(user) if has_billing_right(user) else []
+
+
 def invoice_visibility(query=None, user=None):
     """Invoices of the scope, for users holding a billing right; a dossier's invoice follows the dossier."""
     query = query if query is not None else Invoice.select()
-    ids = organisation_scope(user)
-    if not ids or not has_billing_right(user):
+    ids = _billing_scope(user)
+    if not ids:
         return query.where(Invoice.id == -1)
     return query.where(Invoice.organisation.in_(ids)
                        & (Invoice.dossier.is_null() | Invoice.dossier.in_(visible_dossier_ids(user))))
@@ -234,8 +239,8 @@ def get_document_or_404(document_id, dossier=None, user=None):
 def credit_note_visibility(query=None, user=None):
     """Credit notes of the scope whose dossier the user may see, for users holding a billing right."""
     query = query if query is not None else CreditNote.select()
-    ids = organisation_scope(user)
-    if not ids or not has_billing_right(user):
+    ids = _billing_scope(user)
+    if not ids:
         return query.where(CreditNote.id == -1)
     return query.where(CreditNote.organisation.in_(ids) & CreditNote.dossier.in_(visible_dossier_ids(user)))
 
@@ -247,8 +252,8 @@ def get_credit_note_or_404(number, user=None):
 def payment_visibility(query=None, user=None):
     """Payments to the organisations of the scope, for users holding a billing right."""
     query = query if query is not None else Payment.select()
-    ids = organisation_scope(user)
-    if not ids or not has_billing_right(user):
+    ids = _billing_scope(user)
+    if not ids:
         return query.where(Payment.id == -1)
     return query.where(Payment.organisation.in_(ids))
 
