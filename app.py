@@ -7,7 +7,7 @@ from peewee import DataError
 
 import models
 from config import Config
-from services.extensions import babel, csrf, login_manager
+from services.extensions import babel, csrf, limiter, login_manager
 from services.formatting import date_fr, montant
 
 
@@ -40,6 +40,7 @@ def create_app(config=None):
             database.close()
 
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=lambda: "fr")
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -79,6 +80,8 @@ ERRORS = {
     404: ("Page introuvable", "La page ou l'élément demandé n'existe pas ou ne vous est pas accessible."),
     405: ("Méthode non autorisée", "Cette action n'est pas permise sur cette page."),
     413: ("Fichier trop volumineux", "Le fichier envoyé dépasse la taille maximale autorisée (10 Mo)."),
+    429: ("Trop de tentatives", "Trop de tentatives de connexion depuis votre adresse. Patientez quelques "
+                                "minutes avant de réessayer."),
     500: ("Erreur interne", "Une erreur inattendue est survenue. L'équipe technique a été prévenue."),
 }
 

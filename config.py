@@ -26,8 +26,18 @@ class Config:
         self.OPCO_ADDRESS = env.get("OPCO_ADDRESS", "12 rue de la Formation, 75010 Paris")
         self.OPCO_IBAN = env.get("OPCO_IBAN", "FR7630006000011234567890189")
         self.MOBILITY_FLAT_AMOUNT = env.get("MOBILITY_FLAT_AMOUNT", "500.00")
-        self.LOCKOUT_ATTEMPTS = 5
-        self.LOCKOUT_MINUTES = 15
+        # Sign-in throttle per account: free failures, then a delay doubling from the first one, capped;
+        # a failure streak older than LOGIN_FAILURES_FORGOTTEN_HOURS starts again from zero.
+        self.LOGIN_FREE_FAILURES = 3
+        self.LOGIN_FIRST_DELAY_SECONDS = 5
+        self.LOGIN_MAX_DELAY_SECONDS = 300
+        self.LOGIN_FAILURES_FORGOTTEN_HOURS = 24
+        # Per-IP limit on POST /connexion (failed attempts only). `memory://` holds for one process: a
+        # deployment with several workers sets RATELIMIT_STORAGE_URI=redis://host:6379 so they share it.
+        self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "20 per minute;100 per hour")
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True  # a storage outage must not stop sign-in (the account throttle stays)
         self.WTF_CSRF_TIME_LIMIT = None
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,4 +1,5 @@
-"""argon2id password hashing and the password policy of SPEC §6 (accounts)."""
+"""argon2id password hashing, the password policy of SPEC §6 (accounts) and the sign-in throttle."""
+import datetime as dt
 import re
 
 from argon2 import PasswordHasher
@@ -37,3 +38,15 @@ def password_problems(password):
     if not re.search(r"[A-ZÀ-Ý]", password or ""):
         problems.append("Le mot de passe doit contenir au moins une lettre majuscule.")
     return problems
+
+
+def throttle_delay(failures, free_failures, first_delay, max_delay):
+    """How long an account waits before its next password check after `failures` failures in a row.
+
+    Progressive (doubling from `first_delay` seconds once `free_failures` are used up) and capped at
+    `max_delay` seconds: an attacker slows guessing down but can never lock the rightful user out for longer.
+    """
+    if failures < free_failures:
+        return dt.timedelta(0)
+    seconds = first_delay * 2 ** min(failures - free_failures, 32)
+    return dt.timedelta(seconds=min(seconds, max_delay))

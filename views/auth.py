@@ -3,17 +3,28 @@ import datetime as dt
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from peewee import Case
 
 from forms.auth import LoginForm
 from models import User, new_session_token
 from services.audit import record
+from services.extensions import limiter
 from services.numbering import immediate_transaction
-from services.passwords import hash_password, needs_rehash, verify_password
+from services.passwords import hash_password, needs_rehash, throttle_delay, verify_password
 
 bp = Blueprint("auth", __name__)
 
 # A dummy hash so unknown emails cost as much time as known ones.
 _DUMMY_HASH = None
+
+# One answer for an unknown email, a wrong password and a throttled account: none tells which emails exist.
+REFUSAL = ("Adresse e-mail ou mot de passe incorrect. Après plusieurs échecs, la connexion à ce compte est "
+           "retardée de quelques minutes au plus.")
+
+
+def _now():
+    """The clock of the sign-in throttle (tests move it instead of sleeping)."""
+    return dt.datetime.now()
 
 
 def landing_url(user):
@@ -36,6 +47,9 @@ def index():
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
+# Only failed attempts count against the per-IP limit: an office behind one address signs in freely.
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+               deduct_when=lambda response: response.status_code != 302)
 def login():
     global _DUMMY_HASH
     if current_user.is_authenticated and request.method == "GET":
@@ -43,54 +57,55 @@ def login():
     form = LoginForm()
     if request.method == "POST" and form.validate():
         email = form.email.data.strip().lower()
-        now = dt.datetime.now()
-        attempts = current_app.config["LOCKOUT_ATTEMPTS"]
+        now = _now()
         # No transaction around the (slow) password check: writes below are short and take their lock at once.
         user = User.select().where(User.email == email).first()
         if user is None:
             _DUMMY_HASH = _DUMMY_HASH or hash_password("dummy-password")
             verify_password(_DUMMY_HASH, form.password.data)
-            form.password.errors = ["Adresse e-mail ou mot de passe incorrect."]
-        elif user.locked_until and user.locked_until > now:
-            minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-            form.password.errors = [
-                f"Compte verrouillé après {attempts} tentatives infructueuses. "
-                f"Réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."]
-        elif not user.active:
-            form.password.errors = ["Ce compte est désactivé. Contactez votre administrateur."]
-        elif not verify_password(user.password_hash, form.password.data):
-            if _count_failure(user, now, attempts):
-                form.password.errors = [
-                    f"Compte verrouillé pour {current_app.config['LOCKOUT_MINUTES']} minutes après "
-                    f"{attempts} tentatives infructueuses."]
-            else:
-                form.password.errors = ["Adresse e-mail ou mot de passe incorrect."]
+            form.password.errors = [REFUSAL]
         else:
-            changes = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
-            if needs_rehash(user.password_hash):
-                changes["password_hash"] = hash_password(form.password.data)
-            with immediate_transaction():
-                User.update(**changes).where(User.id == user.id).execute()
-            login_user(user)
-            flash(f"Bienvenue, {user.full_name}.", "success")
-            return redirect(_safe_next(request.args.get("next")) or landing_url(user))
-        locked = any("verrouillé" in e for e in form.password.errors)
-        return render_template("auth/login.html", form=form), 429 if locked else 401
+            # The password is checked in every case so a throttled account answers as slowly as any other.
+            right = verify_password(user.password_hash, form.password.data)
+            if user.locked_until and user.locked_until > now:
+                form.password.errors = [REFUSAL]  # not counted: waiting out the delay is all it takes
+            elif not right:
+                _count_failure(user, now)
+                form.password.errors = [REFUSAL]
+            elif not user.active:  # said only to whoever knows the password
+                form.password.errors = ["Ce compte est désactivé. Contactez votre administrateur."]
+            else:
+                changes = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+                if needs_rehash(user.password_hash):
+                    changes["password_hash"] = hash_password(form.password.data)
+                with immediate_transaction():
+                    User.update(**changes).where(User.id == user.id).execute()
+                login_user(user)
+                flash(f"Bienvenue, {user.full_name}.", "success")
+                return redirect(_safe_next(request.args.get("next")) or landing_url(user))
+        return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
 
 
-def _count_failure(user, now, attempts):
-    """Count a failed attempt atomically (several processes may count at once); lock at the limit."""
+def _count_failure(user, now):
+    """Count a failed attempt atomically (several processes may count at once) and set the next delay.
+
+    `locked_until` is the time before which the account's password is not checked; it is also the mark of the
+    last failure, so a streak older than LOGIN_FAILURES_FORGOTTEN_HOURS starts again from one.
+    """
+    cfg = current_app.config
+    forgotten = now - dt.timedelta(hours=cfg["LOGIN_FAILURES_FORGOTTEN_HOURS"])
     with immediate_transaction():
-        User.update(failed_logins=User.failed_logins + 1).where(User.id == user.id).execute()
+        User.update(failed_logins=Case(None, [(User.locked_until > forgotten, User.failed_logins + 1)], 1)).where(
+            User.id == user.id).execute()
         failed = User.select(User.failed_logins).where(User.id == user.id).scalar()
-        if failed < attempts:
-            return False
-        locked = now + dt.timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
-        User.update(failed_logins=0, locked_until=locked).where(User.id == user.id).execute()
-        record("user", user.id, "verrouillage", {"failed_logins": failed}, {"locked_until": locked},
-               user=user, note="Verrouillage après échecs de connexion")
-    return True
+        delay = throttle_delay(failed, cfg["LOGIN_FREE_FAILURES"], cfg["LOGIN_FIRST_DELAY_SECONDS"],
+                               cfg["LOGIN_MAX_DELAY_SECONDS"])
+        until = now + delay
+        User.update(locked_until=until).where(User.id == user.id).execute()
+        if failed == cfg["LOGIN_FREE_FAILURES"]:
+            record("user", user.id, "verrouillage", {"failed_logins": failed}, {"locked_until": until},
+                   user=user, note="Connexions ralenties après échecs de connexion")
 
 
 @bp.route("/deconnexion", methods=["POST"])
