@@ -1,7 +1,9 @@
 """Uploaded documents: PDF check by content, exact size limit, storage under a generated name, download log.
 
-Every upload (dossier pieces, invoice PDFs, RIBs, avoirs) goes through `store_upload`, every download
-through `document_response`, so the rules (PDF only, 10 MB, sha256, nosniff, logged) hold everywhere.
+Every upload (dossier pieces, invoice PDFs, RIBs, avoirs, avenants) is checked by `check_pdf` — through
+`read_pdf_upload` or `store_upload`, and again by `save_document` for bytes that did not come from them — and
+every download goes through `document_response`, so the rules (real PDF only, no HTML disguised as one, 10 MB,
+sha256, a file name of ours, nosniff, logged) hold everywhere.
 """
 import io
 import re
@@ -11,11 +13,17 @@ from flask import Response, abort, current_app
 from pypdf import PdfReader
 
 from models import Document
+from models.base import now
 from services.audit import acting_user, record
 from services.storage import get_storage
 
 PDF_MAGIC = b"%PDF-"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+# What a browser (or a mail client) would read as a web page in a file's first bytes: a PDF never carries it
+# there, an HTML/PDF polyglot does. Hex strings (`<a1b2>`) are why one-letter tags like `<a`/`<b` are not listed.
+SNIFF_BYTES = 4096
+MARKUP = re.compile(rb"<(?:(?:!doctype|html|head|body|script|iframe|frame|svg|object|embed|img|style|meta|link|"
+                    rb"form|input|title|div|span|table|\?php)[\s>/]|!--)|javascript:", re.IGNORECASE)
 
 
 class DocumentError(ValueError):
@@ -39,11 +47,20 @@ def is_provided(file_storage):
     return bool(file_storage is not None and getattr(file_storage, "filename", ""))
 
 
+class CheckedPdf(bytes):
+    """Bytes that passed `check_pdf` (so `save_document` does not parse them twice)."""
+
+
 def clean_filename(name):
-    """Keep a readable original name (accents allowed) without path parts or control characters."""
+    """Keep a readable original name (accents allowed) without path parts, control or format characters.
+
+    Format characters (Unicode category Cf) include the bidi overrides that make `RIB\u202efdp.hta` display as
+    `RIBath.pdf`, and zero-width characters; control characters (Cc) and line separators are dropped too.
+    """
     name = unicodedata.normalize("NFC", str(name or ""))
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp"))
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "", name).strip(" .")
+    name = re.sub(r"[\"<>|:*?]", "", name).strip(" .")
     if not name:
         name = "document.pdf"
     if len(name) > 200:
@@ -52,21 +69,20 @@ def clean_filename(name):
     return name
 
 
-def read_pdf_upload(file_storage, label="Le fichier"):
-    """Read and check an uploaded PDF; return (original_name, bytes) or raise a French DocumentError.
+def check_pdf(data, label="Le fichier"):
+    """Check bytes by content, never by name or declared type; return them as CheckedPdf or raise DocumentError.
 
-    Checked by content, not by name or declared type: the magic bytes, then a real parse with pypdf.
+    The magic bytes, no web markup in the first bytes (an HTML/PDF polyglot), then a real parse with pypdf.
     """
-    if not is_provided(file_storage):
-        raise DocumentError(f"{label} est manquant.")
-    limit = max_upload_bytes()
-    data = file_storage.stream.read(limit + 1)
-    if len(data) > limit:
-        raise DocumentTooLarge(f"{label} dépasse la taille maximale de {limit // (1024 * 1024)} Mo.")
+    if isinstance(data, CheckedPdf):
+        return data
     if not data:
         raise DocumentError(f"{label} est vide.")
     if not data.startswith(PDF_MAGIC):
         raise DocumentError(f"{label} n'est pas un PDF (seuls les fichiers PDF sont acceptés).")
+    if MARKUP.search(data[:SNIFF_BYTES]):
+        raise DocumentError(f"{label} contient du code HTML ou un script : ce n'est pas un PDF authentique. "
+                            "Enregistrez le document au format PDF depuis votre logiciel et recommencez.")
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -77,12 +93,43 @@ def read_pdf_upload(file_storage, label="Le fichier"):
         raise
     except Exception:  # pypdf raises many kinds of errors on broken files
         raise DocumentError(f"{label} est un PDF illisible ou endommagé.") from None
-    return clean_filename(file_storage.filename), data
+    return CheckedPdf(data)
+
+
+def read_pdf_upload(file_storage, label="Le fichier"):
+    """Read and check an uploaded PDF; return (original_name, bytes) or raise a French DocumentError."""
+    if not is_provided(file_storage):
+        raise DocumentError(f"{label} est manquant.")
+    limit = max_upload_bytes()
+    data = file_storage.stream.read(limit + 1)
+    if len(data) > limit:
+        raise DocumentTooLarge(f"{label} dépasse la taille maximale de {limit // (1024 * 1024)} Mo.")
+    return clean_filename(file_storage.filename), check_pdf(data, label=label)
+
+
+def download_name(document):
+    """The name a document is served under: ours (`<kind>-<dossier>-<date>.pdf`), never the uploader's."""
+    if document.dossier_id:
+        reference = document.dossier.number
+    elif document.invoice_id:
+        reference = document.invoice.display_number
+    elif document.credit_note_id:
+        reference = document.credit_note.display_number
+    else:
+        reference = document.organisation.siret or str(document.organisation_id)
+    reference = re.sub(r"[^A-Za-z0-9_-]+", "-", str(reference)).strip("-") or str(document.id)
+    day = (document.uploaded_at or now()).strftime("%Y-%m-%d")
+    return f"{document.doc_type}-{reference}-{day}.pdf"
 
 
 def save_document(name, data, organisation, doc_type, dossier=None, invoice=None, credit_note=None,
                   bank_details=None, user=None):
-    """Store already-checked bytes and create their Document row (call inside the caller's transaction)."""
+    """Store checked bytes and create their Document row (call inside the caller's transaction).
+
+    Bytes that did not come from `check_pdf` are checked here, so no path stores an unchecked file.
+    """
+    data = check_pdf(data)
+    name = clean_filename(name)
     stored_name, sha256, size = get_storage().save(data, suffix=".pdf")
     user = user or acting_user()
     document = Document.create(
@@ -133,7 +180,7 @@ def read_stored(stored_name):
 
 
 def document_response(document, user=None):
-    """Send a stored document as an attachment and log who downloaded it."""
+    """Send a stored document as a PDF attachment under our own name and log who downloaded it."""
     data = read_stored(document.stored_name)
     log_download("document", document.id, f"{document.get_type_display()} : {document.original_name}", user=user)
-    return attachment_response(data, document.original_name, document.content_type or "application/pdf")
+    return attachment_response(data, download_name(document), "application/pdf")

@@ -27,7 +27,7 @@ from services import credit_notes as credit_service
 from services import invoice_workflow as invoice_service
 from services import payments as payment_service
 from services.formatting import parse_date_fr
-from services.documents import attachment_response, read_stored
+from services.documents import attachment_response, document_response, read_stored
 from services.pdf import render_pdf
 
 from .base import ReadOnlyModelView, date_formatter, money_formatter
@@ -438,7 +438,7 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     def rib_view(self, id):
         doc = (Document.select().where(Document.bank_details == id).order_by(Document.id.desc()).first()
                or abort(404))
-        return _pdf(read_stored(doc.stored_name), doc.original_name)
+        return document_response(doc)
 
 
 VIEWS = [
