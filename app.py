@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from flask import Flask, abort, render_template, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from flask_wtf.csrf import CSRFError
 from peewee import DataError
 
@@ -9,6 +10,7 @@ import models
 from config import Config
 from services.extensions import babel, csrf, limiter, login_manager
 from services.formatting import date_fr, montant
+from services.headers import content_security_policy, csp_nonce
 
 
 def create_app(config=None):
@@ -16,6 +18,9 @@ def create_app(config=None):
     app = Flask(__name__, instance_relative_config=False)
     cfg = Config(**(config or {}))
     app.config.from_object(cfg)
+    if app.config["TRUSTED_PROXIES"]:  # behind a reverse proxy: the client's address and scheme come from it
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
@@ -29,9 +34,11 @@ def create_app(config=None):
     @app.before_request
     def _refuse_nul_characters():
         """NUL bytes are never legitimate text and PostgreSQL refuses them: stop them at the door."""
+        if "\x00" in request.path:
+            abort(404)  # no page has such an address (and a path part may become a database parameter)
         for values in (request.args, request.form):
-            for value in values.values():
-                if "\x00" in value:
+            for key, value in values.items(multi=True):
+                if "\x00" in key or "\x00" in value:
                     abort(400)
 
     @app.teardown_request
@@ -54,6 +61,7 @@ def create_app(config=None):
         ).first()
 
     app.jinja_env.filters["montant"] = montant
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.filters["date_fr"] = date_fr
 
     from views import register_views
@@ -69,6 +77,9 @@ def create_app(config=None):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
+        if app.config["HTTPS"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
     return app

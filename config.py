@@ -39,6 +39,13 @@ class Config:
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True  # a storage outage must not stop sign-in (the account throttle stays)
         self.WTF_CSRF_TIME_LIMIT = None
+        # HTTPS=1 for a deployment served over HTTPS only: cookies never sent in clear, HSTS on every response.
+        self.HTTPS = env.get("HTTPS", "").strip().lower() in ("1", "true", "yes", "oui")
+        self.SESSION_COOKIE_SECURE = self.HTTPS
+        self.REMEMBER_COOKIE_SECURE = self.HTTPS
+        self.PREFERRED_URL_SCHEME = "https" if self.HTTPS else "http"
+        # Number of reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+        self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0") or 0)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.BABEL_DEFAULT_LOCALE = "fr"

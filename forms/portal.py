@@ -1,43 +1,15 @@
 """Portal forms: reimbursement request and delegation. Amount rules live in rules/, not here."""
 import re
-from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FileField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forms import validators as v
-from rules.money import parse_eur
 from services.formatting import parse_date_fr
 
-MAX_AMOUNT = Decimal("10000000")  # 10 M€: far above any real request, keeps cents in a 64-bit column
 MAX_QUANTITY = 100_000
-
-
-class AmountField(StringField):
-    """An amount in euros typed the French way (``1 234,56``); empty means zero."""
-
-    def process_formdata(self, valuelist):
-        self.raw = (valuelist[0] if valuelist else "") or ""
-        self.data = self.raw.strip()[:40]
-
-    def pre_validate(self, form):
-        text = (getattr(self, "raw", "") or "").strip()
-        if not text:
-            self.data = Decimal("0.00")
-            return
-        if len(text) > 30 or not re.fullmatch(r"[-+]?[\d \u00a0\u202f]*([.,]\d*)?\s*€?", text):
-            raise ValidationError("Montant invalide : saisissez un nombre comme 1 234,56.")
-        try:
-            value = parse_eur(text)
-        except (InvalidOperation, ValueError, ArithmeticError):
-            raise ValidationError("Montant invalide : saisissez un nombre comme 1 234,56.") from None
-        if not value.is_finite() or abs(value) > MAX_AMOUNT:
-            raise ValidationError("Montant hors limites (10 000 000,00 € au plus).")
-        self.data = value
-
-    def _value(self):
-        return self.raw if hasattr(self, "raw") else ""
+AmountField = v.MoneyField  # bounded at rules.money.MAX_AMOUNT (10 M€)
 
 
 class QuantityField(StringField):

@@ -3,12 +3,13 @@
 Dates are typed jj/mm/aaaa (ISO accepted too); checks that need the dossier
 (inside the contract, engaged state) live in services.ruptures / services.amendments.
 """
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from rules.money import read_amount
 from services.formatting import parse_date_fr
 
 
@@ -53,18 +54,15 @@ class AmendmentForm(FlaskForm):
         DataRequired("Indiquez l'objet de l'avenant."), Length(max=2000, message="Texte trop long (2 000 caractères au plus).")])
 
     def validate_new_npec(self, field):
-        text = (field.data or "").strip().replace("\u00a0", "").replace(" ", "").replace("€", "").replace(",", ".")
         self.npec_value = None
-        if not text:
+        if not (field.data or "").strip():
             return
         try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValidationError("Montant invalide : saisissez un nombre, par exemple 7500,00.") from None
-        if not value.is_finite() or value <= 0 or value > Decimal("100000"):
+            value = read_amount(field.data, maximum=Decimal("100000"), exact_cents=True)
+        except ValueError as exc:
+            raise ValidationError(f"{exc} Le NPEC est un montant positif de 100 000 € au plus.") from None
+        if value <= 0:
             raise ValidationError("Le NPEC doit être un montant positif (100 000 € au plus).")
-        if value != value.quantize(Decimal("0.01")):
-            raise ValidationError("Le NPEC s'exprime au centime près.")
         self.npec_value = value
 
     def validate(self, extra_validators=None):

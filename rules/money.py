@@ -3,6 +3,7 @@
 Storage uses integer cents (peewee's DecimalField rounds half-even and SQLite
 keeps floats), display uses the French format ``26 247,00 €``.
 """
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -49,3 +50,27 @@ def parse_eur(text) -> Decimal:
     cleaned = str(text).replace(NBSP, "").replace("\u202f", "").replace(" ", "")
     cleaned = cleaned.replace("€", "").replace(",", ".")
     return round_cents(Decimal(cleaned))
+
+
+MAX_AMOUNT = Decimal("10000000")  # 10 M€: far above any real figure, keeps cents well inside a 64-bit column
+_TYPED_AMOUNT = re.compile(r"[-+]?(\d+([.]\d*)?|[.]\d+)")
+
+
+def read_amount(text, maximum=MAX_AMOUNT, exact_cents=False) -> Decimal:
+    """A typed amount in euros, bounded: the one reader behind every money input (empty means zero).
+
+    Raises ValueError with a French message for text that is not a plain number (no exponent, at most 40
+    characters), for an amount beyond ±`maximum`, and — with `exact_cents` — for fractions of a cent.
+    """
+    cleaned = str(text or "").strip().replace(NBSP, "").replace("\u202f", "").replace(" ", "")
+    cleaned = cleaned.replace("€", "").replace(",", ".")
+    if not cleaned:
+        return ZERO
+    if len(cleaned) > 40 or not _TYPED_AMOUNT.fullmatch(cleaned):
+        raise ValueError("Montant invalide : saisissez un nombre comme 1 234,56.")
+    value = Decimal(cleaned)
+    if abs(value) > maximum:
+        raise ValueError(f"Montant hors limites ({format_eur(maximum)} au plus).")
+    if exact_cents and value != value.quantize(CENT):
+        raise ValueError("Un montant s'exprime au centime près.")
+    return round_cents(value)

@@ -8,7 +8,7 @@ transaction as the lines, the installments' status, the event, the PDF and the a
 """
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from peewee import fn
 
@@ -16,6 +16,7 @@ import rules
 from models import Dossier, Installment, Invoice, InvoiceEvent, InvoiceLine
 from rules.engaged import request_total
 from rules.mass_invoicing import annex_period, split_uplift
+from rules.money import read_amount
 from services import audit
 from services.formatting import montant
 from services.numbering import immediate_transaction, next_number
@@ -185,8 +186,8 @@ def _read_choice(choice, form, fees):
             continue
         try:
             value = _parse(raw, kind)
-        except ValueError:
-            choice.errors.append(f"{label} : « {raw} » n'est pas un nombre valide.")
+        except ValueError as exc:
+            choice.errors.append(f"{label} : {exc}")
             continue
         if value < 0:
             choice.errors.append(f"{label} : la valeur ne peut pas être négative.")
@@ -198,15 +199,9 @@ def _parse(raw, kind):
         return kind(0)
     if kind is int:
         if not text.lstrip("-").isdigit() or len(text) > 7:
-            raise ValueError(raw)
+            raise ValueError(f"« {raw} » n'est pas un nombre valide.")
         return int(text)
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(raw) from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")) or abs(value) > Decimal("1000000"):
-        raise ValueError(raw)
-    return value
+    return read_amount(text, maximum=Decimal("1000000"), exact_cents=True)
 
 
 def _annex_values(choice):

@@ -2,6 +2,8 @@
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from services.headers import csp_nonce
+
 from . import billing, dossiers, organisations, records, ruptures, users
 from .dashboard import DashboardView
 
@@ -15,6 +17,7 @@ def init_admin(app):
         url="/admin",
         index_view=DashboardView(name="Tableau de bord", url="/admin"),
         theme=Bootstrap4Theme(swatch="cerulean", base_template="admin/staff_master.html", fluid=True),
+        csp_nonce_generator=csp_nonce,
     )
     for module in VIEW_MODULES:
         for view_class, model, name, category in module.VIEWS:

@@ -5,7 +5,6 @@ detail-page button, one code path in services/) reserved to a comptable or an ad
 """
 import datetime as dt
 import secrets
-from decimal import InvalidOperation
 
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_admin import expose
@@ -20,7 +19,7 @@ from models import (BankDetails, CreditNote, Document, Dossier, Invoice, Invoice
                     Payment)
 from models.billing import INVOICE_STATES, LINE_NATURES
 from models.organisation import SETTLEMENT_MODES
-from rules import parse_eur
+from rules.money import read_amount
 from rules.identifiers import mask_iban
 from services import bank_details as bank_service
 from services import credit_notes as credit_service
@@ -263,13 +262,13 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
         if form.validate_on_submit():
             dossier = Dossier.get_or_none(Dossier.number == form.dossier_number.data.strip())
             try:
-                amount = parse_eur(form.amount.data)
-            except (InvalidOperation, ValueError, TypeError):
-                amount = None
+                amount, amount_error = read_amount(form.amount.data), None
+            except ValueError as exc:
+                amount, amount_error = None, str(exc)
             if dossier is None:
                 form.dossier_number.errors.append("Aucun dossier ne porte ce numéro.")
             elif amount is None:
-                form.amount.errors.append("Montant invalide (ex. 1 250,00).")
+                form.amount.errors.append(amount_error)
             elif not form.confirm.data:
                 form.confirm.errors.append("Cochez la case pour confirmer l'émission.")
             else:

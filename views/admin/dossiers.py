@@ -2,7 +2,7 @@
 
 Money and state columns are never in a form: they change through actions only.
 """
-from decimal import InvalidOperation
+from decimal import Decimal
 
 from flask import abort, flash, make_response, redirect, request
 from flask_admin import expose
@@ -19,7 +19,7 @@ from wtforms.validators import Optional, ValidationError
 from forms import validators as v
 from models import Apprentice, Dossier, Employer, IdccCpne, Installment, Letter, NpecReference, Organisation, User
 from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES, REGIMES
-from rules import parse_eur
+from rules.money import read_amount
 from rules.identifiers import mask_nir
 from services import dossier_workflow as workflow
 from services.dossier_rules import dossier_balance, financing_delta
@@ -348,10 +348,9 @@ class DossierView(StaffModelView):
             typed = (request.form.get(f"npec_{dossier.id}") or "").strip()
             if action_def.name == "engager" and typed:
                 try:
-                    npec = parse_eur(typed)
-                    if not npec.is_finite() or not 0 < npec <= MAX_NPEC:
-                        npec = None
-                except (InvalidOperation, ValueError):
+                    npec = read_amount(typed, maximum=Decimal(MAX_NPEC))
+                    npec = npec if npec > 0 else None
+                except ValueError:
                     npec = None
                 if npec is None:
                     errors[f"npec_{dossier.id}"] = (f"Montant invalide pour le dossier {dossier.number} : « {typed} » "
