@@ -1,4 +1,6 @@
 """Command-line tasks: `flask --app app <command>`."""
+from pathlib import Path
+
 import click
 
 import models
@@ -32,20 +34,28 @@ def register_cli(app):
         click.echo(f"Utilisateur {email} créé ({role}).")
 
     @app.cli.command("backup")
-    @click.argument("target")
-    def backup(target):
-        """Copy the SQLite database to TARGET with SQLite's online backup."""
-        import sqlite3
-        database = models.db.obj
-        if not app.config["DATABASE_URL"].startswith("sqlite"):
-            raise click.ClickException("La sauvegarde intégrée ne concerne que SQLite (utilisez pg_dump).")
-        source = sqlite3.connect(database.database)
-        dest = sqlite3.connect(target)
-        with dest:
-            source.backup(dest)
-        dest.close()
-        source.close()
-        click.echo(f"Sauvegarde écrite dans {target}.")
+    @click.argument("target_dir", required=False)
+    def backup(target_dir):
+        """Archive the SQLite database, the uploaded files and the secret key (default folder: DATA_DIR/sauvegardes)."""
+        from services.backup import create_backup
+        folder = target_dir or str(Path(app.config["DATA_DIR"]) / "sauvegardes")
+        archive, contents = create_backup(app.config, folder)
+        click.echo(f"Sauvegarde écrite dans {archive} : {', '.join(contents)}.")
+        if "base de données" not in contents:
+            click.echo("La base PostgreSQL n'est pas dans l'archive : sauvegardez-la avec pg_dump.")
+
+    @app.cli.command("restore")
+    @click.argument("archive")
+    @click.option("--force", is_flag=True, help="Remplacer la base et la clé existantes.")
+    def restore(archive, force):
+        """Put back a backup made by `backup` (stop the application first)."""
+        from services.backup import BackupError, restore_backup
+        models.db.close()
+        try:
+            restored = restore_backup(app.config, archive, force=force)
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Restauré : {', '.join(restored)}. Redémarrez l'application.")
 
     from services.npec_import import register_npec_cli
     register_npec_cli(app)
