@@ -2,9 +2,9 @@
 from pathlib import Path
 
 from flask import Flask, abort, render_template, request
-from werkzeug.middleware.proxy_fix import ProxyFix
 from flask_wtf.csrf import CSRFError
 from peewee import DataError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
 from config import Config
@@ -61,8 +61,8 @@ def create_app(config=None):
         ).first()
 
     app.jinja_env.filters["montant"] = montant
-    app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.filters["date_fr"] = date_fr
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     from views import register_views
     register_views(app)

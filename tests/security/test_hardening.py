@@ -123,7 +123,7 @@ def test_every_page_carries_a_policy_and_only_nonced_inline_scripts(factory, mak
     pages = [(client, "/connexion"), (client, "/nulle-part"), (portal, "/portail/"),
              (portal, f"/portail/dossiers/{dossier.number}/remboursement"), (staff, "/admin/"),
              (staff, "/admin/dossier/"), (staff, f"/admin/dossier/details/?id={dossier.id}"),
-             (staff, "/admin/user/edit/?id=1")]
+             (staff, "/admin/bankdetails/"), (staff, "/admin/creditnote/emettre/")]
     for who, url in pages:
         response = who.get(url)
         policy = _policy(response)
@@ -147,3 +147,19 @@ def test_our_templates_declare_no_inline_event_handler_nor_javascript_url():
                  for match in re.finditer(r"\son(click|submit|change|load|input)=|javascript:", path.read_text())
                  if path.name != "delegations.html"]  # its onsubmit confirm is kept and asked by _confirm.html
     assert offenders == []
+
+
+def test_behind_a_trusted_proxy_the_per_address_limit_follows_the_forwarded_client(app, tmp_path):
+    from app import create_app
+    from tests.conftest import PortalClient
+    proxied = create_app({"DATABASE_URL": app.config["DATABASE_URL"], "DATA_DIR": str(tmp_path),
+                          "UPLOAD_DIR": str(tmp_path / "f"), "SECRET_KEY": "test-secret", "TESTING": True,
+                          "TRUSTED_PROXIES": 1, "LOGIN_RATE_LIMIT": "2 per minute"})
+    client = PortalClient(proxied)
+
+    def attempt(address):
+        return client.post_form("/connexion", {"email": "x@nulle.part", "password": "x"},
+                                headers={"X-Forwarded-For": address}).status_code
+
+    assert [attempt("203.0.113.7"), attempt("203.0.113.7"), attempt("203.0.113.7")] == [401, 401, 429]
+    assert attempt("198.51.100.2") == 401  # another client behind the same proxy is not cut
