@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
-from peewee import DataError
+from peewee import DataError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
@@ -94,6 +94,8 @@ ERRORS = {
     429: ("Trop de tentatives", "Trop de tentatives de connexion depuis votre adresse. Patientez quelques "
                                 "minutes avant de réessayer."),
     500: ("Erreur interne", "Une erreur inattendue est survenue. L'équipe technique a été prévenue."),
+    503: ("Service momentanément occupé", "Le service est momentanément très sollicité : votre dernière action "
+                                          "n'a pas été enregistrée. Réessayez dans quelques secondes."),
 }
 
 
@@ -111,6 +113,16 @@ def _register_error_pages(app):
         # A number too large for the database (e.g. an id typed in a URL or a select): bad input, not a crash.
         return render_error(400, "Une valeur saisie est hors des limites acceptées (nombre trop grand ou format "
                                  "invalide). Corrigez-la et recommencez.")
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(e):
+        # Every write runs in one transaction, rolled back by the error: a busy database is "try again", not a crash.
+        from services.numbering import is_busy
+        if not is_busy(e):
+            raise e
+        app.logger.warning("Base occupée (%s) sur %s %s : réponse 503", e, request.method, request.path)
+        response, code = render_error(503)
+        return response, code, {"Retry-After": "5"}
 
     @app.errorhandler(CSRFError)
     def _csrf_error(e):

@@ -32,9 +32,15 @@ SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 1000
 
 
 def make_database(url):
-    """Build a peewee database from a URL; SQLite gets WAL and foreign keys."""
+    """Build a peewee database from a URL; SQLite gets WAL, foreign keys and IMMEDIATE transactions.
+
+    In WAL mode a transaction that began by reading and then writes, after another process
+    committed, fails at once with "database is locked" (its snapshot is stale; the busy timeout
+    does not apply). BEGIN IMMEDIATE takes the write lock up front, so every transaction waits its
+    turn (busy_timeout) instead; reads outside transactions are not affected.
+    """
     if url.startswith("sqlite"):
-        return connect(url, pragmas=SQLITE_PRAGMAS)
+        return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     return connect(url, autorollback=True)

@@ -5,13 +5,16 @@ brouillon → en_traitement → validee → payee; en_traitement → en_attente 
 Each transition is a conditional UPDATE on the expected state, so two clerks acting at once
 cannot both succeed; the InvoiceEvent, the audit entry and the notification share its transaction.
 """
+from dataclasses import dataclass
 from decimal import Decimal
+
+from peewee import OperationalError
 
 from models import Installment, Invoice, InvoiceEvent, InvoiceLine, now
 from services import audit
 from services.formatting import montant
 from services.notify import notify_organisation
-from services.numbering import immediate_transaction, next_number
+from services.numbering import immediate_transaction, is_busy, next_number, retry_when_busy
 
 STATE_LABELS = dict(Invoice.state.choices)
 
@@ -144,3 +147,52 @@ def answer_hold(invoice, document, user=None):
     """
     return _transition(invoice, ("en_attente",), "en_traitement", user, action="reponse_cfa",
                        note=f"Document ajouté par le CFA : {document.original_name}")
+
+
+# --- decisions on several invoices (back-office bulk actions) -----------------------------------------------
+
+@dataclass
+class Outcome:
+    invoice_id: int
+    number: str
+    ok: bool
+    message: str
+
+    @property
+    def line(self):
+        return f"{self.number} : {self.message}"
+
+
+DECISIONS = {  # action name -> (service(invoice, reason, user), past participle shown per invoice)
+    "valider": (lambda inv, reason, user: validate(inv, user), "validée (bon à payer)"),
+    "mettre_en_attente": (lambda inv, reason, user: put_on_hold(inv, reason, user), "mise en attente"),
+    "rejeter": (lambda inv, reason, user: reject(inv, reason, user), "rejetée"),
+}
+
+
+def decide(name, invoice_ids, user, reason=""):
+    """Run decision `name` on each invoice, each in its own short write transaction; one Outcome per id.
+
+    The ids are a plain list read before any write (never a live query), so one invoice's transaction
+    neither waits on nor breaks another's; a busy database is retried a few times, then reported on
+    that row only ("réessayez"), the others keep their result.
+    """
+    service, done = DECISIONS[name]
+    outcomes = []
+    for invoice_id in list(invoice_ids):
+        invoice = Invoice.get_or_none(Invoice.id == invoice_id)
+        if invoice is None:
+            outcomes.append(Outcome(invoice_id, f"#{invoice_id}", False, "refusé — facture introuvable"))
+            continue
+        try:
+            retry_when_busy(lambda: service(invoice, reason, user))
+        except InvoiceWorkflowError as exc:
+            outcomes.append(Outcome(invoice.id, invoice.display_number, False, f"refusé — {exc}"))
+        except OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            outcomes.append(Outcome(invoice.id, invoice.display_number, False,
+                                    "non traitée — base de données occupée, rien n'a été modifié ; réessayez"))
+        else:
+            outcomes.append(Outcome(invoice.id, invoice.display_number, True, done))
+    return outcomes

@@ -5,9 +5,11 @@ if the transaction fails, the counter rolls back too, so no number is lost. On S
 transaction must be IMMEDIATE (`db.atomic("IMMEDIATE")` or `immediate_transaction()`), which
 takes the write lock up front; on PostgreSQL the counter row is locked with SELECT … FOR UPDATE.
 """
+import random
+import time
 from contextlib import contextmanager
 
-from peewee import PostgresqlDatabase
+from peewee import OperationalError, PostgresqlDatabase
 
 from models import Counter, db
 
@@ -29,6 +31,36 @@ def immediate_transaction():
         else:
             with db.atomic("IMMEDIATE") as txn:
                 yield txn
+
+
+# SQLite busy past its timeout; PostgreSQL serialization failure (40001) or deadlock (40P01).
+_BUSY_MESSAGES = ("database is locked", "database table is locked", "database is busy")
+_BUSY_PGCODES = ("40001", "40P01")
+
+
+def is_busy(exc):
+    """True when `exc` says the database was busy: the same write can succeed if tried again."""
+    if not isinstance(exc, OperationalError):
+        return False
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "pgcode", None) in _BUSY_PGCODES:
+        return True
+    return any(message in str(exc).lower() for message in _BUSY_MESSAGES)
+
+
+def retry_when_busy(write, attempts=4, delay=0.05):
+    """Run `write()` (one whole transaction) again, a few times with a short backoff, while the database is busy.
+
+    Only for a callable whose transaction covers all its effects: a busy error rolled it back entirely.
+    The last busy error is raised as is (the app answers it with a 503 "réessayez").
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except OperationalError as exc:
+            if attempt == attempts or not is_busy(exc) or db.in_transaction():
+                raise
+            time.sleep(delay * (2 ** (attempt - 1)) * (1 + random.random()))
 
 
 def next_number(series: str) -> int:

@@ -27,6 +27,7 @@ from services import invoice_workflow as invoice_service
 from services import payments as payment_service
 from services.formatting import parse_date_fr
 from services.documents import attachment_response, document_response, read_stored
+from services.numbering import retry_when_busy
 from services.pdf import render_pdf
 
 from .base import ReadOnlyModelView, date_formatter, money_formatter
@@ -78,8 +79,8 @@ class DecisionMixin:
         return True
 
     def _apply(self, name, ids, reason=""):
-        """Run one decision on each id; each succeeds or fails on its own, with a French message."""
-        label, _, service = self.decisions[name]
+        """Run one decision on each id, each in its own transaction; flash what was done per row."""
+        label = self.decisions[name][0]
         try:
             ids = [int(i) for i in ids]
         except (TypeError, ValueError):
@@ -87,18 +88,36 @@ class DecisionMixin:
         if len(ids) > MAX_BULK:
             flash(f"{MAX_BULK} éléments au plus par action : seuls les {MAX_BULK} premiers sont traités.", "warning")
             ids = ids[:MAX_BULK]
-        done, failures = 0, []
-        for obj in self.model.select().where(self.model.id.in_(ids)):
-            try:
-                service(obj, reason, current_user._get_current_object())
-                done += 1
-            except self.errors as exc:
-                failures.append(str(exc))
-        if done:
+        outcomes = self.run_decision(name, list(dict.fromkeys(ids)), reason, current_user._get_current_object())
+        done = sum(1 for ok, _ in outcomes if ok)
+        if len(outcomes) > 1:
+            flash(f"{label} : {done} élément(s) traité(s), {len(outcomes) - done} non traité(s).", "info")
+        elif done:
             flash(f"{label} : {done} élément(s) traité(s).", "success")
-        for message in failures:
-            flash(message, "error")
-        return done, failures
+        for ok, line in outcomes:
+            if ok and len(outcomes) > 1:
+                flash(line, "success")
+            elif not ok:
+                flash(line, "error")
+        return done, [line for ok, line in outcomes if not ok]
+
+    def run_decision(self, name, ids, reason, user):
+        """(ok, French line) per id. The ids are read first: no write runs while a query is being iterated."""
+        service = self.decisions[name][2]
+        objects = {obj.id: obj for obj in self.model.select().where(self.model.id.in_(ids))}
+        outcomes = []
+        for obj_id in ids:
+            obj = objects.get(obj_id)
+            if obj is None:
+                outcomes.append((False, f"#{obj_id} : introuvable"))
+                continue
+            try:
+                retry_when_busy(lambda: service(obj, reason, user))
+            except self.errors as exc:
+                outcomes.append((False, str(exc)))
+            else:
+                outcomes.append((True, f"{obj} : fait"))
+        return outcomes
 
     def _run_action(self, name, ids):
         if not self.has_role(DECISION_ROLES):
@@ -182,6 +201,9 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
 
     def decision_offered(self, name, model):
         return model.state in self.offered_from[name]
+
+    def run_decision(self, name, ids, reason, user):
+        return [(o.ok, o.line) for o in invoice_service.decide(name, ids, user, reason)]
 
     @action("valider", "Valider (bon à payer)", "Valider les factures sélectionnées ?")
     def action_valider(self, ids):
