@@ -5,7 +5,8 @@ the organisations delegating to it; views load records only through the scoped h
 `dossier_visibility` / `get_dossier_or_404` (which also apply the stock and "without contract" rights),
 `document_visibility` / `get_document_or_404`, `invoice_visibility` / `get_invoice_or_404` (billing right),
 `letter_visibility` / `get_letter_or_404`, `notification_visibility` / `get_notification_or_404`,
-`delegations_received` / `get_delegation_or_404`. Anything outside the scope is a 404, never a hint.
+`delegations_received` / `delegations_given` / `get_delegation_or_404`. Anything outside the scope is a 404,
+never a hint. Only an approved delegation (services/delegations.py) brings its delegator into the scope.
 Invoices (mass ones included), payments and their files need the billing right of every dossier they cover.
 """
 import operator
@@ -31,7 +32,7 @@ def is_staff(user=None, roles=None):
 
 
 def _scope_rows(user):
-    """Memberships of active organisations with the organisations delegating to each, in ONE query.
+    """Memberships of active organisations with the organisations delegating to each (approved only), in ONE query.
 
     Cached for the request: the dossier list must stay within a handful of SQL queries per page.
     """
@@ -39,7 +40,8 @@ def _scope_rows(user):
     if user.id not in cache:
         query = (Membership.select(Membership, Organisation, Delegation.delegator.alias("delegator_ref"))
                  .join(Organisation).switch(Membership)
-                 .join(Delegation, JOIN.LEFT_OUTER, on=(Delegation.delegate == Membership.organisation))
+                 .join(Delegation, JOIN.LEFT_OUTER, on=((Delegation.delegate == Membership.organisation)
+                                                        & (Delegation.state == "approuvee")))
                  .where((Membership.user == user.id) & (Organisation.status == "active"))
                  .order_by(Organisation.name, Membership.id))
         found, delegators = {}, {}
@@ -70,7 +72,7 @@ def member_organisations(user=None):
 def allowed_organisation_ids(user=None, organisation=None):
     """Organisation ids the user may act for through `organisation` (or all of theirs).
 
-    A membership of A gives A, plus every organisation that delegates its contracts to A.
+    A membership of A gives A, plus every organisation whose delegation of its contracts to A is approved.
     """
     user = user or current_user
     if not getattr(user, "is_authenticated", False) or user.kind != "cfa":
@@ -316,17 +318,34 @@ def get_notification_or_404(notification_id, user=None):
     return _first_or_404(notification_visibility(user=user).where(Notification.id == _int_or_404(notification_id)))
 
 
-def delegations_received(user=None):
-    """Organisations delegating to the current organisation (managed by its admin OF)."""
+def _delegations(side, user=None):
     org = current_organisation(user)
     if org is None:
         return Delegation.select().where(Delegation.id == -1)
-    return (Delegation.select(Delegation, Organisation).join(Organisation, on=(Delegation.delegator == Organisation.id))
-            .where(Delegation.delegate == org.id))
+    other = Delegation.delegator if side == "received" else Delegation.delegate
+    mine = Delegation.delegate if side == "received" else Delegation.delegator
+    return (Delegation.select(Delegation, Organisation).join(Organisation, on=(other == Organisation.id))
+            .where(mine == org.id))
+
+
+def delegations_received(user=None):
+    """Delegations the current organisation asked for or holds (every state), with the delegating organisation."""
+    return _delegations("received", user)
+
+
+def delegations_given(user=None):
+    """Delegations of the current organisation's contracts to others (every state), with the delegate."""
+    return _delegations("given", user)
 
 
 def get_delegation_or_404(delegation_id, user=None):
-    return _first_or_404(delegations_received(user).where(Delegation.id == _int_or_404(delegation_id)))
+    """A delegation the current organisation is a party to (either side)."""
+    org = current_organisation(user)
+    if org is None:
+        abort(404)
+    delegation_id = _int_or_404(delegation_id)
+    return _first_or_404(Delegation.select().where(
+        (Delegation.id == delegation_id) & ((Delegation.delegate == org.id) | (Delegation.delegator == org.id))))
 
 
 def _first_or_404(query):
