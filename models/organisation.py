@@ -1,5 +1,6 @@
 """CFA organisations, employers and the delegations between organisations."""
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import (BooleanField, CharField, DateTimeField, DeferredForeignKey, ForeignKeyField, IntegerField,
+                    TextField)
 
 from .base import BaseModel, now
 
@@ -62,15 +63,27 @@ class Employer(BaseModel):
 
 
 class Delegation(BaseModel):
-    """`delegate` manages the contracts of `delegator` (seed 001, "OF déléguant")."""
+    """`delegate` manages the contracts of `delegator` once the request is approved (seed 001, SPEC §4).
+
+    The states and who moves them are declared in services/delegations.py (MACHINE); only an
+    `approuvee` delegation opens anything of the delegator to the delegate.
+    """
 
     delegate = ForeignKeyField(Organisation, backref="delegations_received", on_delete="CASCADE")
     delegator = ForeignKeyField(Organisation, backref="delegations_given", on_delete="CASCADE")
+    state = CharField(max_length=10, default="demandee", index=True)
+    requested_by = DeferredForeignKey("User", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=now)
+    decided_by = DeferredForeignKey("User", null=True, on_delete="SET NULL")
+    decided_at = DateTimeField(null=True)
+    refusal_reason = TextField(default="")
+    ended_by = DeferredForeignKey("User", null=True, on_delete="SET NULL")
+    ended_at = DateTimeField(null=True)
     note = TextField(default="")
 
     class Meta:
-        indexes = ((("delegate", "delegator"), True),)
+        # History is kept: a pair may have several refused or ended rows, at most one open (checked on request).
+        indexes = ((("delegate", "delegator"), False),)
 
     def __str__(self):
         return f"{self.delegator.name} → {self.delegate.name}"

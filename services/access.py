@@ -5,17 +5,20 @@ the organisations delegating to it; views load records only through the scoped h
 `dossier_visibility` / `get_dossier_or_404` (which also apply the stock and "without contract" rights),
 `document_visibility` / `get_document_or_404`, `invoice_visibility` / `get_invoice_or_404` (billing right),
 `letter_visibility` / `get_letter_or_404`, `notification_visibility` / `get_notification_or_404`,
-`delegations_received` / `get_delegation_or_404`. Anything outside the scope is a 404, never a hint.
+`delegations_received` / `delegations_given` / `get_delegation_or_404`. Anything outside the scope is a 404,
+never a hint. Only an approved delegation (services/delegations.py) brings its delegator into the scope.
+Invoices (mass ones included), payments and their files need the billing right of every dossier they cover.
 """
-from functools import wraps
+import operator
+from functools import reduce, wraps
 
 from flask import abort, g, redirect, request, session, url_for
 from flask_login import current_user
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
-from models import (CreditNote, Delegation, Document, Dossier, Invoice, Letter, Membership, Notification,
-                    Organisation, Payment)
+from models import (CreditNote, Delegation, Document, Dossier, Invoice, InvoiceLine, Letter, Membership,
+                    Notification, Organisation, Payment, PaymentLine)
 
 STAFF_ROLES_READ = {"conseiller", "comptable", "admin"}
 BILLING_RIGHTS = {"right_contracts_billing", "right_stock_billing", "right_no_contract_billing"}
@@ -29,7 +32,7 @@ def is_staff(user=None, roles=None):
 
 
 def _scope_rows(user):
-    """Memberships of active organisations with the organisations delegating to each, in ONE query.
+    """Memberships of active organisations with the organisations delegating to each (approved only), in ONE query.
 
     Cached for the request: the dossier list must stay within a handful of SQL queries per page.
     """
@@ -37,7 +40,8 @@ def _scope_rows(user):
     if user.id not in cache:
         query = (Membership.select(Membership, Organisation, Delegation.delegator.alias("delegator_ref"))
                  .join(Organisation).switch(Membership)
-                 .join(Delegation, JOIN.LEFT_OUTER, on=(Delegation.delegate == Membership.organisation))
+                 .join(Delegation, JOIN.LEFT_OUTER, on=((Delegation.delegate == Membership.organisation)
+                                                        & (Delegation.state == "approuvee")))
                  .where((Membership.user == user.id) & (Organisation.status == "active"))
                  .order_by(Organisation.name, Membership.id))
         found, delegators = {}, {}
@@ -68,7 +72,7 @@ def member_organisations(user=None):
 def allowed_organisation_ids(user=None, organisation=None):
     """Organisation ids the user may act for through `organisation` (or all of theirs).
 
-    A membership of A gives A, plus every organisation that delegates its contracts to A.
+    A membership of A gives A, plus every organisation whose delegation of its contracts to A is approved.
     """
     user = user or current_user
     if not getattr(user, "is_authenticated", False) or user.kind != "cfa":
@@ -169,6 +173,13 @@ def visible_dossier_ids(user=None):
     return dossier_visibility(Dossier.select(Dossier.id), user=user)
 
 
+def billable_dossier_ids(user=None):
+    """A subquery of the ids of the dossiers of the scope the user holds the billing right of (can_bill_dossier)."""
+    query = visible_dossier_ids(user)
+    refused = _unbillable_dossiers(Dossier, user)
+    return query if refused is None else query.where(~refused)
+
+
 def current_organisation_by_siret(siret, user=None):
     """The membership whose organisation has this SIRET, or 404 (no hint that another organisation exists)."""
     for m in memberships(user):
@@ -201,14 +212,40 @@ def _billing_scope(user=None):
     return organisation_scope(user) if has_billing_right(user) else []
 
 
+def _unbillable_dossiers(dossier, user=None):
+    """A condition on `dossier` (Dossier or an alias) true for the kinds the user may not bill; None: none.
+
+    Same order as can_bill_dossier: stock first, then "without contract", then ordinary contracts.
+    """
+    m = current_membership(user)
+    stock = dossier.is_stock == True  # noqa: E712
+    loose = (dossier.is_stock == False) & (dossier.without_contract == True)  # noqa: E712
+    plain = (dossier.is_stock == False) & (dossier.without_contract == False)  # noqa: E712
+    refused = [kind for kind, right in ((stock, "right_stock_billing"), (loose, "right_no_contract_billing"),
+                                        (plain, "right_contracts_billing")) if not getattr(m, right, False)]
+    return reduce(operator.or_, refused) if refused else None
+
+
 def invoice_visibility(query=None, user=None):
-    """Invoices of the scope, for users holding a billing right; a dossier's invoice follows the dossier."""
+    """Invoices of the scope whose every dossier (the invoice's own, each line's) the user holds the billing right of.
+
+    A mass invoice (no dossier of its own) is judged by its lines; an invoice the organisation sent on a
+    delegator's dossiers stays its own after the delegation ends (it billed and was paid), so the lines'
+    dossiers are judged by kind, not by scope.
+    """
     query = query if query is not None else Invoice.select()
     ids = _billing_scope(user)
     if not ids:
         return query.where(Invoice.id == -1)
-    return query.where(Invoice.organisation.in_(ids)
-                       & (Invoice.dossier.is_null() | Invoice.dossier.in_(visible_dossier_ids(user))))
+    query = query.where(Invoice.organisation.in_(ids))
+    own, line_dossier = Dossier.alias("own_dossier"), Dossier.alias("line_dossier")
+    refused_own, refused_line = _unbillable_dossiers(own, user), _unbillable_dossiers(line_dossier, user)
+    if refused_own is None:
+        return query
+    bad_own = own.select(own.id).where((own.id == Invoice.dossier) & refused_own)
+    bad_line = (InvoiceLine.select(InvoiceLine.id).join(line_dossier, on=(InvoiceLine.dossier == line_dossier.id))
+                .where((InvoiceLine.invoice == Invoice.id) & refused_line))
+    return query.where(~fn.EXISTS(bad_own) & ~fn.EXISTS(bad_line))
 
 
 def get_invoice_or_404(invoice_id, user=None):
@@ -216,7 +253,7 @@ def get_invoice_or_404(invoice_id, user=None):
 
 
 def document_visibility(query=None, user=None):
-    """Documents of the scope: a dossier's follow the dossier, an invoice's need a billing right."""
+    """Documents of the scope: a dossier's follow the dossier, an invoice's follow the invoice (billing right)."""
     query = query if query is not None else Document.select()
     ids = organisation_scope(user)
     if not ids:
@@ -224,9 +261,10 @@ def document_visibility(query=None, user=None):
     query = query.where(Document.organisation.in_(ids)
                         & (Document.dossier.is_null() | Document.dossier.in_(visible_dossier_ids(user))))
     if not has_billing_right(user):
-        query = query.where(Document.invoice.is_null() & Document.credit_note.is_null()
-                            & Document.bank_details.is_null())
-    return query
+        return query.where(Document.invoice.is_null() & Document.credit_note.is_null()
+                           & Document.bank_details.is_null())
+    return query.where(Document.invoice.is_null()
+                       | Document.invoice.in_(invoice_visibility(Invoice.select(Invoice.id), user=user)))
 
 
 def get_document_or_404(document_id, dossier=None, user=None):
@@ -250,12 +288,19 @@ def get_credit_note_or_404(number, user=None):
 
 
 def payment_visibility(query=None, user=None):
-    """Payments to the organisations of the scope, for users holding a billing right."""
+    """Payments to the organisations of the scope, for users holding the billing right of every dossier paid."""
     query = query if query is not None else Payment.select()
     ids = _billing_scope(user)
     if not ids:
         return query.where(Payment.id == -1)
-    return query.where(Payment.organisation.in_(ids))
+    query = query.where(Payment.organisation.in_(ids))
+    line_dossier = Dossier.alias("paid_dossier")
+    refused = _unbillable_dossiers(line_dossier, user)
+    if refused is None:
+        return query
+    bad_line = (PaymentLine.select(PaymentLine.id).join(line_dossier, on=(PaymentLine.dossier == line_dossier.id))
+                .where((PaymentLine.payment == Payment.id) & refused))
+    return query.where(~fn.EXISTS(bad_line))
 
 
 def notification_visibility(query=None, user=None):
@@ -273,17 +318,34 @@ def get_notification_or_404(notification_id, user=None):
     return _first_or_404(notification_visibility(user=user).where(Notification.id == _int_or_404(notification_id)))
 
 
-def delegations_received(user=None):
-    """Organisations delegating to the current organisation (managed by its admin OF)."""
+def _delegations(side, user=None):
     org = current_organisation(user)
     if org is None:
         return Delegation.select().where(Delegation.id == -1)
-    return (Delegation.select(Delegation, Organisation).join(Organisation, on=(Delegation.delegator == Organisation.id))
-            .where(Delegation.delegate == org.id))
+    other = Delegation.delegator if side == "received" else Delegation.delegate
+    mine = Delegation.delegate if side == "received" else Delegation.delegator
+    return (Delegation.select(Delegation, Organisation).join(Organisation, on=(other == Organisation.id))
+            .where(mine == org.id))
+
+
+def delegations_received(user=None):
+    """Delegations the current organisation asked for or holds (every state), with the delegating organisation."""
+    return _delegations("received", user)
+
+
+def delegations_given(user=None):
+    """Delegations of the current organisation's contracts to others (every state), with the delegate."""
+    return _delegations("given", user)
 
 
 def get_delegation_or_404(delegation_id, user=None):
-    return _first_or_404(delegations_received(user).where(Delegation.id == _int_or_404(delegation_id)))
+    """A delegation the current organisation is a party to (either side)."""
+    org = current_organisation(user)
+    if org is None:
+        abort(404)
+    delegation_id = _int_or_404(delegation_id)
+    return _first_or_404(Delegation.select().where(
+        (Delegation.id == delegation_id) & ((Delegation.delegate == org.id) | (Delegation.delegator == org.id))))
 
 
 def _first_or_404(query):

@@ -14,6 +14,7 @@ from models import (Apprentice, AuditEntry, BankDetails, CreditNote, Delegation,
                     Installment, Invoice, InvoiceEvent, InvoiceLine, Membership, Notification, NpecReference,
                     Organisation, Payment, PaymentLine, Rupture, User, db)
 from models.user import RIGHTS
+from services import delegations, transitions
 from services.dossier_rules import contract_from_dossier, store_schedule
 from services.generate import DEMO_PASSWORD, make_iban, make_nir, make_siret, make_uai
 from services.numbering import immediate_transaction, next_number
@@ -312,8 +313,6 @@ class _DemoLoader:
                 contact_civility=civility, contact_last_name=last, contact_first_name=first,
                 contact_function=function, contact_phone=phone, contact_email=f"direction@{slug}.test",
                 status="active", credit_note_mode=mode, created_at=dt.datetime(2019, 3, 1, 10, 0))
-        Delegation.create(delegate=self.orgs["sud"], delegator=self.orgs["ouest"],
-                          note="CFA Ouest confie la gestion de ses contrats à CFA Sud (convention du 02/01/2024).")
         for key, accounts in BANKS.items():
             for bank, branch, account, bic, status, entered, reason in accounts:
                 org = self.orgs[key]
@@ -342,6 +341,18 @@ class _DemoLoader:
             granted = {name for name, _ in RIGHTS} if rights is None else set(rights)
             Membership.create(user=user, organisation=self.orgs[org], role=role,
                               **{name: name in granted for name, _ in RIGHTS})
+        self._delegation()
+
+    def _delegation(self):
+        """CFA Sud asked to manage CFA Ouest's contracts; the OPCO approved it (audited, through the machine)."""
+        requested = Delegation.create(
+            delegate=self.orgs["sud"], delegator=self.orgs["ouest"], requested_by=self.users["admin@cfa-sud.test"],
+            created_at=dt.datetime(2024, 1, 2, 10, 30),
+            note="CFA Ouest confie la gestion de ses contrats à CFA Sud (convention du 02/01/2024).")
+        staff = self.users["admin@opco.test"]
+        transitions.apply(delegations.MACHINE, "approuver", requested, delegations.Actor(staff),
+                          changes={"decided_by": staff.id, "decided_at": dt.datetime(2024, 1, 2, 11, 0)},
+                          note="CFA Ouest délègue à CFA Sud (décision : l'OPCO, convention du 02/01/2024)")
 
     # --- dossiers, schedules and the rupture ---------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from rules.engaged import request_total
 from rules.mass_invoicing import annex_period, split_uplift
 from rules.money import read_amount
 from services import audit
+from services.delegations import billing_organisation_ids
 from services.formatting import montant
 from services.numbering import immediate_transaction, next_number
 from services.reimbursement import build_context
@@ -125,11 +126,26 @@ class DossierChoice:
     refusals: list = field(default_factory=list)
 
 
-def step2_choices(invoice, today, form=None):
-    """For each dossier of the draft, what can be chosen and what is chosen (from `form` when given)."""
+def _billable(invoice, ids, allowed):
+    """The draft's dossiers the invoicing organisation may bill now (its own, those of approved delegations),
+    within `allowed` (a query of the dossier ids the user may bill) when given."""
+    if not ids:
+        return {}
+    organisations = sorted(billing_organisation_ids(invoice.organisation_id))
+    query = Dossier.select().where(Dossier.id.in_(ids) & Dossier.organisation.in_(organisations))
+    if allowed is not None:
+        query = query.where(Dossier.id.in_(allowed))
+    return {d.id: d for d in query}
+
+
+def step2_choices(invoice, today, form=None, allowed=None):
+    """For each dossier of the draft, what can be chosen and what is chosen (from `form` when given).
+
+    A dossier no longer in the scope (delegation ended, right removed) is left out, never shown.
+    """
     data = draft_of(invoice)
     ids = data["dossiers"]
-    dossiers = {d.id: d for d in Dossier.select().where(Dossier.id.in_(ids))} if ids else {}
+    dossiers = _billable(invoice, ids, allowed)
     opened = {}
     if ids:
         for row in (Installment.select().where(Installment.dossier.in_(ids) & (Installment.status == "to_invoice")
@@ -293,17 +309,28 @@ def save_step3(invoice, cfa_reference, cfa_invoice_date):
 
 # --- step 3: send ---------------------------------------------------------------------------------
 
-def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=True, today=None):
-    """Number and record the invoice; `pdf` is (name, bytes) already checked. Raises MassInvoiceRefused."""
+def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=True, today=None, allowed=None):
+    """Number and record the invoice; `pdf` is (name, bytes) already checked. Raises MassInvoiceRefused.
+
+    The scope is checked again here, in the write transaction: every dossier of the draft must still be
+    billable by the invoicing organisation (and by the user, `allowed`), or nothing is written.
+    """
     from services.documents import save_document
 
     today = today or dt.date.today()
     with immediate_transaction():
         invoice = Invoice.get_by_id(invoice.id)
         _require_draft(invoice)
-        choices = step2_choices(invoice, today)
-        if not choices:
+        wanted = set(draft_of(invoice)["dossiers"])
+        choices = step2_choices(invoice, today, allowed=allowed)
+        if not choices and not wanted:
             raise MassInvoiceError("Aucun dossier n'est choisi : revenez à la première étape.")
+        gone = len(wanted - {c.dossier.id for c in choices})
+        if gone:
+            raise MassInvoiceError(
+                f"{gone} dossier(s) de ce brouillon ne sont plus dans votre périmètre de facturation (délégation "
+                "terminée ou non approuvée, droits modifiés) : revenez à la première étape pour les retirer. "
+                "Rien n'a été facturé.")
         if not check_choices(choices, today, invoice_pdf=pdf is not None, terms=terms_accepted):
             raise MassInvoiceRefused({c.dossier.number: c.refusals or [rules.Refusal("input", e) for e in c.errors]
                                       for c in choices if c.refusals or c.errors})

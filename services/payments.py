@@ -1,6 +1,8 @@
 """Payments (*règlements*) of validated invoices, with credit-note deductions and remittance (SPEC §5–§6).
 
-One payment = one organisation, its approved bank details, some of its `validee` invoices.
+One payment = one organisation, its approved bank details, some of its `validee` invoices. On a delegated
+dossier the organisation paid is the one that billed, the delegate (services/delegations.py); a payment is
+refused while the delegation of one of its dossiers is not (or no longer) approved.
 gross = sum of the payment lines (one per invoice and dossier); deductions = what the organisation's
 deduction-mode credit notes absorb (rules.apply_deductions, oldest first); net = gross − deductions.
 A payment is recorded once per submission key: a repeat (double click, retry, another process)
@@ -18,6 +20,7 @@ from models import (CreditNote, Dossier, Installment, Invoice, InvoiceEvent, Inv
 from services import audit
 from services.bank_details import approved_bank_details
 from services.credit_notes import deductible_credit_notes
+from services.delegations import DelegationError, check_may_bill
 from services.formatting import montant
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction, next_number
@@ -111,6 +114,11 @@ def _create(organisation, invoice_ids, submission_key, user, date):
             label = dict(Invoice.state.choices)[invoice.state]
             raise PaymentError(f"La facture {invoice.display_number} est « {label} » : seules les factures "
                                "validées peuvent être réglées.")
+    try:
+        check_may_bill(organisation.id, [line.dossier_id for invoice in invoices for line in invoice.lines]
+                       + [invoice.dossier_id for invoice in invoices if invoice.dossier_id])
+    except DelegationError as exc:
+        raise PaymentError(f"Règlement impossible : {exc}") from None
     plan = preview(organisation, invoices)
     reference = f"REG-{next_number('payment'):07d}"
     payment = Payment.create(reference=reference, organisation=organisation, bank_details=bank, date=date,

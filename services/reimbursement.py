@@ -101,20 +101,25 @@ def certificate_needed(dossier, data):
     return not covers_first_advance_only(as_rule_request(data, True, False), build_context(dossier))
 
 
-def submit(dossier, data, invoice_file, certificate_file, user, submission_key=None):
+def submit(dossier, data, invoice_file, certificate_file, user, submission_key=None, organisation=None):
     """Record an accepted request; files are (name, bytes) already checked. Returns the Invoice.
 
-    Re-checks inside the write transaction so two concurrent requests cannot both pass the ceiling.
+    `organisation` is the one that bills (the current organisation, the delegate on a delegated dossier;
+    services/delegations.py): it is the invoice's organisation and the one paid. Re-checks inside the write
+    transaction that it may still bill the dossier and that two concurrent requests cannot both pass the ceiling.
     """
+    from services.delegations import check_may_bill
     from services.receipts import store_receipt
 
+    organisation_id = organisation.id if organisation is not None else dossier.organisation_id
     with immediate_transaction():
+        check_may_bill(organisation_id, [dossier.id])
         refusals = check(dossier, data, invoice_file is not None, certificate_file is not None)
         if refusals:
             raise RequestRefused(refusals)
         now = dt.datetime.now().replace(microsecond=0)
         invoice = Invoice.create(
-            number=next_number("invoice"), organisation=dossier.organisation, dossier=dossier, kind="reimbursement",
+            number=next_number("invoice"), organisation=organisation_id, dossier=dossier, kind="reimbursement",
             state="en_traitement", period_start=data.period_start, period_end=data.period_end,
             total_ht=data.total, total_ttc=data.total, cfa_reference=(data.cfa_reference or "")[:60],
             cfa_invoice_date=now.date(), terms_accepted_at=now, created_by=user.id, submitted_at=now,
@@ -126,10 +131,10 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
             if amount and amount > 0:
                 InvoiceLine.create(invoice=invoice, dossier=dossier, nature=nature, quantity=max(quantity, 1),
                                    amount=amount, period_start=data.period_start, period_end=data.period_end)
-        save_document(invoice_file[0], invoice_file[1], dossier.organisation, "facture", dossier=dossier,
+        save_document(invoice_file[0], invoice_file[1], organisation_id, "facture", dossier=dossier,
                       invoice=invoice, user=user)
         if certificate_file is not None:
-            save_document(certificate_file[0], certificate_file[1], dossier.organisation, "certificat",
+            save_document(certificate_file[0], certificate_file[1], organisation_id, "certificat",
                           dossier=dossier, invoice=invoice, user=user)
         _mark_installments_invoiced(dossier)
         InvoiceEvent.create(invoice=invoice, state="en_traitement", note="Demande de remboursement déposée", by=user.id)

@@ -9,6 +9,7 @@ Expectations: anonymous → redirected to /connexion; everybody else → 403 or 
 organisation's id, never a page or a file with the other organisation's data, and a POST changes nothing in
 the database. Routes without variables may answer 200, but never show the other organisation's data.
 """
+import datetime as dt
 import hashlib
 import io
 import re
@@ -135,15 +136,22 @@ def db_digest():
     return digest.hexdigest()
 
 
-def tenant_snapshot(tenant):
-    """The other organisation's own records, as stored."""
+# Routes whose very purpose is to tell the other organisation something: a delegation request notifies the
+# organisation asked (services/delegations.py); the request itself opens nothing (tests/security/test_delegations.py).
+NOTIFYING_ROUTES = {("/portail/delegations", "POST"): "delegation"}
+
+
+def tenant_snapshot(tenant, told=None):
+    """The other organisation's own records, as stored (notifications of category `told` aside)."""
     records = [tenant.organisation, tenant.dossier, tenant.stock_dossier, tenant.document, tenant.invoice,
                tenant.invoice_document, tenant.letter, tenant.notification, tenant.delegation, tenant.credit_note,
                tenant.payment]
     state = [model_to_dict(type(r).get_by_id(r.id), recurse=False) if type(r).get_or_none(id=r.id) else None
              for r in records]
     counts = {m.__name__: m.select().where(m.organisation == tenant.organisation.id).count()
-              for m in (models.Dossier, models.Invoice, models.Document, models.Notification, models.CreditNote)}
+              for m in (models.Dossier, models.Invoice, models.Document, models.CreditNote)}
+    counts["Notification"] = models.Notification.select().where(
+        (models.Notification.organisation == tenant.organisation.id) & (models.Notification.category != told)).count()
     counts["delegation"] = models.Delegation.select().where(models.Delegation.delegate == tenant.organisation.id).count()
     return repr(state) + repr(counts)
 
@@ -190,7 +198,8 @@ def test_portal_route_never_serves_another_organisations_data(crawl, rule, metho
     own, other = {"sud": (sud, nord), "nord": (nord, sud)}.get(role, (sud, nord))
     client = crawl["clients"][role]
     url = fill(rule, arguments, own, other, foreign)
-    before_db, before_other = db_digest(), tenant_snapshot(other)
+    told = NOTIFYING_ROUTES.get((rule, method))
+    before_db, before_other = db_digest(), tenant_snapshot(other, told)
     if method == "GET":
         response = client.get(url)
     else:
@@ -209,7 +218,7 @@ def test_portal_route_never_serves_another_organisations_data(crawl, rule, metho
     else:
         assert status in (200, 302, 400, 403, 404), f"{method} {url} as {role} answered {status}"
         if method == "POST":
-            assert tenant_snapshot(other) == before_other, f"{method} {url} as {role} changed the other's data"
+            assert tenant_snapshot(other, told) == before_other, f"{method} {url} as {role} changed the other's data"
     if role in ("sud", "nord"):
         text = body.decode("utf-8", "replace")
         leaked = [marker for marker in other.markers if str(marker) in text]
@@ -264,3 +273,69 @@ def test_without_those_rights_lists_and_exports_leave_stock_and_no_contract_doss
         body = client.get(url).get_data(as_text=True)
         assert sud.stock_dossier.number not in body and sud.loose_dossier.number not in body, url
     assert sud.dossier.number in client.get("/portail/dossiers").get_data(as_text=True)
+
+
+# --- mass invoices and payments need the billing right of every dossier they cover --------------------------------
+
+@pytest.fixture
+def mixed_billing(app, factory, make_client):
+    """A mass invoice and a payment of CFA Sud covering an ordinary and a stock dossier; the stock one is
+    outside the billing rights of a contracts-only user."""
+    from tests.portal.world import store_file
+
+    org = factory.organisation(name="CFA Sud")
+    factory.cfa_user(org, email="tout@cfa-sud.test")
+    factory.cfa_user(org, email="contrats@cfa-sud.test", role="gestionnaire_of",
+                     rights=["right_contracts", "right_contracts_billing", "right_stock"])
+    plain = factory.dossier(organisation=org, state="engage")
+    stock = factory.dossier(organisation=org, state="engage", is_stock=True, regime="stock")
+    mass = models.Invoice.create(number=70, organisation=org, kind="mass", state="payee", total_ht=300,
+                                 total_ttc=300, submitted_at=dt.datetime(2026, 3, 1, 10, 0))
+    for dossier in (plain, stock):
+        models.InvoiceLine.create(invoice=mass, dossier=dossier, nature="teaching", amount=150)
+    name, sha, size = store_file(app)
+    pdf = models.Document.create(organisation=org, invoice=mass, doc_type="recepisse", original_name="masse.pdf",
+                                 stored_name=name, sha256=sha, size=size)
+    bank = models.BankDetails.create(organisation=org, iban="FR7630006000011234567890189", bic="AGRIFRPPXXX",
+                                     holder="CFA Sud", status="approved")
+    payment = models.Payment.create(reference="VIR-MIXTE", organisation=org, bank_details=bank,
+                                    date=dt.date(2026, 4, 1), gross=150, net=150, submission_key="pay-mixte")
+    models.PaymentLine.create(payment=payment, invoice=mass, dossier=stock, amount=150)
+    return {"mass": mass, "pdf": pdf, "payment": payment, "all": make_client("tout@cfa-sud.test"),
+            "contracts": make_client("contrats@cfa-sud.test")}
+
+
+LISTS = [("/portail/factures", "mass"), ("/portail/factures/export.csv", "mass"), ("/portail/facturation", "mass"),
+         ("/portail/reglements", "payment"), ("/portail/reglements/export.csv", "payment"),
+         ("/portail/reglements/export.xlsx", "payment")]
+
+
+@pytest.mark.parametrize("url,record", LISTS, ids=[u for u, _ in LISTS])
+def test_a_list_or_export_leaves_out_what_covers_a_dossier_the_user_may_not_bill(mixed_billing, url, record):
+    def marker(row):
+        return row.display_number if record == "mass" else row.reference
+
+    def shown(client):
+        response = client.get(url)
+        assert response.status_code == 200
+        body = response.get_data()
+        if url.endswith(".xlsx"):
+            from openpyxl import load_workbook
+            cells = [str(c) for row in load_workbook(io.BytesIO(body)).active.iter_rows(values_only=True) for c in row]
+            return marker(mixed_billing[record]) in cells
+        return marker(mixed_billing[record]) in body.decode("utf-8-sig")
+
+    assert shown(mixed_billing["all"])
+    assert not shown(mixed_billing["contracts"])
+
+
+PAGES = [lambda m: f"/portail/factures/{m['mass'].id}", lambda m: f"/portail/factures/{m['mass'].id}/recepisse",
+         lambda m: f"/portail/factures/{m['mass'].id}/document", lambda m: f"/portail/documents/{m['pdf'].id}",
+         lambda m: f"/portail/reglements/{m['payment'].reference}/avis.pdf"]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=["invoice", "receipt", "compliance", "document", "remittance"])
+def test_a_page_or_file_of_what_covers_a_dossier_the_user_may_not_bill_is_a_404(mixed_billing, page):
+    url = page(mixed_billing)
+    assert mixed_billing["all"].get(url).status_code in (200, 302)
+    assert mixed_billing["contracts"].get(url).status_code == 404

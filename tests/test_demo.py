@@ -8,9 +8,9 @@ import pytest
 
 import models
 import rules
-from models import (Apprentice, BankDetails, CreditNote, Delegation, Dossier, Employer, IdccCpne, Installment,
-                    Invoice, InvoiceLine, Membership, Notification, NpecReference, Organisation, Payment,
-                    PaymentLine, Rupture, User)
+from models import (Apprentice, AuditEntry, BankDetails, CreditNote, Delegation, Dossier, Employer, IdccCpne,
+                    Installment, Invoice, InvoiceLine, Membership, Notification, NpecReference, Organisation,
+                    Payment, PaymentLine, Rupture, User)
 from models.user import RIGHTS
 from services.demo import DEMO_PASSWORD, DemoAlreadyLoaded, load_demo
 from services.dossier_rules import contract_from_dossier
@@ -91,6 +91,10 @@ def test_cfa_ouest_delegates_its_contracts_to_cfa_sud(demo):
     delegation = Delegation.get()
     assert (delegation.delegate.name, delegation.delegator.name) == ("CFA Sud", "CFA Ouest")
     assert Delegation.select().count() == 1
+    assert delegation.state == "approuvee" and delegation.decided_by.email == "admin@opco.test"
+    approval = AuditEntry.get((AuditEntry.entity == "delegation") & (AuditEntry.entity_id == str(delegation.id)))
+    assert (approval.action, approval.actor, approval.after["state"]) == ("approbation", "admin@opco.test",
+                                                                         "approuvee")
 
 
 def test_every_identifier_in_the_demo_passes_our_own_checks(demo):

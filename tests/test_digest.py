@@ -8,7 +8,7 @@ from services.digest import send_daily_digest
 def test_each_cfa_user_gets_the_unread_notifications_of_their_organisations_only(app, factory, db):
     sud, nord, ouest = factory.organisation(name="CFA Sud"), factory.organisation(name="CFA Nord"), \
         factory.organisation(name="CFA Ouest")
-    models.Delegation.create(delegate=sud, delegator=ouest)
+    models.Delegation.create(delegate=sud, delegator=ouest, state="approuvee")
     wants = factory.cfa_user(organisation=sud, email="veut@cfa.test")
     factory.cfa_user(organisation=sud, email="refuse@cfa.test", daily_digest=False)
     factory.cfa_user(organisation=nord, email="nord@cfa.test")

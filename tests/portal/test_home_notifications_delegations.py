@@ -73,34 +73,40 @@ def test_a_notification_for_another_user_stays_private(client, factory, org):
     assert "Pour un collègue" not in client.get("/portail/notifications").get_data(as_text=True)
 
 
-def test_adding_a_delegating_organisation_brings_its_dossiers_and_removing_it_takes_them_away(client, factory, org):
+def test_a_delegation_request_is_checked_recorded_pending_and_notified_but_opens_nothing(client, factory, org):
     small = factory.organisation(name="Petit CFA du Lubéron")
     theirs = factory.dossier(organisation=small)
-    assert theirs.number not in client.get("/portail/dossiers").get_data(as_text=True)
     refused = client.post_form("/portail/delegations", {"siret": small.siret, "name": "Un autre nom"})
     assert refused.status_code == 400 and "Aucun organisme actif" in refused.get_data(as_text=True)
+    assert 'value="Un autre nom"' in refused.get_data(as_text=True)
     bad = client.post_form("/portail/delegations", {"siret": "12345678901234", "name": "X"})
     assert bad.status_code == 400
     response = client.post_form("/portail/delegations", {"siret": small.siret, "name": "petit cfa du luberon"})
     assert response.status_code == 302
-    assert theirs.number in client.get("/portail/dossiers").get_data(as_text=True)
-    assert client.get(f"/portail/dossiers/{theirs.number}").status_code == 200
-    assert models.AuditEntry.select().where(models.AuditEntry.entity == "delegation").count() == 1
-    assert models.Notification.select().where(models.Notification.organisation == small.id).count() == 1
-    again = client.post_form("/portail/delegations", {"siret": small.siret, "name": small.name})
-    assert again.status_code == 400 and "déjà" in again.get_data(as_text=True)
     delegation = models.Delegation.get()
-    client.post_form(f"/portail/delegations/{delegation.id}/supprimer")
+    assert (delegation.state, delegation.delegate_id, delegation.delegator_id) == ("demandee", org.id, small.id)
     assert theirs.number not in client.get("/portail/dossiers").get_data(as_text=True)
     assert client.get(f"/portail/dossiers/{theirs.number}").status_code == 404
+    page = client.get("/portail/delegations").get_data(as_text=True)
+    assert "Petit CFA du Lubéron" in page and "Demandée" in page and "Annuler la demande" in page
+    audit = models.AuditEntry.get(models.AuditEntry.entity == "delegation")
+    assert audit.action == "demande"
+    told = models.Notification.get(models.Notification.organisation == small.id)
+    assert "CFA Sud" in told.message and "demande à gérer vos contrats" in told.message and "OPCO" in told.message
+    again = client.post_form("/portail/delegations", {"siret": small.siret, "name": small.name})
+    assert again.status_code == 400 and "déjà demandé" in again.get_data(as_text=True)
+    assert models.Delegation.select().count() == 1
 
 
-def test_an_organisation_with_its_own_users_cannot_be_claimed_from_the_portal(client, factory):
-    nord = factory.organisation(name="CFA Nord")
-    factory.cfa_user(nord)
-    response = client.post_form("/portail/delegations", {"siret": nord.siret, "name": "CFA Nord"})
-    assert response.status_code == 400 and "propres accès" in response.get_data(as_text=True)
-    assert models.Delegation.select().count() == 0
+def test_the_delegate_cancels_its_pending_request_and_may_ask_again(client, factory, org):
+    small = factory.organisation(name="Petit CFA")
+    client.post_form("/portail/delegations", {"siret": small.siret, "name": small.name})
+    first = models.Delegation.get()
+    assert client.post_form(f"/portail/delegations/{first.id}/terminer").status_code == 302
+    assert models.Delegation.get_by_id(first.id).state == "terminee"
+    assert "Terminée" in client.get("/portail/delegations").get_data(as_text=True)
+    assert client.post_form("/portail/delegations", {"siret": small.siret, "name": small.name}).status_code == 302
+    assert [d.state for d in models.Delegation.select().order_by(models.Delegation.id)] == ["terminee", "demandee"]
 
 
 def test_only_an_admin_of_manages_delegations(make_client, factory, org):

@@ -92,7 +92,7 @@ def tenant(app, factory, name, email, number_base):
                                   size=size)
     notification = models.Notification.create(organisation=org, dossier=d, message=f"Message secret {name}")
     delegator = factory.organisation(name=f"Déléguant de {name}")
-    delegation = models.Delegation.create(delegate=org, delegator=delegator)
+    delegation = models.Delegation.create(delegate=org, delegator=delegator, state="approuvee")
     bank = models.BankDetails.create(organisation=org, iban="FR7630006000011234567890189", bic="AGRIFRPPXXX",
                                      holder=name, status="approved")
     credit_note = models.CreditNote.create(number=number_base // 100000000, organisation=org, dossier=d, amount=50,

@@ -46,10 +46,12 @@ def test_a_cfa_cannot_declare_itself_delegate_of_an_organisation_that_has_its_ow
     sud, nord = factory.organisation(), factory.organisation()
     client = make_client(factory.cfa_user(sud).email)
     factory.cfa_user(nord)
-    before = db_digest()
+    theirs = factory.dossier(organisation=nord)
     response = client.post_form("/portail/delegations", {"siret": nord.siret, "name": nord.name})
-    assert response.status_code in (400, 403)
-    assert db_digest() == before
+    assert response.status_code == 302  # a request only: Nord's admin decides
+    assert models.Delegation.get().state == "demandee"
+    assert theirs.number not in client.get("/portail/dossiers").get_data(as_text=True)
+    assert client.get(f"/portail/dossiers/{theirs.number}").status_code == 404
 
 
 def test_bulk_notification_actions_only_touch_the_current_organisation(factory, make_client):

@@ -4,10 +4,10 @@ from flask_admin.theme import Bootstrap4Theme
 
 from services.headers import csp_nonce
 
-from . import billing, dossiers, organisations, records, ruptures, users
+from . import billing, delegations, dossiers, organisations, records, ruptures, users
 from .dashboard import DashboardView
 
-VIEW_MODULES = [organisations, users, dossiers, billing, records, ruptures]
+VIEW_MODULES = [organisations, delegations, users, dossiers, billing, records, ruptures]
 
 
 def init_admin(app):

@@ -47,30 +47,31 @@ def _pdf(data, filename):
 
 
 class DecisionMixin:
-    """Actions (list and detail buttons) reserved to DECISION_ROLES; reasons asked on a form page.
+    """Actions (list and detail buttons) reserved to `decision_roles`; reasons asked on a form page.
 
     `decisions` maps an action name to (button label, needs_reason, service callable(obj, reason, user)).
     """
 
     decisions = {}
+    decision_roles = DECISION_ROLES
     details_template = "admin/billing_details.html"
     list_template = "admin/billing_list.html"
     errors = (ValueError,)
 
     def is_action_allowed(self, name):
         if name in self.decisions:
-            return self.has_role(DECISION_ROLES)
+            return self.has_role(self.decision_roles)
         return super().is_action_allowed(name)
 
     @expose("/action/", methods=("POST",))
     def action_view(self):
-        if request.form.get("action") in self.decisions and not self.has_role(DECISION_ROLES):
+        if request.form.get("action") in self.decisions and not self.has_role(self.decision_roles):
             abort(403)
         return super().action_view()
 
     def detail_buttons(self, model):
         """(name, label, needs_reason) offered on the details page of `model`."""
-        if not self.has_role(DECISION_ROLES):
+        if not self.has_role(self.decision_roles):
             return []
         return [(name, label, needs) for name, (label, needs, _) in self.decisions.items()
                 if self.decision_offered(name, model)]
@@ -120,7 +121,7 @@ class DecisionMixin:
         return outcomes
 
     def _run_action(self, name, ids):
-        if not self.has_role(DECISION_ROLES):
+        if not self.has_role(self.decision_roles):
             abort(403)
         _, needs_reason, _ = self.decisions[name]
         if needs_reason:
@@ -135,7 +136,7 @@ class DecisionMixin:
         name = decision
         if name not in self.decisions or not self.decisions[name][1]:
             abort(404)
-        if not self.has_role(DECISION_ROLES):
+        if not self.has_role(self.decision_roles):
             abort(403)
         form = ReasonForm()
         if request.method == "GET":

@@ -1,8 +1,8 @@
-"""Back-office views of organisations, employers and delegations."""
+"""Back-office views of organisations and employers (delegations: views/admin/delegations.py)."""
 from wtforms.validators import Optional
 
 from forms import validators as v
-from models import Delegation, Employer, Organisation
+from models import Employer, Organisation
 from models.organisation import ORG_STATUSES, SETTLEMENT_MODES
 
 from .base import StaffModelView
@@ -65,28 +65,7 @@ class EmployerView(StaffModelView):
     }
 
 
-class DelegationView(StaffModelView):
-    column_list = ["delegator", "delegate", "created_at"]
-    column_labels = {"delegator": "OF déléguant", "delegate": "OF délégataire", "created_at": "Depuis le",
-                     "note": "Note"}
-    column_sortable_list = ["created_at"]
-    form_excluded_columns = ["created_at"]
-
-    def get_query(self):
-        delegate, delegator = Organisation.alias(), Organisation.alias()
-        return (Delegation.select(Delegation, delegate, delegator)
-                .join(delegate, on=(Delegation.delegate == delegate.id), attr="delegate")
-                .switch(Delegation)
-                .join(delegator, on=(Delegation.delegator == delegator.id), attr="delegator"))
-
-    def on_model_change(self, form, model, is_created):
-        from wtforms.validators import ValidationError
-        if model.delegate_id == model.delegator_id:
-            raise ValidationError("Un organisme ne peut pas se déléguer ses propres contrats.")
-
-
 VIEWS = [
     (OrganisationView, Organisation, "Organismes", "Organismes"),
     (EmployerView, Employer, "Employeurs", "Organismes"),
-    (DelegationView, Delegation, "Délégations", "Organismes"),
 ]

@@ -1,75 +1,85 @@
-"""Gestion des accès (seed 001): an admin OF adds or removes organisations that delegate to theirs."""
-import unicodedata
+"""Gestion des accès (seed 001): delegation requests asked, received and decided by the organisations' admin OF.
 
-from flask import flash, redirect, render_template, url_for
+The workflow (states, who decides, notifications) is services/delegations.py; this page only shows the
+current organisation's two sides: the delegations it asked for or holds, and those of its own contracts.
+"""
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from forms.portal import DelegationForm
-from models import Delegation, Membership, Organisation, User, db
-from rules.identifiers import normalize_siret
+from models import Delegation, Organisation
 from services import access
-from services.audit import record
-from services.notify import notify_organisation
+from services import delegations as workflow
 from views.portal import bp
 
 
-def _same_name(a, b):
-    """Names compared without case, accents, punctuation or extra spaces."""
-    def norm(text):
-        text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
-        return " ".join("".join(c if c.isalnum() else " " for c in text).split())
-    return norm(a) == norm(b) and norm(a) != ""
+def _actor():
+    organisation = access.current_organisation()
+    return workflow.Actor(current_user._get_current_object(), organisation.id if organisation else None,
+                          access.is_admin_of())
+
+
+def _page(form=None, status=200, errors=None):
+    organisation = access.current_organisation()
+    received = list(access.delegations_received().order_by(Organisation.name, Delegation.id.desc()))
+    given = list(access.delegations_given().order_by(Organisation.name, Delegation.id.desc()))
+    return render_template("portal/delegations.html", form=form or DelegationForm(), received=received, given=given,
+                           label=workflow.label, errors=errors or {}, reason=request.form.get("reason", ""),
+                           decides=workflow.has_active_admin(organisation.id)), status
 
 
 @bp.route("/delegations", methods=["GET", "POST"])
 @access.right_required("admin_of")
 def delegations():
     form = DelegationForm()
-    current = access.current_organisation()
-    if form.is_submitted():
-        if form.validate():
-            error = _add(form, current)
-            if error is None:
-                return redirect(url_for("portal.delegations"))
-            form.siret.errors = list(form.siret.errors) + [error]
-        rows = list(access.delegations_received().order_by(Organisation.name))
-        return render_template("portal/delegations.html", form=form, rows=rows), 400
-    rows = list(access.delegations_received().order_by(Organisation.name))
-    return render_template("portal/delegations.html", form=form, rows=rows)
+    if not form.is_submitted():
+        return _page(form)
+    if form.validate():
+        try:
+            delegation = workflow.request(access.current_organisation(), form.siret.data, form.name.data, _actor())
+        except workflow.DelegationError as exc:
+            form.siret.errors = list(form.siret.errors) + [str(exc)]
+        else:
+            flash(f"Demande envoyée à {delegation.delegator.name} : ses dossiers apparaîtront dans vos listes "
+                  "quand elle sera approuvée.", "success")
+            return redirect(url_for("portal.delegations"))
+    return _page(form, 400)
 
 
-def _add(form, current):
-    siret = normalize_siret(form.siret.data)
-    delegator = Organisation.select().where((Organisation.siret == siret) & (Organisation.status == "active")).first()
-    if delegator is None or not _same_name(delegator.name, form.name.data):
-        return "Aucun organisme actif ne correspond à ce SIRET et à ce nom d'établissement."
-    if delegator.id == current.id:
-        return "Un organisme ne peut pas se déléguer à lui-même."
-    if Membership.select().join(User).where((Membership.organisation == delegator.id) & (User.active == True)).exists():  # noqa: E712
-        # Its own users could not have agreed: a SIRET and a name are public, so the OPCO confirms this one.
-        return ("Cet organisme dispose de ses propres accès au portail : demandez à l'OPCO d'enregistrer "
-                "la délégation (elle doit être confirmée par l'organisme déléguant).")
-    with db.atomic():
-        if Delegation.select().where((Delegation.delegate == current.id) & (Delegation.delegator == delegator.id)).exists():
-            return "Cet organisme vous délègue déjà la gestion de ses contrats."
-        delegation = Delegation.create(delegate=current, delegator=delegator, note="Ajouté depuis le portail")
-        record("delegation", delegation.id, "ajout", after=delegation,
-               note=f"{delegator.name} ({delegator.siret}) délègue à {current.name} ({current.siret})")
-        notify_organisation(delegator, f"{current.name} (SIRET {current.siret}) gère désormais vos contrats "
-                                       "en tant qu'organisme délégataire.", category="compte")
-    access.forget_scope()
-    flash(f"{delegator.name} a été ajouté : ses dossiers apparaissent désormais dans vos listes.", "success")
-    return None
+def _sentence(text):
+    """A refusal of services/transitions.py ("le motif est obligatoire") as a sentence."""
+    text = text.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
 
-@bp.route("/delegations/<int:delegation_id>/supprimer", methods=["POST"])
-@access.right_required("admin_of")
-def delegation_delete(delegation_id):
+def _decide(delegation_id, run, done):
     delegation = access.get_delegation_or_404(delegation_id)
-    delegator = delegation.delegator
-    with db.atomic():
-        record("delegation", delegation.id, "suppression", before=delegation,
-               note=f"{delegator.name} ({delegator.siret}) ne délègue plus à {delegation.delegate.name}")
-        Delegation.delete().where(Delegation.id == delegation.id).execute()
+    try:
+        row = run(delegation)
+    except workflow.TransitionRefused as exc:
+        return _page(status=400, errors={delegation.id: _sentence(str(exc))})
     access.forget_scope()
-    flash(f"{delegator.name} a été retiré : ses dossiers n'apparaissent plus dans vos listes.", "success")
+    flash(done(row), "success")
     return redirect(url_for("portal.delegations"))
+
+
+@bp.route("/delegations/<int:delegation_id>/accepter", methods=["POST"])
+@access.right_required("admin_of")
+def delegation_approve(delegation_id):
+    return _decide(delegation_id, lambda d: workflow.approve(d, _actor()),
+                   lambda d: f"Délégation approuvée : {d.delegate.name} gère désormais vos contrats.")
+
+
+@bp.route("/delegations/<int:delegation_id>/refuser", methods=["POST"])
+@access.right_required("admin_of")
+def delegation_refuse(delegation_id):
+    return _decide(delegation_id, lambda d: workflow.refuse(d, _actor(), request.form.get("reason", "")),
+                   lambda d: f"Demande de {d.delegate.name} refusée.")
+
+
+@bp.route("/delegations/<int:delegation_id>/terminer", methods=["POST"])
+@access.right_required("admin_of")
+def delegation_end(delegation_id):
+    return _decide(delegation_id, lambda d: workflow.end(d, _actor()),
+                   lambda d: f"Délégation {d.delegator.name} → {d.delegate.name} terminée : plus aucun dossier "
+                             "n'est partagé.")

@@ -12,8 +12,8 @@ from flask_login import current_user
 from forms.mass_invoicing import MassInvoiceSendForm
 from models import Invoice, InvoiceLine
 from services import mass_invoicing as mass
-from services.access import (can_bill_dossier, current_organisation, dossier_visibility, get_invoice_or_404,
-                             invoice_visibility, right_required)
+from services.access import (billable_dossier_ids, can_bill_dossier, current_organisation, dossier_visibility,
+                             get_invoice_or_404, invoice_visibility, right_required)
 from services.documents import DocumentError, read_pdf_upload
 from views.portal import bp
 
@@ -119,8 +119,8 @@ def mass_invoicing_installments(invoice_id):
         return sent
     today = dt.date.today()
     if request.method == "GET":
-        return _step2(invoice, mass.step2_choices(invoice, today))
-    choices = mass.step2_choices(invoice, today, form=request.form)
+        return _step2(invoice, mass.step2_choices(invoice, today, allowed=billable_dossier_ids()))
+    choices = mass.step2_choices(invoice, today, form=request.form, allowed=billable_dossier_ids())
     if any(c.errors for c in choices):
         return _step2(invoice, choices, 400, "Corrigez les valeurs signalées.")
     if request.form.get("action") == "save":
@@ -139,7 +139,7 @@ def mass_invoicing_installments(invoice_id):
 
 def _step3(invoice, form, status=200, error=None, reasons=None):
     today = dt.date.today()
-    choices = mass.step2_choices(invoice, today)
+    choices = mass.step2_choices(invoice, today, allowed=billable_dossier_ids())
     lines = [(c.dossier, mass.lines_of(c, today)) for c in choices]
     return render_template("portal/billing/mass_step3.html", invoice=invoice, form=form, lines=lines,
                            total=mass.total_of(choices, today), error=error, reasons=reasons or {},
@@ -171,7 +171,7 @@ def mass_invoicing_send(invoice_id):
         return _step3(invoice, form, exc.status, str(exc))
     try:
         invoice = mass.send(invoice, form.cfa_reference.data.strip(), form.cfa_invoice_date.date, pdf, _user(),
-                            terms_accepted=bool(form.terms.data))
+                            terms_accepted=bool(form.terms.data), allowed=billable_dossier_ids())
     except mass.MassInvoiceRefused as refused:
         return _step3(invoice, form, 400, "La facture est refusée : aucun dossier n'a été facturé.", refused.reasons)
     except mass.MassInvoiceError as exc:

@@ -5,9 +5,11 @@ import secrets
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+import rules
 from forms.portal import ReimbursementForm
 from models import Invoice
 from services import access
+from services.delegations import DelegationError
 from services.documents import DocumentError, DocumentTooLarge, is_provided, read_pdf_upload
 from services.dossier_rules import stored_installments
 from services.reimbursement import RequestData, RequestRefused, certificate_needed, check, submit
@@ -85,9 +87,12 @@ def reimbursement(number):
         return _render(dossier, form, refusals=refusals, status=400)
     try:
         invoice = submit(dossier, data, files["invoice_pdf"], files.get("certificate_pdf"),
-                         current_user._get_current_object(), submission_key=key)
+                         current_user._get_current_object(), submission_key=key,
+                         organisation=access.current_organisation())
     except RequestRefused as refused:  # a concurrent request changed what is left to invoice
         return _render(dossier, form, refusals=refused.refusals, status=409)
+    except DelegationError as refused:  # the delegation ended while the form was being filled in
+        return _render(dossier, form, refusals=[rules.Refusal("delegation", str(refused))], status=409)
     flash(f"Votre demande de remboursement {invoice.display_number} a bien été déposée. "
           f"Téléchargez votre récépissé {invoice.receipt_number}.", "success")
     return redirect(url_for("portal.invoice", invoice_id=invoice.id, depose=1))
