@@ -5,7 +5,7 @@ format what these functions return. Everything that decides an amount or a
 date lives in this package.
 """
 from .amendment import AmendmentResult, amend  # noqa: F401
-from .balance import RunningBalance, running_balance  # noqa: F401
+from .balance import DossierBalance, RunningBalance, dossier_balance, running_balance, split_paid  # noqa: F401
 from .cerfa import (  # noqa: F401
     CerfaData, age_on, check_apprentice_age, check_cerfa, check_contract_duration, check_masters,
     check_minimum_pay, check_proposal_complete, check_proposal_draft, check_training_start, minimum_pay_percent,
