@@ -11,7 +11,8 @@ from .cerfa import (  # noqa: F401
     check_minimum_pay, check_proposal_complete, check_proposal_draft, check_training_start, minimum_pay_percent,
 )
 from .credit_notes import (  # noqa: F401
-    apply_deductions, credit_note_number, credit_note_reference, is_overdue, refund_due_date,
+    CreditNoteRefused, apply_deductions, credit_note_amount, credit_note_number, credit_note_reference, is_overdue,
+    overpayment, refund_due_date,
 )
 from .dates import add_months, days_inclusive, fr_date, months_started  # noqa: F401
 from .expired import expiry_date, is_expired  # noqa: F401

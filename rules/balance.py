@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from .credit_notes import overpayment
 from .money import ZERO, round_cents
 
 TEACHING_NATURES = ("teaching", "uplift")
@@ -48,7 +49,7 @@ class RunningBalance:
     @property
     def overpaid(self) -> Decimal:
         """Paid beyond what is due and not yet given back by a credit note (SPEC §5: the credit note's amount)."""
-        return max(ZERO, self.paid - self.committed - self.credited)
+        return overpayment(self.paid, self.committed, self.credited)
 
     def __add__(self, other):
         fields = ("committed", "billable_to_date", "invoiced", "paid", "credited", "remaining", "validated")

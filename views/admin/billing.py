@@ -5,7 +5,7 @@ detail-page button, one code path in services/) reserved to a comptable or an ad
 """
 import datetime as dt
 import secrets
-from decimal import InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_admin import expose
@@ -26,7 +26,7 @@ from services import bank_details as bank_service
 from services import credit_notes as credit_service
 from services import invoice_workflow as invoice_service
 from services import payments as payment_service
-from services.formatting import parse_date_fr
+from services.formatting import montant, parse_date_fr
 from services.documents import attachment_response, read_stored
 from services.pdf import render_pdf
 
@@ -221,6 +221,7 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
     column_labels = {"number": "N° pro forma", "organisation": "CFA", "dossier": "Dossier", "amount": "Montant",
                      "amount_settled": "Montant réglé", "reason": "Motif", "settlement_mode": "Mode de règlement",
                      "state": "État", "issued_on": "Émis le", "due_date": "Échéance", "settled_at": "Réglé le",
+                     "reason_detail": "Motif détaillé",
                      "created_at": "Créé le"}
     errors = (credit_service.CreditNoteError,)
     decisions = {
@@ -256,32 +257,37 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
 
     @expose("/emettre/", methods=("GET", "POST"))
     def issue_view(self):
-        """Issue a credit note on a dossier by hand (end of contract, correction)."""
+        """Issue a credit note by hand: for what the dossier's balance shows as paid beyond what is due."""
         if not self.has_role(DECISION_ROLES):
             abort(403)
         form = CreditNoteIssueForm()
+        figures = None
+        if form.is_submitted():
+            dossier = Dossier.get_or_none(Dossier.number == (form.dossier_number.data or "").strip())
+            if dossier is not None:
+                paid, due, credited, overpaid = credit_service.overpayment_of(dossier)
+                figures = {"dossier": dossier, "paid": paid, "due": due, "credited": credited, "overpaid": overpaid}
         if form.validate_on_submit():
-            dossier = Dossier.get_or_none(Dossier.number == form.dossier_number.data.strip())
+            amount, typed = None, (form.amount.data or "").strip()
             try:
-                amount = parse_eur(form.amount.data)
+                amount = parse_eur(typed) if typed else None
             except (InvalidOperation, ValueError, TypeError):
-                amount = None
-            if dossier is None:
-                form.dossier_number.errors.append("Aucun dossier ne porte ce numéro.")
-            elif amount is None:
                 form.amount.errors.append("Montant invalide (ex. 1 250,00).")
+            if figures is None:
+                form.dossier_number.errors.append("Aucun dossier ne porte ce numéro.")
             elif not form.confirm.data:
                 form.confirm.errors.append("Cochez la case pour confirmer l'émission.")
-            else:
+            elif not form.amount.errors:
                 try:
-                    note = credit_service.create_credit_note(dossier, amount, form.reason.data,
-                                                             user=current_user._get_current_object())
+                    note = credit_service.issue_for_overpayment(figures["dossier"], form.reason.data,
+                                                                form.reason_detail.data, amount=amount,
+                                                                user=current_user._get_current_object())
                 except credit_service.CreditNoteError as exc:
                     form.amount.errors.append(str(exc))
                 else:
-                    flash(f"Avoir {note.display_number} émis.", "success")
+                    flash(f"Avoir {note.display_number} de {montant(note.amount)} émis.", "success")
                     return redirect(self.get_url(".details_view", id=note.id))
-        html = self.render("admin/billing_credit_note_issue.html", form=form)
+        html = self.render("admin/billing_credit_note_issue.html", form=form, figures=figures)
         return make_response(html, 400 if request.method == "POST" else 200)
 
 
@@ -345,7 +351,8 @@ class PaymentView(ReadOnlyModelView):
 
     @expose("/enregistrer/", methods=("GET", "POST"))
     def record_view(self):
-        """Enregistrer un règlement: one organisation, its validated invoices, its approved RIB."""
+        """Enregistrer un règlement in three steps: the organisation, its validated invoices (none ticked),
+        then the remittance to confirm; only the confirmation records anything."""
         if not self.has_role(DECISION_ROLES):
             abort(403)
         form = PaymentForm()
@@ -360,38 +367,60 @@ class PaymentView(ReadOnlyModelView):
         invoices = payment_service.payable_invoices(organisation)
         form.invoices.choices = [(inv.id, inv.display_number) for inv in invoices]
         bank = bank_service.approved_bank_details(organisation)
-        error = None
+        context = dict(form=form, organisation=organisation, invoices=invoices, bank=bank, mask_iban=mask_iban,
+                       error=None)
         if request.method == "GET":
             form.organisation.data = str(organisation.id)
             form.submission_key.data = secrets.token_urlsafe(24)
-            form.invoices.data = [inv.id for inv in invoices]
+            form.invoices.data = []
             form.date.data = dt.date.today().strftime("%d/%m/%Y")
-        elif form.validate_on_submit():
-            try:
-                payment, created = payment_service.record_payment(
-                    organisation, form.invoices.data, form.submission_key.data,
-                    user=current_user._get_current_object(),
-                    date=parse_date_fr(form.date.data) if form.date.data else None)
-            except payment_service.PaymentError as exc:
-                error = str(exc)
-            else:
-                if created:
-                    flash(f"Règlement {payment.reference} enregistré : {payment.net} € versés.", "success")
+        elif form.validate_on_submit() and not request.form.get("back"):
+            chosen = [inv for inv in invoices if inv.id in form.invoices.data]
+            if form.confirm.data == "1":
+                try:
+                    payment, created = payment_service.record_payment(
+                        organisation, form.invoices.data, form.submission_key.data,
+                        user=current_user._get_current_object(),
+                        date=parse_date_fr(form.date.data) if form.date.data else None,
+                        expected_net=_decimal_or_none(form.expected_net.data))
+                except payment_service.PaymentError as exc:
+                    context["error"] = str(exc)
                 else:
-                    flash(f"Ce règlement a déjà été enregistré ({payment.reference}) : rien n'a été créé de plus.",
-                          "info")
-                return redirect(self.get_url(".details_view", id=payment.id))
+                    if created:
+                        flash(f"Règlement {payment.reference} enregistré : {montant(payment.net)} versés "
+                              f"({montant(payment.gross)} facturés, {montant(payment.deductions)} d'avoirs déduits).",
+                              "success")
+                    else:
+                        flash(f"Ce règlement a déjà été enregistré ({payment.reference}) : rien n'a été créé de plus.",
+                              "info")
+                    return redirect(self.get_url(".details_view", id=payment.id))
+            return self._confirmation(context, chosen, status=400 if context["error"] else 200)
         else:
             # The same key came back after a success (double click on a stale page): show the payment.
             existing = Payment.get_or_none(Payment.submission_key == (form.submission_key.data or ""))
             if existing:
                 flash(f"Ce règlement a déjà été enregistré ({existing.reference}).", "info")
                 return redirect(self.get_url(".details_view", id=existing.id))
-        chosen = [inv for inv in invoices if inv.id in (form.invoices.data or [])]
-        plan = payment_service.preview(organisation, chosen or invoices)
-        html = self.render("admin/billing_payment_record.html", form=form, organisation=organisation,
-                           invoices=invoices, bank=bank, plan=plan, error=error, mask_iban=mask_iban)
-        return make_response(html, 400 if request.method == "POST" else 200)
+        context["credit_notes"] = credit_service.deductible_credit_notes(organisation)
+        html = self.render("admin/billing_payment_record.html", **context)
+        return make_response(html, 400 if form.errors else 200)
+
+    def _confirmation(self, context, chosen, status):
+        """The remittance the payment would make (nothing written): invoices, dossiers, deductions, net, RIB."""
+        plan = payment_service.preview(context["organisation"], chosen)
+        dossier_ids = {dossier_id for _, dossier_id, _ in plan["lines"]}
+        dossiers = {d.id: d for d in Dossier.select().where(Dossier.id.in_(dossier_ids))} if dossier_ids else {}
+        context["form"].expected_net.data = str(plan["net"])
+        html = self.render("admin/billing_payment_confirm.html", plan=plan, dossiers=dossiers, chosen=chosen,
+                           **context)
+        return make_response(html, status)
+
+
+def _decimal_or_none(text):
+    try:
+        return Decimal(text) if text else None
+    except InvalidOperation:
+        return Decimal("-1")  # tampered with: never equal to a real net, so the remittance is shown again
 
 
 # --- bank details -----------------------------------------------------------------------------
