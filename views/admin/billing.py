@@ -4,6 +4,7 @@ Lists and exports are read-only; every state or money change is an action (list 
 detail-page button, one code path in services/) reserved to a comptable or an admin.
 """
 import datetime as dt
+import re
 import secrets
 from decimal import Decimal, InvalidOperation
 
@@ -27,7 +28,7 @@ from services import credit_notes as credit_service
 from services import invoice_workflow as invoice_service
 from services import payments as payment_service
 from services.formatting import montant, parse_date_fr
-from services.documents import attachment_response, read_stored
+from services.documents import attachment_response, document_response, read_stored
 from services.pdf import render_pdf
 
 from .base import ReadOnlyModelView, date_formatter, money_formatter
@@ -144,10 +145,35 @@ class DecisionMixin:
 
 # --- invoices ---------------------------------------------------------------------------------
 
+DISPLAYED_NUMBER = re.compile(r"^F?0*(\d{1,9})$", re.IGNORECASE)
+
+
+class InvoiceSearch:
+    """One search term of the invoice list, as Flask-Admin's peewee search asks it (``field ** term``).
+
+    A term matches the displayed number (``F0000081``, ``81``), the CFA's reference, the receipt number,
+    the CFA (name or SIRET), and any dossier the invoice bills (number or apprentice), mass invoices included.
+    """
+
+    model = Invoice  # no join to add: get_query() already joins the CFA
+
+    def __pow__(self, pattern):
+        raw = pattern.strip("%")
+        condition = ((Invoice.cfa_reference ** pattern) | (Invoice.receipt_number ** pattern)
+                     | (Organisation.name ** pattern) | (Organisation.siret ** pattern))
+        number = DISPLAYED_NUMBER.match(raw)
+        if number:
+            condition |= Invoice.number == int(number.group(1))
+        billed = (InvoiceLine.select(InvoiceLine.invoice).join(Dossier, on=(InvoiceLine.dossier == Dossier.id))
+                  .where((Dossier.number ** pattern) | (Dossier.apprentice_name ** pattern)))
+        return condition | Invoice.id.in_(billed)
+
+
 class InvoiceView(DecisionMixin, ReadOnlyModelView):
     column_list = ["number", "organisation", "dossier", "kind", "state", "period_start", "period_end", "total_ttc",
                    "submitted_at"]
-    column_searchable_list = ["cfa_reference", "receipt_number"]
+    # Labels of the search box; the search itself is InvoiceSearch (see init_search).
+    column_searchable_list = ["number", "dossier", "apprentice", "organisation", "cfa_reference", "receipt_number"]
     column_filters = ["state", "kind", "submitted_at", FilterEqual(Organisation.siret, "SIRET de l'organisme"),
                       FilterLike(Organisation.name, "Nom de l'organisme")]
     joined_models = (Organisation,)
@@ -161,7 +187,7 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
                          "number": lambda v, c, m, n: m.display_number}
     column_formatters_export = {"state": _choice_label, "kind": _choice_label}
     column_labels = {"number": "N° de facture", "organisation": "CFA", "dossier": "Dossier", "kind": "Type",
-                     "state": "État", "period_start": "Début de période", "period_end": "Fin de période",
+                     "apprentice": "Apprenti(e)", "state": "État", "period_start": "Début de période", "period_end": "Fin de période",
                      "total_ht": "Total HT", "total_ttc": "Total TTC", "submitted_at": "Déposée le",
                      "cfa_reference": "Référence CFA", "cfa_invoice_date": "Date de la facture CFA",
                      "hold_reason": "Motif de mise en attente", "rejection_reason": "Motif de rejet",
@@ -180,6 +206,10 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
     def get_query(self):
         return (Invoice.select(Invoice, Organisation, Dossier).join(Organisation).switch(Invoice)
                 .join(Dossier, JOIN.LEFT_OUTER, on=(Invoice.dossier == Dossier.id)))
+
+    def init_search(self):
+        self._search_fields = [InvoiceSearch()]
+        return True
 
     def decision_offered(self, name, model):
         return model.state in self.offered_from[name]
@@ -200,7 +230,14 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
         return {"lines": list(model.lines.order_by(InvoiceLine.id)),
                 "events": list(model.events.order_by(InvoiceEvent.at, InvoiceEvent.id)),
                 "natures": dict(LINE_NATURES), "states": dict(INVOICE_STATES),
-                "documents": list(Document.select().where(Document.invoice == model).order_by(Document.id))}
+                "documents": list(Document.select().where(Document.invoice == model).order_by(Document.id)),
+                "document_endpoint": ".document_view"}
+
+    @expose("/document/<int:document_id>")
+    def document_view(self, document_id):
+        """The CFA's invoice, certificate or receipt of an invoice, downloaded by staff (logged)."""
+        document = Document.get_or_none((Document.id == document_id) & Document.invoice.is_null(False)) or abort(404)
+        return document_response(document, user=current_user._get_current_object())
 
 
 # --- credit notes -----------------------------------------------------------------------------
