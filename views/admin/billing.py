@@ -462,6 +462,10 @@ def _decimal_or_none(text):
 
 # --- bank details -----------------------------------------------------------------------------
 
+def _bank_status(view, ctx, model, name):
+    return model.get_status_display()
+
+
 class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     column_list = ["organisation", "iban", "bic", "holder", "third_party", "status", "entered_at", "reviewed_at"]
     column_filters = ["status", "third_party", FilterEqual(Organisation.siret, "SIRET de l'organisme"),
@@ -469,12 +473,12 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     joined_models = (Organisation,)
     column_sortable_list = ["status", "entered_at", "reviewed_at"]
     column_default_sort = ("entered_at", True)
-    column_formatters = {"iban": lambda v, c, m, n: mask_iban(m.iban), "status": _choice_label}
-    column_formatters_export = {"iban": lambda v, c, m, n: mask_iban(m.iban), "status": _choice_label}
+    column_formatters = {"iban": lambda v, c, m, n: mask_iban(m.iban), "status": _bank_status}
+    column_formatters_export = {"iban": lambda v, c, m, n: mask_iban(m.iban), "status": _bank_status}
     column_labels = {"organisation": "Organisme", "iban": "IBAN", "bic": "BIC", "holder": "Titulaire",
                      "third_party": "Tiers payeur", "status": "Statut", "refusal_reason": "Motif de refus",
                      "entered_by": "Saisi par", "entered_at": "Saisi le", "reviewed_by": "Examiné par",
-                     "reviewed_at": "Examiné le"}
+                     "reviewed_at": "Examiné le", "replaced_at": "Remplacé le"}
     errors = (bank_service.BankDetailsError,)
     decisions = {
         "approuver": ("Approuver le RIB", False, lambda bd, reason, user: bank_service.approve(bd, user)),
@@ -498,7 +502,8 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     def extras(self, model):
         docs = list(Document.select().where(Document.bank_details == model).order_by(Document.id))
         return {"documents": docs, "iban_full": model.iban,
-                "rib_url": self.get_url(".rib_view", id=model.id) if docs else None}
+                "rib_url": self.get_url(".rib_view", id=model.id) if docs else None,
+                "bank_history": [(b, mask_iban(b.iban)) for b in bank_service.history(model.organisation_id)]}
 
     @expose("/rib/<int:id>.pdf")
     def rib_view(self, id):
