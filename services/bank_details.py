@@ -122,7 +122,6 @@ def _review(details, user, status, reason=""):
                      user=user, note=reason)
         if status == "approved":
             _replace_previous(details, user)
-        if status == "approved":
             message = f"Vos coordonnées bancaires ({mask_iban(details.iban)}) ont été validées par l'OPCO."
         else:
             message = f"Vos coordonnées bancaires ({mask_iban(details.iban)}) ont été refusées : {reason}"

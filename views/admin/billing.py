@@ -187,7 +187,8 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
                          "number": lambda v, c, m, n: m.display_number}
     column_formatters_export = {"state": _choice_label, "kind": _choice_label}
     column_labels = {"number": "N° de facture", "organisation": "CFA", "dossier": "Dossier", "kind": "Type",
-                     "apprentice": "Apprenti(e)", "state": "État", "period_start": "Début de période", "period_end": "Fin de période",
+                     "apprentice": "Apprenti(e)", "state": "État", "period_start": "Début de période",
+                     "period_end": "Fin de période",
                      "total_ht": "Total HT", "total_ttc": "Total TTC", "submitted_at": "Déposée le",
                      "cfa_reference": "Référence CFA", "cfa_invoice_date": "Date de la facture CFA",
                      "hold_reason": "Motif de mise en attente", "rejection_reason": "Motif de rejet",
