@@ -59,6 +59,9 @@ class PaymentForm(FlaskForm):
     invoices = MultiCheckboxField("Factures validées à régler", coerce=int,
                                   validators=[DataRequired("Choisissez au moins une facture validée à régler.")])
     date = StringField("Date du virement", validators=[Optional()], render_kw={"placeholder": "jj/mm/aaaa"})
+    # Set by the confirmation page: the net it showed, which the recording checks again under lock.
+    expected_net = HiddenField()
+    confirm = HiddenField()
 
     def validate_date(self, field):
         if field.data and parse_date_fr(field.data) is None:
@@ -67,7 +70,10 @@ class PaymentForm(FlaskForm):
 
 class CreditNoteIssueForm(FlaskForm):
     dossier_number = StringField("N° de dossier", validators=[DataRequired("Saisissez le numéro de dossier.")])
-    amount = StringField("Montant de l'avoir (€)", validators=[DataRequired("Saisissez le montant.")])
+    amount = StringField("Montant de l'avoir (€) – vide : tout le trop-perçu calculé", validators=[Optional()])
     reason = SelectField("Motif", choices=[("rupture", "Rupture"), ("amendment", "Avenant"),
                                            ("end_of_contract", "Fin de contrat")])
+    reason_detail = TextAreaField("Motif détaillé (affiché au CFA)", validators=[
+        DataRequired("Indiquez le motif de l'avoir : il est affiché au CFA."),
+        Length(max=2000, message="Motif trop long (2 000 caractères au plus).")])
     confirm = BooleanField("Je confirme l'émission de l'avoir")

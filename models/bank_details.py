@@ -5,7 +5,8 @@ from .base import BaseModel, now
 from .organisation import Organisation
 from .user import User
 
-BANK_STATUSES = [("pending", "En attente de validation"), ("approved", "Validé"), ("refused", "Refusé")]
+BANK_STATUSES = [("pending", "En attente de validation"), ("approved", "Validé"), ("refused", "Refusé"),
+                 ("replaced", "Remplacé")]
 
 
 class BankDetails(BaseModel):
@@ -20,6 +21,7 @@ class BankDetails(BaseModel):
     entered_at = DateTimeField(default=now)
     reviewed_by = ForeignKeyField(User, null=True, backref="bank_details_reviewed", on_delete="SET NULL")
     reviewed_at = DateTimeField(null=True)
+    replaced_at = DateTimeField(null=True)  # when a newer RIB of the organisation was approved
 
     class Meta:
         indexes = ((("organisation", "status"), False),)
@@ -28,4 +30,8 @@ class BankDetails(BaseModel):
         return f"{self.organisation.name} – {self.iban[:4]}…{self.iban[-4:]} ({self.get_status_display()})"
 
     def get_status_display(self):
-        return dict(BANK_STATUSES).get(self.status, self.status)
+        """The status as the histories show it: a replaced RIB says when (*Remplacé le jj/mm/aaaa*)."""
+        label = dict(BANK_STATUSES).get(self.status, self.status)
+        if self.status == "replaced" and self.replaced_at:
+            return f"{label} le {self.replaced_at:%d/%m/%Y}"
+        return label

@@ -108,6 +108,7 @@ class CreditNote(BaseModel):
     amount = MoneyField()
     amount_settled = MoneyField(default=0)
     reason = CharField(max_length=16, choices=CREDIT_NOTE_REASONS)
+    reason_detail = TextField(default="")  # why, in the words shown to the CFA (credit notes issued by hand)
     settlement_mode = CharField(max_length=10, default="deduction")
     state = CharField(max_length=12, choices=CREDIT_NOTE_STATES, default="a_emettre")
     issued_on = DateField()

@@ -5,13 +5,14 @@ format what these functions return. Everything that decides an amount or a
 date lives in this package.
 """
 from .amendment import AmendmentResult, amend  # noqa: F401
-from .balance import RunningBalance, running_balance  # noqa: F401
+from .balance import DossierBalance, RunningBalance, dossier_balance, running_balance, split_paid  # noqa: F401
 from .cerfa import (  # noqa: F401
     CerfaData, age_on, check_apprentice_age, check_cerfa, check_contract_duration, check_masters,
     check_minimum_pay, check_proposal_complete, check_proposal_draft, check_training_start, minimum_pay_percent,
 )
 from .credit_notes import (  # noqa: F401
-    apply_deductions, credit_note_number, credit_note_reference, is_overdue, refund_due_date,
+    CreditNoteRefused, apply_deductions, credit_note_amount, credit_note_number, credit_note_reference, is_overdue,
+    overpayment, refund_due_date,
 )
 from .dates import add_months, days_inclusive, fr_date, months_started  # noqa: F401
 from .expired import expiry_date, is_expired  # noqa: F401

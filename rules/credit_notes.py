@@ -10,7 +10,7 @@ Credit notes do not apply to stock contracts.
 from datetime import date, timedelta
 from decimal import Decimal
 
-from .money import round_cents
+from .money import ZERO, format_eur, round_cents
 
 REFUND_DAYS = 15
 DEDUCTION = "deduction"
@@ -25,6 +25,35 @@ def credit_note_number(n: int) -> str:
 def credit_note_reference(n: int) -> str:
     """Bank transfer reference of a refund: ``AVCAP PRO-<n>``."""
     return f"AVCAP {credit_note_number(n)}"
+
+
+class CreditNoteRefused(ValueError):
+    """A credit note that the figures do not allow; the French message gives them."""
+
+
+def overpayment(paid, due, credited=ZERO) -> Decimal:
+    """What was paid beyond what is due and not yet given back by a credit note (SPEC §5 "Credit notes")."""
+    return max(ZERO, round_cents(Decimal(paid)) - round_cents(Decimal(due)) - round_cents(Decimal(credited)))
+
+
+def credit_note_amount(paid, due, credited=ZERO, requested=None) -> Decimal:
+    """The amount of a credit note: the overpayment, or a smaller amount asked for; never typed beyond it.
+
+    No overpayment, no credit note: a credit note gives back what was paid beyond what is due.
+    """
+    cap = overpayment(paid, due, credited)
+    figures = (f"payé {format_eur(paid)}, dû {format_eur(due)}, avoirs déjà émis {format_eur(credited)}")
+    if cap <= 0:
+        raise CreditNoteRefused(f"Aucun trop-perçu sur ce dossier ({figures}) : un avoir ne rend que ce qui a été "
+                                "payé au-delà du montant dû.")
+    if requested is None:
+        return cap
+    requested = round_cents(Decimal(requested))
+    if requested <= 0:
+        raise CreditNoteRefused("Le montant d'un avoir doit être strictement positif.")
+    if requested > cap:
+        raise CreditNoteRefused(f"L'avoir ne peut pas dépasser le trop-perçu de {format_eur(cap)} ({figures}).")
+    return requested
 
 
 def refund_due_date(issued: date) -> date:

@@ -25,9 +25,12 @@ def annex_total(caps: AnnexAmounts) -> Decimal:
                                                        caps.mobility)), ZERO))
 
 
-def financing_total(teaching: Decimal, uplift: Decimal, caps: AnnexAmounts) -> Decimal:
-    """Budget total alternance shown on the dossier page: teaching + uplift + engaged annexes."""
-    return round_cents(Decimal(teaching or 0) + Decimal(uplift or 0) + annex_total(caps))
+def annual_budget(teaching: Decimal, uplift: Decimal) -> Decimal:
+    """Budget of one full year of execution: annual NPEC + disability uplift (SPEC §5 "Years of execution").
+
+    Annex caps are engaged for the whole contract, so they are not part of it.
+    """
+    return round_cents(Decimal(teaching or 0) + Decimal(uplift or 0))
 
 
 def request_total(*amounts) -> Decimal:

@@ -3,14 +3,28 @@
 Every entry is a new row (the history is kept); it is `pending` until a comptable or an admin
 other than the person who entered it approves or refuses it. Payments only ever go to the
 latest approved row. No change while one of the organisation's invoices is being processed.
+When a new RIB is approved, the one approved before becomes `replaced` (with the date), through the
+`REPLACEMENT` transition below, audited in the approval's transaction.
 """
 from models import BankDetails, Invoice, now
+from models.bank_details import BANK_STATUSES
 from rules.identifiers import check_bic, check_iban, mask_iban, normalize_bic, normalize_iban
 from services import audit
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction
+from services.transitions import Machine, Transition, apply
 
 REVIEWER_ROLES = {"comptable", "admin"}
+
+
+def _is_reviewer(actor, obj=None):
+    return getattr(actor, "kind", None) == "staff" and getattr(actor, "staff_role", None) in REVIEWER_ROLES
+
+
+REPLACEMENT = Machine(BankDetails, "BankDetails", dict(BANK_STATUSES), column="status", transitions=[
+    Transition("remplacer", ("approved",), "replaced", "Remplacer par le RIB nouvellement validé",
+               audit_action="replaced", permission=_is_reviewer),
+])
 
 
 class BankDetailsError(ValueError):
@@ -91,7 +105,7 @@ def submit(organisation, iban, bic, holder, third_party=False, user=None, rib_up
 
 
 def _review(details, user, status, reason=""):
-    if user is None or getattr(user, "kind", None) != "staff" or user.staff_role not in REVIEWER_ROLES:
+    if user is None or not _is_reviewer(user):
         raise BankDetailsError("Seul un comptable ou un administrateur de l'OPCO peut examiner un RIB.")
     with immediate_transaction():
         details = BankDetails.get_by_id(details.id)
@@ -107,11 +121,21 @@ def _review(details, user, status, reason=""):
         audit.record("BankDetails", details.id, "approve" if status == "approved" else "refuse", before, details,
                      user=user, note=reason)
         if status == "approved":
+            _replace_previous(details, user)
             message = f"Vos coordonnées bancaires ({mask_iban(details.iban)}) ont été validées par l'OPCO."
         else:
             message = f"Vos coordonnées bancaires ({mask_iban(details.iban)}) ont été refusées : {reason}"
         notify_organisation(details.organisation, message, category="billing")
     return details
+
+
+def _replace_previous(details, user):
+    """The RIB approved before `details` is replaced by it (call inside the approval's transaction)."""
+    previous = (BankDetails.select().where((BankDetails.organisation == details.organisation_id)
+                                           & (BankDetails.status == "approved") & (BankDetails.id != details.id)))
+    for old in previous:
+        apply(REPLACEMENT, "remplacer", old, user, changes={"replaced_at": details.reviewed_at},
+              note=f"remplacé par le RIB {mask_iban(details.iban)}")
 
 
 def approve(details, user):

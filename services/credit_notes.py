@@ -15,14 +15,19 @@ from services.notify import notify_organisation
 from services.numbering import immediate_transaction, next_number
 
 OPEN_STATES = ("a_emettre", "deposee", "en_retard")
+STOCK_REFUSAL = ("Pas d'avoir sur un contrat en reprise de stock : la régularisation passe par la convention "
+                 "régionale.")
 
 
 class CreditNoteError(ValueError):
     """A credit note cannot be created or changed; the message is French and shown as is."""
 
 
-def create_credit_note(dossier, amount, reason, user=None, issued_on=None):
+def create_credit_note(dossier, amount, reason, user=None, issued_on=None, reason_detail=""):
     """Issue a credit note on `dossier` for `amount` euros (reason: rupture / amendment / end_of_contract).
+
+    `amount` is a figure computed by rules/ (rupture settlement, amendment); a credit note issued by
+    hand goes through `issue_for_overpayment`, which takes it from the dossier's balance.
 
     Safe to call inside the caller's transaction (it nests as a savepoint); on SQLite the caller's
     transaction should then be an `immediate_transaction()` so the counter lock is taken up front.
@@ -33,8 +38,7 @@ def create_credit_note(dossier, amount, reason, user=None, issued_on=None):
     if reason not in ("rupture", "amendment", "end_of_contract"):
         raise CreditNoteError("Motif d'avoir inconnu.")
     if dossier.is_stock:
-        raise CreditNoteError("Pas d'avoir sur un contrat en reprise de stock : la régularisation "
-                              "passe par la convention régionale.")
+        raise CreditNoteError(STOCK_REFUSAL)
     issued_on = issued_on or dt.date.today()
     with immediate_transaction():
         # Re-read the organisation inside the transaction: its mode may just have changed.
@@ -44,7 +48,7 @@ def create_credit_note(dossier, amount, reason, user=None, issued_on=None):
         number = next_number("credit_note")
         note = CreditNote.create(
             number=number, organisation=organisation, dossier=dossier, amount=amount, reason=reason,
-            settlement_mode=mode, state="a_emettre", issued_on=issued_on,
+            reason_detail=(reason_detail or "").strip(), settlement_mode=mode, state="a_emettre", issued_on=issued_on,
             due_date=rules.refund_due_date(issued_on) if mode == rules.credit_notes.REFUND else None,
         )
         audit.record("CreditNote", note.id, "create", None, note, user=user,
@@ -58,6 +62,31 @@ def create_credit_note(dossier, amount, reason, user=None, issued_on=None):
                             f"{dossier.number}, {how}. Déposez votre avoir sur le portail.",
                             dossier=dossier, category="billing", user=None)
     return note
+
+
+def overpayment_of(dossier):
+    """(paid, due, credited, overpaid) of the dossier's teaching, from its one running balance."""
+    from services.dossier_rules import dossier_balance
+
+    teaching = dossier_balance(dossier).teaching
+    return teaching.paid, teaching.committed, teaching.credited, teaching.overpaid
+
+
+def issue_for_overpayment(dossier, reason, reason_detail, amount=None, user=None):
+    """A credit note issued by hand: for what was paid beyond what is due (or less), with a reason; else refused."""
+    reason_detail = (reason_detail or "").strip()
+    if not reason_detail:
+        raise CreditNoteError("Indiquez le motif de l'avoir : il est affiché au CFA.")
+    if dossier.is_stock:
+        raise CreditNoteError(STOCK_REFUSAL)
+    with immediate_transaction():
+        dossier = Dossier.get_by_id(dossier.id)
+        paid, due, credited, _ = overpayment_of(dossier)
+        try:
+            amount = rules.credit_note_amount(paid, due, credited, requested=amount)
+        except rules.CreditNoteRefused as exc:
+            raise CreditNoteError(str(exc)) from None
+        return create_credit_note(dossier, amount, reason, user=user, reason_detail=reason_detail)
 
 
 def deposit_avoir(note, document, user=None):

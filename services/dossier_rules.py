@@ -9,9 +9,12 @@ from peewee import fn
 
 import rules
 from rules.delta import employer_delta
+from rules.engaged import annex_total, annual_budget, engaged_annex_caps
 from models import CreditNote, Dossier, Installment, Invoice, InvoiceLine, PaymentLine
 
 ACTIVE_INVOICE_STATES = ("en_traitement", "en_attente", "validee", "payee")
+VALIDATED_INVOICE_STATES = ("validee", "payee")
+ENGAGED_STATES = ("engage", "solde")
 
 
 def contract_from_dossier(dossier, end=None, npec=None):
@@ -56,16 +59,46 @@ def store_schedule(dossier, financing):
 
 
 def dossier_balance(dossier, today=None):
-    """Running balance (committed, billable to date, invoiced, paid, credited, remaining) from the database."""
+    """The dossier's one running balance (rules.dossier_balance) from its installments, lines, payments, notes."""
     today = today or dt.date.today()
-    teaching = (InvoiceLine.select(fn.COALESCE(fn.SUM(InvoiceLine.amount), 0)).join(Invoice)
-                .where((InvoiceLine.dossier == dossier.id) & (Invoice.state.in_(ACTIVE_INVOICE_STATES))
-                       & (InvoiceLine.nature.in_(("teaching", "uplift")))))
-    paid = PaymentLine.select(fn.COALESCE(fn.SUM(PaymentLine.amount), 0)).where(PaymentLine.dossier == dossier.id)
+    invoiced = _by_nature(dossier, ACTIVE_INVOICE_STATES)
+    validated = _by_nature(dossier, VALIDATED_INVOICE_STATES)
     credited = CreditNote.select(fn.COALESCE(fn.SUM(CreditNote.amount), 0)).where(CreditNote.dossier == dossier.id)
-    installments = as_rule_installments(stored_installments(dossier))
-    return rules.running_balance(installments, today, invoiced=_cents(teaching), paid=_cents(paid),
-                                 credited=_cents(credited))
+    caps = (annex_total(engaged_annex_caps(dossier.cap_nights, dossier.cap_meals, dossier.cap_first_equipment,
+                                           dossier.cap_mobility))
+            if dossier.state in ENGAGED_STATES else Decimal("0.00"))
+    return rules.dossier_balance(
+        as_rule_installments(stored_installments(dossier)), today,
+        committed=Decimal(dossier.total_financed or 0) - Decimal(dossier.employer_share or 0),
+        annex_caps=caps, invoiced=invoiced, validated=validated, paid_shares=_paid_shares(dossier),
+        credited=_cents(credited), annual_budget=annual_budget(dossier.npec, dossier.disability_uplift))
+
+
+def _by_nature(dossier, states):
+    rows = (InvoiceLine.select(InvoiceLine.nature, fn.SUM(InvoiceLine.amount).coerce(False)).join(Invoice)
+            .where((InvoiceLine.dossier == dossier.id) & Invoice.state.in_(states))
+            .group_by(InvoiceLine.nature).tuples())
+    return {nature: Decimal(int(cents or 0)) / 100 for nature, cents in rows}
+
+
+def _paid_shares(dossier):
+    """(teaching, annexes, paid) per payment line of the dossier: what its invoice bills there, what was paid."""
+    paid = list(PaymentLine.select(PaymentLine.invoice, PaymentLine.amount).where(PaymentLine.dossier == dossier.id)
+                .tuples())
+    if not paid:
+        return []
+    zero = Decimal("0.00")
+    parts = {}
+    lines = (InvoiceLine.select(InvoiceLine.invoice, InvoiceLine.nature, InvoiceLine.amount)
+             .where((InvoiceLine.dossier == dossier.id) & InvoiceLine.invoice.in_({i for i, _ in paid})).tuples())
+    for invoice_id, nature, amount in lines:
+        teaching, annexes = parts.get(invoice_id, (zero, zero))
+        if nature in rules.balance.ANNEX_NATURES:
+            annexes += amount
+        else:
+            teaching += amount
+        parts[invoice_id] = (teaching, annexes)
+    return [(*parts.get(invoice_id, (zero, zero)), amount) for invoice_id, amount in paid]
 
 
 def _cents(query):

@@ -194,6 +194,8 @@ def _apply(action, dossier, user, params, today, stored_files):
 
     if action.name == "instruire":
         changes["advisor"] = user.id
+        # The 20-day decision clock (SPEC §5 "Deadlines shown") runs from the day the file is complete.
+        changes["complete_date"] = dossier.complete_date or today
     elif action.name == "demander_pieces":
         pieces = [p.strip() for p in params.pieces if p and p.strip()]
         if not pieces:
@@ -203,10 +205,12 @@ def _apply(action, dossier, user, params, today, stored_files):
             raise WorkflowRefusal(f"la liste des pièces dépasse {MAX_TEXT} caractères")
         changes["missing_pieces"] = text
         changes["advisor"] = dossier.advisor_id or user.id
+        changes["complete_date"] = None  # incomplete: the clock stops while documents are awaited
         letter = ("relance", {"pieces": pieces})
         message = f"pièces demandées ({len(pieces)}), courrier de relance émis"
     elif action.name == "reprendre":
         changes["missing_pieces"] = ""
+        changes["complete_date"] = today  # complete again: the clock starts afresh
     elif action.name == "engager":
         choice = npec_choice(dossier, params.npec)
         if choice.npec is None or choice.npec <= 0:

@@ -67,8 +67,12 @@ def _is_postgres():
     return isinstance(db.obj, PostgresqlDatabase)
 
 
-def record_payment(organisation, invoice_ids, submission_key, user=None, date=None):
-    """Record one payment; returns (payment, created). A known submission key returns the first payment."""
+def record_payment(organisation, invoice_ids, submission_key, user=None, date=None, expected_net=None):
+    """Record one payment; returns (payment, created). A known submission key returns the first payment.
+
+    `expected_net` is the net the confirmation page showed: when the remittance computed under lock
+    differs (a credit note deducted meanwhile…), nothing is recorded and the page is shown again.
+    """
     if user is not None and (getattr(user, "kind", None) != "staff" or user.staff_role not in PAYER_ROLES):
         raise PaymentError("Seul un comptable ou un administrateur peut enregistrer un règlement.")
     submission_key = (submission_key or "").strip()
@@ -88,7 +92,8 @@ def record_payment(organisation, invoice_ids, submission_key, user=None, date=No
             existing = Payment.get_or_none(Payment.submission_key == submission_key)
             if existing:
                 return existing, False
-            payment = _create(organisation, invoice_ids, submission_key, user, date or dt.date.today())
+            payment = _create(organisation, invoice_ids, submission_key, user, date or dt.date.today(),
+                              expected_net)
     except IntegrityError:
         # A concurrent request with the same key won the race (its transaction committed first).
         existing = Payment.get_or_none(Payment.submission_key == submission_key)
@@ -98,7 +103,7 @@ def record_payment(organisation, invoice_ids, submission_key, user=None, date=No
     return payment, True
 
 
-def _create(organisation, invoice_ids, submission_key, user, date):
+def _create(organisation, invoice_ids, submission_key, user, date, expected_net=None):
     organisation = Organisation.get_by_id(organisation.id)
     bank = approved_bank_details(organisation)
     if bank is None:
@@ -120,6 +125,10 @@ def _create(organisation, invoice_ids, submission_key, user, date):
     except DelegationError as exc:
         raise PaymentError(f"Règlement impossible : {exc}") from None
     plan = preview(organisation, invoices)
+    if expected_net is not None and plan["net"] != expected_net:
+        raise PaymentError(f"Le règlement a changé depuis sa vérification : le net à verser est maintenant de "
+                           f"{montant(plan['net'])} (au lieu de {montant(expected_net)}). Vérifiez-le avant de "
+                           "confirmer.")
     reference = f"REG-{next_number('payment'):07d}"
     payment = Payment.create(reference=reference, organisation=organisation, bank_details=bank, date=date,
                              gross=plan["gross"], deductions=plan["deductions"], net=plan["net"],

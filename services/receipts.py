@@ -20,7 +20,7 @@ def receipt_context(invoice, certificate_provided, user=None):
         "requester": user, "apprentice": apprentice,
         "nir": mask_nir(apprentice.nir) if apprentice.nir else "",
         "scheme": dict(SCHEMES).get(dossier.scheme, dossier.scheme),
-        "granted": balance.committed, "already_paid": balance.paid,
+        "granted": balance.total.committed, "already_paid": balance.total.paid,
         "lines": lines, "natures": dict(LINE_NATURES),
         "pieces": [("Facture", True), ("Certificat de réalisation", bool(certificate_provided))],
         "generated_at": dt.datetime.now().replace(microsecond=0),

@@ -2,7 +2,8 @@
 import io
 
 import models
-from tests.billing.billing_helpers import BIC, IBAN, OTHER_IBAN, admin_client, invoice, pdf_file
+from services import bank_details as bank_service
+from tests.billing.billing_helpers import BIC, IBAN, OTHER_IBAN, admin_client, approved_bank, invoice, pdf_file
 
 URL = "/portail/organisation/banque"
 
@@ -160,3 +161,40 @@ def test_the_reviewer_sees_the_full_iban_and_downloads_the_rib_before_deciding(f
     rib = client.get(f"/admin/bankdetails/rib/{details.id}.pdf")
     assert rib.status_code == 200 and rib.data.startswith(b"%PDF")
     assert IBAN not in client.get("/admin/bankdetails/").get_data(as_text=True)  # masked in the list
+
+
+def test_approving_a_new_rib_replaces_the_previous_one_with_the_date(factory, make_client):
+    org = factory.organisation()
+    cfa_user = factory.cfa_user(org)
+    old = approved_bank(factory, org)
+    new = models.BankDetails.create(organisation=org, iban=OTHER_IBAN, bic="BNPAFRPPXXX", holder=org.name,
+                                    entered_by=cfa_user.id)
+    client, user = admin_client(make_client, factory)
+    assert _action(client, "approuver", [new.id]).status_code == 302
+    old, new = models.BankDetails.get_by_id(old.id), models.BankDetails.get_by_id(new.id)
+    assert (old.status, new.status) == ("replaced", "approved")
+    assert old.replaced_at == new.reviewed_at
+    assert bank_service.approved_bank_details(org).id == new.id
+    entry = models.AuditEntry.get((models.AuditEntry.entity == "BankDetails")
+                                  & (models.AuditEntry.action == "replaced"))
+    assert entry.entity_id == str(old.id) and entry.user_id == user.id
+    assert entry.before["status"] == "approved" and entry.after["status"] == "replaced"
+    day = f"{new.reviewed_at:%d/%m/%Y}"
+    portal = make_client(cfa_user.email).get(URL).get_data(as_text=True)
+    history = portal.split('id="bank-history"')[1]
+    assert f"Remplacé le {day}" in history and history.count(">Validé<") == 1
+    listing = client.get("/admin/bankdetails/").get_data(as_text=True)
+    assert f"Remplacé le {day}" in listing
+    details = client.get(f"/admin/bankdetails/details/?id={new.id}").get_data(as_text=True)
+    assert f"Remplacé le {day}" in details.split('id="bank-history"')[1]
+
+
+def test_a_refused_rib_leaves_the_approved_one_in_place(factory, make_client):
+    org = factory.organisation()
+    old = approved_bank(factory, org)
+    new = models.BankDetails.create(organisation=org, iban=OTHER_IBAN, bic="BNPAFRPPXXX", holder=org.name)
+    client, _ = admin_client(make_client, factory)
+    url = "/admin/bankdetails/motif/refuser/"
+    assert client.post_form(url, {"ids": str(new.id), "reason": "RIB illisible."}).status_code == 302
+    assert models.BankDetails.get_by_id(old.id).status == "approved"
+    assert models.BankDetails.get_by_id(old.id).replaced_at is None

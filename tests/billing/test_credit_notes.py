@@ -1,5 +1,6 @@
 """Credit notes: issue, settlement mode, refusals, overdue refunds, pro forma and CFA upload."""
 import datetime as dt
+import html
 from decimal import Decimal
 
 import pytest
@@ -149,24 +150,68 @@ def test_the_comptable_records_a_refund_and_refuses_it_for_deduction_mode(factor
                                                               "rowid": [str(deduction.id)]}).status_code == 403
 
 
+def _overpaid(factory, by="1250.00", **kw):
+    """An engaged dossier paid beyond what is now due (its engagement lowered by `by` after the payment)."""
+    from tests.billing.workflow_helpers import engaged, invoice_and_pay
+
+    dossier = engaged(factory, **kw)
+    _, paid = invoice_and_pay(dossier, 2)
+    models.Dossier.update(total_financed=paid - Decimal(by) + dossier.employer_share).where(
+        models.Dossier.id == dossier.id).execute()
+    return models.Dossier.get_by_id(dossier.id), paid
+
+
 def test_the_back_office_issues_a_credit_note_and_prints_its_pro_forma(factory, make_client):
-    dossier = factory.dossier(state="engage")
+    dossier, _ = _overpaid(factory)
     stock = factory.dossier(state="engage", is_stock=True)
     client, _ = admin_client(make_client, factory)
     url = "/admin/creditnote/emettre/"
     assert client.get(url).status_code == 200
-    refused = client.post_form(url, {"dossier_number": stock.number, "amount": "100,00", "reason": "rupture",
-                                     "confirm": "y"})
+    form = {"reason": "end_of_contract", "reason_detail": "Fin de contrat anticipée.", "confirm": "y"}
+    refused = client.post_form(url, {**form, "dossier_number": stock.number, "amount": "100,00"})
     assert refused.status_code == 400 and "reprise de stock" in refused.get_data(as_text=True)
-    bad_amount = client.post_form(url, {"dossier_number": dossier.number, "amount": "abc", "reason": "rupture",
-                                        "confirm": "y"})
+    bad_amount = client.post_form(url, {**form, "dossier_number": dossier.number, "amount": "abc"})
     assert bad_amount.status_code == 400 and "abc" in bad_amount.get_data(as_text=True)
-    done = client.post_form(url, {"dossier_number": dossier.number, "amount": "1 250,00", "reason": "end_of_contract",
-                                  "confirm": "y"})
+    done = client.post_form(url, {**form, "dossier_number": dossier.number, "amount": ""})
     assert done.status_code == 302
     note = models.CreditNote.get()
     assert (note.number, note.amount, note.reason) == (1, Decimal("1250.00"), "end_of_contract")
+    assert note.reason_detail == "Fin de contrat anticipée."
     pdf = client.get(f"/admin/creditnote/pro-forma/{note.id}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     conseiller, _ = admin_client(make_client, factory, role="conseiller")
     assert conseiller.get(url).status_code == 403
+
+
+def test_no_credit_note_without_an_overpayment(factory, make_client):
+    from tests.billing.workflow_helpers import engaged, invoice_and_pay
+
+    dossier = engaged(factory)
+    invoice_and_pay(dossier, 1)  # paid less than what is due
+    client, _ = admin_client(make_client, factory)
+    response = client.post_form("/admin/creditnote/emettre/", {
+        "dossier_number": dossier.number, "amount": "1 250,00", "reason": "end_of_contract",
+        "reason_detail": "Correction.", "confirm": "y"})
+    assert response.status_code == 400 and models.CreditNote.select().count() == 0
+    text = html.unescape(response.get_data(as_text=True)).replace("\u00a0", " ")
+    assert "Aucun trop-perçu sur ce dossier" in text
+
+
+def test_a_credit_note_is_capped_at_the_overpayment_and_needs_a_reason(factory, make_client):
+    dossier, paid = _overpaid(factory, by="400.00")
+    client, _ = admin_client(make_client, factory)
+    url = "/admin/creditnote/emettre/"
+    form = {"dossier_number": dossier.number, "reason": "amendment", "reason_detail": "Avenant de durée.",
+            "confirm": "y"}
+    too_much = client.post_form(url, {**form, "amount": "400,01"})
+    text = html.unescape(too_much.get_data(as_text=True)).replace("\u00a0", " ")
+    assert too_much.status_code == 400 and "ne peut pas dépasser le trop-perçu de 400,00 €" in text
+    assert models.CreditNote.select().count() == 0
+    no_reason = client.post_form(url, {**form, "reason_detail": "  ", "amount": ""})
+    assert no_reason.status_code == 400 and models.CreditNote.select().count() == 0
+    assert client.post_form(url, {**form, "amount": "150,00"}).status_code == 302
+    assert client.post_form(url, {**form, "amount": ""}).status_code == 302  # the 250 € left
+    assert [n.amount for n in models.CreditNote.select().order_by(models.CreditNote.number)] == [
+        Decimal("150.00"), Decimal("250.00")]
+    again = client.post_form(url, {**form, "amount": ""})
+    assert again.status_code == 400 and "Aucun trop-perçu" in html.unescape(again.get_data(as_text=True))

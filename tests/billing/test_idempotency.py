@@ -23,7 +23,7 @@ def test_the_same_form_posted_5_times_records_one_payment(factory, make_client):
     page = client.get(f"{RECORD}?organisation={org.id}").get_data(as_text=True)
     key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', page).group(1)
     data = {"organisation": str(org.id), "submission_key": key, "invoices": [str(i.id) for i in invoices],
-            "date": "15/03/2026"}
+            "date": "15/03/2026", "confirm": "1"}
     responses = [client.post_form(RECORD, data) for _ in range(5)]
     assert models.Payment.select().count() == 1
     payment = models.Payment.get()

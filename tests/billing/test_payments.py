@@ -22,9 +22,13 @@ def _key(client, org):
 
 
 def _pay(client, org, invoices, key=None):
+    """Choose the invoices, then confirm the remittance shown (the two posts of the real pages)."""
     key = key or _key(client, org)
-    return client.post_form(RECORD, {"organisation": str(org.id), "submission_key": key,
-                                     "invoices": [str(i.id) for i in invoices], "date": "15/03/2026"})
+    choice = {"organisation": str(org.id), "submission_key": key, "invoices": [str(i.id) for i in invoices],
+              "date": "15/03/2026"}
+    shown = client.post_form(RECORD, choice).get_data(as_text=True)
+    expected = re.search(r'name="expected_net"[^>]*value="([^"]*)"', shown)
+    return client.post_form(RECORD, {**choice, "confirm": "1", "expected_net": expected.group(1) if expected else ""})
 
 
 def test_a_payment_covers_each_invoice_and_dossier_and_marks_them_paid(factory, make_client):
@@ -188,3 +192,69 @@ def test_the_portal_payment_filters_apply_to_the_list_and_the_export(factory, ma
     export = cfa.get("/portail/reglements/export.csv?au=31/03/2026").get_data(as_text=True)
     assert march.reference in export and april.reference not in export
     assert cfa.get("/portail/reglements?du=n'importe").status_code == 200  # a bad date is ignored
+
+
+# --- recording in three steps: nothing ticked, a remittance to confirm, then the payment ----------------
+
+def _two_validated_invoices(factory):
+    org = factory.organisation(name="CFA Sud")
+    dossier = factory.dossier(organisation=org, state="engage")
+    note = create_credit_note(dossier, "485.00", "rupture", issued_on=dt.date(2026, 1, 5))
+    first = invoice(org, dossier, amount="8000.00", state="validee")
+    second = invoice(org, dossier, amount="970.00", state="validee")
+    approved_bank(factory, org)
+    return org, dossier, note, first, second
+
+
+def test_the_choice_page_ticks_no_invoice(factory, make_client):
+    org, *_ = _two_validated_invoices(factory)
+    client, _ = admin_client(make_client, factory)
+    page = client.get(f"{RECORD}?organisation={org.id}").get_data(as_text=True)
+    boxes = re.findall(r'<input type="checkbox" name="invoices"[^>]*>', page)
+    assert len(boxes) == 2 and not any("checked" in box for box in boxes)
+
+
+def test_posting_the_choice_shows_the_remittance_and_writes_nothing(factory, make_client):
+    org, dossier, note, first, second = _two_validated_invoices(factory)
+    client, _ = admin_client(make_client, factory)
+    audits = models.AuditEntry.select().count()
+    response = client.post_form(RECORD, {"organisation": str(org.id), "submission_key": _key(client, org),
+                                         "invoices": [str(first.id), str(second.id)], "date": "15/03/2026"})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True).replace("\u00a0", " ")
+    remittance = page[page.index('id="remittance"'):]
+    assert first.display_number in remittance and second.display_number in remittance and dossier.number in remittance
+    assert dossier.apprentice_name in remittance
+    assert "8 970,00 €" in remittance and "PRO-1" in remittance and "485,00 €" in remittance
+    assert "8 485,00 €" in remittance  # net = 8 970 − 485
+    assert "FR76 •••• •••• •••• •••• •••0 189" in remittance and "FR7630006000011234567890189" not in page
+    assert "Confirmer et enregistrer" in page
+    assert models.Payment.select().count() == 0 and models.AuditEntry.select().count() == audits
+    assert {models.Invoice.get_by_id(i.id).state for i in (first, second)} == {"validee"}
+    assert models.CreditNote.get_by_id(note.id).amount_settled == Decimal("0.00")
+
+
+def test_confirming_records_the_payment_with_a_french_amount(factory, make_client):
+    org, _, note, first, second = _two_validated_invoices(factory)
+    client, _ = admin_client(make_client, factory)
+    response = _pay(client, org, [first, second])
+    assert response.status_code == 302
+    payment = models.Payment.get()
+    assert (payment.gross, payment.deductions, payment.net) == (Decimal("8970.00"), Decimal("485.00"),
+                                                               Decimal("8485.00"))
+    page = client.get(response.headers["Location"]).get_data(as_text=True).replace("\u00a0", " ")
+    assert "8 485,00 € versés" in page and "8485.00" not in page
+
+
+def test_a_remittance_that_changed_since_it_was_shown_is_not_recorded(factory, make_client):
+    org, dossier, _, first, second = _two_validated_invoices(factory)
+    client, _ = admin_client(make_client, factory)
+    choice = {"organisation": str(org.id), "submission_key": _key(client, org), "invoices": [str(first.id)],
+              "date": "15/03/2026"}
+    shown = client.post_form(RECORD, choice).get_data(as_text=True)
+    expected = re.search(r'name="expected_net"[^>]*value="([^"]*)"', shown).group(1)
+    create_credit_note(dossier, "15.00", "amendment")  # another deduction arrives before the confirmation
+    response = client.post_form(RECORD, {**choice, "confirm": "1", "expected_net": expected})
+    assert response.status_code == 400 and models.Payment.select().count() == 0
+    page = response.get_data(as_text=True).replace("\u00a0", " ")
+    assert "a changé depuis sa vérification" in page and "7 500,00 €" in page

@@ -137,7 +137,9 @@ def test_the_dossier_page_shows_training_contract_financing_schedule_balance_pay
     assert d.apprentice.nir not in html and "••" in html
     financing = html[html.index('id="financing"'):html.index('id="schedule"')]
     assert "7 000,00 €" in financing and "60,00 €" in financing and "60,00 €" in financing
-    assert "8 620,00 €" in financing  # 7 000 + 1 000 uplift + 60 lodging + 60 meals + 500 first equipment + 0
+    # The yearly budget (NPEC + uplift) is labelled as such, apart from the caps engaged for the whole contract.
+    assert "Budget annuel" in financing and "8 000,00 €" in financing and "8 620,00 €" not in financing
+    assert "Financement engagé (toute la durée)" in html[html.index('id="balance"'):]
     assert "600,00 €" in html[html.index('id="delta"'):]  # 7 600 cost − 7 000 NPEC, billed to the employer
     schedule = html[html.index('id="schedule"'):html.index('id="balance"')]
     assert schedule.count("<tr") == 9 and "À facturer" in schedule

@@ -89,7 +89,7 @@ def test_first_advance_is_accepted_without_certificate_and_gives_a_receipt_with_
     assert "Récépissé" in text and "R0000001" in text and "CFA Sud Formation" in text
     assert dossier.number in text and "BTS Management commercial opérationnel" in text
     flat = " ".join(text.split())
-    assert "Financement accordé : 14 000,00 €" in flat
+    assert "Financement accordé : 16 000,00 €" in flat  # 14 000 teaching + 2 000 annex caps (one balance)
     assert "Remboursements déjà effectués : 0,00 €" in flat
     assert "01/09/2025" in text and "28/02/2026" in text and "2 800,00 €" in text
     assert dossier.apprentice.nir not in text.replace(" ", "")

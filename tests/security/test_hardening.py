@@ -72,6 +72,7 @@ def test_a_huge_credit_note_amount_in_the_back_office_is_refused_with_the_form(f
     staff = make_client(factory.staff("comptable").email)
     response = staff.post_form("/admin/creditnote/emettre/", {"dossier_number": dossier.number,
                                                               "amount": "100000000000000000000", "reason": "rupture",
+                                                              "reason_detail": "Trop-perçu après rupture",
                                                               "confirm": "y"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "Montant hors limites" in html and "100000000000000000000" in html

@@ -54,10 +54,9 @@ def test_complete_dossiers_waiting_more_than_twenty_days_are_listed(staff_client
     decided = factory.dossier(state="engage", complete_date=TODAY - dt.timedelta(days=60))
     incomplete = factory.dossier(state="recu", complete_date=None)
     block = section(text_of(staff_client.get("/admin/")), "late-dossiers")
-    assert "(2)" in block
+    assert "(1)" in block
     assert late.number in block and "25 jours" in block
-    assert late_waiting.number in block
-    for other in (recent, decided, incomplete):
+    for other in (recent, decided, incomplete, late_waiting):  # awaiting documents: the clock is stopped
         assert other.number not in block
 
 
@@ -110,3 +109,35 @@ def test_every_staff_role_sees_the_dashboard_and_others_do_not(make_client, fact
     for role in ("conseiller", "comptable", "admin"):
         assert make_client(factory.staff(role).email).get("/admin/").status_code == 200
     assert make_client(factory.cfa_user().email).get("/admin/").status_code == 403
+
+
+def test_the_decision_clock_stops_while_documents_are_awaited_and_restarts_on_resumption(staff_client, factory, app):
+    from services import dossier_workflow as workflow
+
+    advisor = factory.staff("conseiller")
+    dossier = factory.dossier(state="recu", complete_date=None)
+    start = TODAY - dt.timedelta(days=80)
+    assert workflow.perform("instruire", dossier.id, advisor, workflow.Params(), today=start).ok
+    assert models.Dossier.get_by_id(dossier.id).complete_date == start
+    with app.test_request_context():  # the courrier de relance is rendered with the app's templates
+        asked = workflow.perform("demander_pieces", dossier.id, advisor, workflow.Params(pieces=["CERFA signé"]),
+                                 today=start + dt.timedelta(days=5))
+    assert asked.ok and models.Dossier.get_by_id(dossier.id).complete_date is None
+    block = section(text_of(staff_client.get("/admin/")), "late-dossiers")
+    assert dossier.number not in block  # 75 days since it was first complete, but documents are awaited
+    resumed = TODAY - dt.timedelta(days=12)
+    assert workflow.perform("reprendre", dossier.id, advisor, workflow.Params(), today=resumed).ok
+    assert models.Dossier.get_by_id(dossier.id).complete_date == resumed
+    assert dossier.number not in section(text_of(staff_client.get("/admin/")), "late-dossiers")  # 12 days
+    models.Dossier.update(complete_date=TODAY - dt.timedelta(days=21)).where(models.Dossier.id == dossier.id).execute()
+    block = section(text_of(staff_client.get("/admin/")), "late-dossiers")
+    assert dossier.number in block and "21 jours" in block
+
+
+def test_a_dossier_taken_into_instruction_keeps_the_day_it_was_complete(factory):
+    from services import dossier_workflow as workflow
+
+    complete = TODAY - dt.timedelta(days=3)
+    dossier = factory.dossier(state="recu", complete_date=complete)
+    assert workflow.perform("instruire", dossier.id, factory.staff("conseiller"), workflow.Params()).ok
+    assert models.Dossier.get_by_id(dossier.id).complete_date == complete

@@ -451,7 +451,8 @@ def test_details_page_shows_the_schedule_and_running_balance_of_an_engaged_dossi
         assert rules.format_eur(item.amount).replace("\u00a0", " ") in schedule
         assert item.billable_from.strftime("%d/%m/%Y") in schedule
     balance = text.split('id="running-balance"')[1].split("</table>")[0]
-    for label in ("Montant engagé", "Facturable à ce jour", "Facturé", "Payé", "Avoirs", "Reste à facturer"):
+    for label in ("Financement engagé (toute la durée)", "Facturable à ce jour", "Facturé", "Validé", "Payé", "Avoirs",
+                  "Reste à facturer"):
         assert label in balance
     assert rules.format_eur(expected.net).replace("\u00a0", " ") in balance
     delta = text.split('id="employer-delta"')[1].split("</div>")[0]

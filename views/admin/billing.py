@@ -4,7 +4,9 @@ Lists and exports are read-only; every state or money change is an action (list 
 detail-page button, one code path in services/) reserved to a comptable or an admin.
 """
 import datetime as dt
+import re
 import secrets
+from decimal import Decimal, InvalidOperation
 
 from flask import abort, flash, make_response, redirect, request, url_for
 from flask_admin import expose
@@ -25,8 +27,8 @@ from services import bank_details as bank_service
 from services import credit_notes as credit_service
 from services import invoice_workflow as invoice_service
 from services import payments as payment_service
-from services.formatting import parse_date_fr
-from services.documents import attachment_response, document_response, read_stored
+from services.formatting import montant, parse_date_fr
+from services.documents import attachment_response, document_response
 from services.numbering import retry_when_busy
 from services.pdf import render_pdf
 
@@ -163,10 +165,35 @@ class DecisionMixin:
 
 # --- invoices ---------------------------------------------------------------------------------
 
+DISPLAYED_NUMBER = re.compile(r"^F?0*(\d{1,9})$", re.IGNORECASE)
+
+
+class InvoiceSearch:
+    """One search term of the invoice list, as Flask-Admin's peewee search asks it (``field ** term``).
+
+    A term matches the displayed number (``F0000081``, ``81``), the CFA's reference, the receipt number,
+    the CFA (name or SIRET), and any dossier the invoice bills (number or apprentice), mass invoices included.
+    """
+
+    model = Invoice  # no join to add: get_query() already joins the CFA
+
+    def __pow__(self, pattern):
+        raw = pattern.strip("%")
+        condition = ((Invoice.cfa_reference ** pattern) | (Invoice.receipt_number ** pattern)
+                     | (Organisation.name ** pattern) | (Organisation.siret ** pattern))
+        number = DISPLAYED_NUMBER.match(raw)
+        if number:
+            condition |= Invoice.number == int(number.group(1))
+        billed = (InvoiceLine.select(InvoiceLine.invoice).join(Dossier, on=(InvoiceLine.dossier == Dossier.id))
+                  .where((Dossier.number ** pattern) | (Dossier.apprentice_name ** pattern)))
+        return condition | Invoice.id.in_(billed)
+
+
 class InvoiceView(DecisionMixin, ReadOnlyModelView):
     column_list = ["number", "organisation", "dossier", "kind", "state", "period_start", "period_end", "total_ttc",
                    "submitted_at"]
-    column_searchable_list = ["cfa_reference", "receipt_number"]
+    # Labels of the search box; the search itself is InvoiceSearch (see init_search).
+    column_searchable_list = ["number", "dossier", "apprentice", "organisation", "cfa_reference", "receipt_number"]
     column_filters = ["state", "kind", "submitted_at", FilterEqual(Organisation.siret, "SIRET de l'organisme"),
                       FilterLike(Organisation.name, "Nom de l'organisme")]
     joined_models = (Organisation,)
@@ -180,7 +207,8 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
                          "number": lambda v, c, m, n: m.display_number}
     column_formatters_export = {"state": _choice_label, "kind": _choice_label}
     column_labels = {"number": "N° de facture", "organisation": "CFA", "dossier": "Dossier", "kind": "Type",
-                     "state": "État", "period_start": "Début de période", "period_end": "Fin de période",
+                     "apprentice": "Apprenti(e)", "state": "État", "period_start": "Début de période",
+                     "period_end": "Fin de période",
                      "total_ht": "Total HT", "total_ttc": "Total TTC", "submitted_at": "Déposée le",
                      "cfa_reference": "Référence CFA", "cfa_invoice_date": "Date de la facture CFA",
                      "hold_reason": "Motif de mise en attente", "rejection_reason": "Motif de rejet",
@@ -199,6 +227,10 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
     def get_query(self):
         return (Invoice.select(Invoice, Organisation, Dossier).join(Organisation).switch(Invoice)
                 .join(Dossier, JOIN.LEFT_OUTER, on=(Invoice.dossier == Dossier.id)))
+
+    def init_search(self):
+        self._search_fields = [InvoiceSearch()]
+        return True
 
     def decision_offered(self, name, model):
         return model.state in self.offered_from[name]
@@ -222,7 +254,14 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
         return {"lines": list(model.lines.order_by(InvoiceLine.id)),
                 "events": list(model.events.order_by(InvoiceEvent.at, InvoiceEvent.id)),
                 "natures": dict(LINE_NATURES), "states": dict(INVOICE_STATES),
-                "documents": list(Document.select().where(Document.invoice == model).order_by(Document.id))}
+                "documents": list(Document.select().where(Document.invoice == model).order_by(Document.id)),
+                "document_endpoint": ".document_view"}
+
+    @expose("/document/<int:document_id>")
+    def document_view(self, document_id):
+        """The CFA's invoice, certificate or receipt of an invoice, downloaded by staff (logged)."""
+        document = Document.get_or_none((Document.id == document_id) & Document.invoice.is_null(False)) or abort(404)
+        return document_response(document, user=current_user._get_current_object())
 
 
 # --- credit notes -----------------------------------------------------------------------------
@@ -243,6 +282,7 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
     column_labels = {"number": "N° pro forma", "organisation": "CFA", "dossier": "Dossier", "amount": "Montant",
                      "amount_settled": "Montant réglé", "reason": "Motif", "settlement_mode": "Mode de règlement",
                      "state": "État", "issued_on": "Émis le", "due_date": "Échéance", "settled_at": "Réglé le",
+                     "reason_detail": "Motif détaillé",
                      "created_at": "Créé le"}
     errors = (credit_service.CreditNoteError,)
     decisions = {
@@ -278,32 +318,37 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
 
     @expose("/emettre/", methods=("GET", "POST"))
     def issue_view(self):
-        """Issue a credit note on a dossier by hand (end of contract, correction)."""
+        """Issue a credit note by hand: for what the dossier's balance shows as paid beyond what is due."""
         if not self.has_role(DECISION_ROLES):
             abort(403)
         form = CreditNoteIssueForm()
+        figures = None
+        if form.is_submitted():
+            dossier = Dossier.get_or_none(Dossier.number == (form.dossier_number.data or "").strip())
+            if dossier is not None:
+                paid, due, credited, overpaid = credit_service.overpayment_of(dossier)
+                figures = {"dossier": dossier, "paid": paid, "due": due, "credited": credited, "overpaid": overpaid}
         if form.validate_on_submit():
-            dossier = Dossier.get_or_none(Dossier.number == form.dossier_number.data.strip())
+            amount, typed = None, (form.amount.data or "").strip()
             try:
-                amount, amount_error = read_amount(form.amount.data), None
+                amount = read_amount(typed) if typed else None
             except ValueError as exc:
-                amount, amount_error = None, str(exc)
-            if dossier is None:
+                form.amount.errors.append(str(exc))
+            if figures is None:
                 form.dossier_number.errors.append("Aucun dossier ne porte ce numéro.")
-            elif amount is None:
-                form.amount.errors.append(amount_error)
             elif not form.confirm.data:
                 form.confirm.errors.append("Cochez la case pour confirmer l'émission.")
-            else:
+            elif not form.amount.errors:
                 try:
-                    note = credit_service.create_credit_note(dossier, amount, form.reason.data,
-                                                             user=current_user._get_current_object())
+                    note = credit_service.issue_for_overpayment(figures["dossier"], form.reason.data,
+                                                                form.reason_detail.data, amount=amount,
+                                                                user=current_user._get_current_object())
                 except credit_service.CreditNoteError as exc:
                     form.amount.errors.append(str(exc))
                 else:
-                    flash(f"Avoir {note.display_number} émis.", "success")
+                    flash(f"Avoir {note.display_number} de {montant(note.amount)} émis.", "success")
                     return redirect(self.get_url(".details_view", id=note.id))
-        html = self.render("admin/billing_credit_note_issue.html", form=form)
+        html = self.render("admin/billing_credit_note_issue.html", form=form, figures=figures)
         return make_response(html, 400 if request.method == "POST" else 200)
 
 
@@ -367,7 +412,8 @@ class PaymentView(ReadOnlyModelView):
 
     @expose("/enregistrer/", methods=("GET", "POST"))
     def record_view(self):
-        """Enregistrer un règlement: one organisation, its validated invoices, its approved RIB."""
+        """Enregistrer un règlement in three steps: the organisation, its validated invoices (none ticked),
+        then the remittance to confirm; only the confirmation records anything."""
         if not self.has_role(DECISION_ROLES):
             abort(403)
         form = PaymentForm()
@@ -382,41 +428,67 @@ class PaymentView(ReadOnlyModelView):
         invoices = payment_service.payable_invoices(organisation)
         form.invoices.choices = [(inv.id, inv.display_number) for inv in invoices]
         bank = bank_service.approved_bank_details(organisation)
-        error = None
+        context = dict(form=form, organisation=organisation, invoices=invoices, bank=bank, mask_iban=mask_iban,
+                       error=None)
         if request.method == "GET":
             form.organisation.data = str(organisation.id)
             form.submission_key.data = secrets.token_urlsafe(24)
-            form.invoices.data = [inv.id for inv in invoices]
+            form.invoices.data = []
             form.date.data = dt.date.today().strftime("%d/%m/%Y")
-        elif form.validate_on_submit():
-            try:
-                payment, created = payment_service.record_payment(
-                    organisation, form.invoices.data, form.submission_key.data,
-                    user=current_user._get_current_object(),
-                    date=parse_date_fr(form.date.data) if form.date.data else None)
-            except payment_service.PaymentError as exc:
-                error = str(exc)
-            else:
-                if created:
-                    flash(f"Règlement {payment.reference} enregistré : {payment.net} € versés.", "success")
+        elif form.validate_on_submit() and not request.form.get("back"):
+            chosen = [inv for inv in invoices if inv.id in form.invoices.data]
+            if form.confirm.data == "1":
+                try:
+                    payment, created = payment_service.record_payment(
+                        organisation, form.invoices.data, form.submission_key.data,
+                        user=current_user._get_current_object(),
+                        date=parse_date_fr(form.date.data) if form.date.data else None,
+                        expected_net=_decimal_or_none(form.expected_net.data))
+                except payment_service.PaymentError as exc:
+                    context["error"] = str(exc)
                 else:
-                    flash(f"Ce règlement a déjà été enregistré ({payment.reference}) : rien n'a été créé de plus.",
-                          "info")
-                return redirect(self.get_url(".details_view", id=payment.id))
+                    if created:
+                        flash(f"Règlement {payment.reference} enregistré : {montant(payment.net)} versés "
+                              f"({montant(payment.gross)} facturés, {montant(payment.deductions)} d'avoirs déduits).",
+                              "success")
+                    else:
+                        flash(f"Ce règlement a déjà été enregistré ({payment.reference}) : rien n'a été créé de plus.",
+                              "info")
+                    return redirect(self.get_url(".details_view", id=payment.id))
+            return self._confirmation(context, chosen, status=400 if context["error"] else 200)
         else:
             # The same key came back after a success (double click on a stale page): show the payment.
             existing = Payment.get_or_none(Payment.submission_key == (form.submission_key.data or ""))
             if existing:
                 flash(f"Ce règlement a déjà été enregistré ({existing.reference}).", "info")
                 return redirect(self.get_url(".details_view", id=existing.id))
-        chosen = [inv for inv in invoices if inv.id in (form.invoices.data or [])]
-        plan = payment_service.preview(organisation, chosen or invoices)
-        html = self.render("admin/billing_payment_record.html", form=form, organisation=organisation,
-                           invoices=invoices, bank=bank, plan=plan, error=error, mask_iban=mask_iban)
-        return make_response(html, 400 if request.method == "POST" else 200)
+        context["credit_notes"] = credit_service.deductible_credit_notes(organisation)
+        html = self.render("admin/billing_payment_record.html", **context)
+        return make_response(html, 400 if form.errors else 200)
+
+    def _confirmation(self, context, chosen, status):
+        """The remittance the payment would make (nothing written): invoices, dossiers, deductions, net, RIB."""
+        plan = payment_service.preview(context["organisation"], chosen)
+        dossier_ids = {dossier_id for _, dossier_id, _ in plan["lines"]}
+        dossiers = {d.id: d for d in Dossier.select().where(Dossier.id.in_(dossier_ids))} if dossier_ids else {}
+        context["form"].expected_net.data = str(plan["net"])
+        html = self.render("admin/billing_payment_confirm.html", plan=plan, dossiers=dossiers, chosen=chosen,
+                           **context)
+        return make_response(html, status)
+
+
+def _decimal_or_none(text):
+    try:
+        return Decimal(text) if text else None
+    except InvalidOperation:
+        return Decimal("-1")  # tampered with: never equal to a real net, so the remittance is shown again
 
 
 # --- bank details -----------------------------------------------------------------------------
+
+def _bank_status(view, ctx, model, name):
+    return model.get_status_display()
+
 
 class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     column_list = ["organisation", "iban", "bic", "holder", "third_party", "status", "entered_at", "reviewed_at"]
@@ -425,12 +497,12 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     joined_models = (Organisation,)
     column_sortable_list = ["status", "entered_at", "reviewed_at"]
     column_default_sort = ("entered_at", True)
-    column_formatters = {"iban": lambda v, c, m, n: mask_iban(m.iban), "status": _choice_label}
-    column_formatters_export = {"iban": lambda v, c, m, n: mask_iban(m.iban), "status": _choice_label}
+    column_formatters = {"iban": lambda v, c, m, n: mask_iban(m.iban), "status": _bank_status}
+    column_formatters_export = {"iban": lambda v, c, m, n: mask_iban(m.iban), "status": _bank_status}
     column_labels = {"organisation": "Organisme", "iban": "IBAN", "bic": "BIC", "holder": "Titulaire",
                      "third_party": "Tiers payeur", "status": "Statut", "refusal_reason": "Motif de refus",
                      "entered_by": "Saisi par", "entered_at": "Saisi le", "reviewed_by": "Examiné par",
-                     "reviewed_at": "Examiné le"}
+                     "reviewed_at": "Examiné le", "replaced_at": "Remplacé le"}
     errors = (bank_service.BankDetailsError,)
     decisions = {
         "approuver": ("Approuver le RIB", False, lambda bd, reason, user: bank_service.approve(bd, user)),
@@ -454,7 +526,8 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     def extras(self, model):
         docs = list(Document.select().where(Document.bank_details == model).order_by(Document.id))
         return {"documents": docs, "iban_full": model.iban,
-                "rib_url": self.get_url(".rib_view", id=model.id) if docs else None}
+                "rib_url": self.get_url(".rib_view", id=model.id) if docs else None,
+                "bank_history": [(b, mask_iban(b.iban)) for b in bank_service.history(model.organisation_id)]}
 
     @expose("/rib/<int:id>.pdf")
     def rib_view(self, id):

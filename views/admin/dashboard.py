@@ -16,7 +16,8 @@ from models import BankDetails, CreditNote, Dossier, Employer, Invoice, Organisa
 from .base import StaffIndexView
 
 DECISION_DAYS = 20
-OPEN_STATES = ("recu", "en_instruction", "en_attente")
+# A file awaiting documents is not complete: its clock is stopped (the workflow restarts it on resumption).
+DECISION_CLOCK_STATES = ("recu", "en_instruction")
 WAITING_INVOICE_STATES = ("en_traitement", "en_attente")
 SETTLED_CREDIT_NOTE_STATES = ("imputee", "remboursee")
 LIST_LIMIT = 20
@@ -57,12 +58,12 @@ class DashboardView(StaffIndexView):
                   for code, label in Dossier.state.choices]
 
         limit_date = today - dt.timedelta(days=DECISION_DAYS)
-        late_query = Dossier.select().where(Dossier.state.in_(OPEN_STATES) & (Dossier.complete_date < limit_date))
-        late_count = late_query.count()
+        is_late = Dossier.state.in_(DECISION_CLOCK_STATES) & (Dossier.complete_date < limit_date)
+        late_count = Dossier.select().where(is_late).count()
         late = list(Dossier.select(Dossier, Organisation, Employer)
                     .join(Organisation, on=(Dossier.organisation == Organisation.id))
                     .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id))
-                    .where(Dossier.state.in_(OPEN_STATES) & (Dossier.complete_date < limit_date))
+                    .where(is_late)
                     .order_by(Dossier.complete_date, Dossier.id).limit(LIST_LIMIT))
 
         invoice_counts = dict(Invoice.select(Invoice.state, fn.COUNT(Invoice.id))

@@ -8,7 +8,7 @@ from models import Apprentice, Dossier, Employer, Installment, Letter, Payment, 
 from models.documents import DOCUMENT_TYPES
 from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEMES
 from rules import mask_nir
-from rules.engaged import engaged_annex_caps, financing_total
+from rules.engaged import engaged_annex_caps
 from services import access, sql_format
 from services.dossier_rules import dossier_balance, financing_delta, stored_installments
 from services.documents import log_download
@@ -218,13 +218,12 @@ def dossier_actions(dossier):
     return actions
 
 
-def dossier_financing(dossier):
+def dossier_financing(dossier, annual_budget):
     """Financing figures of the dossier page, all computed by rules/ (nothing summed here)."""
     caps = engaged_annex_caps(dossier.cap_nights, dossier.cap_meals, dossier.cap_first_equipment,
                               dossier.cap_mobility)
     return {
-        "teaching": dossier.npec, "uplift": dossier.disability_uplift, "caps": caps,
-        "total": financing_total(dossier.npec, dossier.disability_uplift, caps),
+        "teaching": dossier.npec, "uplift": dossier.disability_uplift, "caps": caps, "annual_budget": annual_budget,
         "total_financed": dossier.total_financed, "employer_share": dossier.employer_share,
         "delta": financing_delta(dossier),
     }
@@ -240,9 +239,11 @@ def dossier(number):
     letters = list(access.letter_visibility(Letter.select()).where(Letter.dossier == d.id).order_by(Letter.issued_at))
     documents = list(access.document_visibility().where(access.Document.dossier == d.id)
                      .order_by(access.Document.uploaded_at.desc()))
+    balance = dossier_balance(d)
     return render_template(
-        "portal/dossier.html", d=d, installments=installments, balance=dossier_balance(d), payments=payments,
-        letters=letters, documents=documents, financing=dossier_financing(d), actions=dossier_actions(d),
+        "portal/dossier.html", d=d, installments=installments, balance=balance, payments=payments,
+        letters=letters, documents=documents, financing=dossier_financing(d, balance.annual_budget),
+        actions=dossier_actions(d),
         nir=mask_nir(d.apprentice.nir) if d.apprentice.nir else "", upload_types=UPLOAD_TYPES,
         state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES), regime_labels=dict(REGIMES),
         installment_labels=dict(INSTALLMENT_STATUSES), can_bill=access.can_bill_dossier(d))
