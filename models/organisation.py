@@ -5,6 +5,7 @@ from peewee import (BooleanField, CharField, DateTimeField, DeferredForeignKey, 
 from .base import BaseModel, now
 
 ORG_STATUSES = [("pending", "Inscription à valider"), ("active", "Active"), ("inactive", "Inactive")]
+EMPLOYER_STATUSES = [("active", "Actif"), ("inactive", "Inactif")]
 SETTLEMENT_MODES = [("deduction", "Déduction sur les prochains règlements"), ("refund", "Remboursement par virement")]
 
 
@@ -56,6 +57,8 @@ class Employer(BaseModel):
     collective_agreement = CharField(max_length=200, default="")
     email = CharField(max_length=254, default="")
     phone = CharField(max_length=20, default="")
+    # An employer is deactivated, never deleted, once a dossier or a user refers to it.
+    status = CharField(max_length=10, default="active", choices=EMPLOYER_STATUSES, index=True)
     created_at = DateTimeField(default=now)
 
     def __str__(self):

@@ -14,7 +14,7 @@ odd_text = st.one_of(
 )
 
 FORMS = {
-    "organisation": ["siret", "name", "uai", "email", "postal_code", "status", "credit_note_mode", "parent"],
+    "organisation": ["siret", "name", "uai", "email", "postal_code", "credit_note_mode", "parent"],
     "employer": ["siret", "name", "naf", "idcc", "headcount", "email"],
     "apprentice": ["birth_name", "first_name", "birth_date", "nir", "sex", "email"],
     "dossier": ["number", "organisation", "employer", "apprentice", "conclusion_date", "contract_start",

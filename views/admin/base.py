@@ -3,6 +3,7 @@ import datetime as dt
 
 from flask import abort, flash, g, make_response, redirect, request, session, url_for
 from flask_admin import AdminIndexView
+from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.form import BaseForm
 from flask_admin.model import typefmt
@@ -12,10 +13,14 @@ from peewee import IntegrityError
 from werkzeug.utils import secure_filename
 from wtforms.validators import ValidationError
 
+import models
 from models import db
 from services.audit import record, snapshot
+from services.deactivation import change_activity
 from services.exports import csv_response, spreadsheet_safe, xlsx_response
 from services.formatting import date_fr, montant
+from services.numbering import _is_postgres
+from services.transitions import TransitionRefused
 
 ALL_STAFF = {"conseiller", "comptable", "admin"}
 
@@ -24,6 +29,58 @@ FRENCH_FLASHES = {
     "Failed to create record.": "Enregistrement impossible : corrigez les champs signalés ci-dessous.",
     "Failed to update record.": "Modification impossible : corrigez les champs signalés ci-dessous.",
 }
+
+
+# Money and audit records are cancelled or credited, never erased, whatever the view or the role.
+NEVER_DELETED = (models.Invoice, models.InvoiceLine, models.InvoiceEvent, models.Payment, models.PaymentLine,
+                 models.PaymentDeduction, models.CreditNote, models.Installment, models.AuditEntry)
+
+# How a refusal names the rows that point at a record (singular, plural).
+REFERENCE_LABELS = {
+    "Organisation": ("établissement rattaché", "établissements rattachés"),
+    "Delegation": ("délégation", "délégations"), "User": ("utilisateur", "utilisateurs"),
+    "Membership": ("rattachement d'utilisateur", "rattachements d'utilisateurs"),
+    "Dossier": ("dossier", "dossiers"), "Installment": ("échéance", "échéances"),
+    "Rupture": ("rupture", "ruptures"), "Amendment": ("avenant", "avenants"),
+    "ExpiredSettlement": ("solde de dossier échu", "soldes de dossiers échus"),
+    "BankDetails": ("RIB", "RIB"), "Invoice": ("facture", "factures"),
+    "InvoiceLine": ("ligne de facture", "lignes de facture"),
+    "InvoiceEvent": ("événement de facture", "événements de facture"), "CreditNote": ("avoir", "avoirs"),
+    "Payment": ("règlement", "règlements"), "PaymentLine": ("ligne de règlement", "lignes de règlement"),
+    "PaymentDeduction": ("déduction d'avoir", "déductions d'avoir"), "Document": ("pièce jointe", "pièces jointes"),
+    "Letter": ("courrier", "courriers"), "Notification": ("notification", "notifications"),
+    "ContractProposal": ("proposition de contrat", "propositions de contrat"),
+    "ProposalStep": ("étape de proposition", "étapes de proposition"), "ApiKey": ("clé d'API", "clés d'API"),
+    "AuditEntry": ("entrée du journal d'audit", "entrées du journal d'audit"),
+}
+
+
+def references(instance):
+    """[(model, rows)] of every table whose foreign keys point at `instance` (any on_delete)."""
+    by_model = {}
+    for field in type(instance)._meta.backrefs:
+        by_model.setdefault(field.model, []).append(field)
+    found = []
+    for model in models.MODELS:
+        fields = by_model.get(model)
+        if not fields:
+            continue
+        condition = fields[0] == instance.id
+        for field in fields[1:]:
+            condition |= field == instance.id
+        rows = model.select().where(condition).count()
+        if rows:
+            found.append((model, rows))
+    return found
+
+
+def describe_references(found):
+    """'2 dossiers, 1 facture' for a French refusal."""
+    parts = []
+    for model, rows in found:
+        singular, plural = REFERENCE_LABELS.get(model.__name__, (model._meta.table_name, model._meta.table_name))
+        parts.append(f"{rows} {singular if rows == 1 else plural}")
+    return ", ".join(parts)
 
 
 def _frenchify_flashes():
@@ -143,6 +200,10 @@ class StaffModelView(StaffAccessMixin, ModelView):
     def entity_name(self):
         return self.audit_entity or self.model.__name__.lower()
 
+    def audit_note(self, form, model):
+        """A note for the audit entry of an edit (what the before/after columns cannot show)."""
+        return ""
+
     def validate_saved(self, model):
         """Checks that need the saved rows (inline forms); raise ValidationError to undo the save."""
 
@@ -162,7 +223,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
                 txn.rollback()
                 g.admin_save_failed = True
                 return False
-            record(self.entity_name(), model.get_id(), "création", None, snapshot(model))
+            record(self.entity_name(), model.id, "création", None, snapshot(model))
         return model
 
     def update_model(self, form, model):
@@ -172,26 +233,82 @@ class StaffModelView(StaffAccessMixin, ModelView):
                 txn.rollback()
                 g.admin_save_failed = True
                 return False
-            fresh = type(model).get_by_id(model.get_id())
+            # model.id, not get_id(): for a User, get_id() is the session token (Flask-Login)
+            fresh = type(model).get_by_id(model.id)
             after = snapshot(fresh)
             changed_before = {k: v for k, v in before.items() if after.get(k) != v}
             changed_after = {k: after[k] for k in changed_before}
-            record(self.entity_name(), model.get_id(), "modification", changed_before, changed_after)
+            record(self.entity_name(), model.id, "modification", changed_before, changed_after,
+                   note=self.audit_note(form, model))
+        return True
+
+    # --- deletion: one guarded function behind every path (row button, details page, bulk action) --------
+    fast_mass_delete = False
+    details_template = "admin/staff_details.html"  # its delete button posts to delete_view like the list's
+    activity = None
+    deactivation_hint = ""  # how to take the record out of use instead (views with a deactivation machine)
+
+    def delete_refusal(self, instance):
+        """The French reason `instance` may not be deleted by the current user, or None."""
+        if isinstance(instance, NEVER_DELETED):
+            return (f"« {instance} » ne peut pas être supprimé : les factures, règlements, avoirs, échéances et "
+                    f"le journal d'audit sont conservés (annulez la facture ou émettez un avoir).")
+        if not self.deletable:
+            return f"« {instance} » ne se supprime pas ici."
+        if not self.can_delete:
+            return "Vous n'avez pas le droit de supprimer cet élément."
+        if isinstance(instance, models.User) and instance.id == current_user.id:
+            return "Vous ne pouvez pas supprimer votre propre compte."
+        found = references(instance)
+        if found:
+            return (f"Suppression impossible : « {instance} » est référencé par {describe_references(found)}. "
+                    f"Rien n'a été supprimé." + (f" {self.deactivation_hint}" if self.deactivation_hint else ""))
+        return None
+
+    def guarded_delete(self, instance):
+        """Delete one unreferenced row (never in cascade) and audit it in the same transaction; False if refused."""
+        model = type(instance)
+        with db.atomic() as txn:
+            query = model.select().where(model.id == instance.id)
+            current = (query.for_update() if _is_postgres() else query).first()
+            if current is None:
+                flash("Cet élément n'existe plus.", "error")
+                return False
+            refusal = self.delete_refusal(current)
+            if refusal:
+                txn.rollback()
+                flash(refusal, "error")
+                return False
+            before = snapshot(current)
+            try:
+                with db.atomic():
+                    current.delete_instance(recursive=False)
+            except IntegrityError:
+                txn.rollback()
+                flash(f"Suppression impossible : « {current} » est utilisé par d'autres données. "
+                      f"Rien n'a été supprimé.", "error")
+                return False
+            record(self.entity_name(), current.id, "suppression", before, None)
         return True
 
     def delete_model(self, model):
-        if not self.deletable:
-            flash("Cet élément ne peut pas être supprimé.", "error")
-            return False
-        before = snapshot(model)
+        return self.guarded_delete(model)
+
+    @action("delete", "Supprimer", "Supprimer les éléments sélectionnés ? Les éléments utilisés ailleurs sont "
+                                   "conservés.")
+    def action_delete(self, ids):
+        """Flask-Admin's bulk delete cascades and skips delete_model: each id goes through guarded_delete."""
+        if not self.can_delete:
+            abort(403)
         try:
-            with db.atomic():
-                model.delete_instance(recursive=False)
-                record(self.entity_name(), before.get("id"), "suppression", before, None)
-        except IntegrityError:
-            flash("Suppression impossible : cet élément est utilisé par d'autres données.", "error")
-            return False
-        return True
+            ids = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+        deleted = 0
+        for instance in self.model.select().where(self.model.id.in_(ids)).order_by(self.model.id):
+            deleted += bool(self.guarded_delete(instance))
+        if deleted:
+            flash(f"{deleted} élément(s) supprimé(s).", "success")
 
     # --- exports: ';' + BOM, streamed ----------------------------------------------------------
     def export_rows(self):
@@ -248,6 +365,56 @@ class ReadOnlyModelView(StaffModelView):
 
     manage_roles = set()
     deletable = False
+
+
+class DeactivationMixin:
+    """Deactivate instead of delete: list actions and details buttons run the view's `activity` machine."""
+
+    deactivation_hint = "Désactivez-le plutôt (bouton « Désactiver » de sa fiche ou action de la liste)."
+
+    def is_action_allowed(self, name):
+        if self.activity is not None and name in self.activity.transitions:
+            return self.has_role(self.manage_roles)
+        return super().is_action_allowed(name)
+
+    def activity_buttons(self, model):
+        """(name, label) of the transitions open from `model`'s status for the current user."""
+        if not self.has_role(self.manage_roles):
+            return []
+        return [(t.name, t.label) for t in self.activity.available(model, current_user._get_current_object())]
+
+    def activity_label(self, model):
+        return self.activity.label(getattr(model, self.activity.column))
+
+    def is_in_use(self, model):
+        return getattr(model, self.activity.column) not in ("inactive", False)
+
+    def _change_activity(self, name, ids):
+        if not self.has_role(self.manage_roles):
+            abort(403)
+        try:
+            ids = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+        label = self.activity.transitions[name].label
+        done = 0
+        for instance in self.model.select().where(self.model.id.in_(ids)).order_by(self.model.id):
+            try:
+                change_activity(self.activity, name, instance, current_user._get_current_object())
+                done += 1
+            except TransitionRefused as exc:
+                flash(f"{instance} : {exc}.", "error")
+        if done:
+            flash(f"{label} : {done} élément(s) traité(s).", "success")
+
+    @action("desactiver", "Désactiver", "Désactiver les éléments sélectionnés ? Ils restent consultables, avec "
+                                        "leur historique, et peuvent être réactivés.")
+    def action_desactiver(self, ids):
+        return self._change_activity("desactiver", ids)
+
+    @action("reactiver", "Réactiver", "Réactiver les éléments sélectionnés ?")
+    def action_reactiver(self, ids):
+        return self._change_activity("reactiver", ids)
 
 
 class StaffIndexView(StaffAccessMixin, AdminIndexView):

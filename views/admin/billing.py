@@ -22,7 +22,7 @@ from models import (BankDetails, CreditNote, Document, Dossier, Invoice, Invoice
 from models.billing import INVOICE_STATES, LINE_NATURES
 from models.organisation import SETTLEMENT_MODES
 from rules.money import read_amount
-from rules.identifiers import mask_iban
+from rules.identifiers import format_iban, mask_iban
 from services import bank_details as bank_service
 from services import credit_notes as credit_service
 from services import invoice_workflow as invoice_service
@@ -490,6 +490,17 @@ def _bank_status(view, ctx, model, name):
     return model.get_status_display()
 
 
+IBAN_ROLES = {"comptable", "admin"}  # who pays needs the whole number; a conseiller sees it masked
+
+
+def _iban_for_role(view, ctx, model, name):
+    return format_iban(model.iban) if view.has_role(IBAN_ROLES) else mask_iban(model.iban)
+
+
+def _iban_for_role_export(view, ctx, model, name):
+    return model.iban if view.has_role(IBAN_ROLES) else mask_iban(model.iban)
+
+
 class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     column_list = ["organisation", "iban", "bic", "holder", "third_party", "status", "entered_at", "reviewed_at"]
     column_filters = ["status", "third_party", FilterEqual(Organisation.siret, "SIRET de l'organisme"),
@@ -497,8 +508,8 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     joined_models = (Organisation,)
     column_sortable_list = ["status", "entered_at", "reviewed_at"]
     column_default_sort = ("entered_at", True)
-    column_formatters = {"iban": lambda v, c, m, n: mask_iban(m.iban), "status": _bank_status}
-    column_formatters_export = {"iban": lambda v, c, m, n: mask_iban(m.iban), "status": _bank_status}
+    column_formatters = {"iban": _iban_for_role, "status": _bank_status}
+    column_formatters_export = {"iban": _iban_for_role_export, "status": _bank_status}
     column_labels = {"organisation": "Organisme", "iban": "IBAN", "bic": "BIC", "holder": "Titulaire",
                      "third_party": "Tiers payeur", "status": "Statut", "refusal_reason": "Motif de refus",
                      "entered_by": "Saisi par", "entered_at": "Saisi le", "reviewed_by": "Examiné par",
@@ -525,12 +536,14 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
 
     def extras(self, model):
         docs = list(Document.select().where(Document.bank_details == model).order_by(Document.id))
-        return {"documents": docs, "iban_full": model.iban,
-                "rib_url": self.get_url(".rib_view", id=model.id) if docs else None,
+        return {"documents": docs, "iban_full": model.iban if self.has_role(IBAN_ROLES) else None,
+                "rib_url": self.get_url(".rib_view", id=model.id) if docs and self.has_role(IBAN_ROLES) else None,
                 "bank_history": [(b, mask_iban(b.iban)) for b in bank_service.history(model.organisation_id)]}
 
     @expose("/rib/<int:id>.pdf")
     def rib_view(self, id):
+        if not self.has_role(IBAN_ROLES):  # the scanned RIB shows the whole IBAN
+            abort(403)
         doc = (Document.select().where(Document.bank_details == id).order_by(Document.id.desc()).first()
                or abort(404))
         return document_response(doc)

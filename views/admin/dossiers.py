@@ -7,21 +7,23 @@ from decimal import Decimal
 from flask import abort, flash, make_response, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.helpers import get_redirect_target
+from flask_admin.helpers import get_form_data, get_redirect_target
 from flask_admin.contrib.peewee.filters import FilterEqual, FilterLike
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from peewee import JOIN
+from peewee import JOIN, IntegrityError
 from wtforms import TextAreaField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from forms import validators as v
-from models import Apprentice, Dossier, Employer, IdccCpne, Installment, Letter, NpecReference, Organisation, User
+from models import (Apprentice, Dossier, Employer, IdccCpne, Installment, Letter, NpecReference, Organisation, User,
+                    db, now)
 from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES, REGIMES
 from rules.money import read_amount
 from rules.identifiers import mask_nir
 from services import dossier_workflow as workflow
+from services.audit import record, snapshot
 from services.dossier_rules import dossier_balance, financing_delta
 from services.letters import letter_filename, read_letter
 from services.npec_import import ReferentialError, import_referential, propose_npec
@@ -105,7 +107,30 @@ class WorkflowForm(FlaskForm):
 # What the schedule was computed from: frozen once the financing is agreed (amend through an avenant).
 FINANCING_INPUTS = ["conclusion_date", "contract_start", "contract_end", "level", "distance_percent",
                     "reduced_duration", "is_stock", "organisation"]
+# The contract's identity and the facts that decide rights (who is paid, which right applies, the clocks):
+# frozen too once agreed; corrected only through "Corriger les données du contrat", with a reason, audited.
+CONTRACT_FACTS = ["number", "deca_number", "scheme", "employer", "apprentice", "subrogated", "without_contract",
+                  "diploma_code", "rncp_code", "training_start", "training_end", "deposit_date", "complete_date"]
 PRE_AGREEMENT_STATES = ("recu", "en_instruction", "en_attente")
+CORRECTION_ACTION = "correction des données du contrat"
+
+
+class _DisabledWidget:
+    """Render a field disabled (wtfpeewee's select fields ignore render_kw, so wrap the widget itself)."""
+
+    def __init__(self, widget):
+        self.widget = widget
+
+    def __call__(self, field, **kwargs):
+        return self.widget(field, **{**kwargs, "disabled": True})
+
+
+def facts_locked(dossier):
+    return dossier.state not in PRE_AGREEMENT_STATES
+
+
+def _changed(stored, model, names):
+    return [name for name in names if stored.__data__.get(name) != model.__data__.get(name)]
 
 
 class DossierView(StaffModelView):
@@ -165,14 +190,105 @@ class DossierView(StaffModelView):
     def on_model_change(self, form, model, is_created):
         if model.contract_end and model.contract_start and model.contract_end < model.contract_start:
             raise ValidationError("La fin du contrat doit être postérieure à son début.")
-        if not is_created and model.state not in PRE_AGREEMENT_STATES:
+        if not is_created:
             stored = Dossier.get_by_id(model.id)
-            changed = [self.column_labels.get(name, name) for name in FINANCING_INPUTS
-                       if stored.__data__.get(name) != model.__data__.get(name)]
-            if changed:
-                raise ValidationError("Le financement de ce dossier est engagé : " + ", ".join(changed)
-                                      + " ne se modifie(nt) plus ici. Passez par un avenant ou une rupture.")
+            if facts_locked(stored):
+                self._refuse_locked_changes(stored, model)
         model.apprentice_name = f"{model.apprentice.birth_name.upper()} {model.apprentice.first_name}"
+
+    # --- an agreed dossier: financing inputs and contract facts are read-only in the edit form ---------
+    def _labels(self, names):
+        return ", ".join(str(self.column_labels.get(name, name)) for name in names)
+
+    def _refuse_locked_changes(self, stored, model):
+        """A forged or stale POST that changes a frozen column is refused as a whole (nothing saved)."""
+        financing = _changed(stored, model, FINANCING_INPUTS)
+        if financing:
+            raise ValidationError("Le financement de ce dossier est engagé : " + self._labels(financing)
+                                  + " ne se modifie(nt) plus ici. Passez par un avenant ou une rupture.")
+        facts = _changed(stored, model, CONTRACT_FACTS)
+        if facts:
+            raise ValidationError("Ce dossier est engagé : " + self._labels(facts) + " ne se modifie(nt) plus "
+                                  "ici. Utilisez « Corriger les données du contrat » (motif obligatoire).")
+
+    def edit_form(self, obj=None):
+        """Frozen columns are shown disabled; a browser does not post them, so they keep the stored value."""
+        form = super().edit_form(obj)
+        if obj is None or not facts_locked(obj):
+            return form
+        for name in FINANCING_INPUTS + CONTRACT_FACTS:
+            field = form._fields.get(name)
+            if field is None:
+                continue
+            field.widget = _DisabledWidget(field.widget)
+            field.description = ("Modifiable par un avenant ou une rupture." if name in FINANCING_INPUTS
+                                 else "Modifiable par « Corriger les données du contrat ».")
+            if request.method == "POST" and name not in request.form:
+                field.process(None, getattr(obj, name))
+        return form
+
+    @expose("/<int:dossier_id>/corriger/", methods=("GET", "POST"))
+    def correct_view(self, dossier_id):
+        """Correct the contract facts of an agreed dossier: reason required, one audit entry before/after."""
+        if not self.can_edit:
+            abort(403)
+        dossier = Dossier.get_or_none(Dossier.id == dossier_id) or abort(404)
+        details_url = self.get_url(".details_view", id=dossier.id)
+        if not facts_locked(dossier):
+            flash("Ce dossier n'est pas encore engagé : corrigez-le directement par « Modifier ».", "info")
+            return redirect(self.get_url(".edit_view", id=dossier.id, url=details_url))
+        form = self._correction_form(dossier)
+        if request.method == "POST" and form.validate():
+            error = self._apply_correction(dossier, form)
+            if error is None:
+                return redirect(details_url)
+            flash(error, "error")
+        html = self.render("admin/dossier_correction.html", form=form, dossier=dossier, details_url=details_url,
+                           state_label=workflow.STATE_LABELS.get(dossier.state, dossier.state))
+        return make_response(html, 400) if request.method == "POST" else html
+
+    def _correction_form(self, dossier):
+        """The edit form's own fields and validators for CONTRACT_FACTS, plus the mandatory reason."""
+        class CorrectionForm(self._edit_form_class):
+            reason = TextAreaField("Motif de la correction (obligatoire, conservé au journal d'audit)",
+                                   validators=[DataRequired("Indiquez le motif de la correction.")])
+
+        form = CorrectionForm(get_form_data(), obj=dossier)
+        for name in list(form._fields):
+            if name not in CONTRACT_FACTS and name not in ("reason", "csrf_token"):
+                del form[name]
+        return form
+
+    def _apply_correction(self, dossier, form):
+        """Write the changed facts with one audit entry; a French error, or None when done."""
+        with db.atomic():
+            stored = Dossier.get_by_id(dossier.id)
+            if not facts_locked(stored):
+                return "L'état du dossier a changé : rechargez la page."
+            corrected = Dossier.get_by_id(dossier.id)
+            for name in CONTRACT_FACTS:
+                if name in form._fields:
+                    form[name].populate_obj(corrected, name)
+            changed = _changed(stored, corrected, CONTRACT_FACTS)
+            if not changed:
+                return "Aucune donnée n'a changé : rien n'a été enregistré."
+            if "apprentice" in changed:
+                apprentice = Apprentice.get_by_id(corrected.apprentice_id)
+                corrected.apprentice_name = f"{apprentice.birth_name.upper()} {apprentice.first_name}"
+            corrected.updated_at = now()
+            before = snapshot(stored)
+            try:
+                with db.atomic():
+                    corrected.save()
+            except IntegrityError:
+                return "Ce numéro de dossier est déjà pris : rien n'a été enregistré."
+            after = snapshot(Dossier.get_by_id(dossier.id))
+            keys = [k for k in after if after.get(k) != before.get(k) and k != "updated_at"]
+            record("dossier", dossier.id, CORRECTION_ACTION, {k: before.get(k) for k in keys},
+                   {k: after[k] for k in keys}, note=form.reason.data.strip())
+        flash(f"Données du contrat corrigées ({self._labels(changed)}) ; la correction est au journal d'audit.",
+              "success")
+        return None
 
     # --- details page: dossier, schedule, running balance, letters, actions ----------------------------
     details_template = "admin/dossier_details.html"
@@ -224,6 +340,7 @@ class DossierView(StaffModelView):
             "kind_labels": dict(INSTALLMENT_KINDS),
             "status_labels": dict(INSTALLMENT_STATUSES),
             "state_label": workflow.STATE_LABELS.get(dossier.state, dossier.state),
+            "facts_locked": facts_locked(dossier),
         }
 
     # --- workflow actions: list actions, details buttons and confirmation pages share one code path -----

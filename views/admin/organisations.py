@@ -1,14 +1,17 @@
 """Back-office views of organisations and employers (delegations: views/admin/delegations.py)."""
+from flask_admin.actions import action
 from wtforms.validators import Optional
 
 from forms import validators as v
 from models import Employer, Organisation
-from models.organisation import ORG_STATUSES, SETTLEMENT_MODES
+from models.organisation import EMPLOYER_STATUSES, ORG_STATUSES, SETTLEMENT_MODES
+from services.deactivation import EMPLOYER_ACTIVITY, ORGANISATION_ACTIVITY
 
-from .base import StaffModelView
+from .base import DeactivationMixin, StaffModelView
 
 
-class OrganisationView(StaffModelView):
+class OrganisationView(DeactivationMixin, StaffModelView):
+    activity = ORGANISATION_ACTIVITY
     column_list = ["siret", "name", "city", "uai", "status", "is_cfa", "credit_note_mode", "created_at"]
     column_searchable_list = ["siret", "name", "city", "uai"]
     column_filters = ["status", "is_cfa", "city", "credit_note_mode", "for_profit"]
@@ -30,7 +33,8 @@ class OrganisationView(StaffModelView):
         "contact_first_name": "Prénom du contact", "contact_function": "Fonction du contact",
         "contact_phone": "Téléphone du contact", "contact_email": "E-mail du contact",
     }
-    form_excluded_columns = ["created_at", "memberships", "dossiers", "invoices", "credit_notes", "payments",
+    # status moves through ORGANISATION_ACTIVITY (validate, deactivate, reactivate), never typed in the form
+    form_excluded_columns = ["status", "created_at", "memberships", "dossiers", "invoices", "credit_notes", "payments",
                              "bank_details", "documents", "notifications", "proposals", "api_keys",
                              "delegations_received", "delegations_given", "establishments"]
     form_args = {
@@ -44,19 +48,25 @@ class OrganisationView(StaffModelView):
         model.siret = (model.siret or "").replace(" ", "")
         model.uai = (model.uai or "").strip().upper()
 
+    @action("valider_inscription", "Valider l'inscription", "Valider l'inscription des organismes sélectionnés ?")
+    def action_valider_inscription(self, ids):
+        return self._change_activity("valider_inscription", ids)
 
-class EmployerView(StaffModelView):
+
+class EmployerView(DeactivationMixin, StaffModelView):
+    activity = EMPLOYER_ACTIVITY
     manage_roles = {"admin", "conseiller"}
-    column_list = ["siret", "name", "city", "naf", "idcc", "headcount"]
+    column_list = ["siret", "name", "city", "naf", "idcc", "headcount", "status"]
     column_searchable_list = ["siret", "name", "city"]
-    column_filters = ["idcc", "naf", "city"]
-    column_sortable_list = ["siret", "name", "city", "idcc", "headcount"]
+    column_filters = ["idcc", "naf", "city", "status"]
+    column_sortable_list = ["siret", "name", "city", "idcc", "headcount", "status"]
     column_default_sort = "name"
+    column_formatters = {"status": lambda v, c, m, n: dict(EMPLOYER_STATUSES).get(m.status, m.status)}
     column_labels = {"siret": "SIRET", "name": "Raison sociale", "street": "Adresse", "postal_code": "Code postal",
-                     "city": "Ville", "naf": "Code NAF", "idcc": "IDCC", "headcount": "Effectif",
+                     "status": "Statut", "city": "Ville", "naf": "Code NAF", "idcc": "IDCC", "headcount": "Effectif",
                      "employer_type": "Type d'employeur", "collective_agreement": "Convention collective",
                      "email": "E-mail", "phone": "Téléphone", "created_at": "Créé le"}
-    form_excluded_columns = ["created_at", "users", "dossiers"]
+    form_excluded_columns = ["status", "created_at", "users", "dossiers"]
     form_args = {
         "siret": {"validators": [v.siret]},
         "naf": {"validators": [Optional(), v.naf]},

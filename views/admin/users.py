@@ -1,13 +1,19 @@
-"""Back-office view of users, with their memberships and the six rights inline."""
+"""Back-office view of users, with their memberships and the six rights inline.
+
+A new password or a deactivation gives the user a new session token: every session opened with the old
+one ends at once (the token is what Flask-Login keeps in the cookie, so it is never listed or exported).
+"""
+from flask_login import current_user, login_user
 from wtforms import PasswordField
 from wtforms.validators import Optional, ValidationError
 
 from forms import validators as v
-from models import Membership, User
+from models import Membership, User, new_session_token
 from models.user import STAFF_ROLES, USER_KINDS
+from services.deactivation import USER_ACTIVITY
 from services.passwords import hash_password, password_problems
 
-from .base import StaffModelView
+from .base import DeactivationMixin, StaffModelView
 
 RIGHT_LABELS = {
     "right_contracts": "Gérer les contrats",
@@ -19,7 +25,8 @@ RIGHT_LABELS = {
 }
 
 
-class UserView(StaffModelView):
+class UserView(DeactivationMixin, StaffModelView):
+    activity = USER_ACTIVITY
     column_list = ["email", "last_name", "first_name", "kind", "staff_role", "active", "locked_until", "last_login_at"]
     column_searchable_list = ["email", "last_name", "first_name"]
     column_filters = ["kind", "staff_role", "active"]
@@ -38,7 +45,8 @@ class UserView(StaffModelView):
                      "daily_digest": "Récapitulatif quotidien", "failed_logins": "Échecs de connexion",
                      "email_confirmed_at": "E-mail confirmé le", "created_at": "Créé le",
                      "new_password": "Nouveau mot de passe"}
-    form_excluded_columns = ["password_hash", "session_token", "failed_logins", "last_login_at", "created_at",
+    # `active` moves through USER_ACTIVITY (Désactiver / Réactiver), which also ends the user's sessions
+    form_excluded_columns = ["active", "password_hash", "session_token", "failed_logins", "last_login_at", "created_at",
                              "audit_entries", "notifications", "dossiers_advised", "bank_details_entered",
                              "bank_details_reviewed"]
     form_extra_fields = {"new_password": PasswordField("Nouveau mot de passe", validators=[Optional()])}
@@ -57,12 +65,26 @@ class UserView(StaffModelView):
             if problems:
                 raise ValidationError(" ".join(problems))
             model.password_hash = hash_password(password)
+            model.session_token = new_session_token()
         elif is_created:
             raise ValidationError("Indiquez un mot de passe pour le nouvel utilisateur.")
         if model.kind == "staff" and not model.staff_role:
             raise ValidationError("Un membre du personnel OPCO doit avoir un rôle (conseiller, comptable, administrateur).")
         if model.kind != "staff":
             model.staff_role = None
+
+    def audit_note(self, form, model):
+        if getattr(form, "new_password", None) is not None and form.new_password.data:
+            return "Nouveau mot de passe défini : les sessions ouvertes de l'utilisateur sont fermées."
+        return ""
+
+    def update_model(self, form, model):
+        """An administrator who sets their own password stays signed in, on the new token."""
+        password_set = bool(getattr(form, "new_password", None) is not None and form.new_password.data)
+        saved = super().update_model(form, model)
+        if saved and password_set and model.id == current_user.id:
+            login_user(User.get_by_id(model.id))
+        return saved
 
     def validate_saved(self, model):
         for membership in Membership.select().where(Membership.user == model.id):
