@@ -11,7 +11,7 @@ from pypdf import PdfReader
 import models
 from services.credit_notes import create_credit_note
 from services.payments import PaymentError, record_payment
-from tests.billing.billing_helpers import admin_client, approved_bank, invoice
+from tests.billing.billing_helpers import admin_client, approved_bank, invoice, pay_in_back_office
 
 RECORD = "/admin/payment/enregistrer/"
 
@@ -22,13 +22,7 @@ def _key(client, org):
 
 
 def _pay(client, org, invoices, key=None):
-    """Choose the invoices, then confirm the remittance shown (the two posts of the real pages)."""
-    key = key or _key(client, org)
-    choice = {"organisation": str(org.id), "submission_key": key, "invoices": [str(i.id) for i in invoices],
-              "date": "15/03/2026"}
-    shown = client.post_form(RECORD, choice).get_data(as_text=True)
-    expected = re.search(r'name="expected_net"[^>]*value="([^"]*)"', shown)
-    return client.post_form(RECORD, {**choice, "confirm": "1", "expected_net": expected.group(1) if expected else ""})
+    return pay_in_back_office(client, org, invoices, key=key)
 
 
 def test_a_payment_covers_each_invoice_and_dossier_and_marks_them_paid(factory, make_client):

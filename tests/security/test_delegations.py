@@ -2,14 +2,13 @@
 the end; drafts, forms and payments re-check the scope when sent; the delegate bills and is paid on its own RIB."""
 import datetime as dt
 import io
-import re
 
 import pytest
 
 import models
 from services import invoice_workflow
 from services.delegations import DelegationError
-from tests.billing.billing_helpers import approved_bank
+from tests.billing.billing_helpers import approved_bank, pay_in_back_office
 from tests.portal.world import engaged_dossier, make_pdf
 from tests.test_access import db_digest
 
@@ -308,11 +307,7 @@ def test_the_delegate_bills_and_is_paid_on_its_own_approved_rib_on_both_paths(wo
     staff = opco(factory, make_client, "comptable")
     assert reimbursement.display_number not in staff.get(
         f"/admin/payment/enregistrer/?organisation={ouest.id}").get_data(as_text=True)
-    page = staff.get(f"/admin/payment/enregistrer/?organisation={sud.id}").get_data(as_text=True)
-    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', page).group(1)
-    paid = staff.post_form("/admin/payment/enregistrer/", {
-        "organisation": str(sud.id), "submission_key": key, "date": TODAY.strftime("%d/%m/%Y"),
-        "invoices": [str(reimbursement.id), str(mass.id)]})
+    paid = pay_in_back_office(staff, sud, [reimbursement, mass], date=TODAY.strftime("%d/%m/%Y"))
     assert paid.status_code == 302, paid.get_data(as_text=True)
     payment = models.Payment.get()
     assert (payment.organisation_id, payment.bank_details_id) == (sud.id, sud_bank.id)
@@ -328,12 +323,8 @@ def test_a_payment_of_a_delegated_invoice_is_refused_once_the_delegation_has_end
     invoice_workflow.validate(invoice)
     world["client"].post_form(f"/portail/delegations/{row.id}/terminer")
     staff = opco(factory, make_client, "comptable")
-    page = staff.get(f"/admin/payment/enregistrer/?organisation={sud.id}").get_data(as_text=True)
-    key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', page).group(1)
     before = db_digest()
-    response = staff.post_form("/admin/payment/enregistrer/", {
-        "organisation": str(sud.id), "submission_key": key, "date": TODAY.strftime("%d/%m/%Y"),
-        "invoices": [str(invoice.id)]})
+    response = pay_in_back_office(staff, sud, [invoice], date=TODAY.strftime("%d/%m/%Y"))
     assert response.status_code == 400 and "ne peut plus facturer" in response.get_data(as_text=True)
     assert db_digest() == before
 
