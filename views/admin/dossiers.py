@@ -22,6 +22,7 @@ from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES, REGIMES
 from rules import parse_eur
 from rules.identifiers import mask_nir
 from services import dossier_workflow as workflow
+from services.amendments import dossier_requests
 from services.dossier_rules import dossier_balance, financing_delta
 from services.letters import letter_filename, read_letter
 from services.npec_import import ReferentialError, import_referential, propose_npec
@@ -224,6 +225,7 @@ class DossierView(StaffModelView):
             "kind_labels": dict(INSTALLMENT_KINDS),
             "status_labels": dict(INSTALLMENT_STATUSES),
             "state_label": workflow.STATE_LABELS.get(dossier.state, dossier.state),
+            "requests": dossier_requests(dossier),
         }
 
     # --- workflow actions: list actions, details buttons and confirmation pages share one code path -----
