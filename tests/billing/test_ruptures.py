@@ -399,3 +399,19 @@ def test_without_an_advisor_in_charge_the_letter_is_signed_by_the_opco(factory, 
     declare_and_confirm(factory, make_client, client, dossier)
     signed = letter_text(client, dossier)
     assert "OPCO Avenir Compétences" in signed and "conseiller(ère) en charge" not in signed
+
+
+def test_the_demo_holds_a_declared_rupture_and_an_amendment_request_waiting(db, make_client):
+    from services.demo import load_demo
+
+    load_demo()
+    rupture = models.Rupture.get(models.Rupture.state == "declaree")
+    amendment = models.Amendment.get(models.Amendment.state == "deposee")
+    assert models.Rupture.select().where(models.Rupture.state == "confirmee").count() == 1
+    staff = make_client("conseiller@opco.test")
+    assert rupture.dossier.number in staff.get("/admin/rupture/").get_data(as_text=True)
+    assert amendment.dossier.number in staff.get("/admin/avenant/").get_data(as_text=True)
+    page = staff.get(f"/admin/rupture/{rupture.dossier_id}/declaration")
+    assert page.status_code == 200 and "Confirmer la rupture" in page.get_data(as_text=True)
+    page = staff.get(f"/admin/avenant/{amendment.dossier_id}/demande")
+    assert page.status_code == 200 and "Accorder l" in page.get_data(as_text=True)
