@@ -8,6 +8,8 @@ import html
 import io
 from decimal import Decimal
 
+from pypdf import PdfReader
+
 import models
 import rules
 from services.dossier_rules import contract_from_dossier
@@ -39,6 +41,10 @@ def conseiller(factory, make_client, role="conseiller"):
 def agree(staff, dossier, amendment=None):
     amendment = amendment or models.Amendment.get(models.Amendment.dossier == dossier.id)
     return staff.post_form(f"/admin/avenant/{dossier.id}/accorder", {"amendment_id": str(amendment.id)})
+
+
+def pdf_text(data):
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 def text(response):
@@ -222,7 +228,11 @@ def test_a_training_change_is_applied_at_the_agreement(factory, make_client):
             "reason": "Changement de formation"}
     assert deposit(client, dossier, data).status_code == 302
     assert models.Dossier.get_by_id(dossier.id).diploma_title != data["new_training"]
-    assert agree(conseiller(factory, make_client), dossier).status_code == 302
+    staff = conseiller(factory, make_client)
+    assert agree(staff, dossier).status_code == 302
+    letter = models.Letter.get(models.Letter.kind == "avenant")
+    pdf = staff.get(f"/admin/dossier/courrier/{letter.id}/").data
+    assert "RNCP35320" in pdf_text(pdf) and "RNCP38362" in pdf_text(pdf)
     fresh = models.Dossier.get_by_id(dossier.id)
     assert (fresh.diploma_title, fresh.rncp_code) == ("Bac professionnel Métiers du commerce et de la vente", "RNCP38362")
     assert models.Amendment.get().difference == Decimal("0.00")
