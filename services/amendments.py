@@ -20,9 +20,8 @@ from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
 from services.formatting import date_fr, montant
 from services.notify import notify_organisation
-from services.numbering import immediate_transaction
-from services.ruptures import (RuptureError, _forget_files, apply_schedule, check_engaged, instructs, paid_on,
-                               plan_schedule)
+from services.ruptures import (RuptureError, apply_schedule, check_engaged, instructs, paid_on, plan_schedule,
+                               transaction_with_files)
 from services.transitions import Machine, Transition, TransitionRefused, apply
 
 AMENDMENT_MACHINE = Machine(Amendment, "Amendment", dict(AMENDMENT_STATES), [
@@ -149,38 +148,33 @@ def record_request(preview, user, document=None):
     return amendment
 
 
-def deposit_amendment(dossier, new_end, new_npec, reason, file_storage, user=None, new_training="",
-                      new_rncp_code=""):
-    """The CFA deposits an amendment request with the signed PDF: one `deposee` row, no money moves."""
+def _signed_avenant(reason, file_storage):
+    """Check the object and read the signed avenant (name, bytes) before any transaction starts."""
     from services.documents import read_pdf_upload
 
     _require_reason(reason)
-    name, data = read_pdf_upload(file_storage, label="L'avenant signé (PDF)")
-    stored_files = []
-    try:
-        with immediate_transaction():
-            dossier = Dossier.get_by_id(dossier.id)
-            preview = amendment_preview(dossier, new_end, new_npec, reason, new_training, new_rncp_code)
-            amendment = _deposit(preview, name, data, user, stored_files)
-    except Exception:
-        _forget_files(stored_files)
-        raise
+    return read_pdf_upload(file_storage, label="L'avenant signé (PDF)")
+
+
+def deposit_amendment(dossier, new_end, new_npec, reason, file_storage, user=None, new_training="",
+                      new_rncp_code=""):
+    """The CFA deposits an amendment request with the signed PDF: one `deposee` row, no money moves."""
+    name, data = _signed_avenant(reason, file_storage)
+    with transaction_with_files() as stored_files:
+        dossier = Dossier.get_by_id(dossier.id)
+        preview = amendment_preview(dossier, new_end, new_npec, reason, new_training, new_rncp_code)
+        amendment = _deposit(preview, name, data, user, stored_files)
     return amendment
 
 
 def agree_amendment(amendment, user):
     """A conseiller agrees to a deposited request: the transition, then schedule, credit note and letter."""
-    stored_files = []
-    try:
-        with immediate_transaction():
-            amendment = Amendment.get_or_none(Amendment.id == amendment.id)
-            if amendment is None:
-                raise TransitionRefused("demande d'avenant introuvable")
-            preview = request_preview(amendment)
-            amendment, credit_note, letter = _agree(preview, amendment, user, stored_files)
-    except Exception:
-        _forget_files(stored_files)
-        raise
+    with transaction_with_files() as stored_files:
+        amendment = Amendment.get_or_none(Amendment.id == amendment.id)
+        if amendment is None:
+            raise TransitionRefused("demande d'avenant introuvable")
+        preview = request_preview(amendment)
+        amendment, credit_note, letter = _agree(preview, amendment, user, stored_files)
     _notify_agreed(preview, credit_note)
     return amendment, credit_note, letter
 
@@ -205,20 +199,12 @@ def refuse_amendment(amendment, user, reason):
 def confirm_amendment(dossier, new_end, new_npec, reason, file_storage, user=None, new_training="",
                       new_rncp_code=""):
     """Staff record an amendment directly: deposited and agreed in one transaction (`accordee` at once)."""
-    from services.documents import read_pdf_upload
-
-    _require_reason(reason)
-    name, data = read_pdf_upload(file_storage, label="L'avenant signé (PDF)")
-    stored_files = []
-    try:
-        with immediate_transaction():
-            dossier = Dossier.get_by_id(dossier.id)
-            preview = amendment_preview(dossier, new_end, new_npec, reason, new_training, new_rncp_code)
-            amendment = _deposit(preview, name, data, user, stored_files)
-            amendment, credit_note, letter = _agree(preview, amendment, user, stored_files)
-    except Exception:
-        _forget_files(stored_files)
-        raise
+    name, data = _signed_avenant(reason, file_storage)
+    with transaction_with_files() as stored_files:
+        dossier = Dossier.get_by_id(dossier.id)
+        preview = amendment_preview(dossier, new_end, new_npec, reason, new_training, new_rncp_code)
+        amendment = _deposit(preview, name, data, user, stored_files)
+        amendment, credit_note, letter = _agree(preview, amendment, user, stored_files)
     _notify_agreed(preview, credit_note)
     return amendment, credit_note, letter
 

@@ -9,6 +9,7 @@ Every step calls the same `rupture_preview`, from the declared inputs and the pa
 database: figures posted back by the browser are never trusted.
 """
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -205,17 +206,12 @@ def declare_rupture(dossier, date, reason, continues_at_cfa=False, new_contract=
 
 def confirm_declared_rupture(rupture, user):
     """A conseiller confirms a declared rupture: the transition, then schedule, credit note and letter — atomically."""
-    stored_files = []
-    try:
-        with immediate_transaction():
-            rupture = Rupture.get_or_none(Rupture.id == rupture.id)
-            if rupture is None:
-                raise TransitionRefused("rupture introuvable")
-            preview = declared_preview(rupture)
-            credit_note, letter, rupture = _settle(preview, rupture, user, stored_files)
-    except Exception:
-        _forget_files(stored_files)
-        raise
+    with transaction_with_files() as stored_files:
+        rupture = Rupture.get_or_none(Rupture.id == rupture.id)
+        if rupture is None:
+            raise TransitionRefused("rupture introuvable")
+        preview = declared_preview(rupture)
+        credit_note, letter, rupture = _settle(preview, rupture, user, stored_files)
     _notify_confirmed(preview, credit_note)
     return rupture, credit_note, letter
 
@@ -223,16 +219,11 @@ def confirm_declared_rupture(rupture, user):
 def confirm_rupture(dossier, date, reason, continues_at_cfa=False, new_contract=None, user=None, source=""):
     """Staff record a rupture directly: declared and confirmed in one transaction (`confirmee` at once)."""
     _require_reason(reason)
-    stored_files = []
-    try:
-        with immediate_transaction():
-            dossier = Dossier.get_by_id(dossier.id)  # fresh state inside the lock
-            preview = rupture_preview(dossier, date, continues_at_cfa, new_contract, reason)
-            rupture = _declare(dossier, preview, user, source)
-            credit_note, letter, rupture = _settle(preview, rupture, user, stored_files)
-    except Exception:
-        _forget_files(stored_files)
-        raise
+    with transaction_with_files() as stored_files:
+        dossier = Dossier.get_by_id(dossier.id)  # fresh state inside the lock
+        preview = rupture_preview(dossier, date, continues_at_cfa, new_contract, reason)
+        rupture = _declare(dossier, preview, user, source)
+        credit_note, letter, rupture = _settle(preview, rupture, user, stored_files)
     _notify_confirmed(preview, credit_note)
     return rupture, credit_note, letter
 
@@ -280,6 +271,18 @@ def _letter_context(preview, credit_note):
                 kind_labels=dict(Installment.kind.choices))
 
 
+@contextmanager
+def transaction_with_files():
+    """An immediate write transaction yielding a list of stored file names, deleted again on rollback."""
+    stored_files = []
+    try:
+        with immediate_transaction():
+            yield stored_files
+    except Exception:
+        _forget_files(stored_files)
+        raise
+
+
 def _forget_files(names):
     from services.storage import get_storage
 
@@ -292,4 +295,4 @@ def _forget_files(names):
 
 __all__ = ["RuptureError", "RupturePreview", "RUPTURE_MACHINE", "rupture_preview", "declared_preview",
            "declare_rupture", "confirm_declared_rupture", "confirm_rupture", "declared_rupture", "plan_schedule",
-           "apply_schedule", "paid_on", "check_engaged", "instructs"]
+           "apply_schedule", "paid_on", "check_engaged", "instructs", "transaction_with_files"]
