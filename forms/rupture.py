@@ -9,6 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from forms import validators as v
+from rules.identifiers import normalize_rncp
 from rules.money import read_amount
 from services.formatting import parse_date_fr
 
@@ -50,6 +52,10 @@ class RuptureForm(FlaskForm):
 class AmendmentForm(FlaskForm):
     new_end = DateFrField("Nouvelle date de fin de contrat", validators=[Optional()])
     new_npec = StringField("Nouveau NPEC annuel (€)", validators=[Optional()], render_kw={"placeholder": "ex. 7 500,00"})
+    new_training = StringField("Nouvelle formation (intitulé du diplôme)", validators=[
+        Optional(), Length(max=200, message="Intitulé trop long (200 caractères au plus).")])
+    new_rncp_code = StringField("Code RNCP de la nouvelle formation", validators=[Optional(), v.rncp],
+                                render_kw={"placeholder": "ex. RNCP34567"})
     reason = TextAreaField("Objet de l'avenant", validators=[
         DataRequired("Indiquez l'objet de l'avenant."), Length(max=2000, message="Texte trop long (2 000 caractères au plus).")])
 
@@ -67,11 +73,16 @@ class AmendmentForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        if ok and not self.new_end.date and getattr(self, "npec_value", None) is None:
-            self.new_end.errors = list(self.new_end.errors) + ["Indiquez une nouvelle date de fin et/ou un nouveau NPEC."]
+        if (ok and not self.new_end.date and getattr(self, "npec_value", None) is None
+                and not (self.new_training.data or "").strip() and not (self.new_rncp_code.data or "").strip()):
+            self.new_end.errors = list(self.new_end.errors) + [
+                "Indiquez une nouvelle date de fin et/ou un nouveau NPEC et/ou une nouvelle formation."]
             return False
         return ok
 
     def inputs(self):
         return dict(new_end=self.new_end.date, new_npec=getattr(self, "npec_value", None),
+                    new_training=(self.new_training.data or "").strip(),
+                    new_rncp_code=normalize_rncp(self.new_rncp_code.data) if (self.new_rncp_code.data or "").strip()
+                    else "",
                     reason=(self.reason.data or "").strip())

@@ -27,6 +27,10 @@ REGIMES = [("stock", "Reprise de stock"), ("2019", "Loi 2018 (contrats 2019-2020
 INSTALLMENT_KINDS = [("advance", "Avance"), ("balance", "Solde"), ("final", "Solde final (service fait)")]
 INSTALLMENT_STATUSES = [("to_invoice", "À facturer"), ("invoiced", "Facturée"), ("paid", "Payée"),
                         ("cancelled", "Annulée")]
+# Labels of the rupture and amendment states; their transitions are tables in services/ruptures.py and
+# services/amendments.py (SPEC §4).
+RUPTURE_STATES = [("declaree", "Déclarée par le CFA"), ("confirmee", "Confirmée")]
+AMENDMENT_STATES = [("deposee", "Déposé par le CFA"), ("accordee", "Accordé"), ("refusee", "Refusé")]
 
 
 class Apprentice(BaseModel):
@@ -180,19 +184,34 @@ class Rupture(BaseModel):
     new_contract_date = DateField(null=True)
     due = MoneyField(default=0)
     credit_note_amount = MoneyField(default=0)
+    state = CharField(max_length=10, choices=RUPTURE_STATES, default="declaree", index=True)
     declared_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    confirmed_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="ruptures_confirmed")
+    confirmed_at = DateTimeField(null=True)
     created_at = DateTimeField(default=now)
 
 
 class Amendment(BaseModel):
+    """An avenant: requested (old = the contract when asked, new = as asked), then decided by the OPCO."""
+
     dossier = ForeignKeyField(Dossier, backref="amendments", on_delete="CASCADE")
     old_end = DateField()
     new_end = DateField()
     old_npec = MoneyField()
     new_npec = MoneyField()
+    old_training = CharField(max_length=200, default="")
+    new_training = CharField(max_length=200, default="")
+    old_rncp_code = CharField(max_length=12, default="")
+    new_rncp_code = CharField(max_length=12, default="")
     difference = MoneyField(default=0)
     reason = TextField(default="")
+    state = CharField(max_length=10, choices=AMENDMENT_STATES, default="deposee", index=True)
+    # The signed avenant's Document row (Document is declared after this table, hence no foreign key).
+    document_id = IntegerField(null=True)
+    refusal_reason = TextField(default="")
     declared_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="amendments_decided")
+    decided_at = DateTimeField(null=True)
     created_at = DateTimeField(default=now)
 
 

@@ -1,6 +1,8 @@
 """Checks of a reimbursement request or an invoice line before it is accepted (SPEC §5).
 
-* the period lies inside the contract, and ends on or before a rupture date;
+* the period lies inside the contract, and ends on or before a rupture date — the confirmed one, or
+  the one a CFA declared and the OPCO has not confirmed yet (SPEC §4: from the declaration on, no
+  invoice may cover a period after the declared date);
 * the teaching amount is at most what is billable by the period's end (the
   schedule's installments billable on that day) minus what was already invoiced
   (invoices not rejected);
@@ -55,6 +57,7 @@ class InvoiceContext:
     contract_start: date
     contract_end: date
     rupture_date: date | None = None
+    declared_rupture_date: date | None = None
     invoiced_teaching: Decimal = ZERO
     teaching_periods: tuple = ()
     first_equipment_billed: bool = False
@@ -146,6 +149,12 @@ def check_invoice(request: InvoiceRequest, context: InvoiceContext) -> list:
         refuse("period_after_rupture",
                f"La période se termine le {fr_date(end)}, après la rupture du {fr_date(context.rupture_date)}",
                period_end=end, rupture_date=context.rupture_date)
+    elif context.declared_rupture_date is not None and end > context.declared_rupture_date:
+        refuse("period_after_declared_rupture",
+               f"La période se termine le {fr_date(end)}, après la rupture du contrat déclarée au "
+               f"{fr_date(context.declared_rupture_date)} : depuis cette déclaration, aucune facture ne peut "
+               "couvrir une période postérieure à la date de rupture déclarée",
+               period_end=end, declared_rupture_date=context.declared_rupture_date)
 
     teaching = round_cents(Decimal(request.teaching_amount))
     if teaching > 0:

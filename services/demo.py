@@ -275,6 +275,7 @@ class _DemoLoader:
         credit_notes = self._credit_notes()
         self._draft_invoice()
         self._notifications()
+        self._waiting_requests()
         counts = dict(users=User.select().count(), organisations=len(self.orgs), employers=len(self.employers),
                       dossiers=len(self.dossiers), invoices=invoices + 1, payments=payments,
                       credit_notes=credit_notes)
@@ -438,6 +439,8 @@ class _DemoLoader:
                                                      & (Installment.status == "to_invoice")).execute()
         Rupture.create(dossier=dossier, date=date, reason=reason, due=settlement.due,
                        credit_note_amount=settlement.credit_note, declared_by=self.users["admin@cfa-nord.test"],
+                       state="confirmee", confirmed_by=self.users["conseiller@opco.test"],
+                       confirmed_at=dt.datetime.combine(declared, dt.time(16)),
                        created_at=dt.datetime.combine(declared, dt.time(11)))
         Dossier.update(rupture_date=date, closing_date=declared, total_financed=settlement.due_gross,
                        employer_share=settlement.employer_share).where(Dossier.id == dossier.id).execute()
@@ -586,6 +589,20 @@ class _DemoLoader:
                                    amount=first.amount, period_start=first.period_start, period_end=first.period_end)
                 total += first.amount
         Invoice.update(total_ht=total, total_ttc=total).where(Invoice.id == draft.id).execute()
+
+    def _waiting_requests(self):
+        """A rupture declared and an amendment requested from the portal, waiting for a conseiller."""
+        from services.amendments import amendment_preview, record_request
+        from services.ruptures import declare_rupture
+
+        def dossier_of(name):
+            return next(d for d, _ in self.dossiers if d.apprentice_name == name)
+
+        declare_rupture(dossier_of("KERBRAT Gwenaël"), D(2026, 11, 20), "Démission de l'apprenti (courrier du "
+                        "18/11/2026)", user=self.users["admin@cfa-ouest.test"])
+        preview = amendment_preview(dossier_of("AUBERT Nathan"), new_end=D(2028, 2, 29),
+                                    reason="Prolongation : session d'examen décalée à février 2028")
+        record_request(preview, self.users["gestion@cfa-sud.test"])
 
     def _notifications(self):
         """What a CFA sees first: invoices waiting on it, dossiers awaiting documents, recent agreements."""

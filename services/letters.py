@@ -7,7 +7,7 @@ and calling ``issue_letter``.
 """
 import datetime as dt
 
-from models import Apprentice, Employer, Letter, Organisation
+from models import Apprentice, Employer, Letter, Organisation, User
 from services.audit import acting_user
 from services.notify import notify_organisation
 from services.pdf import render_pdf
@@ -26,6 +26,17 @@ def letter_title(kind):
     return LETTER_TITLES.get(kind, f"Courrier ({kind})")
 
 
+def signatory_of(dossier):
+    """Who signs a letter about `dossier`: the OPCO advisor in charge of it, or None (the OPCO signs alone).
+
+    Never the user whose action issued the letter: a CFA user declaring a rupture is not the advisor.
+    """
+    if not dossier.advisor_id:
+        return None
+    advisor = User.get_or_none(User.id == dossier.advisor_id)
+    return advisor if advisor is not None and advisor.kind == "staff" else None
+
+
 def issue_letter(dossier, kind, context=None, title=None, user=None, stored_files=None):
     """Render, store and record a letter about `dossier`, and notify its CFA.
 
@@ -41,7 +52,7 @@ def issue_letter(dossier, kind, context=None, title=None, user=None, stored_file
     apprentice = Apprentice.get_by_id(dossier.apprentice_id)
     pdf = render_pdf(f"pdf/letter_{kind}.html", dossier=dossier, organisation=organisation, employer=employer,
                      apprentice=apprentice, title=title, issued_at=issued_at, generated_at=issued_at,
-                     signatory=user, **(context or {}))
+                     signatory=signatory_of(dossier), **(context or {}))
     stored_name, sha256, size = get_storage().save(pdf, suffix=".pdf")
     if stored_files is not None:
         stored_files.append(stored_name)

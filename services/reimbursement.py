@@ -17,6 +17,7 @@ from services.audit import record
 from services.documents import save_document
 from services.dossier_rules import ACTIVE_INVOICE_STATES, as_rule_installments, stored_installments
 from services.numbering import immediate_transaction, next_number
+from services.ruptures import declared_rupture
 
 ANNEX_NATURES = ("lodging", "meals", "first_equipment", "mobility")
 
@@ -71,6 +72,7 @@ def build_context(dossier):
         contract_start=dossier.contract_start,
         contract_end=dossier.contract_end,
         rupture_date=dossier.rupture_date,
+        declared_rupture_date=getattr(declared_rupture(dossier), "date", None),
         invoiced_teaching=sums.get("teaching", Decimal("0")) + sums.get("uplift", Decimal("0")),
         teaching_periods=_teaching_periods(dossier),
         first_equipment_billed=sums.get("first_equipment", Decimal("0")) > 0,

@@ -1,9 +1,15 @@
-"""Rupture of an engaged contract: preview (rules.settle_rupture) then confirmation in one transaction.
+"""Rupture of an engaged contract: declared by the CFA, confirmed by the OPCO (SPEC §4).
 
-The preview and the confirmation call the same `rupture_preview`, from the inputs the user typed and
-the payments stored in the database: figures posted back by the browser are never trusted.
+A CFA *declares* a rupture (`declaree`): a fact it reports, which from then on bounds what may be
+invoiced (no period after the declared date) but changes no money. A conseiller *confirms* it
+(`confirmee`): the schedule is recomputed, open installments cancelled, a credit note issued when
+overpaid, the letter sent. Staff may record a rupture directly: declared and confirmed at once.
+
+Every step calls the same `rupture_preview`, from the declared inputs and the payments stored in the
+database: figures posted back by the browser are never trusted.
 """
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -11,11 +17,13 @@ from peewee import fn
 
 import rules
 from models import Dossier, ExpiredSettlement, Installment, PaymentLine, Rupture
+from models.dossier import RUPTURE_STATES
 from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
 from services.formatting import date_fr, montant
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction
+from services.transitions import Machine, Transition, TransitionRefused, apply
 
 OPEN = "to_invoice"
 DONE = ("invoiced", "paid")
@@ -43,12 +51,37 @@ def paid_on(dossier):
     return Decimal(int(cents)) / 100
 
 
-def check_engaged(dossier):
+def instructs(actor, obj=None):
+    """Conseillers and administrators instruct what a CFA declares or requests (ruptures, amendments)."""
+    return getattr(actor, "kind", None) == "staff" and getattr(actor, "staff_role", None) in ("conseiller", "admin")
+
+
+RUPTURE_MACHINE = Machine(Rupture, "Rupture", dict(RUPTURE_STATES), [
+    Transition("confirmer", ("declaree",), "confirmee", "Confirmer la rupture", audit_action="confirmation",
+               permission=instructs, notify="the CFA"),
+])
+
+
+def declared_rupture(dossier):
+    """The rupture the CFA declared on `dossier` and the OPCO has not confirmed yet (or None)."""
+    return (Rupture.select().where((Rupture.dossier == dossier.id) & (Rupture.state == "declaree"))
+            .order_by(Rupture.id).first())
+
+
+def check_engaged(dossier, declared=None):
+    """Refuse a change to a dossier that is not engaged, already ruptured, or has a rupture waiting.
+
+    `declared` is the declared rupture being confirmed: it does not stand in its own way.
+    """
     if dossier.state != "engage":
         raise RuptureError("Seul un dossier engagé peut faire l'objet d'une rupture ou d'un avenant "
                            f"(ce dossier est « {dict(Dossier.state.choices).get(dossier.state, dossier.state)} »).")
     if dossier.rupture_date is not None:
         raise RuptureError(f"Une rupture au {date_fr(dossier.rupture_date)} est déjà enregistrée sur ce dossier.")
+    waiting = declared_rupture(dossier)
+    if waiting is not None and (declared is None or waiting.id != declared.id):
+        raise RuptureError(f"Une rupture au {date_fr(waiting.date)} a été déclarée le "
+                           f"{date_fr(waiting.created_at.date())} et attend la confirmation de l'OPCO.")
 
 
 def plan_schedule(current, new_items):
@@ -102,8 +135,8 @@ def apply_schedule(dossier, to_cancel, new_rows):
                  note=f"échéancier du dossier {dossier.number}")
 
 
-def validate_inputs(dossier, date, continues_at_cfa=False, new_contract=None):
-    check_engaged(dossier)
+def validate_inputs(dossier, date, continues_at_cfa=False, new_contract=None, declared=None):
+    check_engaged(dossier, declared)
     if date is None:
         raise RuptureError("Saisissez la date de rupture.")
     if not dossier.contract_start <= date <= dossier.contract_end:
@@ -115,9 +148,9 @@ def validate_inputs(dossier, date, continues_at_cfa=False, new_contract=None):
         raise RuptureError("Le nouveau contrat doit commencer après la date de rupture.")
 
 
-def rupture_preview(dossier, date, continues_at_cfa=False, new_contract=None, reason=""):
+def rupture_preview(dossier, date, continues_at_cfa=False, new_contract=None, reason="", declared=None):
     """Validate the inputs and compute what the rupture would do, without writing anything."""
-    validate_inputs(dossier, date, continues_at_cfa, new_contract)
+    validate_inputs(dossier, date, continues_at_cfa, new_contract, declared)
     paid = paid_on(dossier)
     settlement = rules.settle_rupture(contract_from_dossier(dossier),
                                       rules.RuptureInput(date=date, paid=paid, continues_at_cfa=continues_at_cfa,
@@ -128,62 +161,126 @@ def rupture_preview(dossier, date, continues_at_cfa=False, new_contract=None, re
     return RupturePreview(dossier, inputs, paid, settlement, current, new_rows, to_cancel)
 
 
-def confirm_rupture(dossier, date, reason, continues_at_cfa=False, new_contract=None, user=None, source=""):
-    """Record the rupture: schedule, dossier, credit note, Rupture row, letter, notification, audit — atomically.
+def declared_preview(rupture):
+    """The preview of a declared rupture, recomputed now from what the CFA declared."""
+    dossier = Dossier.get_by_id(rupture.dossier_id)
+    return rupture_preview(dossier, rupture.date, rupture.continues_at_cfa, rupture.new_contract_date,
+                           rupture.reason, declared=rupture)
 
-    Everything is recomputed here from the inputs and the database (never from posted figures).
-    """
+
+def _require_reason(reason):
+    if not (reason or "").strip():
+        raise RuptureError("Indiquez le motif de la rupture.")
+
+
+def _declare(dossier, preview, user, source):
+    """Create the declared Rupture row (and its expired-dossier trace); inside the caller's transaction."""
+    inputs = preview.inputs
+    rupture = Rupture.create(dossier=dossier.id, date=inputs["date"], reason=inputs["reason"].strip(),
+                             continues_at_cfa=inputs["continues_at_cfa"], new_contract_date=inputs["new_contract"],
+                             due=preview.settlement.due, credit_note_amount=preview.settlement.credit_note,
+                             declared_by=user.id if user else None)
+    audit.record("Rupture", rupture.id, "create", None, rupture, user=user,
+                 note=f"rupture au {date_fr(rupture.date)} déclarée")
+    if source == "expired":
+        settled = ExpiredSettlement.create(dossier=dossier.id, kind="rupture", amount_released=0,
+                                           note=f"Rupture au {date_fr(rupture.date)}",
+                                           declared_by=user.id if user else None)
+        audit.record("ExpiredSettlement", settled.id, "create", None, settled, user=user)
+    return rupture
+
+
+def declare_rupture(dossier, date, reason, continues_at_cfa=False, new_contract=None, user=None, source=""):
+    """The CFA declares a rupture: one `declaree` row, audited; no money, schedule or dossier column moves."""
+    _require_reason(reason)
+    with immediate_transaction():
+        dossier = Dossier.get_by_id(dossier.id)  # fresh state inside the lock
+        preview = rupture_preview(dossier, date, continues_at_cfa, new_contract, reason)
+        rupture = _declare(dossier, preview, user, source)
+    notify_organisation(dossier.organisation_id,
+                        f"Rupture du contrat du dossier {dossier.number} au {date_fr(date)} déclarée : "
+                        "elle sera appliquée quand l'OPCO l'aura confirmée. D'ici là, aucune facture ne peut "
+                        "couvrir une période postérieure à cette date.", dossier=dossier.id, category="dossier")
+    return rupture
+
+
+def confirm_declared_rupture(rupture, user):
+    """A conseiller confirms a declared rupture: the transition, then schedule, credit note and letter — atomically."""
+    with transaction_with_files() as stored_files:
+        rupture = Rupture.get_or_none(Rupture.id == rupture.id)
+        if rupture is None:
+            raise TransitionRefused("rupture introuvable")
+        preview = declared_preview(rupture)
+        credit_note, letter, rupture = _settle(preview, rupture, user, stored_files)
+    _notify_confirmed(preview, credit_note)
+    return rupture, credit_note, letter
+
+
+def confirm_rupture(dossier, date, reason, continues_at_cfa=False, new_contract=None, user=None, source=""):
+    """Staff record a rupture directly: declared and confirmed in one transaction (`confirmee` at once)."""
+    _require_reason(reason)
+    with transaction_with_files() as stored_files:
+        dossier = Dossier.get_by_id(dossier.id)  # fresh state inside the lock
+        preview = rupture_preview(dossier, date, continues_at_cfa, new_contract, reason)
+        rupture = _declare(dossier, preview, user, source)
+        credit_note, letter, rupture = _settle(preview, rupture, user, stored_files)
+    _notify_confirmed(preview, credit_note)
+    return rupture, credit_note, letter
+
+
+def _settle(preview, rupture, user, stored_files):
+    """Confirm `rupture` and apply `preview`: schedule, dossier, credit note, letter (caller's transaction)."""
     from services.credit_notes import create_credit_note
     from services.letters import issue_letter
 
-    if not (reason or "").strip():
-        raise RuptureError("Indiquez le motif de la rupture.")
-    stored_files = []
-    try:
-        with immediate_transaction():
-            dossier = Dossier.get_by_id(dossier.id)  # fresh state inside the lock
-            preview = rupture_preview(dossier, date, continues_at_cfa, new_contract, reason)
-            settlement = preview.settlement
-            before = audit.snapshot(dossier)
-            apply_schedule(dossier, preview.cancelled_rows, preview.new_rows)
-            dossier.rupture_date = date
-            dossier.total_financed = settlement.due_gross
-            dossier.employer_share = settlement.employer_share
-            dossier.updated_at = dt.datetime.now()
-            dossier.save()
-            rupture = Rupture.create(dossier=dossier.id, date=date, reason=reason.strip(),
-                                     continues_at_cfa=continues_at_cfa, new_contract_date=new_contract,
-                                     due=settlement.due, credit_note_amount=settlement.credit_note,
-                                     declared_by=user.id if user else None)
-            audit.record("Dossier", dossier.id, "rupture", before, dossier, user=user,
-                         note=f"rupture au {date_fr(date)} ; dû {montant(settlement.due)}")
-            audit.record("Rupture", rupture.id, "create", None, rupture, user=user)
-            credit_note = None
-            if settlement.credit_note > 0 and not dossier.is_stock:
-                credit_note = create_credit_note(dossier, settlement.credit_note, "rupture", user=user)
-            if source == "expired":
-                settled = ExpiredSettlement.create(dossier=dossier.id, kind="rupture", amount_released=0,
-                                                   note=f"Rupture au {date_fr(date)}",
-                                                   declared_by=user.id if user else None)
-                audit.record("ExpiredSettlement", settled.id, "create", None, settled, user=user)
-            letter = issue_letter(dossier, "rupture", _letter_context(preview, credit_note), user=user,
-                                  stored_files=stored_files)
-            notify_organisation(dossier.organisation_id,
-                                f"Rupture du contrat du dossier {dossier.number} enregistrée au {date_fr(date)} : "
-                                f"montant dû {montant(settlement.due)}, reste à régler {montant(settlement.remaining)}"
-                                + (f", avoir {credit_note.display_number} de {montant(credit_note.amount)}."
-                                   if credit_note else "."),
-                                dossier=dossier.id, category="dossier")
-    except Exception:
-        _forget_files(stored_files)
-        raise
-    return rupture, credit_note, letter
+    dossier, settlement = preview.dossier, preview.settlement
+    rupture = apply(RUPTURE_MACHINE, "confirmer", rupture, user, changes=dict(
+        due=settlement.due, credit_note_amount=settlement.credit_note, confirmed_by=user.id if user else None,
+        confirmed_at=dt.datetime.now().replace(microsecond=0)))
+    before = audit.snapshot(dossier)
+    apply_schedule(dossier, preview.cancelled_rows, preview.new_rows)
+    dossier.rupture_date = rupture.date
+    dossier.total_financed = settlement.due_gross
+    dossier.employer_share = settlement.employer_share
+    dossier.updated_at = dt.datetime.now()
+    dossier.save()
+    audit.record("Dossier", dossier.id, "rupture", before, dossier, user=user,
+                 note=f"rupture au {date_fr(rupture.date)} ; dû {montant(settlement.due)}")
+    credit_note = None
+    if settlement.credit_note > 0 and not dossier.is_stock:
+        credit_note = create_credit_note(dossier, settlement.credit_note, "rupture", user=user)
+    letter = issue_letter(dossier, "rupture", _letter_context(preview, credit_note), user=user,
+                          stored_files=stored_files)
+    return credit_note, letter, rupture
+
+
+def _notify_confirmed(preview, credit_note):
+    dossier, settlement = preview.dossier, preview.settlement
+    notify_organisation(dossier.organisation_id,
+                        f"Rupture du contrat du dossier {dossier.number} confirmée au "
+                        f"{date_fr(preview.inputs['date'])} : montant dû {montant(settlement.due)}, "
+                        f"reste à régler {montant(settlement.remaining)}"
+                        + (f", avoir {credit_note.display_number} de {montant(credit_note.amount)}."
+                           if credit_note else "."),
+                        dossier=dossier.id, category="dossier")
 
 
 def _letter_context(preview, credit_note):
     return dict(settlement=preview.settlement, rupture=preview.inputs, paid=preview.paid,
                 new_rows=preview.new_rows, cancelled_rows=preview.cancelled_rows, credit_note=credit_note,
                 kind_labels=dict(Installment.kind.choices))
+
+
+@contextmanager
+def transaction_with_files():
+    """An immediate write transaction yielding a list of stored file names, deleted again on rollback."""
+    stored_files = []
+    try:
+        with immediate_transaction():
+            yield stored_files
+    except Exception:
+        _forget_files(stored_files)
+        raise
 
 
 def _forget_files(names):
@@ -196,5 +293,6 @@ def _forget_files(names):
             pass
 
 
-__all__ = ["RuptureError", "RupturePreview", "rupture_preview", "confirm_rupture", "plan_schedule",
-           "apply_schedule", "paid_on", "check_engaged"]
+__all__ = ["RuptureError", "RupturePreview", "RUPTURE_MACHINE", "rupture_preview", "declared_preview",
+           "declare_rupture", "confirm_declared_rupture", "confirm_rupture", "declared_rupture", "plan_schedule",
+           "apply_schedule", "paid_on", "check_engaged", "instructs", "transaction_with_files"]

@@ -72,6 +72,14 @@ def test_a_period_ending_after_the_rupture_is_refused():
     assert "period_after_rupture" in rules_of(refusals)
 
 
+def test_a_period_ending_after_a_declared_rupture_is_refused_with_the_rule_and_the_date():
+    refusals = check_invoice(request(), context(declared_rupture_date=date(2024, 1, 15)))
+    assert rules_of(refusals) == ["period_after_declared_rupture"]
+    assert "déclarée au 15/01/2024" in refusals[0].message and "29/02/2024" in refusals[0].message
+    assert refusals[0].figures["declared_rupture_date"] == date(2024, 1, 15)
+    assert check_invoice(request(period_end=date(2024, 1, 15)), context(declared_rupture_date=date(2024, 1, 15))) == []
+
+
 def test_a_period_ending_before_it_starts_is_refused():
     assert "period_order" in rules_of(check_invoice(request(period_end=date(2023, 8, 31)), context()))
 

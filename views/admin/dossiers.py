@@ -23,6 +23,7 @@ from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES, REGIMES
 from rules.money import read_amount
 from rules.identifiers import mask_nir
 from services import dossier_workflow as workflow
+from services.amendments import dossier_requests
 from services.audit import record, snapshot
 from services.dossier_rules import dossier_balance, financing_delta
 from services.letters import letter_filename, read_letter
@@ -341,6 +342,7 @@ class DossierView(StaffModelView):
             "status_labels": dict(INSTALLMENT_STATUSES),
             "state_label": workflow.STATE_LABELS.get(dossier.state, dossier.state),
             "facts_locked": facts_locked(dossier),
+            "requests": dossier_requests(dossier),
         }
 
     # --- workflow actions: list actions, details buttons and confirmation pages share one code path -----

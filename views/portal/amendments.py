@@ -1,12 +1,15 @@
-"""Amendment (*avenant*) from the portal: form → preview of the new schedule → confirmation with the signed PDF."""
+"""Amendment (*avenant*) request from the portal: form → preview of the new schedule → deposit with the signed PDF.
+
+The deposit is a request (`deposee`) for the OPCO to instruct: nothing about money changes until a
+conseiller agrees to it in the back office.
+"""
 from flask import flash, redirect, render_template, request
 from flask_login import current_user
 
 from forms.rupture import AmendmentForm
 from models import Installment
 from services.access import get_dossier_or_404, right_required
-from services.amendments import AmendmentError, amendment_preview, confirm_amendment
-from services.credit_notes import CreditNoteError
+from services.amendments import AmendmentError, amendment_preview, deposit_amendment
 from services.documents import DocumentError
 from services.ruptures import RuptureError
 from views.portal import bp
@@ -46,8 +49,8 @@ def amendment_confirm(number):
         return render_template("portal/billing/amendment_form.html", **_ctx(dossier, form)), 400
     inputs = form.inputs()
     try:
-        _, credit_note, _ = confirm_amendment(dossier, file_storage=request.files.get("document"),
-                                              user=current_user._get_current_object(), **inputs)
+        deposit_amendment(dossier, file_storage=request.files.get("document"),
+                          user=current_user._get_current_object(), **inputs)
     except DocumentError as exc:
         # Show the preview again so the user only has to pick the file.
         try:
@@ -57,10 +60,8 @@ def amendment_confirm(number):
                                    **_ctx(dossier, form)), 400
         return render_template("portal/billing/amendment_preview.html", preview=preview, error=str(exc),
                                **_ctx(dossier, form)), exc.status
-    except (AmendmentError, RuptureError, CreditNoteError) as exc:
+    except (AmendmentError, RuptureError) as exc:
         return render_template("portal/billing/amendment_form.html", error=str(exc), **_ctx(dossier, form)), 400
-    message = "L'avenant a été enregistré et l'échéancier recalculé. Le courrier d'avenant est disponible."
-    if credit_note is not None:
-        message += f" Un avoir {credit_note.display_number} a été émis."
-    flash(message, "success")
+    flash("Votre demande d'avenant a été déposée. L'OPCO va l'instruire : le financement et l'échéancier ne "
+          "changeront qu'après son accord.", "success")
     return redirect(dossier_url(dossier.number))

@@ -10,6 +10,7 @@ from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEME
 from rules import mask_nir
 from rules.engaged import engaged_annex_caps
 from services import access, sql_format
+from services.amendments import dossier_requests
 from services.dossier_rules import dossier_balance, financing_delta, stored_installments
 from services.documents import log_download
 from services.exports import csv_response, xlsx_response
@@ -212,7 +213,7 @@ def dossier_actions(dossier):
                         "url": url_for("portal.reimbursement", number=dossier.number)})
     if dossier.state == "engage":
         for endpoint, label, code in (("portal.rupture", "Déclarer une rupture", "rupture"),
-                                      ("portal.amendment", "Créer un avenant", "amendment")):
+                                      ("portal.amendment", "Demander un avenant", "amendment")):
             if endpoint in current_app.view_functions:
                 actions.append({"label": label, "code": code, "url": url_for(endpoint, number=dossier.number)})
     return actions
@@ -246,4 +247,5 @@ def dossier(number):
         actions=dossier_actions(d),
         nir=mask_nir(d.apprentice.nir) if d.apprentice.nir else "", upload_types=UPLOAD_TYPES,
         state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES), regime_labels=dict(REGIMES),
-        installment_labels=dict(INSTALLMENT_STATUSES), can_bill=access.can_bill_dossier(d))
+        installment_labels=dict(INSTALLMENT_STATUSES), can_bill=access.can_bill_dossier(d),
+        requests=dossier_requests(d))

@@ -1,7 +1,8 @@
-"""Rupture of a contract from the portal: form → preview of the recomputed schedule → confirmation.
+"""Rupture of a contract declared from the portal: form → preview of the recomputed schedule → declaration.
 
-The confirmation is a second POST carrying the same inputs; the service re-validates and
-recomputes everything, so figures shown on the preview cannot be tampered with.
+The declaration is a second POST carrying the same inputs; the service re-validates everything. It
+records a fact the CFA reports (`declaree`): from then on no invoice may cover a period after the
+declared date, and the schedule, cancellations and credit note are applied when the OPCO confirms it.
 """
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,8 +11,8 @@ from werkzeug.routing import BuildError
 from forms.rupture import RuptureForm
 from models import Installment
 from services.access import get_dossier_or_404, right_required
-from services.credit_notes import CreditNoteError
-from services.ruptures import RuptureError, confirm_rupture, rupture_preview
+from services.formatting import date_fr
+from services.ruptures import RuptureError, declare_rupture, declared_rupture, rupture_preview
 from views.portal import bp
 
 # "Manage contracts" (with or without billing) or stock contracts: apprentices without contract have none to break.
@@ -45,8 +46,9 @@ def rupture(number):
     form = RuptureForm()
     ctx = _ctx(dossier, form)
     if request.method == "GET":
-        if dossier.state != "engage" or dossier.rupture_date:
-            flash("Seul un dossier engagé et sans rupture enregistrée peut faire l'objet d'une rupture.", "warning")
+        if dossier.state != "engage" or dossier.rupture_date or declared_rupture(dossier):
+            flash("Seul un dossier engagé et sans rupture enregistrée ou déclarée peut faire l'objet d'une "
+                  "rupture.", "warning")
         return render_template("portal/billing/rupture_form.html", **ctx)
     if not form.validate():
         return render_template("portal/billing/rupture_form.html", **ctx), 400
@@ -67,14 +69,13 @@ def rupture_confirm(number):
     if not form.validate():
         return render_template("portal/billing/rupture_form.html", **ctx), 400
     try:
-        _, credit_note, _ = confirm_rupture(dossier, user=current_user._get_current_object(), source=_source(),
-                                            **form.inputs())
-    except (RuptureError, CreditNoteError) as exc:
+        rupture = declare_rupture(dossier, user=current_user._get_current_object(), source=_source(),
+                                  **form.inputs())
+    except RuptureError as exc:
         return render_template("portal/billing/rupture_form.html", error=str(exc), **ctx), 400
-    message = "La rupture a été enregistrée et l'échéancier recalculé. Le courrier de rupture est disponible."
-    if credit_note is not None:
-        message += f" Un avoir {credit_note.display_number} a été émis."
-    flash(message, "success")
+    flash(f"La rupture au {date_fr(rupture.date)} est déclarée. L'OPCO va la confirmer : l'échéancier sera alors "
+          "recalculé et le courrier de rupture vous sera adressé. Dès maintenant, aucune facture ne peut couvrir "
+          "une période postérieure à cette date.", "success")
     if _source() == "expired":
         return redirect(url_for("portal.expired"))
     return redirect(dossier_url(dossier.number))
