@@ -47,6 +47,18 @@ def register_cli(app):
         source.close()
         click.echo(f"Sauvegarde écrite dans {target}.")
 
+    @app.cli.command("check")
+    def check():
+        """Check the ledger's invariants: print each anomaly in French, exit 1 when there is any."""
+        from services import integrity
+        found = integrity.problems()
+        for problem in found:
+            click.echo(problem.message)
+        if found:
+            click.echo(f"{len(found)} anomalie(s) trouvée(s).")
+            raise SystemExit(1)
+        click.echo(f"Contrôle d'intégrité : aucune anomalie ({integrity.summary()}).")
+
     from services.npec_import import register_npec_cli
     register_npec_cli(app)
 

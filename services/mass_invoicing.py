@@ -18,6 +18,7 @@ from rules.engaged import request_total
 from rules.mass_invoicing import annex_period, split_uplift
 from services import audit
 from services.formatting import montant
+from services.installments import sync_statuses
 from services.numbering import immediate_transaction, next_number
 from services.reimbursement import build_context
 
@@ -332,11 +333,10 @@ def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=Tru
                                       nature=line[0], quantity=line[1], amount=line[2], period_start=line[4],
                                       period_end=line[5]) for dossier, line in lines]).execute()
         installment_ids = sorted({line[3].id for _, line in lines if line[3] is not None})
-        if installment_ids:
-            changed = Installment.update(status="invoiced").where(
-                Installment.id.in_(installment_ids) & (Installment.status == "to_invoice")).execute()
-            if changed != len(installment_ids):
-                raise MassInvoiceError("Une échéance a été facturée entre-temps : vérifiez la deuxième étape.")
+        if Installment.select().where(Installment.id.in_(installment_ids or [0])
+                                      & (Installment.status != "to_invoice")).exists():
+            raise MassInvoiceError("Une échéance a été facturée entre-temps : vérifiez la deuxième étape.")
+        sync_statuses({dossier.id for dossier, _ in lines})
         save_document(pdf[0], pdf[1], invoice.organisation_id, "facture", invoice=invoice.id, user=user)
         InvoiceEvent.create(invoice=invoice.id, state="en_traitement",
                             note=f"Facturation en masse : {len({d.id for d, _ in lines})} dossier(s)",
