@@ -13,7 +13,8 @@ from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
 from services.formatting import date_fr, montant
 from services.numbering import immediate_transaction
-from services.ruptures import RuptureError, apply_schedule, check_engaged, paid_on, plan_schedule, _forget_files
+from services.ruptures import (RuptureError, _forget_files, apply_schedule, check_engaged, check_no_pending_invoice,
+                               credited_on, paid_on, plan_schedule)
 
 
 class AmendmentError(RuptureError):
@@ -25,6 +26,7 @@ class AmendmentPreview:
     dossier: Dossier
     inputs: dict
     paid: Decimal
+    credited: Decimal
     result: rules.AmendmentResult
     current: list
     new_rows: list
@@ -45,16 +47,17 @@ def amendment_preview(dossier, new_end=None, new_npec=None, reason=""):
     same_npec = new_npec is None or Decimal(new_npec) == Decimal(dossier.npec)
     if same_end and same_npec:
         raise AmendmentError("L'avenant ne change ni la date de fin ni le NPEC du contrat.")
-    paid = paid_on(dossier)
+    check_no_pending_invoice(dossier)
+    paid, credited = paid_on(dossier), credited_on(dossier)
     try:
         result = rules.amend(contract_from_dossier(dossier), new_end=new_end,
-                             new_npec=Decimal(new_npec) if new_npec is not None else None, paid=paid)
+                             new_npec=Decimal(new_npec) if new_npec is not None else None, paid=paid - credited)
     except ValueError as exc:
         raise AmendmentError(f"Avenant impossible : {exc}.") from None
     current = stored_installments(dossier)
-    to_cancel, new_rows = plan_schedule(current, result.financing.installments)
+    to_cancel, new_rows = plan_schedule(current, result.financing.installments, credited)
     inputs = dict(new_end=new_end, new_npec=Decimal(new_npec) if new_npec is not None else None, reason=reason)
-    return AmendmentPreview(dossier, inputs, paid, result, current, new_rows, to_cancel)
+    return AmendmentPreview(dossier, inputs, paid, credited, result, current, new_rows, to_cancel)
 
 
 def confirm_amendment(dossier, new_end, new_npec, reason, file_storage, user=None):

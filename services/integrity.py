@@ -5,8 +5,8 @@ dossiers without loading them; each broken invariant becomes one French line nam
 or the invoice and the figures. The invariants, stated precisely:
 
 * schedule: for an engaged or settled dossier, Σ installments not cancelled + commitment released
-  by a final balance − credit notes for a rupture or an amendment = engaged amount − employer share
-  (a rupture or an amendment keeps what was already paid in the schedule and credits the excess);
+  by a final balance − credit notes = engaged amount − employer share (a rupture or an amendment
+  keeps what was already paid in the schedule and credits what was paid beyond what is due);
 * billing chain, per dossier and per (dossier, nature): paid ≤ validated ≤ invoiced, where invoiced
   counts invoices not drafts nor rejected, validated those validated or paid, and paid the payment
   lines (per nature: the lines of invoices that carry a payment line);
@@ -65,8 +65,7 @@ def check_schedules():
                    WHERE status <> 'cancelled' GROUP BY dossier_id),
          rel AS (SELECT dossier_id AS did, SUM(amount_released) AS r FROM {_t(ExpiredSettlement)}
                  WHERE kind = 'final_balance' GROUP BY dossier_id),
-         cred AS (SELECT dossier_id AS did, SUM(amount) AS c FROM {_t(CreditNote)}
-                  WHERE reason IN ('rupture', 'amendment') GROUP BY dossier_id)
+         cred AS (SELECT dossier_id AS did, SUM(amount) AS c FROM {_t(CreditNote)} GROUP BY dossier_id)
     SELECT d.number, d.total_financed, d.employer_share, COALESCE(sched.s, 0), COALESCE(rel.r, 0),
            COALESCE(cred.c, 0)
     FROM {_t(Dossier)} d

@@ -302,6 +302,7 @@ def save_step3(invoice, cfa_reference, cfa_invoice_date):
 def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=True, today=None):
     """Number and record the invoice; `pdf` is (name, bytes) already checked. Raises MassInvoiceRefused."""
     from services.documents import save_document
+    from services.receipts import store_receipt
 
     today = today or dt.date.today()
     with immediate_transaction():
@@ -338,6 +339,9 @@ def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=Tru
             raise MassInvoiceError("Une échéance a été facturée entre-temps : vérifiez la deuxième étape.")
         sync_statuses({dossier.id for dossier, _ in lines})
         save_document(pdf[0], pdf[1], invoice.organisation_id, "facture", invoice=invoice.id, user=user)
+        invoice.receipt_number = f"R{next_number('receipt'):07d}"
+        invoice.save(only=[Invoice.receipt_number])
+        store_receipt(invoice, user=user, certificate_provided=any(c.dossier.completion_certificate for c in choices))
         InvoiceEvent.create(invoice=invoice.id, state="en_traitement",
                             note=f"Facturation en masse : {len({d.id for d, _ in lines})} dossier(s)",
                             by=user.id if user else None)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from peewee import fn
 
 import rules
-from models import Dossier, ExpiredSettlement, Installment, PaymentLine, Rupture
+from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine, PaymentLine, Rupture
 from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
 from services.formatting import date_fr, montant
@@ -19,6 +19,7 @@ from services.numbering import immediate_transaction
 
 OPEN = "to_invoice"
 DONE = ("invoiced", "paid")
+PENDING_INVOICES = ("en_traitement", "en_attente", "validee")
 
 
 class RuptureError(ValueError):
@@ -30,6 +31,7 @@ class RupturePreview:
     dossier: Dossier
     inputs: dict
     paid: Decimal
+    credited: Decimal  # credit notes already issued on the dossier: what was paid beyond the earlier schedule
     settlement: rules.RuptureSettlement
     current: list  # stored installments (not cancelled) before the rupture
     new_rows: list  # rules.Installment rows that will be stored as to_invoice
@@ -43,6 +45,28 @@ def paid_on(dossier):
     return Decimal(int(cents)) / 100
 
 
+def credited_on(dossier):
+    """Credit notes already issued on this dossier (the CFA gives that money back, or it is deducted)."""
+    cents = CreditNote.select(fn.COALESCE(fn.SUM(CreditNote.amount), 0)).where(
+        CreditNote.dossier == dossier.id).scalar() or 0
+    return Decimal(int(cents)) / 100
+
+
+def check_no_pending_invoice(dossier):
+    """The amount due after a rupture or an amendment depends on what is paid: no invoice may be in between.
+
+    An invoice still waiting for a decision or for its payment would be paid on the old schedule, beyond
+    what is due and without a credit note; it is decided (paid or rejected) first.
+    """
+    pending = (Invoice.select(Invoice.number, Invoice.state).join(InvoiceLine)
+               .where((InvoiceLine.dossier == dossier.id) & Invoice.state.in_(PENDING_INVOICES))
+               .order_by(Invoice.number).first())
+    if pending is not None:
+        label = dict(Invoice.state.choices)[pending.state]
+        raise RuptureError(f"La facture {pending.display_number} de ce dossier est « {label} » : elle doit être "
+                           "réglée ou rejetée avant une rupture ou un avenant, car le montant dû en dépend.")
+
+
 def check_engaged(dossier):
     if dossier.state != "engage":
         raise RuptureError("Seul un dossier engagé peut faire l'objet d'une rupture ou d'un avenant "
@@ -51,15 +75,17 @@ def check_engaged(dossier):
         raise RuptureError(f"Une rupture au {date_fr(dossier.rupture_date)} est déjà enregistrée sur ce dossier.")
 
 
-def plan_schedule(current, new_items):
+def plan_schedule(current, new_items, credited=Decimal("0.00")):
     """Which stored installments to cancel and which new ones to store, so the schedule equals `new_items`.
 
-    Installments already invoiced or paid stay; they cover the new schedule from its beginning
-    (billing goes in order). What they do not cover is due as `to_invoice` installments: a stored
+    Installments already invoiced or paid stay; less the credit notes already issued (money given back),
+    they cover the new schedule from its beginning (billing goes in order), so that the installments kept
+    minus every credit note always equal the schedule. What they do not cover is due as `to_invoice` installments: a stored
     open installment identical to one of them stays as it is, the other open ones are cancelled and
     the rest is added. Returns (to_cancel, new_rows).
     """
-    covered = sum((Decimal(r.amount) for r in current if r.status in DONE), Decimal("0.00"))
+    covered = max(Decimal("0.00"), sum((Decimal(r.amount) for r in current if r.status in DONE), Decimal("0.00"))
+                  - Decimal(credited))
     still_due = []
     for item in new_items:
         take = min(covered, item.amount)
@@ -118,14 +144,15 @@ def validate_inputs(dossier, date, continues_at_cfa=False, new_contract=None):
 def rupture_preview(dossier, date, continues_at_cfa=False, new_contract=None, reason=""):
     """Validate the inputs and compute what the rupture would do, without writing anything."""
     validate_inputs(dossier, date, continues_at_cfa, new_contract)
-    paid = paid_on(dossier)
+    check_no_pending_invoice(dossier)
+    paid, credited = paid_on(dossier), credited_on(dossier)
     settlement = rules.settle_rupture(contract_from_dossier(dossier),
-                                      rules.RuptureInput(date=date, paid=paid, continues_at_cfa=continues_at_cfa,
-                                                         new_contract=new_contract))
+                                      rules.RuptureInput(date=date, paid=paid - credited,
+                                                         continues_at_cfa=continues_at_cfa, new_contract=new_contract))
     current = stored_installments(dossier)
-    to_cancel, new_rows = plan_schedule(current, settlement.installments)
+    to_cancel, new_rows = plan_schedule(current, settlement.installments, credited)
     inputs = dict(date=date, continues_at_cfa=continues_at_cfa, new_contract=new_contract, reason=reason)
-    return RupturePreview(dossier, inputs, paid, settlement, current, new_rows, to_cancel)
+    return RupturePreview(dossier, inputs, paid, credited, settlement, current, new_rows, to_cancel)
 
 
 def confirm_rupture(dossier, date, reason, continues_at_cfa=False, new_contract=None, user=None, source=""):
@@ -197,4 +224,4 @@ def _forget_files(names):
 
 
 __all__ = ["RuptureError", "RupturePreview", "rupture_preview", "confirm_rupture", "plan_schedule",
-           "apply_schedule", "paid_on", "check_engaged"]
+           "apply_schedule", "paid_on", "credited_on", "check_engaged", "check_no_pending_invoice"]
