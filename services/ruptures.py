@@ -10,7 +10,7 @@ from decimal import Decimal
 from peewee import fn
 
 import rules
-from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine, PaymentLine, Rupture
+from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine, Rupture
 from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
 from services.formatting import date_fr, montant
@@ -20,6 +20,7 @@ from services.numbering import immediate_transaction
 OPEN = "to_invoice"
 DONE = ("invoiced", "paid")
 PENDING_INVOICES = ("en_traitement", "en_attente", "validee")
+SCHEDULE_NATURES = ("teaching", "uplift")
 
 
 class RuptureError(ValueError):
@@ -39,9 +40,14 @@ class RupturePreview:
 
 
 def paid_on(dossier):
-    """What the OPCO already paid on this dossier (sum of its payment lines)."""
-    cents = PaymentLine.select(fn.COALESCE(fn.SUM(PaymentLine.amount), 0)).where(
-        PaymentLine.dossier == dossier.id).scalar() or 0
+    """What the OPCO already paid on this dossier's schedule: teaching and uplift lines of paid invoices.
+
+    Annex costs (lodging, meals, equipment, mobility) are paid as incurred, outside the schedule: a
+    rupture or an amendment never turns them into a credit note.
+    """
+    cents = (InvoiceLine.select(fn.COALESCE(fn.SUM(InvoiceLine.amount), 0)).join(Invoice)
+             .where((InvoiceLine.dossier == dossier.id) & InvoiceLine.nature.in_(SCHEDULE_NATURES)
+                    & (Invoice.state == "payee")).scalar() or 0)
     return Decimal(int(cents)) / 100
 
 

@@ -2,6 +2,7 @@
 broken invariant. Each invariant is broken on purpose with a direct SQL update on a ledger built through the
 real services (engagement, reimbursement request, validation, payment recorded in the back office)."""
 import datetime as dt
+import io
 import re
 from decimal import Decimal
 
@@ -188,3 +189,46 @@ def test_problems_lists_every_broken_invariant_at_once(ledger, db):
     sql(db, 'UPDATE "installment" SET status = ? WHERE id = ?', "invoiced", ledger.first.id)
     sql(db, 'DELETE FROM "audit_entry" WHERE entity = ?', "Payment")
     assert {p.invariant for p in integrity.problems()} == {"installment_status", "audit"}
+
+
+def test_no_rupture_nor_amendment_while_an_invoice_of_the_dossier_awaits_its_payment(ledger, app, factory,
+                                                                                   make_client):
+    """Found by tests/billing/test_stateful.py: the pending invoice would be paid beyond what the rupture leaves due."""
+    client = make_client(factory.staff("conseiller").email)
+    data = {"date": "15/10/2025", "reason": "Démission de l'apprenti", "new_contract_date": ""}
+    response = client.post_form(f"/admin/rupture/{ledger.dossier.id}/confirmer", data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f"La facture {ledger.pending_invoice.display_number} de ce dossier est « En cours de traitement »" in html
+    response = client.post_form(f"/admin/avenant/{ledger.dossier.id}/",
+                                {"new_end": "28/02/2027", "reason": "Fin anticipée"})
+    assert response.status_code == 400 and ledger.pending_invoice.display_number in response.get_data(as_text=True)
+    assert models.Rupture.select().count() == 0 and models.Amendment.select().count() == 0
+    with app.test_request_context():
+        workflow.reject(ledger.pending_invoice, "Facture illisible.", user=factory.staff("comptable"))
+    assert client.post_form(f"/admin/rupture/{ledger.dossier.id}/confirmer", data).status_code == 302
+    note = models.CreditNote.get()  # 15/10/2025: two months due, the first advance was paid in full
+    assert note.amount == models.Rupture.get().credit_note_amount > 0
+    code, output = run_check(app)
+    assert code == 0 and "aucune anomalie" in output, output
+
+
+def test_a_second_amendment_counts_the_credit_note_of_the_first(ledger, app, factory, make_client):
+    with app.test_request_context():
+        workflow.reject(ledger.pending_invoice, "Facture illisible.", user=factory.staff("comptable"))
+    client = make_client(factory.staff("conseiller").email)
+
+    def amend(new_end):
+        return client.post_form(f"/admin/avenant/{ledger.dossier.id}/confirmer",
+                                {"new_end": new_end, "reason": "Avenant", "document": (io.BytesIO(pdf_bytes()),
+                                                                                       "avenant.pdf")},
+                                content_type="multipart/form-data")
+
+    assert amend("30/11/2025").status_code == 302  # three months: less than the paid first advance
+    first = models.CreditNote.get()
+    assert amend("31/08/2027").status_code == 302  # back to two years: nothing more to credit
+    assert models.CreditNote.select().count() == 1
+    scheduled = sum((i.amount for i in ledger.installments() if i.status != "cancelled"), Decimal("0"))
+    dossier = models.Dossier.get_by_id(ledger.dossier.id)
+    assert scheduled - first.amount == dossier.total_financed - dossier.employer_share
+    assert run_check(app)[0] == 0, run_check(app)[1]
