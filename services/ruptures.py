@@ -14,6 +14,7 @@ from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice,
 from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
 from services.formatting import date_fr, montant
+from services.installments import sync_statuses
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction
 
@@ -127,6 +128,7 @@ def apply_schedule(dossier, to_cancel, new_rows):
             for i, item in enumerate(new_rows, start=1)]
     if rows:
         Installment.insert_many(rows).execute()
+    sync_statuses([dossier.id])
     audit.record("Installment", dossier.id, "reschedule",
                  {"cancelled": [{"number": r.number, "amount": f"{Decimal(r.amount):.2f}"} for r in to_cancel]},
                  {"added": [{"number": r["number"], "amount": f"{r['amount']:.2f}",
