@@ -57,6 +57,18 @@ def register_cli(app):
             raise click.ClickException(str(exc)) from None
         click.echo(f"Restauré : {', '.join(restored)}. Redémarrez l'application.")
 
+    @app.cli.command("check")
+    def check():
+        """Check the ledger's invariants: print each anomaly in French, exit 1 when there is any."""
+        from services import integrity
+        found = integrity.problems()
+        for problem in found:
+            click.echo(problem.message)
+        if found:
+            click.echo(f"{len(found)} anomalie(s) trouvée(s).")
+            raise SystemExit(1)
+        click.echo(f"Contrôle d'intégrité : aucune anomalie ({integrity.summary()}).")
+
     from services.npec_import import register_npec_cli
     register_npec_cli(app)
 

@@ -1,4 +1,4 @@
-"""Engaged annex amounts and installment coverage, for the dossier page and reimbursement requests.
+"""Engaged annex amounts, for the dossier page and reimbursement requests.
 
 SPEC §5 "Annex costs": lodging ≤ 6 € a night, meals ≤ 3 € a meal, first equipment ≤ 500 € once,
 international mobility a flat amount. A dossier engages a number of nights and meals and amounts
@@ -37,15 +37,3 @@ def request_total(*amounts) -> Decimal:
     """Total of a reimbursement request (each amount rounded to the cent first)."""
     return sum((round_cents(Decimal(a or 0)) for a in amounts), ZERO)
 
-
-def covered_installments(amounts, invoiced_total) -> int:
-    """How many installments (in billing order) the teaching invoiced so far fully covers."""
-    left = round_cents(Decimal(invoiced_total or 0))
-    count = 0
-    for amount in amounts:
-        amount = round_cents(Decimal(amount))
-        if amount > left:
-            break
-        left -= amount
-        count += 1
-    return count

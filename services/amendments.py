@@ -20,8 +20,8 @@ from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
 from services.formatting import date_fr, montant
 from services.notify import notify_organisation
-from services.ruptures import (RuptureError, apply_schedule, check_engaged, instructs, paid_on, plan_schedule,
-                               transaction_with_files)
+from services.ruptures import (RuptureError, apply_schedule, check_engaged, check_no_pending_invoice, credited_on,
+                               instructs, paid_on, plan_schedule, transaction_with_files)
 from services.transitions import Machine, Transition, TransitionRefused, apply
 
 AMENDMENT_MACHINE = Machine(Amendment, "Amendment", dict(AMENDMENT_STATES), [
@@ -42,6 +42,7 @@ class AmendmentPreview:
     dossier: Dossier
     inputs: dict
     paid: Decimal
+    credited: Decimal
     result: rules.AmendmentResult
     current: list
     new_rows: list
@@ -61,7 +62,7 @@ def pending_amendment(dossier):
 
 
 def amendment_preview(dossier, new_end=None, new_npec=None, reason="", new_training="", new_rncp_code="",
-                      pending=None):
+                      pending=None, settling=True):
     """Validate the amendment and compute the new financing, without writing anything.
 
     `pending` is the request being decided: it does not stand in its own way.
@@ -85,17 +86,19 @@ def amendment_preview(dossier, new_end=None, new_npec=None, reason="", new_train
     same_training = new_training in ("", dossier.diploma_title) and new_rncp_code in ("", dossier.rncp_code)
     if same_end and same_npec and same_training:
         raise AmendmentError("L'avenant ne change ni la date de fin, ni le NPEC, ni la formation du contrat.")
-    paid = paid_on(dossier)
+    if settling:
+        check_no_pending_invoice(dossier)
+    paid, credited = paid_on(dossier), credited_on(dossier)
     try:
         result = rules.amend(contract_from_dossier(dossier), new_end=new_end,
-                             new_npec=Decimal(new_npec) if new_npec is not None else None, paid=paid)
+                             new_npec=Decimal(new_npec) if new_npec is not None else None, paid=paid - credited)
     except ValueError as exc:
         raise AmendmentError(f"Avenant impossible : {exc}.") from None
     current = stored_installments(dossier)
-    to_cancel, new_rows = plan_schedule(current, result.financing.installments)
+    to_cancel, new_rows = plan_schedule(current, result.financing.installments, credited)
     inputs = dict(new_end=new_end, new_npec=Decimal(new_npec) if new_npec is not None else None, reason=reason,
                   new_training=new_training, new_rncp_code=new_rncp_code)
-    return AmendmentPreview(dossier, inputs, paid, result, current, new_rows, to_cancel)
+    return AmendmentPreview(dossier, inputs, paid, credited, result, current, new_rows, to_cancel)
 
 
 def request_preview(amendment):
@@ -162,7 +165,8 @@ def deposit_amendment(dossier, new_end, new_npec, reason, file_storage, user=Non
     name, data = _signed_avenant(reason, file_storage)
     with transaction_with_files() as stored_files:
         dossier = Dossier.get_by_id(dossier.id)
-        preview = amendment_preview(dossier, new_end, new_npec, reason, new_training, new_rncp_code)
+        preview = amendment_preview(dossier, new_end, new_npec, reason, new_training, new_rncp_code,
+                                     settling=False)
         amendment = _deposit(preview, name, data, user, stored_files)
     return amendment
 

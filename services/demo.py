@@ -2,8 +2,10 @@
 
 Everything is built the way the application builds it: identifiers pass rules.identifiers, schedules
 come from rules.compute_financing through services.dossier_rules, the rupture from rules.settle_rupture,
-invoice, credit-note and payment numbers from the gapless counters. The whole load is one transaction:
-it either adds the complete demo or nothing.
+invoice, credit-note and payment numbers from the gapless counters, installment statuses from
+services.installments, receipts from services.receipts, the mass-invoicing draft from services.mass_invoicing;
+every money or state record gets its audit entry, dated when it happened. The whole load is one
+transaction: it either adds the complete demo or nothing, and `flask --app app check` finds nothing on it.
 """
 import datetime as dt
 from collections import defaultdict
@@ -14,8 +16,10 @@ from models import (Apprentice, AuditEntry, BankDetails, CreditNote, Delegation,
                     Installment, Invoice, InvoiceEvent, InvoiceLine, Membership, Notification, NpecReference,
                     Organisation, Payment, PaymentLine, Rupture, User, db)
 from models.user import RIGHTS
-from services import delegations, transitions
+from services import audit, delegations, mass_invoicing, transitions
 from services.dossier_rules import contract_from_dossier, store_schedule
+from services.installments import sync_statuses
+from services.receipts import store_receipt
 from services.generate import DEMO_PASSWORD, make_iban, make_nir, make_siret, make_uai
 from services.numbering import immediate_transaction, next_number
 from services.passwords import hash_password
@@ -411,6 +415,9 @@ class _DemoLoader:
                 Dossier.update(regime=financing.regime, total_financed=financing.total,
                                employer_share=financing.employer_share).where(Dossier.id == dossier.id).execute()
                 dossier = Dossier.get_by_id(dossier.id)
+                self._audit("dossier", dossier.id, "engager", {"state": "engage", "npec": f"{npec:.2f}"},
+                            dt.datetime.combine(dossier.agreement_date, dt.time(9)), user=advisor,
+                            note=f"{len(financing.installments)} échéance(s)")
                 self._plan_invoices(dossier, state, options)
             self.dossiers.append((dossier, options))
 
@@ -437,13 +444,16 @@ class _DemoLoader:
         assert settlement.remaining == 0, "the demo rupture is meant to leave a credit note"
         Installment.update(status="cancelled").where((Installment.dossier == dossier.id)
                                                      & (Installment.status == "to_invoice")).execute()
-        Rupture.create(dossier=dossier, date=date, reason=reason, due=settlement.due,
-                       credit_note_amount=settlement.credit_note, declared_by=self.users["admin@cfa-nord.test"],
-                       state="confirmee", confirmed_by=self.users["conseiller@opco.test"],
-                       confirmed_at=dt.datetime.combine(declared, dt.time(16)),
-                       created_at=dt.datetime.combine(declared, dt.time(11)))
+        row = Rupture.create(dossier=dossier, date=date, reason=reason, due=settlement.due,
+                             credit_note_amount=settlement.credit_note, declared_by=self.users["admin@cfa-nord.test"],
+                             state="confirmee", confirmed_by=self.users["conseiller@opco.test"],
+                             confirmed_at=dt.datetime.combine(declared, dt.time(16)),
+                             created_at=dt.datetime.combine(declared, dt.time(11)))
         Dossier.update(rupture_date=date, closing_date=declared, total_financed=settlement.due_gross,
                        employer_share=settlement.employer_share).where(Dossier.id == dossier.id).execute()
+        self._audit("Dossier", dossier.id, "rupture", Dossier.get_by_id(dossier.id), row.created_at,
+                    user=self.users["conseiller@opco.test"], note=f"rupture au {date:%d/%m/%Y}")
+        self._audit("Rupture", row.id, "create", row, row.created_at, user=self.users["conseiller@opco.test"])
         return settlement
 
     # --- invoices, payments, credit notes -----------------------------------------------------------------
@@ -490,16 +500,17 @@ class _DemoLoader:
                 InvoiceLine.create(invoice=invoice, dossier=dossier,
                                    installment=installment if line["nature"] == "teaching" else None, **line)
             self._events(invoice, state, submitted_at, validated, creator)
-            if state == "payee":
-                status = "paid"
-            elif state == "rejetee":
-                status = "to_invoice"
-            else:
-                status = "invoiced"
-            Installment.update(status=status).where(Installment.id == installment.id).execute()
+            self._audit("Invoice", invoice.id, "depot", invoice, submitted_at, user=creator,
+                        note=f"Demande de remboursement {invoice.display_number} sur le dossier {dossier.number}")
+            if state != "en_traitement":
+                decided = dt.datetime.combine(validated, dt.time(16))
+                self._audit("Invoice", invoice.id, "valider" if state == "payee" else state, invoice, decided,
+                            user=self.users["comptable@opco.test"])
+            store_receipt(invoice, user=creator, certificate_provided=installment.number > 1)
             plan["invoice"] = invoice
             plan["total"] = total
             plan["validated"] = validated
+        sync_statuses({plan["dossier"].id for plan in self.planned_invoices})
         return len(self.planned_invoices)
 
     def _events(self, invoice, state, submitted_at, validated, creator):
@@ -511,6 +522,11 @@ class _DemoLoader:
             event_state, note = follow[state]
             InvoiceEvent.create(invoice=invoice, state=event_state, note=note, by=comptable,
                                 at=dt.datetime.combine(validated, dt.time(16)))
+
+    def _audit(self, entity, entity_id, action, after, at, user=None, note=""):
+        """The audit entry of a record the demo writes, dated when the record says it happened."""
+        entry = audit.record(entity, entity_id, action, None, after, user=user, note=note)
+        AuditEntry.update(at=at).where(AuditEntry.id == entry.id).execute()
 
     def _org_admin(self, org):
         for email, key, role, *_ in CFA_USERS:
@@ -535,6 +551,8 @@ class _DemoLoader:
                 reference=f"REG-{number:07d}", organisation=org_id, bank_details=self.banks[key_of[org_id]],
                 date=date, gross=total, deductions=Decimal("0"), net=total, submission_key=f"demo-payment-{number}",
                 created_by=self.users["comptable@opco.test"], created_at=dt.datetime.combine(date, dt.time(8)))
+            self._audit("Payment", payment.id, "create", payment, payment.created_at, user=payment.created_by,
+                        note=f"{len(plans)} facture(s)")
             for plan in plans:
                 PaymentLine.create(payment=payment, invoice=plan["invoice"], dossier=plan["dossier"],
                                    amount=plan["total"])
@@ -561,6 +579,8 @@ class _DemoLoader:
                                      amount=settlement.credit_note, reason="rupture", settlement_mode=mode,
                                      state=state, issued_on=issued, due_date=due,
                                      created_at=dt.datetime.combine(issued, dt.time(14)))
+            self._audit("CreditNote", note.id, "create", note, note.created_at,
+                        user=self.users["conseiller@opco.test"], note=f"{note.display_number} – dossier {dossier.number}")
             Notification.create(organisation=org, dossier=dossier, category="avoir",
                                 message=f"Avoir {note.display_number} de {rules.format_eur(note.amount)} émis après "
                                         f"la rupture du contrat de {dossier.apprentice_name} : à rembourser avec la "
@@ -570,25 +590,22 @@ class _DemoLoader:
         return count
 
     def _draft_invoice(self):
-        """A mass invoicing saved at step 2 (a draft has no number until it is sent)."""
+        """A mass invoicing saved at step 2 through services.mass_invoicing (a draft has no number until sent)."""
         org = self.orgs["sud"]
-        chosen = [d for d, _ in self.dossiers if d.organisation.id == org.id and d.state == "engage"
+        chosen = [d.id for d, _ in self.dossiers if d.organisation.id == org.id and d.state == "engage"
                   and not Invoice.select().where(Invoice.dossier == d.id).exists()]
-        draft = Invoice.create(organisation=org, kind="mass", state="brouillon", created_by=self._org_admin(org),
-                               draft={"step": 2, "dossiers": [d.id for d in chosen], "natures": ["teaching"]},
-                               created_at=dt.datetime(2026, 11, 20, 17, 40))
+        user = self._org_admin(org)
+        draft = mass_invoicing.save_step1(None, org, ["teaching"], chosen, set(chosen), user, require_complete=True)
+        choices = mass_invoicing.step2_choices(draft, self.today)
+        for choice in choices:
+            choice.installment_ids = [row.id for row in choice.open_installments[:1]]
+        mass_invoicing.save_step2(draft, choices, 2)
+        saved_at = dt.datetime(2026, 11, 20, 17, 40)
+        Invoice.update(created_at=saved_at).where(Invoice.id == draft.id).execute()
+        AuditEntry.update(at=saved_at).where((AuditEntry.entity == "Invoice")
+                                             & (AuditEntry.entity_id == str(draft.id))).execute()
         InvoiceEvent.create(invoice=draft, state="brouillon", note="Facturation en masse enregistrée (étape 2)",
-                            by=self._org_admin(org), at=draft.created_at)
-        total = Decimal("0")
-        for dossier in chosen:
-            first = (Installment.select().where((Installment.dossier == dossier.id)
-                                                & (Installment.status == "to_invoice"))
-                     .order_by(Installment.number).first())
-            if first:
-                InvoiceLine.create(invoice=draft, dossier=dossier, installment=first, nature="teaching",
-                                   amount=first.amount, period_start=first.period_start, period_end=first.period_end)
-                total += first.amount
-        Invoice.update(total_ht=total, total_ttc=total).where(Invoice.id == draft.id).execute()
+                            by=user, at=saved_at)
 
     def _waiting_requests(self):
         """A rupture declared and an amendment requested from the portal, waiting for a conseiller."""
@@ -601,7 +618,7 @@ class _DemoLoader:
         declare_rupture(dossier_of("KERBRAT Gwenaël"), D(2026, 11, 20), "Démission de l'apprenti (courrier du "
                         "18/11/2026)", user=self.users["admin@cfa-ouest.test"])
         preview = amendment_preview(dossier_of("AUBERT Nathan"), new_end=D(2028, 2, 29),
-                                    reason="Prolongation : session d'examen décalée à février 2028")
+                                    reason="Prolongation : session d'examen décalée à février 2028", settling=False)
         record_request(preview, self.users["gestion@cfa-sud.test"])
 
     def _notifications(self):

@@ -12,6 +12,7 @@ from peewee import OperationalError
 
 from models import Installment, Invoice, InvoiceEvent, InvoiceLine, now
 from services import audit
+from services.installments import dossiers_of, sync_statuses
 from services.formatting import montant
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction, is_busy, next_number, retry_when_busy
@@ -43,9 +44,7 @@ def create_invoice(organisation, lines, user=None, state="en_traitement", kind="
                                  submitted_at=now() if state != "brouillon" else None, **fields)
         for line in lines:
             InvoiceLine.create(invoice=invoice, **line)
-            if line.get("installment") is not None and state != "brouillon":
-                Installment.update(status="invoiced").where(
-                    (Installment.id == _id(line["installment"])) & (Installment.status == "to_invoice")).execute()
+        sync_statuses(dossiers_of(invoice))
         InvoiceEvent.create(invoice=invoice, state=state, note=note, by=user.id if user else None)
         audit.record("Invoice", invoice.id, "create", None, invoice, user=user, note=invoice.display_number)
     return invoice
@@ -62,10 +61,7 @@ def submit_invoice(invoice, user=None, note=""):
         invoice.state = "en_traitement"
         invoice.submitted_at = now()
         invoice.save()
-        for line in invoice.lines:
-            if line.installment_id:
-                Installment.update(status="invoiced").where(
-                    (Installment.id == line.installment_id) & (Installment.status == "to_invoice")).execute()
+        sync_statuses(dossiers_of(invoice))
         InvoiceEvent.create(invoice=invoice, state="en_traitement", note=note, by=user.id if user else None)
         audit.record("Invoice", invoice.id, "submit", before, invoice, user=user, note=invoice.display_number)
     return invoice
@@ -92,14 +88,6 @@ def _transition(invoice, from_states, to_state, user, note="", action=None, **ch
         InvoiceEvent.create(invoice=fresh, state=to_state, note=note, by=user.id if user else None)
         audit.record("Invoice", fresh.id, action or to_state, before, fresh, user=user, note=note)
     return fresh
-
-
-def _release_installments(invoice):
-    """Installments of a rejected invoice can be invoiced again."""
-    ids = [line.installment_id for line in invoice.lines if line.installment_id]
-    if ids:
-        Installment.update(status="to_invoice").where(
-            Installment.id.in_(ids) & (Installment.status == "invoiced")).execute()
 
 
 def validate(invoice, user=None):
@@ -134,7 +122,7 @@ def reject(invoice, reason, user=None):
     with immediate_transaction():
         fresh = _transition(invoice, ("en_traitement", "en_attente"), "rejetee", user, note=reason,
                             action="rejeter", rejection_reason=reason)
-        _release_installments(fresh)
+        sync_statuses(dossiers_of(fresh))
         notify_organisation(fresh.organisation, f"Facture {fresh.display_number} rejetée : {reason}",
                             dossier=fresh.dossier, category="billing")
     return fresh

@@ -20,6 +20,7 @@ from rules.money import read_amount
 from services import audit
 from services.delegations import billing_organisation_ids
 from services.formatting import montant
+from services.installments import sync_statuses
 from services.numbering import immediate_transaction, next_number
 from services.reimbursement import build_context
 
@@ -316,6 +317,7 @@ def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=Tru
     billable by the invoicing organisation (and by the user, `allowed`), or nothing is written.
     """
     from services.documents import save_document
+    from services.receipts import store_receipt
 
     today = today or dt.date.today()
     with immediate_transaction():
@@ -354,12 +356,14 @@ def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=Tru
                                       nature=line[0], quantity=line[1], amount=line[2], period_start=line[4],
                                       period_end=line[5]) for dossier, line in lines]).execute()
         installment_ids = sorted({line[3].id for _, line in lines if line[3] is not None})
-        if installment_ids:
-            changed = Installment.update(status="invoiced").where(
-                Installment.id.in_(installment_ids) & (Installment.status == "to_invoice")).execute()
-            if changed != len(installment_ids):
-                raise MassInvoiceError("Une échéance a été facturée entre-temps : vérifiez la deuxième étape.")
+        if Installment.select().where(Installment.id.in_(installment_ids or [0])
+                                      & (Installment.status != "to_invoice")).exists():
+            raise MassInvoiceError("Une échéance a été facturée entre-temps : vérifiez la deuxième étape.")
+        sync_statuses({dossier.id for dossier, _ in lines})
         save_document(pdf[0], pdf[1], invoice.organisation_id, "facture", invoice=invoice.id, user=user)
+        invoice.receipt_number = f"R{next_number('receipt'):07d}"
+        invoice.save(only=[Invoice.receipt_number])
+        store_receipt(invoice, user=user, certificate_provided=any(c.dossier.completion_certificate for c in choices))
         InvoiceEvent.create(invoice=invoice.id, state="en_traitement",
                             note=f"Facturation en masse : {len({d.id for d, _ in lines})} dossier(s)",
                             by=user.id if user else None)

@@ -15,13 +15,14 @@ from decimal import Decimal
 from peewee import IntegrityError, PostgresqlDatabase
 
 import rules
-from models import (CreditNote, Dossier, Installment, Invoice, InvoiceEvent, InvoiceLine, Organisation, Payment,
+from models import (CreditNote, Dossier, Invoice, InvoiceEvent, InvoiceLine, Organisation, Payment,
                     PaymentDeduction, PaymentLine, db, now)
 from services import audit
 from services.bank_details import approved_bank_details
 from services.credit_notes import deductible_credit_notes
 from services.delegations import DelegationError, check_may_bill
 from services.formatting import montant
+from services.installments import dossiers_of, sync_statuses
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction, next_number
 
@@ -144,6 +145,7 @@ def _create(organisation, invoice_ids, submission_key, user, date, expected_net=
             note.settled_at = now()
         note.save()
         audit.record("CreditNote", note.id, "deduction", before, note, user=user, note=reference)
+    dossier_ids = set()
     for invoice in invoices:
         before = audit.snapshot(invoice)
         updated = (Invoice.update(state="payee", paid_at=now())
@@ -154,9 +156,8 @@ def _create(organisation, invoice_ids, submission_key, user, date, expected_net=
                             by=user.id if user else None)
         audit.record("Invoice", invoice.id, "payer", before, Invoice.get_by_id(invoice.id), user=user,
                      note=reference)
-        installment_ids = [line.installment_id for line in invoice.lines if line.installment_id]
-        if installment_ids:
-            Installment.update(status="paid").where(Installment.id.in_(installment_ids)).execute()
+        dossier_ids.update(dossiers_of(invoice))
+    sync_statuses(dossier_ids)
     audit.record("Payment", payment.id, "create", None, payment, user=user,
                  note=f"{len(invoices)} facture(s), brut {plan['gross']}, avoirs {plan['deductions']}")
     deducted = f", dont {montant(plan['deductions'])} d'avoirs déduits" if plan["deductions"] else ""

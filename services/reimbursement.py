@@ -11,10 +11,11 @@ from flask import current_app
 from peewee import fn
 
 import rules
-from models import Installment, Invoice, InvoiceEvent, InvoiceLine, db
-from rules.engaged import covered_installments, engaged_annex_caps, request_total
+from models import Invoice, InvoiceEvent, InvoiceLine, db
+from rules.engaged import engaged_annex_caps, request_total
 from services.audit import record
 from services.documents import save_document
+from services.installments import sync_statuses
 from services.dossier_rules import ACTIVE_INVOICE_STATES, as_rule_installments, stored_installments
 from services.numbering import immediate_transaction, next_number
 from services.ruptures import declared_rupture
@@ -138,7 +139,7 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
         if certificate_file is not None:
             save_document(certificate_file[0], certificate_file[1], organisation_id, "certificat",
                           dossier=dossier, invoice=invoice, user=user)
-        _mark_installments_invoiced(dossier)
+        sync_statuses([dossier.id])
         InvoiceEvent.create(invoice=invoice, state="en_traitement", note="Demande de remboursement déposée", by=user.id)
         record("invoice", invoice.id, "depot", after=invoice, user=user,
                note=f"Demande de remboursement {invoice.display_number} sur le dossier {dossier.number}")
@@ -146,16 +147,6 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
         invoice.save(only=[Invoice.receipt_number])
         store_receipt(invoice, user=user, certificate_provided=certificate_file is not None)
     return invoice
-
-
-def _mark_installments_invoiced(dossier):
-    """Installments fully covered by the teaching invoiced so far become `invoiced` (billing order)."""
-    rows = sorted(stored_installments(dossier), key=lambda r: (r.billable_from, r.number))
-    invoiced = build_context(dossier).invoiced_teaching
-    covered = covered_installments([r.amount for r in rows], invoiced)
-    ids = [r.id for r in rows[:covered] if r.status == "to_invoice"]
-    if ids:
-        Installment.update(status="invoiced").where(Installment.id.in_(ids)).execute()
 
 
 class RequestRefused(Exception):

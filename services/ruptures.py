@@ -16,17 +16,20 @@ from decimal import Decimal
 from peewee import fn
 
 import rules
-from models import Dossier, ExpiredSettlement, Installment, PaymentLine, Rupture
+from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine, Rupture
 from models.dossier import RUPTURE_STATES
 from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
 from services.formatting import date_fr, montant
+from services.installments import sync_statuses
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction
 from services.transitions import Machine, Transition, TransitionRefused, apply
 
 OPEN = "to_invoice"
 DONE = ("invoiced", "paid")
+PENDING_INVOICES = ("en_traitement", "en_attente", "validee")
+SCHEDULE_NATURES = ("teaching", "uplift")
 
 
 class RuptureError(ValueError):
@@ -38,6 +41,7 @@ class RupturePreview:
     dossier: Dossier
     inputs: dict
     paid: Decimal
+    credited: Decimal  # credit notes already issued on the dossier: what was paid beyond the earlier schedule
     settlement: rules.RuptureSettlement
     current: list  # stored installments (not cancelled) before the rupture
     new_rows: list  # rules.Installment rows that will be stored as to_invoice
@@ -45,9 +49,14 @@ class RupturePreview:
 
 
 def paid_on(dossier):
-    """What the OPCO already paid on this dossier (sum of its payment lines)."""
-    cents = PaymentLine.select(fn.COALESCE(fn.SUM(PaymentLine.amount), 0)).where(
-        PaymentLine.dossier == dossier.id).scalar() or 0
+    """What the OPCO already paid on this dossier's schedule: teaching and uplift lines of paid invoices.
+
+    Annex costs (lodging, meals, equipment, mobility) are paid as incurred, outside the schedule: a
+    rupture or an amendment never turns them into a credit note.
+    """
+    cents = (InvoiceLine.select(fn.COALESCE(fn.SUM(InvoiceLine.amount), 0)).join(Invoice)
+             .where((InvoiceLine.dossier == dossier.id) & InvoiceLine.nature.in_(SCHEDULE_NATURES)
+                    & (Invoice.state == "payee")).scalar() or 0)
     return Decimal(int(cents)) / 100
 
 
@@ -68,6 +77,28 @@ def declared_rupture(dossier):
             .order_by(Rupture.id).first())
 
 
+def credited_on(dossier):
+    """Credit notes already issued on this dossier (the CFA gives that money back, or it is deducted)."""
+    cents = CreditNote.select(fn.COALESCE(fn.SUM(CreditNote.amount), 0)).where(
+        CreditNote.dossier == dossier.id).scalar() or 0
+    return Decimal(int(cents)) / 100
+
+
+def check_no_pending_invoice(dossier):
+    """The amount due after a rupture or an amendment depends on what is paid: no invoice may be in between.
+
+    An invoice still waiting for a decision or for its payment would be paid on the old schedule, beyond
+    what is due and without a credit note; it is decided (paid or rejected) first.
+    """
+    pending = (Invoice.select(Invoice.number, Invoice.state).join(InvoiceLine)
+               .where((InvoiceLine.dossier == dossier.id) & Invoice.state.in_(PENDING_INVOICES))
+               .order_by(Invoice.number).first())
+    if pending is not None:
+        label = dict(Invoice.state.choices)[pending.state]
+        raise RuptureError(f"La facture {pending.display_number} de ce dossier est « {label} » : elle doit être "
+                           "réglée ou rejetée avant une rupture ou un avenant, car le montant dû en dépend.")
+
+
 def check_engaged(dossier, declared=None):
     """Refuse a change to a dossier that is not engaged, already ruptured, or has a rupture waiting.
 
@@ -84,15 +115,17 @@ def check_engaged(dossier, declared=None):
                            f"{date_fr(waiting.created_at.date())} et attend la confirmation de l'OPCO.")
 
 
-def plan_schedule(current, new_items):
+def plan_schedule(current, new_items, credited=Decimal("0.00")):
     """Which stored installments to cancel and which new ones to store, so the schedule equals `new_items`.
 
-    Installments already invoiced or paid stay; they cover the new schedule from its beginning
-    (billing goes in order). What they do not cover is due as `to_invoice` installments: a stored
+    Installments already invoiced or paid stay; less the credit notes already issued (money given back),
+    they cover the new schedule from its beginning (billing goes in order), so that the installments kept
+    minus every credit note always equal the schedule. What they do not cover is due as `to_invoice` installments: a stored
     open installment identical to one of them stays as it is, the other open ones are cancelled and
     the rest is added. Returns (to_cancel, new_rows).
     """
-    covered = sum((Decimal(r.amount) for r in current if r.status in DONE), Decimal("0.00"))
+    covered = max(Decimal("0.00"), sum((Decimal(r.amount) for r in current if r.status in DONE), Decimal("0.00"))
+                  - Decimal(credited))
     still_due = []
     for item in new_items:
         take = min(covered, item.amount)
@@ -128,6 +161,7 @@ def apply_schedule(dossier, to_cancel, new_rows):
             for i, item in enumerate(new_rows, start=1)]
     if rows:
         Installment.insert_many(rows).execute()
+    sync_statuses([dossier.id])
     audit.record("Installment", dossier.id, "reschedule",
                  {"cancelled": [{"number": r.number, "amount": f"{Decimal(r.amount):.2f}"} for r in to_cancel]},
                  {"added": [{"number": r["number"], "amount": f"{r['amount']:.2f}",
@@ -148,17 +182,24 @@ def validate_inputs(dossier, date, continues_at_cfa=False, new_contract=None, de
         raise RuptureError("Le nouveau contrat doit commencer après la date de rupture.")
 
 
-def rupture_preview(dossier, date, continues_at_cfa=False, new_contract=None, reason="", declared=None):
-    """Validate the inputs and compute what the rupture would do, without writing anything."""
+def rupture_preview(dossier, date, continues_at_cfa=False, new_contract=None, reason="", declared=None,
+                    settling=True):
+    """Validate the inputs and compute what the rupture would do, without writing anything.
+
+    A CFA declaring a rupture (`settling=False`) reports a fact: an invoice still pending does not stop it;
+    it only stops the OPCO from applying the rupture until that invoice is paid or rejected.
+    """
     validate_inputs(dossier, date, continues_at_cfa, new_contract, declared)
-    paid = paid_on(dossier)
+    if settling:
+        check_no_pending_invoice(dossier)
+    paid, credited = paid_on(dossier), credited_on(dossier)
     settlement = rules.settle_rupture(contract_from_dossier(dossier),
-                                      rules.RuptureInput(date=date, paid=paid, continues_at_cfa=continues_at_cfa,
-                                                         new_contract=new_contract))
+                                      rules.RuptureInput(date=date, paid=paid - credited,
+                                                         continues_at_cfa=continues_at_cfa, new_contract=new_contract))
     current = stored_installments(dossier)
-    to_cancel, new_rows = plan_schedule(current, settlement.installments)
+    to_cancel, new_rows = plan_schedule(current, settlement.installments, credited)
     inputs = dict(date=date, continues_at_cfa=continues_at_cfa, new_contract=new_contract, reason=reason)
-    return RupturePreview(dossier, inputs, paid, settlement, current, new_rows, to_cancel)
+    return RupturePreview(dossier, inputs, paid, credited, settlement, current, new_rows, to_cancel)
 
 
 def declared_preview(rupture):
@@ -195,7 +236,7 @@ def declare_rupture(dossier, date, reason, continues_at_cfa=False, new_contract=
     _require_reason(reason)
     with immediate_transaction():
         dossier = Dossier.get_by_id(dossier.id)  # fresh state inside the lock
-        preview = rupture_preview(dossier, date, continues_at_cfa, new_contract, reason)
+        preview = rupture_preview(dossier, date, continues_at_cfa, new_contract, reason, settling=False)
         rupture = _declare(dossier, preview, user, source)
     notify_organisation(dossier.organisation_id,
                         f"Rupture du contrat du dossier {dossier.number} au {date_fr(date)} déclarée : "
@@ -295,4 +336,5 @@ def _forget_files(names):
 
 __all__ = ["RuptureError", "RupturePreview", "RUPTURE_MACHINE", "rupture_preview", "declared_preview",
            "declare_rupture", "confirm_declared_rupture", "confirm_rupture", "declared_rupture", "plan_schedule",
-           "apply_schedule", "paid_on", "check_engaged", "instructs", "transaction_with_files"]
+           "apply_schedule", "paid_on", "credited_on", "check_engaged", "check_no_pending_invoice", "instructs",
+           "transaction_with_files"]

@@ -21,8 +21,15 @@ INVOICE_STATES = {"brouillon", "en_traitement", "en_attente", "validee", "payee"
 
 
 @pytest.fixture
-def demo(db):
-    return load_demo()
+def demo(db, app, monkeypatch):
+    """The demo, with each receipt's PDF replaced by a blank page: rendering 80 receipts takes half a minute
+    (the receipts themselves are rendered for real by the `demo` command test and by tests/test_check.py)."""
+    from tests.billing.billing_helpers import pdf_bytes
+
+    blank = pdf_bytes()
+    monkeypatch.setattr("services.receipts.render_receipt", lambda *args, **kwargs: blank)
+    with app.app_context():
+        return load_demo()
 
 
 def documented_accounts():
@@ -206,9 +213,9 @@ def test_every_cfa_has_notifications(demo):
     assert Notification.select().where(Notification.read_at.is_null()).exists()
 
 
-def test_loading_the_demo_twice_adds_nothing(demo):
+def test_loading_the_demo_twice_adds_nothing(demo, app):
     before = table_counts()
-    with pytest.raises(DemoAlreadyLoaded):
+    with pytest.raises(DemoAlreadyLoaded), app.app_context():
         load_demo()
     assert table_counts() == before
 
@@ -260,3 +267,21 @@ def test_every_portal_page_renders_the_demo_without_error(demo, app, make_client
         for page in dossier_pages:
             url = page.replace("<number>", number)
             assert client.get(url).status_code < 500, url
+
+
+def test_the_demo_breaks_none_of_the_ledger_invariants(demo):
+    from services import integrity
+
+    assert [p.message for p in integrity.problems()] == []
+
+
+def test_the_mass_invoicing_draft_resumes_at_step_two_with_its_installments_ticked(demo, make_client):
+    draft = Invoice.get(Invoice.state == "brouillon")
+    assert draft.draft["fees"] == ["teaching"] and draft.draft["step"] == 2 and "natures" not in draft.draft
+    ticked = [i for saved in draft.draft["selection"].values() for i in saved["installments"]]
+    assert ticked
+    page = make_client("admin@cfa-sud.test").get(f"/portail/facturation/{draft.id}/echeances")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for installment_id in ticked:
+        assert re.search(rf'value="{installment_id}" id="inst-{installment_id}" checked', html)

@@ -475,10 +475,11 @@ def test_details_page_cost_does_not_grow_with_the_schedule(staff_client, factory
 # --- the demo data ----------------------------------------------------------------------------------------
 
 @pytest.fixture
-def demo(db):
+def demo(db, app):
     from services.demo import load_demo
 
-    return load_demo()
+    with app.app_context():
+        return load_demo()
 
 
 def test_details_page_shows_schedule_and_balance_for_an_agreed_demo_dossier_of_each_regime(demo, make_client):

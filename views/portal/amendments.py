@@ -34,7 +34,7 @@ def amendment(number):
         return render_template("portal/billing/amendment_form.html", **_ctx(dossier, form)), 400
     inputs = form.inputs()
     try:
-        preview = amendment_preview(dossier, **inputs)
+        preview = amendment_preview(dossier, **inputs, settling=False)
     except RuptureError as exc:
         return render_template("portal/billing/amendment_form.html", error=str(exc), **_ctx(dossier, form)), 400
     return render_template("portal/billing/amendment_preview.html", preview=preview, **_ctx(dossier, form))
@@ -54,7 +54,7 @@ def amendment_confirm(number):
     except DocumentError as exc:
         # Show the preview again so the user only has to pick the file.
         try:
-            preview = amendment_preview(dossier, **inputs)
+            preview = amendment_preview(dossier, **inputs, settling=False)
         except RuptureError as inner:
             return render_template("portal/billing/amendment_form.html", error=str(inner),
                                    **_ctx(dossier, form)), 400

@@ -53,7 +53,7 @@ def rupture(number):
     if not form.validate():
         return render_template("portal/billing/rupture_form.html", **ctx), 400
     try:
-        preview = rupture_preview(dossier, **form.inputs())
+        preview = rupture_preview(dossier, **form.inputs(), settling=False)
     except RuptureError as exc:
         return render_template("portal/billing/rupture_form.html", error=str(exc), **ctx), 400
     return render_template("portal/billing/rupture_preview.html", preview=preview,
