@@ -14,7 +14,7 @@ from services import invoice_workflow as workflow
 from services import reimbursement
 from services.dossier_workflow import Params, perform
 from services.formatting import montant
-from tests.billing.billing_helpers import approved_bank, pdf_bytes
+from tests.billing.billing_helpers import approved_bank, pay_in_back_office, pdf_bytes
 
 RECORD = "/admin/payment/enregistrer/"
 
@@ -47,10 +47,7 @@ class Ledger:
             self.pending_invoice = self.request(self.second)
         approved_bank(factory, self.org)
         self.comptable = make_client(factory.staff("comptable").email)
-        page = self.comptable.get(f"{RECORD}?organisation={self.org.id}").get_data(as_text=True)
-        key = re.search(r'name="submission_key"[^>]*value="([^"]+)"', page).group(1)
-        response = self.comptable.post_form(RECORD, {"organisation": str(self.org.id), "submission_key": key,
-                                                     "invoices": [str(self.paid_invoice.id)], "date": "15/03/2026"})
+        response = pay_in_back_office(self.comptable, self.org, [self.paid_invoice])
         assert response.status_code == 302
         self.payment = models.Payment.get()
 

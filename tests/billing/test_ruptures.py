@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 import models
 import rules
+from tests.test_demo import demo  # noqa: F401  (fixture)
 from services.dossier_rules import contract_from_dossier
 from services.formatting import montant
 
@@ -401,10 +402,7 @@ def test_without_an_advisor_in_charge_the_letter_is_signed_by_the_opco(factory, 
     assert "OPCO Avenir Compétences" in signed and "conseiller(ère) en charge" not in signed
 
 
-def test_the_demo_holds_a_declared_rupture_and_an_amendment_request_waiting(db, make_client):
-    from services.demo import load_demo
-
-    load_demo()
+def test_the_demo_holds_a_declared_rupture_and_an_amendment_request_waiting(demo, make_client):
     rupture = models.Rupture.get(models.Rupture.state == "declaree")
     amendment = models.Amendment.get(models.Amendment.state == "deposee")
     assert models.Rupture.select().where(models.Rupture.state == "confirmee").count() == 1
