@@ -31,9 +31,11 @@ FRENCH_FLASHES = {
 }
 
 
-# Money and audit records are cancelled or credited, never erased, whatever the view or the role.
+# Money and audit records are cancelled or credited, never erased, whatever the view or the role; a
+# delegation is the history of who could see and bill what: it ends, it is not erased.
 NEVER_DELETED = (models.Invoice, models.InvoiceLine, models.InvoiceEvent, models.Payment, models.PaymentLine,
-                 models.PaymentDeduction, models.CreditNote, models.Installment, models.AuditEntry)
+                 models.PaymentDeduction, models.CreditNote, models.Installment, models.AuditEntry,
+                 models.Delegation)
 
 # How a refusal names the rows that point at a record (singular, plural).
 REFERENCE_LABELS = {
