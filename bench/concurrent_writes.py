@@ -310,6 +310,22 @@ class Client(threading.Thread):
     def step(self):
         raise NotImplementedError
 
+    def bulk_action(self, listing_url, name, most, follow, field, text):
+        """Tick up to `most` rows of a back-office list, run action `name`, and fill its input page if any."""
+        listing = self.browser.get(listing_url)
+        ids = row_ids(listing)
+        form = post_form(listing, action_part="/action/")
+        if not ids or form is None:
+            time.sleep(0.2)
+            return
+        chosen = self.random.sample(ids, min(self.random.randint(1, most), len(ids)))
+        response = self.browser.submit(form, listing_url, overrides={"action": name, "rowid": chosen})
+        if response.status == 302 and follow in response.location:
+            url = response.location
+            form = post_form(self.browser.get(url), needs=field)
+            if form is not None:
+                self.browser.submit(form, url, overrides={field: text})
+
     def pick(self, weighted):
         actions, weights = zip(*weighted)
         return self.random.choices(actions, weights)[0]()
@@ -436,20 +452,8 @@ class DecisionClient(Client):
 
     def decide(self, name):
         state = "en_traitement" if name != "rejeter" or self.random.random() < 0.5 else "en_attente"
-        listing_url = f"/admin/invoice/?flt0_0={state}"
-        listing = self.browser.get(listing_url)
-        ids = row_ids(listing)
-        form = post_form(listing, action_part="/action/")
-        if not ids or form is None:
-            time.sleep(0.2)
-            return
-        chosen = self.random.sample(ids, min(self.random.randint(1, 6), len(ids)))
-        response = self.browser.submit(form, listing_url, overrides={"action": name, "rowid": chosen})
-        if response.status == 302 and "/motif/" in response.location:
-            url = response.location
-            form = post_form(self.browser.get(url), needs="reason")
-            if form is not None:
-                self.browser.submit(form, url, overrides={"reason": "Pièce justificative illisible (bench)."})
+        self.bulk_action(f"/admin/invoice/?flt0_0={state}", name, 6, "/motif/", "reason",
+                         "Pièce justificative illisible (bench).")
 
 
 class PaymentClient(Client):
@@ -485,20 +489,8 @@ class AdvisorClient(Client):
             self.bulk("en_attente", "reprendre")
 
     def bulk(self, state, name):
-        listing_url = f"/admin/dossier/?flt0_0={state}"
-        listing = self.browser.get(listing_url)
-        ids = row_ids(listing)
-        form = post_form(listing, action_part="/action/")
-        if not ids or form is None:
-            time.sleep(0.2)
-            return
-        chosen = self.random.sample(ids, min(self.random.randint(1, 3), len(ids)))
-        response = self.browser.submit(form, listing_url, overrides={"action": name, "rowid": chosen})
-        if response.status == 302 and f"/action/{name}/" in response.location:
-            url = response.location
-            form = post_form(self.browser.get(url), needs="pieces")
-            if form is not None:
-                self.browser.submit(form, url, overrides={"pieces": "CERFA signé\nConvention de formation"})
+        self.bulk_action(f"/admin/dossier/?flt0_0={state}", name, 3, f"/action/{name}/", "pieces",
+                         "CERFA signé\nConvention de formation")
 
 
 CLIENTS = [
