@@ -6,6 +6,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from forms.rupture import DateFrField
+from services import clock
 
 
 class MassInvoiceSendForm(FlaskForm):
@@ -15,7 +16,7 @@ class MassInvoiceSendForm(FlaskForm):
     terms = BooleanField("J'atteste l'exactitude des informations et j'accepte les conditions générales de facturation")
 
     def validate_cfa_invoice_date(self, field):
-        if field.date and field.date > dt.date.today():
+        if field.date and field.date > clock.today():
             raise ValidationError("La date de la facture ne peut pas être dans le futur.")
         if field.date and field.date.year < 2018:
             raise ValidationError("Date de facture invalide.")

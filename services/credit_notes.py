@@ -13,6 +13,7 @@ from services import audit
 from services.formatting import date_fr, montant
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction, next_number
+from services import clock
 
 OPEN_STATES = ("a_emettre", "deposee", "en_retard")
 STOCK_REFUSAL = ("Pas d'avoir sur un contrat en reprise de stock : la régularisation passe par la convention "
@@ -39,7 +40,7 @@ def create_credit_note(dossier, amount, reason, user=None, issued_on=None, reaso
         raise CreditNoteError("Motif d'avoir inconnu.")
     if dossier.is_stock:
         raise CreditNoteError(STOCK_REFUSAL)
-    issued_on = issued_on or dt.date.today()
+    issued_on = issued_on or clock.today()
     with immediate_transaction():
         # Re-read the organisation inside the transaction: its mode may just have changed.
         dossier = Dossier.get_by_id(dossier.id)
@@ -126,7 +127,7 @@ def mark_refunded(note, user=None):
 
 def mark_overdue_credit_notes(today=None):
     """Refund-mode credit notes past their 15 days → en_retard. Returns how many changed."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     changed = 0
     candidates = (CreditNote.select()
                   .where((CreditNote.settlement_mode == rules.credit_notes.REFUND)
@@ -186,7 +187,7 @@ def register_billing_cli(app):
         """Mark refund-mode credit notes unpaid after 15 days as en_retard and notify their CFA."""
         from services.formatting import parse_date_fr
 
-        today = parse_date_fr(on) if on else dt.date.today()
+        today = parse_date_fr(on) if on else clock.today()
         if on and today is None:
             raise click.BadParameter("date attendue au format jj/mm/aaaa", param_hint="--date")
         count = mark_overdue_credit_notes(today)

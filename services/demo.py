@@ -23,6 +23,7 @@ from services.receipts import store_receipt
 from services.generate import DEMO_PASSWORD, make_iban, make_nir, make_siret, make_uai
 from services.numbering import immediate_transaction, next_number
 from services.passwords import hash_password
+from services import clock
 
 STAFF = [  # email, role, first name, last name
     ("admin@opco.test", "admin", "Sophie", "Lambert"),
@@ -250,7 +251,7 @@ def demo_present():
 
 def load_demo(today=None):
     """Load the demo data in one transaction; return counts. Raise DemoAlreadyLoaded if present."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     password_hash = hash_password(DEMO_PASSWORD)  # argon2 is slow: one hash for every demo account
     with immediate_transaction():
         if demo_present():

@@ -11,6 +11,7 @@ import rules
 from rules.delta import employer_delta
 from rules.engaged import annex_total, annual_budget, engaged_annex_caps
 from models import CreditNote, Dossier, Installment, Invoice, InvoiceLine, PaymentLine
+from services import clock
 
 ACTIVE_INVOICE_STATES = ("en_traitement", "en_attente", "validee", "payee")
 VALIDATED_INVOICE_STATES = ("validee", "payee")
@@ -60,7 +61,7 @@ def store_schedule(dossier, financing):
 
 def dossier_balance(dossier, today=None):
     """The dossier's one running balance (rules.dossier_balance) from its installments, lines, payments, notes."""
-    today = today or dt.date.today()
+    today = today or clock.today()
     invoiced = _by_nature(dossier, ACTIVE_INVOICE_STATES)
     validated = _by_nature(dossier, VALIDATED_INVOICE_STATES)
     credited = CreditNote.select(fn.COALESCE(fn.SUM(CreditNote.amount), 0)).where(CreditNote.dossier == dossier.id)

@@ -21,6 +21,7 @@ from services.notify import notify_organisation
 from services.npec_import import propose_npec
 from services.pdf import PdfError
 from services.storage import get_storage
+from services import clock
 
 ACTING_ROLES = {"conseiller", "admin"}
 STATE_LABELS = dict(DOSSIER_STATES)
@@ -152,7 +153,7 @@ def perform(action, dossier_id, user, params, today=None):
     """Run one action on one dossier: all of it (change, installments, letter, notifications, audit) or nothing."""
     if isinstance(action, str):
         action = ACTIONS[action]
-    today = today or dt.date.today()
+    today = today or clock.today()
     dossier = Dossier.get_or_none(Dossier.id == dossier_id)
     if dossier is None:
         return Outcome(dossier_id, f"#{dossier_id}", False, "refusé — dossier introuvable")

@@ -16,6 +16,7 @@ from services import audit
 from services.dossier_rules import ACTIVE_INVOICE_STATES, contract_from_dossier
 from services.formatting import date_fr, montant
 from services.notify import notify_organisation
+from services import clock
 
 IN_PROCESS = ("en_traitement", "en_attente")
 # add_months clamps month ends (31/12 + 2 months = 28/02): the SQL bound is loosened by a few days
@@ -60,7 +61,7 @@ def expired_rows(query, today=None, limit=LIST_LIMIT):
     Candidates are read in batches (a fixed number of queries per batch, whatever its size) until
     `limit` expired dossiers are found.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     rows, page = [], 1
     while len(rows) < limit:
         batch = list(candidates(query, today).paginate(page, BATCH_SIZE))
@@ -160,7 +161,7 @@ def declare_final_balance(dossier, user=None, today=None):
     """Release what is left of the commitment: open installments cancelled, dossier → soldé."""
     from services.numbering import immediate_transaction
 
-    today = today or dt.date.today()
+    today = today or clock.today()
     with immediate_transaction():
         dossier = Dossier.get_by_id(dossier.id)
         _require_expired(dossier, today)

@@ -23,6 +23,7 @@ from services.formatting import montant
 from services.installments import sync_statuses
 from services.numbering import immediate_transaction, next_number
 from services.reimbursement import build_context
+from services import clock
 
 FEE_TYPES = [("teaching", "Coût pédagogique / majoration RQTH (échéances)"), ("annex", "Frais annexes")]
 ANNEX_FIELDS = [("nights", "Nuitées", int), ("lodging", "Hébergement (€)", Decimal),
@@ -319,7 +320,7 @@ def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=Tru
     from services.documents import save_document
     from services.receipts import store_receipt
 
-    today = today or dt.date.today()
+    today = today or clock.today()
     with immediate_transaction():
         invoice = Invoice.get_by_id(invoice.id)
         _require_draft(invoice)

@@ -25,6 +25,7 @@ from services.formatting import montant
 from services.installments import dossiers_of, sync_statuses
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction, next_number
+from services import clock
 
 PAYER_ROLES = {"comptable", "admin"}
 
@@ -93,7 +94,7 @@ def record_payment(organisation, invoice_ids, submission_key, user=None, date=No
             existing = Payment.get_or_none(Payment.submission_key == submission_key)
             if existing:
                 return existing, False
-            payment = _create(organisation, invoice_ids, submission_key, user, date or dt.date.today(),
+            payment = _create(organisation, invoice_ids, submission_key, user, date or clock.today(),
                               expected_net)
     except IntegrityError:
         # A concurrent request with the same key won the race (its transaction committed first).

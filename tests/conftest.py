@@ -11,8 +11,15 @@ from itsdangerous import URLSafeTimedSerializer
 
 import models
 from app import create_app
+from services import clock
 
 from .factories import Factory
+
+
+def pytest_configure(config):
+    """One day for the whole run: a suite that crosses midnight compares dates of one day."""
+    clock.pin(clock.today())
+
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

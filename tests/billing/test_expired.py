@@ -9,8 +9,9 @@ import rules
 from services.formatting import montant
 
 from .workflow_helpers import billing_user, engaged, installments, invoice_and_pay, pdf_file
+from services import clock
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def ended(factory, org, months_ago=3, **kw):

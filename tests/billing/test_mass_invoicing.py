@@ -7,8 +7,9 @@ import models
 from rules.mass_invoicing import split_uplift
 
 from .workflow_helpers import billing_user, engaged, installments, pdf_file
+from services import clock
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 def setup(factory, make_client, rights=None):

@@ -41,6 +41,7 @@ from services.ruptures import RuptureError, confirm_rupture, paid_on
 from tests.billing.billing_helpers import BIC, IBAN, pdf_bytes
 from tests.conftest import _empty_tables
 from tests.factories import make_nir, make_siret, password_hash
+from services import clock
 
 POSTGRES = os.environ.get("TEST_DB", "sqlite") == "postgres"
 EXAMPLES = int(os.environ.get("STATEFUL_EXAMPLES", 30 if POSTGRES else 200))
@@ -48,7 +49,7 @@ STEPS = 20
 # Ruptures, amendments, holds and rejections end or slow a journey: they fire one time in four, so that
 # journeys also reach payments, and credit notes after them.
 RARELY = st.integers(0, 3).map(lambda n: n == 0)
-TODAY = dt.date.today()
+TODAY = clock.today()
 BLANK = pdf_bytes()
 
 # (conclusion, start, end): regimes 2021 and 2025, one, two and three years, all started before today.

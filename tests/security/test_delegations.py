@@ -11,8 +11,9 @@ from services.delegations import DelegationError
 from tests.billing.billing_helpers import approved_bank, pay_in_back_office
 from tests.portal.world import engaged_dossier, make_pdf
 from tests.test_access import db_digest
+from services import clock
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

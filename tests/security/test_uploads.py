@@ -10,6 +10,7 @@ import pytest
 import models
 from tests.billing.workflow_helpers import billing_user, engaged, installments
 from tests.portal.world import make_pdf
+from services import clock
 
 # Starts with %PDF- and pypdf reads it (it rebuilds the cross-reference table), but a browser that sniffs the
 # first bytes sees a web page with a script.
@@ -67,7 +68,7 @@ def _mass_invoice(factory, make_client, data, name):
     item = installments(dossier, "to_invoice")[0]
     client.post_form(f"/portail/facturation/{invoice.id}/echeances", {f"inst-{dossier.id}": [item.id], "action": "next"})
     return client.post_form(f"/portail/facturation/{invoice.id}/envoi", {
-        "cfa_reference": "FAC-1", "cfa_invoice_date": dt.date.today().strftime("%d/%m/%Y"), "terms": "y",
+        "cfa_reference": "FAC-1", "cfa_invoice_date": clock.today().strftime("%d/%m/%Y"), "terms": "y",
         "action": "send", "document": _form_file(data, name)}, content_type="multipart/form-data")
 
 

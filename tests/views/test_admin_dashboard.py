@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 
 import models
+from services import clock
 
-TODAY = dt.date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

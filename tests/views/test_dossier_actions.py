@@ -12,6 +12,7 @@ import rules
 from services.dossier_rules import contract_from_dossier
 from services.pdf import PdfError
 from tests.querycount import count_queries
+from services import clock
 
 ACTION_URL = "/admin/dossier/action/"
 
@@ -110,7 +111,7 @@ def test_deleting_is_possible_before_agreement_only(staff_client, factory):
     text = page_text(list_action(staff_client, "supprimer", received, engaged))
     assert f"{received.number} : supprimé" in text
     assert f"{engaged.number} : refusé — le dossier est déjà engagé : la suppression n'est possible qu'avant l'accord" in text
-    assert reload(received).state == "supprime" and reload(received).closing_date == dt.date.today()
+    assert reload(received).state == "supprime" and reload(received).closing_date == clock.today()
     assert reload(engaged).state == "engage"
 
 
@@ -120,7 +121,7 @@ def test_settling_needs_an_engaged_dossier(staff_client, factory):
     text = page_text(list_action(staff_client, "solder", engaged, received))
     assert f"{engaged.number} : soldé" in text
     assert f"{received.number} : refusé" in text
-    assert reload(engaged).state == "solde" and reload(engaged).closing_date == dt.date.today()
+    assert reload(engaged).state == "solde" and reload(engaged).closing_date == clock.today()
     assert reload(received).state == "recu"
 
 
@@ -193,7 +194,7 @@ def test_refusing_requires_a_reason_and_issues_a_refusal_letter(staff_client, fa
                            {"ids": str(dossier.id), "reason": "Formation non éligible à l'apprentissage"})
     fresh = reload(dossier)
     assert fresh.state == "refuse" and fresh.refusal_reason == "Formation non éligible à l'apprentissage"
-    assert fresh.closing_date == dt.date.today()
+    assert fresh.closing_date == clock.today()
     assert [l.kind for l in models.Letter.select().where(models.Letter.dossier == dossier.id)] == ["refus"]
     [entry] = audit_entries(dossier)
     assert entry.after["refusal_reason"] == "Formation non éligible à l'apprentissage"
@@ -218,7 +219,7 @@ def test_engaging_stores_exactly_the_schedule_computed_by_the_rules(staff_client
                                       follow_redirects=True)
     assert f"{dossier.number} : engagé ({rules.format_eur(expected.net)})".replace("\u00a0", " ") in page_text(response)
     fresh = reload(dossier)
-    assert fresh.state == "engage" and fresh.agreement_date == dt.date.today()
+    assert fresh.state == "engage" and fresh.agreement_date == clock.today()
     assert fresh.regime == expected.regime == "2025"
     assert fresh.total_financed == expected.total and fresh.employer_share == expected.employer_share
     stored = list(models.Installment.select().where(models.Installment.dossier == dossier.id)

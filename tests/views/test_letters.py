@@ -7,6 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 import models
+from services import clock
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_each_letter_is_a_pdf_naming_the_dossier_and_its_parties(staff_client, f
     for expected in [dossier.number, "CFA des Métiers de Lyon", "Garage Dupuis", "MOREAU Inès",
                      "OPCO Avenir Compétences", "Nadia Benali", *phrases]:
         assert expected in text, expected
-    assert dt.date.today().strftime("%d/%m/%Y") in text
+    assert clock.today().strftime("%d/%m/%Y") in text
 
 
 def test_the_agreement_letter_gives_the_amounts_in_french_format(staff_client, factory):

@@ -33,6 +33,7 @@ from services.numbering import retry_when_busy
 from services.pdf import render_pdf
 
 from .base import ReadOnlyModelView, date_formatter, money_formatter
+from services import clock
 
 DECISION_ROLES = {"comptable", "admin"}
 MAX_BULK = 200
@@ -356,7 +357,7 @@ def credit_note_pdf(note):
     from flask import current_app
     return render_pdf("pdf/credit_note.html", note=note, organisation=note.organisation, dossier=note.dossier,
                       opco_name=current_app.config["OPCO_NAME"], opco_address=current_app.config["OPCO_ADDRESS"],
-                      opco_iban=current_app.config["OPCO_IBAN"], today=dt.date.today(),
+                      opco_iban=current_app.config["OPCO_IBAN"], today=clock.today(),
                       generated_at=dt.datetime.now())
 
 
@@ -434,7 +435,7 @@ class PaymentView(ReadOnlyModelView):
             form.organisation.data = str(organisation.id)
             form.submission_key.data = secrets.token_urlsafe(24)
             form.invoices.data = []
-            form.date.data = dt.date.today().strftime("%d/%m/%Y")
+            form.date.data = clock.today().strftime("%d/%m/%Y")
         elif form.validate_on_submit() and not request.form.get("back"):
             chosen = [inv for inv in invoices if inv.id in form.invoices.data]
             if form.confirm.data == "1":

@@ -14,6 +14,7 @@ from peewee import fn
 from models import BankDetails, CreditNote, Dossier, Employer, Invoice, Organisation
 
 from .base import StaffIndexView
+from services import clock
 
 DECISION_DAYS = 20
 # A file awaiting documents is not complete: its clock is stopped (the workflow restarts it on resumption).
@@ -52,7 +53,7 @@ def overdue_refunds_query(today):
 class DashboardView(StaffIndexView):
     @expose("/")
     def index(self):
-        today = dt.date.today()
+        today = clock.today()
         counts = dict(Dossier.select(Dossier.state, fn.COUNT(Dossier.id)).group_by(Dossier.state).tuples())
         states = [(label, counts.get(code, 0), filtered_list_url("dossier", Dossier.state, code))
                   for code, label in Dossier.state.choices]

@@ -11,6 +11,7 @@ from services import access
 from services.credit_notes import OPEN_STATES
 from services.expired import expired_rows
 from views.portal import bp
+from services import clock
 
 
 DASHBOARD_EXPIRED_LIMIT = 100  # the dashboard shows "100+" rather than evaluating every old dossier
@@ -35,7 +36,7 @@ def dashboard():
 
 def _actions(by_state):
     """The *actions à mener* (seed 002): what is waiting on the CFA, each linking to its list."""
-    today = dt.date.today()
+    today = clock.today()
     actions = [{"label": "Dossiers en attente de pièces", "count": by_state.get("en_attente", 0),
                 "url": url_for("portal.dossiers", state="en_attente")}]
     if access.has_billing_right():

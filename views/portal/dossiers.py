@@ -16,6 +16,7 @@ from services.documents import log_download
 from services.exports import csv_response, xlsx_response
 from services.formatting import date_fr
 from views.portal import bp
+from services import clock
 
 PER_PAGE_CHOICES = (20, 50, 100)
 MAX_PAGE = 50_000
@@ -81,7 +82,7 @@ def filtered_query(query, f):
         query = query.where((Dossier.contract_start >= dt.date(y, 1, 1)) & (Dossier.contract_start <= dt.date(y, 12, 31)))
     if f["to_invoice"]:
         due = (Installment.select(Installment.dossier)
-               .where((Installment.status == "to_invoice") & (Installment.billable_from <= dt.date.today())))
+               .where((Installment.status == "to_invoice") & (Installment.billable_from <= clock.today())))
         query = query.where((Dossier.state == "engage") & Dossier.id.in_(due))
     return query
 

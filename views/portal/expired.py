@@ -10,12 +10,13 @@ from services.documents import DocumentError
 from services.formatting import montant
 from services.expired import ExpiredError, declare_certificate, declare_final_balance, expired_rows, history
 from views.portal import bp
+from services import clock
 
 KIND_LABELS = dict(ExpiredSettlement.kind.choices)
 
 
 def _page(status=200, error=None):
-    today = dt.date.today()
+    today = clock.today()
     rows = expired_rows(dossier_visibility(), today)
     past = history(dossier_visibility(Dossier.select(Dossier.id)))
     return render_template("portal/billing/expired.html", rows=rows, history=past, today=today, error=error,

@@ -16,6 +16,7 @@ from services.access import (billable_dossier_ids, can_bill_dossier, current_org
                              get_invoice_or_404, invoice_visibility, right_required)
 from services.documents import DocumentError, read_pdf_upload
 from views.portal import bp
+from services import clock
 
 STEP_ENDPOINTS = {1: "portal.mass_invoicing_dossiers", 2: "portal.mass_invoicing_installments",
                   3: "portal.mass_invoicing_send"}
@@ -33,7 +34,7 @@ def _user():
 
 
 def _step1(invoice=None, status=200, error=None, chosen=None, fees=None):
-    today = dt.date.today()
+    today = clock.today()
     search = request.args.get("q", "")
     rows = mass.billable_dossiers(dossier_visibility(), today, search, can_bill=can_bill_dossier)
     data = mass.draft_of(invoice) if invoice is not None else mass.empty_draft()
@@ -48,7 +49,7 @@ def _step1(invoice=None, status=200, error=None, chosen=None, fees=None):
 
 
 def _post_step1(invoice):
-    today = dt.date.today()
+    today = clock.today()
     fees = request.form.getlist("fees")
     try:
         chosen = [int(x) for x in request.form.getlist("dossiers")]
@@ -117,7 +118,7 @@ def mass_invoicing_installments(invoice_id):
     sent = _refuse_sent(invoice)
     if sent:
         return sent
-    today = dt.date.today()
+    today = clock.today()
     if request.method == "GET":
         return _step2(invoice, mass.step2_choices(invoice, today, allowed=billable_dossier_ids()))
     choices = mass.step2_choices(invoice, today, form=request.form, allowed=billable_dossier_ids())
@@ -138,7 +139,7 @@ def mass_invoicing_installments(invoice_id):
 
 
 def _step3(invoice, form, status=200, error=None, reasons=None):
-    today = dt.date.today()
+    today = clock.today()
     choices = mass.step2_choices(invoice, today, allowed=billable_dossier_ids())
     lines = [(c.dossier, mass.lines_of(c, today)) for c in choices]
     return render_template("portal/billing/mass_step3.html", invoice=invoice, form=form, lines=lines,
