@@ -4,7 +4,7 @@ Organisation A (the delegate) asks, by SIRET and name, to manage the contracts o
 delegator). The request is `demandee` and opens nothing: a SIRET and a name are public. B's admin OF
 accepts or refuses it in the portal; the OPCO (an administrator, in the back office) may decide too, and is
 the only one who can when B has no active admin OF. An approved delegation is ended by either organisation
-or by the OPCO. services/access.py opens B's dossiers to A only while the delegation is `approuvee`.
+or by the OPCO. access/scope.py opens B's dossiers to A only while the delegation is `approuvee`.
 
 Who bills and who is paid on a delegated dossier — one rule on every path: the organisation that bills,
 the delegate named by the approved delegation, is the invoicing organisation (`Invoice.organisation`) of a
