@@ -13,7 +13,7 @@ from services.amendments import AmendmentError, amendment_preview, deposit_amend
 from services.documents import DocumentError
 from services.ruptures import RuptureError
 from views.portal import bp
-from views.portal.ruptures import CONTRACT_RIGHTS, dossier_url
+from views.portal.ruptures import dossier_url
 
 KIND_LABELS = dict(Installment.kind.choices)
 

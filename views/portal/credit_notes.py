@@ -15,7 +15,8 @@ from forms.billing import AvoirUploadForm, SettlementModeForm
 from models import CreditNote, Dossier, Organisation
 from services import audit
 from services import credit_notes as credit_service
-from services.documents import DocumentError, attachment_response, store_upload
+from services.documents import DocumentError, store_upload
+from views.downloads import attachment_response
 from services.numbering import immediate_transaction
 from services.pdf import render_pdf
 from views.portal import bp

@@ -4,21 +4,13 @@ The workflow (states, who decides, notifications) is services/delegations.py; th
 current organisation's two sides: the delegations it asked for or holds, and those of its own contracts.
 """
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
 from access import scope as scoped
-from access.permissions import can
 from access.web import current_organisation, current_scope, forget_scope, get_delegation_or_404, require
 from forms.portal import DelegationForm
 from models import Delegation, Organisation
 from services import delegations as workflow
 from views.portal import bp
-
-
-def _actor():
-    organisation = current_organisation()
-    return workflow.Actor(current_user._get_current_object(), organisation.id if organisation else None,
-                          can(current_scope(), "organisation.admin"))
 
 
 def _page(form=None, status=200, errors=None):
@@ -38,7 +30,7 @@ def delegations():
         return _page(form)
     if form.validate():
         try:
-            delegation = workflow.request(current_organisation(), form.siret.data, form.name.data, _actor())
+            delegation = workflow.request(current_organisation(), form.siret.data, form.name.data, current_scope())
         except workflow.DelegationError as exc:
             form.siret.errors = list(form.siret.errors) + [str(exc)]
         else:
@@ -68,20 +60,20 @@ def _decide(delegation_id, run, done):
 @bp.route("/delegations/<int:delegation_id>/accepter", methods=["POST"])
 @require("organisation.admin")
 def delegation_approve(delegation_id):
-    return _decide(delegation_id, lambda d: workflow.approve(d, _actor()),
+    return _decide(delegation_id, lambda d: workflow.approve(d, current_scope()),
                    lambda d: f"Délégation approuvée : {d.delegate.name} gère désormais vos contrats.")
 
 
 @bp.route("/delegations/<int:delegation_id>/refuser", methods=["POST"])
 @require("organisation.admin")
 def delegation_refuse(delegation_id):
-    return _decide(delegation_id, lambda d: workflow.refuse(d, _actor(), request.form.get("reason", "")),
+    return _decide(delegation_id, lambda d: workflow.refuse(d, current_scope(), request.form.get("reason", "")),
                    lambda d: f"Demande de {d.delegate.name} refusée.")
 
 
 @bp.route("/delegations/<int:delegation_id>/terminer", methods=["POST"])
 @require("organisation.admin")
 def delegation_end(delegation_id):
-    return _decide(delegation_id, lambda d: workflow.end(d, _actor()),
+    return _decide(delegation_id, lambda d: workflow.end(d, current_scope()),
                    lambda d: f"Délégation {d.delegator.name} → {d.delegate.name} terminée : plus aucun dossier "
                              "n'est partagé.")

@@ -18,6 +18,7 @@ from services.dossier_rules import dossier_balance, financing_delta, stored_inst
 from services.documents import log_download
 from services.exports import csv_response, xlsx_response
 from services.formatting import date_fr
+from views.downloads import signed_in_user
 from views.portal import bp
 from services import clock
 
@@ -206,7 +207,8 @@ def _export(kind):
 def _log_export(kind, f):
     """The export names apprentices: it is a nominative download, so it is logged like one."""
     active = ", ".join(f"{k}={v}" for k, v in f.items() if v) or "aucun filtre"
-    log_download("dossiers", current_organisation().id, f"Export {kind} des dossiers ({active})")
+    log_download("dossiers", current_organisation().id, f"Export {kind} des dossiers ({active})",
+                 user=signed_in_user())
 
 
 def dossier_actions(dossier):

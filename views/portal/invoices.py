@@ -9,7 +9,7 @@ from access import scope as scoped
 from access.web import current_scope, get_invoice_or_404, require
 from models import Document, Dossier, Invoice, InvoiceEvent, InvoiceLine
 from models.billing import INVOICE_STATES, LINE_NATURES
-from services.documents import document_response
+from views.downloads import document_response
 from services.exports import csv_response
 from services.formatting import date_fr
 from views.portal import bp

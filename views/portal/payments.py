@@ -8,7 +8,7 @@ from access.web import current_scope, require
 from models import Organisation, Payment
 from rules.identifiers import mask_iban
 from services import payments as payment_service
-from services.documents import attachment_response
+from views.downloads import attachment_response
 from services.exports import csv_response, xlsx_response
 from services.formatting import date_fr, montant, parse_date_fr
 from services.pdf import render_pdf

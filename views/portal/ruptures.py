@@ -16,7 +16,6 @@ from services.ruptures import RuptureError, declare_rupture, declared_rupture, r
 from views.portal import bp
 
 # "Manage contracts" (with or without billing) or stock contracts: apprentices without contract have none to break.
-CONTRACT_RIGHTS = ("right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing")
 KIND_LABELS = dict(Installment.kind.choices)
 STATUS_LABELS = dict(Installment.status.choices)
 
