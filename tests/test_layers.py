@@ -3,8 +3,9 @@ without a request. Only the modules that really serve HTTP or read the app's con
 
 The lead points WORKFLOWS_DIR at workflows/ once the infrastructure modules have moved out of services/.
 """
-import ast
 from pathlib import Path
+
+from tests.test_rules_purity import imported_roots
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS_DIR = ROOT / "services"
@@ -12,20 +13,6 @@ ACCESS_DIR = ROOT / "access"
 WEB = {"flask", "flask_login", "flask_admin", "flask_wtf"}
 # Infrastructure still in services/ (moves to infrastructure/): response builders, extensions, app config.
 HTTP_INFRASTRUCTURE = {"headers.py", "extensions.py", "exports.py", "pdf.py", "storage.py", "app_config.py"}
-
-
-def imported_roots(path):
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield alias.name.split(".")[0], node.lineno
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.module.split(".")[0], node.lineno
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__" and node.args:
-            arg = node.args[0]
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                yield arg.value.split(".")[0], node.lineno
 
 
 def web_imports(files):
