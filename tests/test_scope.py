@@ -7,7 +7,7 @@ import datetime as dt
 import models
 from access import scope as scoped
 from access.permissions import can
-from services import delegations
+from services import audit, delegations
 
 
 def numbers(query):
@@ -101,3 +101,15 @@ def test_a_revoked_or_expired_key_covers_nothing(factory):
         assert scope.organisation_ids == frozenset()
         assert list(scoped.dossiers(scope)) == []
         assert not can(scope, "dossier.view") and not can(scope, "api_key.manage")
+
+
+def test_the_audit_entry_names_the_actor_passed_in(factory):
+    ouest = factory.organisation()
+    user = factory.cfa_user(ouest)
+
+    by_user = audit.record("dossier", 1, "depot", user=scoped.scope_for_user(user))
+    by_key = audit.record("dossier", 1, "depot", user=scoped.scope_for_api_key(make_key(ouest)))
+    by_system = audit.record("dossier", 1, "relance")
+    assert (by_user.user_id, by_user.actor) == (user.id, user.email)
+    assert (by_key.user_id, by_key.actor) == (None, f"clé API pk{ouest.id}")
+    assert (by_system.user_id, by_system.actor) == (None, "système")
