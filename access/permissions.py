@@ -90,12 +90,6 @@ def can(actor, permission, obj=None):
     return allowed and _cfa_object_rule(scope, permission, obj)
 
 
-def staff_permissions(actor):
-    """The permissions of a staff actor's role (the back office's menus)."""
-    scope = as_scope(actor)
-    return frozenset(STAFF_PERMISSIONS.get(scope.staff_role, ())) if scope is not None and scope.is_staff else frozenset()
-
-
 def _staff_object_rule(scope, permission, obj):
     if permission == "bank_details.review" and obj is not None:
         # four eyes: whoever entered a RIB does not approve it
