@@ -5,11 +5,12 @@ API key) or, for the OPCO's staff, their `User`. Role-level permissions come fro
 permission asked about an object also checks that the object belongs to the actor's organisations and,
 for dossiers, that the actor holds the right of that kind of dossier (contracts, stock, without contract).
 """
-from .scope import Scope
+from .scope import BILLING_RIGHTS, RIGHTS, Scope
 
 STAFF_PERMISSIONS = {
     "conseiller": {
-        "backoffice.read", "dossier.instruct", "dossier.edit", "employer.manage", "delegation.read",
+        "backoffice.read", "dossier.instruct", "dossier.edit", "apprentice.manage", "employer.manage",
+        "delegation.read",
     },
     "comptable": {
         "backoffice.read", "invoice.decide", "payment.record", "credit_note.manage", "bank_details.review",
@@ -21,22 +22,25 @@ STAFF_PERMISSIONS["admin"] = set().union(*STAFF_PERMISSIONS.values()) | {
     "settings.manage", "api_key.revoke",
 }
 
-# CFA permissions: the membership role or the right(s) each needs (any one of them).
+# CFA permissions: the rights that grant each (any one of them); ADMIN_OF grants it to an administrator OF.
 ADMIN_OF = "admin_of"
+MANAGE_RIGHTS = frozenset(RIGHTS)
+CONTRACT_RIGHTS = frozenset({"right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing"})
 CFA_PERMISSIONS = {
     "portal.use": None,  # any membership
-    "dossier.view": {"right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing",
-                     "right_no_contract", "right_no_contract_billing"},
-    "dossier.manage": {"right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing",
-                       "right_no_contract", "right_no_contract_billing"},
-    "dossier.bill": {"right_contracts_billing", "right_stock_billing", "right_no_contract_billing"},
-    "proposal.manage": {"right_contracts", "right_contracts_billing"},
-    "organisation.admin": ADMIN_OF,  # profile, bank details, users and rights, API keys, delegations
-    "delegation.request": ADMIN_OF,
-    "delegation.decide": ADMIN_OF,
-    "bank_details.submit": ADMIN_OF,
-    "user.manage": ADMIN_OF,
-    "api_key.manage": ADMIN_OF,
+    "dossier.view": MANAGE_RIGHTS,
+    "dossier.manage": MANAGE_RIGHTS,
+    "dossier.change_contract": CONTRACT_RIGHTS,  # ruptures and amendments: dossiers that have a contract
+    "dossier.bill": BILLING_RIGHTS,  # invoices, payments, credit notes, expired dossiers, mass invoicing
+    "billing_settings.manage": BILLING_RIGHTS | {ADMIN_OF},  # bank details page, credit-note settlement mode
+    "proposal.manage": frozenset({"right_contracts", "right_contracts_billing"}),
+    "organisation.admin": {ADMIN_OF},  # profile, users and rights, API keys, delegations
+    "delegation.request": {ADMIN_OF},
+    "delegation.decide": {ADMIN_OF},
+    "delegation.end": {ADMIN_OF},
+    "bank_details.submit": BILLING_RIGHTS | {ADMIN_OF},
+    "user.manage": {ADMIN_OF},
+    "api_key.manage": {ADMIN_OF},
 }
 EMPLOYER_PERMISSIONS = {"portal.use", "proposal.decide"}
 
@@ -61,6 +65,8 @@ def as_scope(actor):
     if isinstance(actor, Scope):
         return actor
     if getattr(actor, "kind", None) == "staff" and getattr(actor, "staff_role", None):
+        if getattr(actor, "is_authenticated", True) is False:
+            return None
         return Scope.of_staff(actor)
     return None
 
@@ -71,24 +77,24 @@ def can(actor, permission, obj=None):
         return False
     if scope.is_staff:
         return permission in STAFF_PERMISSIONS.get(scope.staff_role, ()) and _staff_object_rule(scope, permission, obj)
+    if scope.organisation_id is None:  # no active organisation (or a revoked key): nothing
+        return False
     if scope.kind == "employer":
         return permission in EMPLOYER_PERMISSIONS and _in_scope(scope, obj)
+    if scope.kind not in ("cfa", "api"):
+        return False
     needed = CFA_PERMISSIONS.get(permission, False)
     if needed is False:
         return False
-    if needed == ADMIN_OF:
-        allowed = scope.is_admin_of
-    elif needed is None:
-        allowed = True
-    else:
-        allowed = bool(scope.rights & needed)
+    allowed = needed is None or bool(scope.rights & needed) or (ADMIN_OF in needed and scope.is_admin_of)
     return allowed and _cfa_object_rule(scope, permission, obj)
 
 
 def _staff_object_rule(scope, permission, obj):
     if permission == "bank_details.review" and obj is not None:
         # four eyes: whoever entered a RIB does not approve it
-        return getattr(obj, "entered_by_id", None) != getattr(scope.user, "id", None)
+        entered_by = getattr(obj, "entered_by_id", None)
+        return entered_by is None or entered_by != getattr(scope.user, "id", None)
     return True
 
 
@@ -101,6 +107,8 @@ def _cfa_object_rule(scope, permission, obj):
         return scope.covers(obj.organisation_id) and bool(scope.rights & needed)
     if permission == "delegation.decide":  # the delegating organisation's administrator
         return getattr(obj, "delegator_id", None) == scope.organisation_id
+    if hasattr(obj, "delegator_id") and hasattr(obj, "delegate_id"):  # a delegation: either party
+        return scope.organisation_id in (obj.delegator_id, obj.delegate_id)
     return _in_scope(scope, obj)
 
 

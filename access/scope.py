@@ -1,14 +1,29 @@
-"""The `Scope` an actor acts within: who they are, for which organisations, with which rights.
+"""The `Scope` an actor acts within, how it is built, and the scoped queries every portal read goes through.
 
-Built once per request from the signed-in user and the organisation picked in the portal header, or from
-an API key (its organisation and the approved delegations to it), and handed to the workflows, which
-never read the browser session. Staff act for the OPCO: no organisation, a role.
+A Scope is built once per request from the signed-in user and the organisation picked in the portal header
+(`scope_for_user`), or from an API key (`scope_for_api_key`): the organisation acted for plus the
+organisations whose delegation to it is approved, with the membership's rights. The workflows receive it
+and never read the browser session. Staff act for the OPCO: no organisation, a role.
+
+The queries (`dossiers`, `invoices`, `documents`, `letters`, `credit_notes`, `payments`, `notifications`,
+`delegations_received` / `delegations_given`) apply the stock and "without contract" rights; invoices,
+payments and their files need the billing right of every dossier they cover. Anything outside is a 404 for
+the view, never a hint.
 """
+import datetime as dt
+import operator
 from dataclasses import dataclass, field
+from functools import reduce
+
+from peewee import JOIN, fn
+
+from models import (CreditNote, Delegation, Document, Dossier, Invoice, InvoiceLine, Letter, Membership,
+                    Notification, Organisation, Payment, PaymentLine)
 
 RIGHTS = ("right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing",
           "right_no_contract", "right_no_contract_billing")
 BILLING_RIGHTS = frozenset({"right_contracts_billing", "right_stock_billing", "right_no_contract_billing"})
+APPROVED = "approuvee"  # the only delegation state that opens the delegator's records
 
 
 @dataclass(frozen=True)
@@ -27,9 +42,9 @@ class Scope:
         return cls(kind="staff", user=user, staff_role=user.staff_role)
 
     @classmethod
-    def of_membership(cls, membership, delegator_ids=()):
+    def of_membership(cls, membership, delegator_ids=(), user=None):
         """A CFA or employer user acting for the organisation of `membership` (and its approved delegators)."""
-        user = membership.user
+        user = user if user is not None else membership.user
         org_id = membership.organisation_id
         rights = frozenset(r for r in RIGHTS if getattr(membership, r, False))
         kind = "employer" if getattr(user, "kind", None) == "employer" else "cfa"
@@ -42,6 +57,11 @@ class Scope:
         org_id = key.organisation_id
         return cls(kind="api", api_key=key, organisation_id=org_id,
                    organisation_ids=frozenset({org_id, *delegator_ids}), role="admin_of", rights=frozenset(RIGHTS))
+
+    @classmethod
+    def nobody(cls, user=None):
+        """A user with no active organisation: covers nothing."""
+        return cls(kind=getattr(user, "kind", None) or "cfa", user=user)
 
     @property
     def is_staff(self):
@@ -62,3 +82,242 @@ class Scope:
 
     def covers(self, organisation_id):
         return organisation_id in self.organisation_ids
+
+
+# --- building a Scope ------------------------------------------------------------------------------------
+
+def memberships_of(user):
+    """The user's memberships of active organisations and, per organisation, its approved delegators.
+
+    ONE query (the dossier list must stay within a handful of SQL queries per page): a list of memberships
+    (organisation loaded, sorted by name) and a dict {organisation id: set of delegator ids}.
+    """
+    query = (Membership.select(Membership, Organisation, Delegation.delegator.alias("delegator_ref"))
+             .join(Organisation).switch(Membership)
+             .join(Delegation, JOIN.LEFT_OUTER, on=((Delegation.delegate == Membership.organisation)
+                                                    & (Delegation.state == APPROVED)))
+             .where((Membership.user == user.id) & (Organisation.status == "active"))
+             .order_by(Organisation.name, Membership.id))
+    found, delegators = {}, {}
+    for row in query:
+        found.setdefault(row.id, row)
+        ref = getattr(getattr(row, "delegation", None), "delegator_ref", None)
+        if ref:
+            delegators.setdefault(row.organisation.id, set()).add(ref)
+    return list(found.values()), delegators
+
+
+def pick_membership(memberships, organisation_id=None):
+    """The membership of `organisation_id` among `memberships`, the first one by default."""
+    for m in memberships:
+        if m.organisation.id == organisation_id:
+            return m
+    return memberships[0] if memberships else None
+
+
+def scope_for_user(user, organisation_id=None, rows=None):
+    """The Scope of a signed-in user acting for `organisation_id` (picked in the header; the first by default).
+
+    `rows` is what `memberships_of(user)` answered, when the caller already has it.
+    """
+    if getattr(user, "kind", None) == "staff":
+        return Scope.of_staff(user)
+    memberships, delegators = rows if rows is not None else memberships_of(user)
+    m = pick_membership(memberships, organisation_id)
+    if m is None:
+        return Scope.nobody(user)
+    delegator_ids = delegators.get(m.organisation.id, ()) if user.kind == "cfa" else ()
+    return Scope.of_membership(m, delegator_ids, user=user)
+
+
+def approved_delegator_ids(organisation_id):
+    """Ids of the organisations whose delegation of their contracts to `organisation_id` is approved."""
+    return {row.delegator_id for row in Delegation.select(Delegation.delegator)
+            .where((Delegation.delegate == organisation_id) & (Delegation.state == APPROVED))}
+
+
+def scope_for_api_key(key, now=None):
+    """The Scope of an API key: its organisation and the approved delegations to it.
+
+    A revoked or expired key, or one of an organisation that is not active, covers nothing.
+    """
+    now = now or dt.datetime.now()
+    organisation = Organisation.get_or_none(Organisation.id == key.organisation_id)
+    if key.revoked_at is not None or key.expires_at <= now or organisation is None or organisation.status != "active":
+        return Scope(kind="api", api_key=key)
+    return Scope.of_api_key(key, approved_delegator_ids(key.organisation_id))
+
+
+def organisation_ids_of_user(user):
+    """Every organisation a CFA user may act for, through any of their memberships (the daily digest)."""
+    if getattr(user, "kind", None) != "cfa":
+        return []
+    memberships, delegators = memberships_of(user)
+    ids = set()
+    for m in memberships:
+        ids |= {m.organisation.id, *delegators.get(m.organisation.id, ())}
+    return sorted(ids)
+
+
+# --- the scoped queries ----------------------------------------------------------------------------------
+
+def organisation_ids(scope):
+    """Ids of the organisations whose records the scope shows (none for staff and employers here)."""
+    return sorted(scope.organisation_ids) if scope.kind in ("cfa", "api") else []
+
+
+def _none(query, model):
+    return query.where(model.id == -1)
+
+
+def dossiers(scope, query=None):
+    """Dossiers of the scope the rights allow (stock / without contract need their own right)."""
+    query = query if query is not None else Dossier.select()
+    ids = organisation_ids(scope)
+    if not ids:
+        return _none(query, Dossier)
+    rights = scope.rights
+    query = query.where(Dossier.organisation.in_(ids))
+    if not rights & {"right_stock", "right_stock_billing"}:
+        query = query.where(Dossier.is_stock == False)  # noqa: E712
+    if not rights & {"right_no_contract", "right_no_contract_billing"}:
+        query = query.where(Dossier.without_contract == False)  # noqa: E712
+    if not rights & {"right_contracts", "right_contracts_billing"}:
+        query = query.where((Dossier.is_stock == True) | (Dossier.without_contract == True))  # noqa: E712
+    return query
+
+
+def visible_dossier_ids(scope):
+    """A subquery of the ids of the dossiers the scope shows (for documents, letters, invoices)."""
+    return dossiers(scope, Dossier.select(Dossier.id))
+
+
+def billable_dossier_ids(scope):
+    """A subquery of the ids of the dossiers of the scope it holds the billing right of."""
+    query = visible_dossier_ids(scope)
+    refused = _unbillable_dossiers(scope, Dossier)
+    return query if refused is None else query.where(~refused)
+
+
+def _unbillable_dossiers(scope, dossier):
+    """A condition on `dossier` (Dossier or an alias) true for the kinds the scope may not bill; None: none.
+
+    Same order as the permission map: stock first, then "without contract", then ordinary contracts.
+    """
+    stock = dossier.is_stock == True  # noqa: E712
+    loose = (dossier.is_stock == False) & (dossier.without_contract == True)  # noqa: E712
+    plain = (dossier.is_stock == False) & (dossier.without_contract == False)  # noqa: E712
+    refused = [kind for kind, right in ((stock, "right_stock_billing"), (loose, "right_no_contract_billing"),
+                                        (plain, "right_contracts_billing")) if right not in scope.rights]
+    return reduce(operator.or_, refused) if refused else None
+
+
+def _billing_ids(scope):
+    """The scope's organisation ids when it holds a billing right; none otherwise."""
+    return organisation_ids(scope) if scope.has_billing_right else []
+
+
+def letters(scope, query=None):
+    query = query if query is not None else Letter.select()
+    return query.where(Letter.dossier.in_(visible_dossier_ids(scope)))
+
+
+def invoices(scope, query=None):
+    """Invoices of the scope whose every dossier (the invoice's own, each line's) it holds the billing right of.
+
+    A mass invoice (no dossier of its own) is judged by its lines; an invoice the organisation sent on a
+    delegator's dossiers stays its own after the delegation ends (it billed and was paid), so the lines'
+    dossiers are judged by kind, not by scope.
+    """
+    query = query if query is not None else Invoice.select()
+    ids = _billing_ids(scope)
+    if not ids:
+        return _none(query, Invoice)
+    query = query.where(Invoice.organisation.in_(ids))
+    own, line_dossier = Dossier.alias("own_dossier"), Dossier.alias("line_dossier")
+    refused_own, refused_line = _unbillable_dossiers(scope, own), _unbillable_dossiers(scope, line_dossier)
+    if refused_own is None:
+        return query
+    bad_own = own.select(own.id).where((own.id == Invoice.dossier) & refused_own)
+    bad_line = (InvoiceLine.select(InvoiceLine.id).join(line_dossier, on=(InvoiceLine.dossier == line_dossier.id))
+                .where((InvoiceLine.invoice == Invoice.id) & refused_line))
+    return query.where(~fn.EXISTS(bad_own) & ~fn.EXISTS(bad_line))
+
+
+def documents(scope, query=None):
+    """Documents of the scope: a dossier's follow the dossier, an invoice's follow the invoice (billing right)."""
+    query = query if query is not None else Document.select()
+    ids = organisation_ids(scope)
+    if not ids:
+        return _none(query, Document)
+    query = query.where(Document.organisation.in_(ids)
+                        & (Document.dossier.is_null() | Document.dossier.in_(visible_dossier_ids(scope))))
+    if not scope.has_billing_right:
+        return query.where(Document.invoice.is_null() & Document.credit_note.is_null()
+                           & Document.bank_details.is_null())
+    return query.where(Document.invoice.is_null()
+                       | Document.invoice.in_(invoices(scope, Invoice.select(Invoice.id))))
+
+
+def credit_notes(scope, query=None):
+    """Credit notes of the scope whose dossier it shows, for a scope holding a billing right."""
+    query = query if query is not None else CreditNote.select()
+    ids = _billing_ids(scope)
+    if not ids:
+        return _none(query, CreditNote)
+    return query.where(CreditNote.organisation.in_(ids) & CreditNote.dossier.in_(visible_dossier_ids(scope)))
+
+
+def payments(scope, query=None):
+    """Payments to the organisations of the scope, when it holds the billing right of every dossier paid."""
+    query = query if query is not None else Payment.select()
+    ids = _billing_ids(scope)
+    if not ids:
+        return _none(query, Payment)
+    query = query.where(Payment.organisation.in_(ids))
+    line_dossier = Dossier.alias("paid_dossier")
+    refused = _unbillable_dossiers(scope, line_dossier)
+    if refused is None:
+        return query
+    bad_line = (PaymentLine.select(PaymentLine.id).join(line_dossier, on=(PaymentLine.dossier == line_dossier.id))
+                .where((PaymentLine.payment == Payment.id) & refused))
+    return query.where(~fn.EXISTS(bad_line))
+
+
+def notifications(scope, query=None):
+    """Notifications of the scope's organisations addressed to everyone or to its user."""
+    query = query if query is not None else Notification.select()
+    ids = organisation_ids(scope)
+    if not ids:
+        return _none(query, Notification)
+    mine = Notification.user.is_null()
+    if scope.user is not None:
+        mine = mine | (Notification.user == scope.user.id)
+    return query.where(Notification.organisation.in_(ids) & mine)
+
+
+def _delegations(scope, side):
+    if scope.kind not in ("cfa", "api") or scope.organisation_id is None:
+        return _none(Delegation.select(), Delegation)
+    other = Delegation.delegator if side == "received" else Delegation.delegate
+    mine = Delegation.delegate if side == "received" else Delegation.delegator
+    return (Delegation.select(Delegation, Organisation).join(Organisation, on=(other == Organisation.id))
+            .where(mine == scope.organisation_id))
+
+
+def delegations_received(scope):
+    """Delegations the scope's organisation asked for or holds (every state), with the delegating organisation."""
+    return _delegations(scope, "received")
+
+
+def delegations_given(scope):
+    """Delegations of the scope's organisation's contracts to others (every state), with the delegate."""
+    return _delegations(scope, "given")
+
+
+def delegations(scope):
+    """Delegations the scope's organisation is a party to (either side)."""
+    if scope.kind not in ("cfa", "api") or scope.organisation_id is None:
+        return _none(Delegation.select(), Delegation)
+    org = scope.organisation_id
+    return Delegation.select().where((Delegation.delegate == org) | (Delegation.delegator == org))

@@ -2,8 +2,6 @@
 import datetime as dt
 from decimal import Decimal
 
-from flask import has_request_context
-from flask_login import current_user
 from playhouse.shortcuts import model_to_dict
 
 from models import AuditEntry
@@ -36,15 +34,31 @@ def clean(data):
     return out
 
 
-def acting_user():
-    if has_request_context() and current_user and getattr(current_user, "is_authenticated", False):
-        return current_user._get_current_object()
-    return None
+def actor_user(actor):
+    """The User behind an actor: a User, a Scope (its user; None for an API key) or None (the system)."""
+    if actor is None:
+        return None
+    return actor.audit_user if hasattr(actor, "audit_user") else actor
+
+
+def actor_label(actor):
+    """How the log names who acted: the user's email, the API key, or « système »."""
+    user = actor_user(actor)
+    if user is not None:
+        return user.email
+    key = getattr(actor, "api_key", None)
+    if key is not None:
+        return f"clé API {key.prefix}"
+    return "système"
 
 
 def record(entity, entity_id, action, before=None, after=None, user=None, note=""):
-    """Write one entry; call inside the transaction of the change it describes."""
-    user = user or acting_user()
+    """Write one entry; call inside the transaction of the change it describes.
+
+    `user` is the actor passed down by the caller (a User or a Scope); None writes « système ».
+    """
+    label = actor_label(user)
+    user = actor_user(user)
     if before is not None and not isinstance(before, dict):
         before = snapshot(before)
     if after is not None and not isinstance(after, dict):
@@ -55,7 +69,7 @@ def record(entity, entity_id, action, before=None, after=None, user=None, note="
         after = clean(after)
     return AuditEntry.create(
         user=user.id if user else None,
-        actor=user.email if user else "système",
+        actor=label,
         entity=entity,
         entity_id=str(entity_id),
         action=action,

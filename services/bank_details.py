@@ -6,6 +6,7 @@ latest approved row. No change while one of the organisation's invoices is being
 When a new RIB is approved, the one approved before becomes `replaced` (with the date), through the
 `REPLACEMENT` transition below, audited in the approval's transaction.
 """
+from access.permissions import can
 from models import BankDetails, Invoice, now
 from models.bank_details import BANK_STATUSES
 from rules.identifiers import check_bic, check_iban, mask_iban, normalize_bic, normalize_iban
@@ -14,11 +15,8 @@ from services.notify import notify_organisation
 from services.numbering import immediate_transaction
 from services.transitions import Machine, Transition, apply
 
-REVIEWER_ROLES = {"comptable", "admin"}
-
-
 def _is_reviewer(actor, obj=None):
-    return getattr(actor, "kind", None) == "staff" and getattr(actor, "staff_role", None) in REVIEWER_ROLES
+    return can(actor, "bank_details.review")
 
 
 REPLACEMENT = Machine(BankDetails, "BankDetails", dict(BANK_STATUSES), column="status", transitions=[
@@ -99,7 +97,7 @@ def submit(organisation, iban, bic, holder, third_party=False, user=None, rib_up
 
 
 def _review(details, user, status, reason=""):
-    if user is None or not _is_reviewer(user):
+    if not can(user, "bank_details.review"):
         raise BankDetailsError("Seul un comptable ou un administrateur de l'OPCO peut examiner un RIB.")
     with immediate_transaction():
         details = BankDetails.get_by_id(details.id)

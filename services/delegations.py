@@ -4,7 +4,7 @@ Organisation A (the delegate) asks, by SIRET and name, to manage the contracts o
 delegator). The request is `demandee` and opens nothing: a SIRET and a name are public. B's admin OF
 accepts or refuses it in the portal; the OPCO (an administrator, in the back office) may decide too, and is
 the only one who can when B has no active admin OF. An approved delegation is ended by either organisation
-or by the OPCO. services/access.py opens B's dossiers to A only while the delegation is `approuvee`.
+or by the OPCO. access/scope.py opens B's dossiers to A only while the delegation is `approuvee`.
 
 Who bills and who is paid on a delegated dossier — one rule on every path: the organisation that bills,
 the delegate named by the approved delegation, is the invoicing organisation (`Invoice.organisation`) of a
@@ -17,10 +17,10 @@ delegation that has ended since is refused when it is sent, and nothing is writt
 """
 import datetime as dt
 import unicodedata
-from dataclasses import dataclass
 
 from peewee import PostgresqlDatabase
 
+from access.permissions import as_scope, can
 from models import Delegation, Dossier, Membership, Organisation, User, db
 from rules.identifiers import normalize_siret
 from services.audit import record
@@ -28,7 +28,6 @@ from services.notify import notify_organisation
 from services.numbering import immediate_transaction
 from services.transitions import Machine, Transition, TransitionRefused, apply
 
-DECIDING_STAFF = {"admin"}
 OPEN_STATES = ("demandee", "approuvee")
 
 
@@ -36,34 +35,35 @@ class DelegationError(TransitionRefused):
     """A delegation request or decision refused; the French message says why."""
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: OPCO staff (no organisation), or a CFA user for the organisation picked in the portal."""
+# An actor is a Scope (a CFA user in the organisation picked in the portal) or a staff User (the OPCO).
 
-    user: object
-    organisation_id: int | None = None
-    admin_of: bool = False
+def is_opco(actor):
+    """OPCO staff allowed to decide on delegations in the back office."""
+    scope = as_scope(actor)
+    return scope is not None and scope.is_staff and can(scope, "delegation.decide")
 
-    @property
-    def is_opco(self):
-        return (getattr(self.user, "kind", None) == "staff"
-                and getattr(self.user, "staff_role", None) in DECIDING_STAFF)
 
-    def admin_for(self, organisation_id):
-        return (self.admin_of and self.organisation_id is not None and self.organisation_id == organisation_id
-                and getattr(self.user, "kind", None) == "cfa")
+def admin_for(actor, organisation_id):
+    """A CFA administrator acting for `organisation_id` (the organisation picked in the portal)."""
+    scope = as_scope(actor)
+    return (scope is not None and scope.kind == "cfa" and scope.organisation_id == organisation_id
+            and can(scope, "organisation.admin"))
 
 
 def _may_decide(actor, delegation):
-    return actor.is_opco or actor.admin_for(delegation.delegator_id)
+    return is_opco(actor) or admin_for(actor, delegation.delegator_id)
 
 
 def _may_cancel(actor, delegation):
-    return actor.is_opco or actor.admin_for(delegation.delegate_id)
+    return is_opco(actor) or admin_for(actor, delegation.delegate_id)
 
 
 def _may_end(actor, delegation):
-    return actor.is_opco or actor.admin_for(delegation.delegate_id) or actor.admin_for(delegation.delegator_id)
+    return is_opco(actor) or admin_for(actor, delegation.delegate_id) or admin_for(actor, delegation.delegator_id)
+
+
+def _user(actor):
+    return as_scope(actor).user
 
 
 MACHINE = Machine(
@@ -104,7 +104,7 @@ def has_active_admin(organisation_id):
 
 def request(delegate, siret, name, actor):
     """Ask to manage the contracts of the organisation with this SIRET and name; returns the pending row."""
-    if not actor.admin_for(delegate.id):
+    if not admin_for(actor, delegate.id):
         raise DelegationError("Seul un administrateur de l'organisme peut demander une délégation.")
     delegator = (Organisation.select()
                  .where((Organisation.siret == normalize_siret(siret)) & (Organisation.status == "active")).first())
@@ -123,9 +123,9 @@ def request(delegate, siret, name, actor):
             raise DelegationError("Cet organisme vous délègue déjà la gestion de ses contrats.")
         if current is not None:
             raise DelegationError("Vous avez déjà demandé la délégation de cet organisme : elle attend sa décision.")
-        delegation = Delegation.create(delegate=delegate.id, delegator=delegator.id, requested_by=actor.user.id,
+        delegation = Delegation.create(delegate=delegate.id, delegator=delegator.id, requested_by=_user(actor).id,
                                        note="Demandée depuis le portail")
-        record("delegation", delegation.id, "demande", after=delegation, user=actor.user,
+        record("delegation", delegation.id, "demande", after=delegation, user=_user(actor),
                note=f"{delegate.name} ({delegate.siret}) demande à gérer les contrats de "
                     f"{delegator.name} ({delegator.siret})")
     decider = ("Acceptez-la ou refusez-la dans « Gestion des accès »." if has_active_admin(delegator.id)
@@ -143,7 +143,7 @@ def _now():
 
 
 def _by(actor):
-    return "l'OPCO" if actor.is_opco else None
+    return "l'OPCO" if is_opco(actor) else None
 
 
 def approve(delegation, actor):
@@ -154,12 +154,12 @@ def approve(delegation, actor):
         notify_organisation(delegate, f"Votre demande de gestion des contrats de {delegator.name} est approuvée "
                                       f"par {by} : ses dossiers apparaissent désormais dans vos listes.",
                             category="delegation")
-        if actor.is_opco:
+        if is_opco(actor):
             notify_organisation(delegator, f"L'OPCO a approuvé la délégation de vos contrats à {delegate.name} "
                                            f"(SIRET {delegate.siret}). Vous pouvez y mettre fin dans « Gestion "
                                            "des accès ».", category="delegation")
 
-    return apply(MACHINE, "approuver", delegation, actor, changes={"decided_by": actor.user.id, "decided_at": _now()},
+    return apply(MACHINE, "approuver", delegation, actor, changes={"decided_by": _user(actor).id, "decided_at": _now()},
                  note=f"{delegator.name} délègue à {delegate.name} (décision : {by})", notify=[tell])
 
 
@@ -173,7 +173,7 @@ def refuse(delegation, actor, reason):
                                       f"par {by}. Motif : {reason}", category="delegation")
 
     return apply(MACHINE, "refuser", delegation, actor, reason=reason,
-                 changes={"decided_by": actor.user.id, "decided_at": _now(), "refusal_reason": reason},
+                 changes={"decided_by": _user(actor).id, "decided_at": _now(), "refusal_reason": reason},
                  notify=[tell])
 
 
@@ -184,9 +184,9 @@ def end(delegation, actor, name=None):
     """
     delegator, delegate = delegation.delegator, delegation.delegate
     name = name or ("annuler" if delegation.state == "demandee" else "terminer")
-    if actor.is_opco:
+    if is_opco(actor):
         by = "l'OPCO"
-    elif actor.admin_for(delegate.id):
+    elif admin_for(actor, delegate.id):
         by = delegate.name
     else:
         by = delegator.name
@@ -201,7 +201,7 @@ def end(delegation, actor, name=None):
         notify_organisation(delegate, message, category="delegation")
         notify_organisation(delegator, message, category="delegation")
 
-    return apply(MACHINE, name, delegation, actor, changes={"ended_by": actor.user.id, "ended_at": _now()},
+    return apply(MACHINE, name, delegation, actor, changes={"ended_by": _user(actor).id, "ended_at": _now()},
                  note=f"{delegator.name} → {delegate.name} (par {by})", notify=[tell])
 
 

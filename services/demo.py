@@ -356,7 +356,7 @@ class _DemoLoader:
             created_at=dt.datetime(2024, 1, 2, 10, 30),
             note="CFA Ouest confie la gestion de ses contrats à CFA Sud (convention du 02/01/2024).")
         staff = self.users["admin@opco.test"]
-        transitions.apply(delegations.MACHINE, "approuver", requested, delegations.Actor(staff),
+        transitions.apply(delegations.MACHINE, "approuver", requested, staff,
                           changes={"decided_by": staff.id, "decided_at": dt.datetime(2024, 1, 2, 11, 0)},
                           note="CFA Ouest délègue à CFA Sud (décision : l'OPCO, convention du 02/01/2024)")
 

@@ -5,7 +5,7 @@ import click
 from peewee import JOIN
 
 from models import Dossier, Notification, Organisation, OutboxEmail, User, db
-from services.access import allowed_organisation_ids
+from access.scope import organisation_ids_of_user
 from services.notify import send_email
 
 
@@ -25,7 +25,7 @@ def send_daily_digest(since):
     sent = 0
     users = User.select().where((User.kind == "cfa") & (User.active == True) & (User.daily_digest == True))  # noqa: E712
     for user in users:
-        ids = allowed_organisation_ids(user)  # the portal's own scope: memberships and delegators
+        ids = organisation_ids_of_user(user)  # the portal's own scope: memberships and delegators
         if not ids:
             continue
         notifications = list(

@@ -2,19 +2,19 @@
 
 Every upload (dossier pieces, invoice PDFs, RIBs, avoirs, avenants) is checked by `check_pdf` — through
 `read_pdf_upload` or `store_upload`, and again by `save_document` for bytes that did not come from them — and
-every download goes through `document_response`, so the rules (real PDF only, no HTML disguised as one, 10 MB,
+every download goes through `views.downloads.document_response`, so the rules (real PDF only, no HTML disguised as one, 10 MB,
 sha256, a file name of ours, nosniff, logged) hold everywhere.
 """
 import io
 import re
 import unicodedata
 
-from flask import Response, abort, current_app
 from pypdf import PdfReader
 
 from models import Document
 from models.base import now
-from services.audit import acting_user, record
+from services.app_config import setting
+from services.audit import actor_user, record
 from services.storage import get_storage
 
 PDF_MAGIC = b"%PDF-"
@@ -39,7 +39,7 @@ class DocumentTooLarge(DocumentError):
 
 
 def max_upload_bytes():
-    return int(current_app.config.get("MAX_UPLOAD_BYTES", DEFAULT_MAX_BYTES))
+    return int(setting("MAX_UPLOAD_BYTES") or DEFAULT_MAX_BYTES)
 
 
 def is_provided(file_storage):
@@ -131,7 +131,7 @@ def save_document(name, data, organisation, doc_type, dossier=None, invoice=None
     data = check_pdf(data)
     name = clean_filename(name)
     stored_name, sha256, size = get_storage().save(data, suffix=".pdf")
-    user = user or acting_user()
+    user = actor_user(user)
     document = Document.create(
         organisation=organisation, dossier=dossier, invoice=invoice, credit_note=credit_note,
         bank_details=bank_details, doc_type=doc_type, original_name=name, stored_name=stored_name,
@@ -153,34 +153,6 @@ def store_upload(file_storage, organisation, doc_type, dossier=None, invoice=Non
                          credit_note=credit_note, bank_details=bank_details, user=user)
 
 
-def attachment_response(data, filename, mimetype="application/pdf"):
-    """A download that browsers never render inline nor sniff."""
-    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode() or "document.pdf"
-    ascii_name = ascii_name.replace('"', "")
-    from urllib.parse import quote
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    response = Response(data, mimetype=mimetype)
-    response.headers["Content-Disposition"] = disposition
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 def log_download(entity, entity_id, label, user=None):
     """Every nominative download leaves a trace: who, what, when (the audit log)."""
     record(entity, entity_id, "telechargement", user=user, note=label)
-
-
-def read_stored(stored_name):
-    """The bytes of a stored file; a missing file or a stored name refused by the storage answers 404, not 500."""
-    try:
-        return get_storage().read(stored_name)
-    except (FileNotFoundError, ValueError):
-        abort(404)
-
-
-def document_response(document, user=None):
-    """Send a stored document as a PDF attachment under our own name and log who downloaded it."""
-    data = read_stored(document.stored_name)
-    log_download("document", document.id, f"{document.get_type_display()} : {document.original_name}", user=user)
-    return attachment_response(data, download_name(document), "application/pdf")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import rules
+from access.permissions import can
 from models import Dossier, Installment, db
 from models.dossier import DOSSIER_STATES, INSTALLMENT_KINDS, REGIMES
 from services.audit import record, snapshot
@@ -23,7 +24,6 @@ from services.pdf import PdfError
 from services.storage import get_storage
 from services import clock
 
-ACTING_ROLES = {"conseiller", "admin"}
 STATE_LABELS = dict(DOSSIER_STATES)
 STATE_PHRASES = {
     "recu": "seulement reçu", "en_instruction": "en instruction", "en_attente": "en attente de pièces",
@@ -93,11 +93,6 @@ class Params:
     npec: Decimal | None = None
 
 
-def can_act(user):
-    return bool(user and getattr(user, "is_authenticated", False) and user.kind == "staff"
-                and user.staff_role in ACTING_ROLES)
-
-
 def refusal_reason(action, dossier):
     """Why `action` cannot run on `dossier` in its current state, or None when it can."""
     if dossier.state in action.from_states:
@@ -157,7 +152,7 @@ def perform(action, dossier_id, user, params, today=None):
     dossier = Dossier.get_or_none(Dossier.id == dossier_id)
     if dossier is None:
         return Outcome(dossier_id, f"#{dossier_id}", False, "refusé — dossier introuvable")
-    if not can_act(user):
+    if not can(user, "dossier.instruct"):
         return Outcome(dossier.id, dossier.number, False,
                        "refusé — seuls les conseillers et les administrateurs peuvent changer l'état d'un dossier")
     stored_files = []

@@ -8,7 +8,7 @@ and calling ``issue_letter``.
 import datetime as dt
 
 from models import Apprentice, Employer, Letter, Organisation, User
-from services.audit import acting_user
+from services.audit import actor_user
 from services.notify import notify_organisation
 from services.pdf import render_pdf
 from services.storage import get_storage
@@ -44,7 +44,7 @@ def issue_letter(dossier, kind, context=None, title=None, user=None, stored_file
     written to storage first; pass a list as `stored_files` to learn its name so
     the caller can delete it if the transaction is rolled back.
     """
-    user = user or acting_user()
+    user = actor_user(user)
     title = title or letter_title(kind)
     issued_at = dt.datetime.now().replace(microsecond=0)
     organisation = Organisation.get_by_id(dossier.organisation_id)

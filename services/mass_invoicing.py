@@ -13,6 +13,8 @@ from decimal import Decimal
 from peewee import fn
 
 import rules
+from access import scope as scoped
+from access.permissions import can
 from models import Dossier, Installment, Invoice, InvoiceEvent, InvoiceLine
 from rules.engaged import request_total
 from rules.mass_invoicing import annex_period, split_uplift
@@ -56,8 +58,8 @@ def draft_of(invoice):
 
 # --- step 1: dossiers with something billable ------------------------------------------------------
 
-def billable_dossiers(scoped_query, today, search="", can_bill=None):
-    """Engaged dossiers of the scope with an installment billable today or annex costs engaged.
+def billable_dossiers(scope, today, search=""):
+    """Engaged dossiers of `scope` it may bill, with an installment billable today or annex costs engaged.
 
     Returns [(dossier, billable_now)] with the amounts from one grouped query.
     """
@@ -65,14 +67,14 @@ def billable_dossiers(scoped_query, today, search="", can_bill=None):
                 .where((Installment.status == "to_invoice") & (Installment.billable_from <= today)))
     annex = ((Dossier.cap_nights > 0) | (Dossier.cap_meals > 0) | (Dossier.cap_first_equipment > 0)
              | (Dossier.cap_mobility > 0))
-    query = scoped_query.where((Dossier.state == "engage") & (Dossier.id.in_(open_now) | annex))
+    query = scoped.dossiers(scope).where((Dossier.state == "engage") & (Dossier.id.in_(open_now) | annex))
     search = (search or "").strip()
     if search:
         like = f"%{search}%"
         query = query.where(Dossier.apprentice_name.ilike(like) | (Dossier.number == search)
                             | (Dossier.deca_number == search))
     dossiers = [d for d in query.order_by(Dossier.apprentice_name, Dossier.id).limit(MAX_DOSSIERS)
-                if can_bill is None or can_bill(d)]
+                if can(scope, "dossier.bill", d)]
     ids = [d.id for d in dossiers]
     amounts = {}
     if ids:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from peewee import IntegrityError, PostgresqlDatabase
 
 import rules
+from access.permissions import can
 from models import (CreditNote, Dossier, Invoice, InvoiceEvent, InvoiceLine, Organisation, Payment,
                     PaymentDeduction, PaymentLine, db, now)
 from services import audit
@@ -27,7 +28,6 @@ from services.notify import notify_organisation
 from services.numbering import immediate_transaction, next_number
 from services import clock
 
-PAYER_ROLES = {"comptable", "admin"}
 
 
 class PaymentError(ValueError):
@@ -75,7 +75,7 @@ def record_payment(organisation, invoice_ids, submission_key, user=None, date=No
     `expected_net` is the net the confirmation page showed: when the remittance computed under lock
     differs (a credit note deducted meanwhile…), nothing is recorded and the page is shown again.
     """
-    if user is not None and (getattr(user, "kind", None) != "staff" or user.staff_role not in PAYER_ROLES):
+    if user is not None and not can(user, "payment.record"):
         raise PaymentError("Seul un comptable ou un administrateur peut enregistrer un règlement.")
     submission_key = (submission_key or "").strip()
     if not submission_key:

@@ -7,12 +7,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import current_app
 from peewee import fn
 
 import rules
 from models import Invoice, InvoiceEvent, InvoiceLine, db
 from rules.engaged import engaged_annex_caps, request_total
+from services.app_config import setting
 from services.audit import record
 from services.documents import save_document
 from services.installments import sync_statuses
@@ -61,7 +61,7 @@ def _teaching_periods(dossier):
 
 
 def mobility_flat():
-    value = current_app.config.get("MOBILITY_FLAT_AMOUNT")
+    value = setting("MOBILITY_FLAT_AMOUNT")
     return Decimal(str(value)) if value not in (None, "") else None
 
 

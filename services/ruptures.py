@@ -16,6 +16,7 @@ from decimal import Decimal
 from peewee import fn
 
 import rules
+from access.permissions import can
 from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine, Rupture
 from models.dossier import RUPTURE_STATES
 from services import audit
@@ -62,7 +63,7 @@ def paid_on(dossier):
 
 def instructs(actor, obj=None):
     """Conseillers and administrators instruct what a CFA declares or requests (ruptures, amendments)."""
-    return getattr(actor, "kind", None) == "staff" and getattr(actor, "staff_role", None) in ("conseiller", "admin")
+    return can(actor, "dossier.instruct")
 
 
 RUPTURE_MACHINE = Machine(Rupture, "Rupture", dict(RUPTURE_STATES), [

@@ -2,6 +2,7 @@
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
+from access.permissions import can
 from services.headers import csp_nonce
 
 from . import billing, delegations, dossiers, organisations, records, ruptures, users
@@ -22,5 +23,6 @@ def init_admin(app):
     for module in VIEW_MODULES:
         for view_class, model, name, category in module.VIEWS:
             admin.add_view(view_class(model, name=name, category=category, endpoint=model.__name__.lower()))
+    app.jinja_env.globals.setdefault("can", can)  # templates ask the permission map, never a role
     app.extensions["portail_admin"] = admin
     return admin

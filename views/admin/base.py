@@ -15,6 +15,7 @@ from wtforms.validators import ValidationError
 
 import models
 from models import db
+from access.permissions import can
 from services.audit import record, snapshot
 from services.deactivation import change_activity
 from services.exports import csv_response, spreadsheet_safe, xlsx_response
@@ -22,7 +23,6 @@ from services.formatting import date_fr, montant
 from services.numbering import _is_postgres
 from services.transitions import TransitionRefused
 
-ALL_STAFF = {"conseiller", "comptable", "admin"}
 
 # Flask-Admin's French catalogue lacks these two flashes; shown as-is they would be in English.
 FRENCH_FLASHES = {
@@ -107,25 +107,34 @@ def staff_denied():
 
 
 class StaffAccessMixin:
-    read_roles = ALL_STAFF
+    """Who may open the view: `read_permission` of the permission map (access/permissions.py)."""
+
+    read_permission = "backoffice.read"
+
+    @property
+    def actor(self):
+        """The signed-in staff user, passed to the workflows and written in the audit log."""
+        if not current_user.is_authenticated:
+            return None
+        return current_user._get_current_object()
 
     def is_accessible(self):
-        return (current_user.is_authenticated and current_user.kind == "staff"
-                and current_user.staff_role in self.read_roles)
+        return self.allowed(self.read_permission)
 
     def inaccessible_callback(self, name, **kwargs):
         return staff_denied()
 
-    def has_role(self, roles):
-        return current_user.is_authenticated and current_user.kind == "staff" and current_user.staff_role in roles
+    def allowed(self, permission, obj=None):
+        """`can(signed-in user, permission, obj)`; None (no permission declared) is allowed to nobody."""
+        return permission is not None and can(self.actor, permission, obj)
 
 
 class StaffModelView(StaffAccessMixin, ModelView):
-    """Read for every staff role; create/edit/delete only for `manage_roles`."""
+    """Read for every staff role; create/edit/delete only with `manage_permission`."""
 
     form_base_class = AdminForm
-    manage_roles = {"admin"}
-    create_roles = None  # defaults to manage_roles
+    manage_permission = None  # each editable view names its permission
+    create_permission = None  # defaults to manage_permission
     deletable = True
     can_view_details = True
     can_export = True
@@ -141,15 +150,15 @@ class StaffModelView(StaffAccessMixin, ModelView):
     # --- permissions, evaluated per request -------------------------------------------------
     @property
     def can_create(self):
-        return self.has_role(self.create_roles if self.create_roles is not None else self.manage_roles)
+        return self.allowed(self.create_permission if self.create_permission is not None else self.manage_permission)
 
     @property
     def can_edit(self):
-        return self.has_role(self.manage_roles)
+        return self.allowed(self.manage_permission)
 
     @property
     def can_delete(self):
-        return self.deletable and self.has_role(self.manage_roles)
+        return self.deletable and self.allowed(self.manage_permission)
 
     joined_models = ()  # models get_query() already joins
 
@@ -225,7 +234,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
                 txn.rollback()
                 g.admin_save_failed = True
                 return False
-            record(self.entity_name(), model.id, "création", None, snapshot(model))
+            record(self.entity_name(), model.id, "création", None, snapshot(model), user=self.actor)
         return model
 
     def update_model(self, form, model):
@@ -241,7 +250,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
             changed_before = {k: v for k, v in before.items() if after.get(k) != v}
             changed_after = {k: after[k] for k in changed_before}
             record(self.entity_name(), model.id, "modification", changed_before, changed_after,
-                   note=self.audit_note(form, model))
+                   note=self.audit_note(form, model), user=self.actor)
         return True
 
     # --- deletion: one guarded function behind every path (row button, details page, bulk action) --------
@@ -290,7 +299,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
                 flash(f"Suppression impossible : « {current} » est utilisé par d'autres données. "
                       f"Rien n'a été supprimé.", "error")
                 return False
-            record(self.entity_name(), current.id, "suppression", before, None)
+            record(self.entity_name(), current.id, "suppression", before, None, user=self.actor)
         return True
 
     def delete_model(self, model):
@@ -365,7 +374,7 @@ StaffModelView.column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.
 class ReadOnlyModelView(StaffModelView):
     """Money and audit records: listed, exported, never created, edited or deleted here."""
 
-    manage_roles = set()
+    manage_permission = None
     deletable = False
 
 
@@ -376,14 +385,14 @@ class DeactivationMixin:
 
     def is_action_allowed(self, name):
         if self.activity is not None and name in self.activity.transitions:
-            return self.has_role(self.manage_roles)
+            return self.allowed(self.manage_permission)
         return super().is_action_allowed(name)
 
     def activity_buttons(self, model):
         """(name, label) of the transitions open from `model`'s status for the current user."""
-        if not self.has_role(self.manage_roles):
+        if not self.allowed(self.manage_permission):
             return []
-        return [(t.name, t.label) for t in self.activity.available(model, current_user._get_current_object())]
+        return [(t.name, t.label) for t in self.activity.available(model, self.actor)]
 
     def activity_label(self, model):
         return self.activity.label(getattr(model, self.activity.column))
@@ -392,7 +401,7 @@ class DeactivationMixin:
         return getattr(model, self.activity.column) not in ("inactive", False)
 
     def _change_activity(self, name, ids):
-        if not self.has_role(self.manage_roles):
+        if not self.allowed(self.manage_permission):
             abort(403)
         try:
             ids = [int(i) for i in ids]
@@ -402,7 +411,7 @@ class DeactivationMixin:
         done = 0
         for instance in self.model.select().where(self.model.id.in_(ids)).order_by(self.model.id):
             try:
-                change_activity(self.activity, name, instance, current_user._get_current_object())
+                change_activity(self.activity, name, instance, self.actor)
                 done += 1
             except TransitionRefused as exc:
                 flash(f"{instance} : {exc}.", "error")

@@ -28,14 +28,13 @@ from services import credit_notes as credit_service
 from services import invoice_workflow as invoice_service
 from services import payments as payment_service
 from services.formatting import montant, parse_date_fr
-from services.documents import attachment_response, document_response
+from views.downloads import attachment_response, document_response
 from services.numbering import retry_when_busy
 from services.pdf import render_pdf
 
 from .base import ReadOnlyModelView, date_formatter, money_formatter
 from services import clock
 
-DECISION_ROLES = {"comptable", "admin"}
 MAX_BULK = 200
 
 
@@ -50,31 +49,31 @@ def _pdf(data, filename):
 
 
 class DecisionMixin:
-    """Actions (list and detail buttons) reserved to `decision_roles`; reasons asked on a form page.
+    """Actions (list and detail buttons) reserved to `decision_permission`; reasons asked on a form page.
 
     `decisions` maps an action name to (button label, needs_reason, service callable(obj, reason, user)).
     """
 
     decisions = {}
-    decision_roles = DECISION_ROLES
+    decision_permission = "invoice.decide"
     details_template = "admin/billing_details.html"
     list_template = "admin/billing_list.html"
     errors = (ValueError,)
 
     def is_action_allowed(self, name):
         if name in self.decisions:
-            return self.has_role(self.decision_roles)
+            return self.allowed(self.decision_permission)
         return super().is_action_allowed(name)
 
     @expose("/action/", methods=("POST",))
     def action_view(self):
-        if request.form.get("action") in self.decisions and not self.has_role(self.decision_roles):
+        if request.form.get("action") in self.decisions and not self.allowed(self.decision_permission):
             abort(403)
         return super().action_view()
 
     def detail_buttons(self, model):
         """(name, label, needs_reason) offered on the details page of `model`."""
-        if not self.has_role(self.decision_roles):
+        if not self.allowed(self.decision_permission):
             return []
         return [(name, label, needs) for name, (label, needs, _) in self.decisions.items()
                 if self.decision_offered(name, model)]
@@ -124,7 +123,7 @@ class DecisionMixin:
         return outcomes
 
     def _run_action(self, name, ids):
-        if not self.has_role(self.decision_roles):
+        if not self.allowed(self.decision_permission):
             abort(403)
         _, needs_reason, _ = self.decisions[name]
         if needs_reason:
@@ -139,7 +138,7 @@ class DecisionMixin:
         name = decision
         if name not in self.decisions or not self.decisions[name][1]:
             abort(404)
-        if not self.has_role(self.decision_roles):
+        if not self.allowed(self.decision_permission):
             abort(403)
         form = ReasonForm()
         if request.method == "GET":
@@ -268,6 +267,7 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
 # --- credit notes -----------------------------------------------------------------------------
 
 class CreditNoteView(DecisionMixin, ReadOnlyModelView):
+    decision_permission = "credit_note.manage"
     column_list = ["number", "organisation", "dossier", "amount", "amount_settled", "reason", "settlement_mode",
                    "state", "issued_on", "due_date"]
     column_filters = ["state", "reason", "settlement_mode", "issued_on",
@@ -303,7 +303,7 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
         return self._run_action("marquer_rembourse", ids)
 
     def list_links(self):
-        if self.has_role(DECISION_ROLES):
+        if self.allowed("credit_note.manage"):
             return [(self.get_url(".issue_view"), "Émettre un avoir")]
         return []
 
@@ -320,7 +320,7 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
     @expose("/emettre/", methods=("GET", "POST"))
     def issue_view(self):
         """Issue a credit note by hand: for what the dossier's balance shows as paid beyond what is due."""
-        if not self.has_role(DECISION_ROLES):
+        if not self.allowed("credit_note.manage"):
             abort(403)
         form = CreditNoteIssueForm()
         figures = None
@@ -402,7 +402,7 @@ class PaymentView(ReadOnlyModelView):
                 "deductions": data["deductions"]}
 
     def list_links(self):
-        if self.has_role(DECISION_ROLES):
+        if self.allowed("payment.record"):
             return [(self.get_url(".record_view"), "Enregistrer un règlement")]
         return []
 
@@ -415,7 +415,7 @@ class PaymentView(ReadOnlyModelView):
     def record_view(self):
         """Enregistrer un règlement in three steps: the organisation, its validated invoices (none ticked),
         then the remittance to confirm; only the confirmation records anything."""
-        if not self.has_role(DECISION_ROLES):
+        if not self.allowed("payment.record"):
             abort(403)
         form = PaymentForm()
         org_id = request.values.get("organisation", type=int)
@@ -491,18 +491,19 @@ def _bank_status(view, ctx, model, name):
     return model.get_status_display()
 
 
-IBAN_ROLES = {"comptable", "admin"}  # who pays needs the whole number; a conseiller sees it masked
+IBAN_PERMISSION = "bank_details.read_iban"  # who pays needs the whole number; a conseiller sees it masked
 
 
 def _iban_for_role(view, ctx, model, name):
-    return format_iban(model.iban) if view.has_role(IBAN_ROLES) else mask_iban(model.iban)
+    return format_iban(model.iban) if view.allowed(IBAN_PERMISSION) else mask_iban(model.iban)
 
 
 def _iban_for_role_export(view, ctx, model, name):
-    return model.iban if view.has_role(IBAN_ROLES) else mask_iban(model.iban)
+    return model.iban if view.allowed(IBAN_PERMISSION) else mask_iban(model.iban)
 
 
 class BankDetailsView(DecisionMixin, ReadOnlyModelView):
+    decision_permission = "bank_details.review"
     column_list = ["organisation", "iban", "bic", "holder", "third_party", "status", "entered_at", "reviewed_at"]
     column_filters = ["status", "third_party", FilterEqual(Organisation.siret, "SIRET de l'organisme"),
                       FilterLike(Organisation.name, "Nom de l'organisme")]
@@ -537,13 +538,13 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
 
     def extras(self, model):
         docs = list(Document.select().where(Document.bank_details == model).order_by(Document.id))
-        return {"documents": docs, "iban_full": model.iban if self.has_role(IBAN_ROLES) else None,
-                "rib_url": self.get_url(".rib_view", id=model.id) if docs and self.has_role(IBAN_ROLES) else None,
+        return {"documents": docs, "iban_full": model.iban if self.allowed(IBAN_PERMISSION) else None,
+                "rib_url": self.get_url(".rib_view", id=model.id) if docs and self.allowed(IBAN_PERMISSION) else None,
                 "bank_history": [(b, mask_iban(b.iban)) for b in bank_service.history(model.organisation_id)]}
 
     @expose("/rib/<int:id>.pdf")
     def rib_view(self, id):
-        if not self.has_role(IBAN_ROLES):  # the scanned RIB shows the whole IBAN
+        if not self.allowed(IBAN_PERMISSION):  # the scanned RIB shows the whole IBAN
             abort(403)
         doc = (Document.select().where(Document.bank_details == id).order_by(Document.id.desc()).first()
                or abort(404))

@@ -13,12 +13,8 @@ from .base import ReadOnlyModelView, date_formatter
 from .billing import DecisionMixin
 
 
-def _actor(user):
-    return workflow.Actor(user)
-
-
 class DelegationView(DecisionMixin, ReadOnlyModelView):
-    decision_roles = workflow.DECIDING_STAFF
+    decision_permission = "delegation.decide"
     column_list = ["delegator", "delegate", "state", "created_at", "decided_at", "ended_at"]
     column_details_list = ["delegator", "delegate", "state", "created_at", "requested_by", "decided_at",
                            "decided_by", "refusal_reason", "ended_at", "ended_by", "note"]
@@ -35,9 +31,9 @@ class DelegationView(DecisionMixin, ReadOnlyModelView):
     column_formatters_export = {"state": lambda v, c, m, n: workflow.label(m.state)}
     errors = (workflow.TransitionRefused,)
     decisions = {
-        "approuver": ("Approuver", False, lambda d, reason, user: workflow.approve(d, _actor(user))),
-        "refuser": ("Refuser", True, lambda d, reason, user: workflow.refuse(d, _actor(user), reason)),
-        "terminer": ("Terminer", False, lambda d, reason, user: workflow.end(d, _actor(user), "terminer")),
+        "approuver": ("Approuver", False, lambda d, reason, user: workflow.approve(d, user)),
+        "refuser": ("Refuser", True, lambda d, reason, user: workflow.refuse(d, user, reason)),
+        "terminer": ("Terminer", False, lambda d, reason, user: workflow.end(d, user, "terminer")),
     }
 
     def get_query(self):

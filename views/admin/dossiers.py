@@ -43,7 +43,7 @@ DOSSIER_MONEY_AND_STATE = [
 
 
 class ApprenticeView(StaffModelView):
-    manage_roles = {"admin", "conseiller"}
+    manage_permission = "apprentice.manage"
     column_list = ["birth_name", "first_name", "birth_date", "nir", "rqth", "city"]
     column_searchable_list = ["birth_name", "usage_name", "first_name", "email"]
     column_filters = ["rqth", "sex", "city"]
@@ -135,7 +135,7 @@ def _changed(stored, model, names):
 
 
 class DossierView(StaffModelView):
-    manage_roles = {"admin", "conseiller"}
+    manage_permission = "dossier.edit"
     deletable = False  # dossiers are "supprimé" through an action, never erased
     simple_list_pager = True  # no COUNT(*) over a million rows
     column_list = ["number", "apprentice_name", "organisation", "employer", "scheme", "state", "regime",
@@ -286,7 +286,7 @@ class DossierView(StaffModelView):
             after = snapshot(Dossier.get_by_id(dossier.id))
             keys = [k for k in after if after.get(k) != before.get(k) and k != "updated_at"]
             record("dossier", dossier.id, CORRECTION_ACTION, {k: before.get(k) for k in keys},
-                   {k: after[k] for k in keys}, note=form.reason.data.strip())
+                   {k: after[k] for k in keys}, note=form.reason.data.strip(), user=self.actor)
         flash(f"Données du contrat corrigées ({self._labels(changed)}) ; la correction est au journal d'audit.",
               "success")
         return None
@@ -337,7 +337,7 @@ class DossierView(StaffModelView):
             "balance": dossier_balance(dossier),
             "delta": financing_delta(dossier),
             "letters": letters,
-            "actions": workflow.allowed_actions(dossier) if workflow.can_act(current_user) else [],
+            "actions": workflow.allowed_actions(dossier) if self.allowed("dossier.instruct") else [],
             "kind_labels": dict(INSTALLMENT_KINDS),
             "status_labels": dict(INSTALLMENT_STATUSES),
             "state_label": workflow.STATE_LABELS.get(dossier.state, dossier.state),
@@ -348,19 +348,19 @@ class DossierView(StaffModelView):
     # --- workflow actions: list actions, details buttons and confirmation pages share one code path -----
     def is_action_allowed(self, name):
         if name in workflow.ACTIONS:
-            return workflow.can_act(current_user)
+            return self.allowed("dossier.instruct")
         return super().is_action_allowed(name)
 
     @expose("/action/", methods=("POST",))
     def action_view(self):
         """Flask-Admin's bulk action endpoint; a state change by a role that may not act answers 403."""
-        if request.form.get("action") in workflow.ACTIONS and not workflow.can_act(current_user):
+        if request.form.get("action") in workflow.ACTIONS and not self.allowed("dossier.instruct"):
             abort(403)
         return super().action_view()
 
     def _list_action(self, name, ids):
         action_def = workflow.ACTIONS[name]
-        if not workflow.can_act(current_user):
+        if not self.allowed("dossier.instruct"):
             abort(403)
         if action_def.needs_input:
             return redirect(self.get_url(".workflow_view", action_name=name, ids=",".join(str(i) for i in ids),
@@ -420,7 +420,7 @@ class DossierView(StaffModelView):
         action_def = workflow.ACTIONS.get(action_name)
         if action_def is None:
             abort(404)
-        if not workflow.can_act(current_user):
+        if not self.allowed("dossier.instruct"):
             abort(403)
         ids = _parse_ids(request.values.get("ids", ""))
         if ids is None:
@@ -520,11 +520,12 @@ class NpecImportForm(FlaskForm):
 class NpecReferenceView(StaffModelView):
     """The referential: imported from France compétences' file by an administrator (admin only)."""
 
+    manage_permission = "referential.manage"
     list_template = "admin/npec_list.html"
 
     @expose("/import/", methods=("GET", "POST"))
     def import_view(self):
-        if not self.has_role(self.manage_roles):
+        if not self.allowed(self.manage_permission):
             abort(403)
         form = NpecImportForm()
         report, error = None, None
@@ -555,6 +556,7 @@ class NpecReferenceView(StaffModelView):
 
 
 class IdccCpneView(StaffModelView):
+    manage_permission = "referential.manage"
     column_list = ["idcc", "idcc_label", "cpne_code", "cpne_label"]
     column_searchable_list = ["idcc", "idcc_label", "cpne_code"]
     column_labels = {"idcc": "Code IDCC", "idcc_label": "Convention collective", "cpne_code": "Code CPNE",

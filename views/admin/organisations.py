@@ -11,6 +11,7 @@ from .base import DeactivationMixin, StaffModelView
 
 
 class OrganisationView(DeactivationMixin, StaffModelView):
+    manage_permission = "organisation.manage"
     activity = ORGANISATION_ACTIVITY
     column_list = ["siret", "name", "city", "uai", "status", "is_cfa", "credit_note_mode", "created_at"]
     column_searchable_list = ["siret", "name", "city", "uai"]
@@ -55,7 +56,7 @@ class OrganisationView(DeactivationMixin, StaffModelView):
 
 class EmployerView(DeactivationMixin, StaffModelView):
     activity = EMPLOYER_ACTIVITY
-    manage_roles = {"admin", "conseiller"}
+    manage_permission = "employer.manage"
     column_list = ["siret", "name", "city", "naf", "idcc", "headcount", "status"]
     column_searchable_list = ["siret", "name", "city"]
     column_filters = ["idcc", "naf", "city", "status"]

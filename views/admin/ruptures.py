@@ -15,20 +15,18 @@ from models import Amendment, Document, Dossier, Installment, Organisation, Rupt
 from services.amendments import (AMENDMENT_MACHINE, agree_amendment, amendment_preview, confirm_amendment,
                                  pending_amendment, refuse_amendment, request_preview)
 from services.credit_notes import CreditNoteError
-from services.documents import DocumentError, document_response
+from services.documents import DocumentError
+from views.downloads import document_response
 from services.ruptures import (RUPTURE_MACHINE, RuptureError, confirm_declared_rupture, confirm_rupture,
                                declared_preview, declared_rupture, rupture_preview)
 from services.transitions import TransitionRefused
 
 from .base import StaffAccessMixin
 
-CHANGE_ROLES = {"conseiller", "admin"}
-
-
 class DossierChangeView(StaffAccessMixin, BaseView):
     """Form, preview and confirmation of a change to an engaged dossier's contract."""
 
-    read_roles = CHANGE_ROLES
+    read_permission = "dossier.instruct"
     url_path = ""
     form_class = None
     form_template = preview_template = ""

@@ -26,6 +26,7 @@ RIGHT_LABELS = {
 
 
 class UserView(DeactivationMixin, StaffModelView):
+    manage_permission = "user.manage"
     activity = USER_ACTIVITY
     column_list = ["email", "last_name", "first_name", "kind", "staff_role", "active", "locked_until", "last_login_at"]
     column_searchable_list = ["email", "last_name", "first_name"]

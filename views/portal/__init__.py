@@ -1,4 +1,4 @@
-"""The CFA and employer portal (/portail). Every query goes through services.access.
+"""The CFA and employer portal (/portail). Every query goes through the request's Scope (access/).
 
 Each screen lives in its own module; add a module by appending its name to PORTAL_MODULES
 (a module only needs `from views.portal import bp` and its routes).
@@ -29,21 +29,24 @@ PORTAL_MODULES = [
 @bp.context_processor
 def _portal_context():
     """What the portal header needs on every page: organisations, current one, rights, unread badge."""
-    from services import access
+    from access import scope as scoped
+    from access.permissions import can
+    from access.web import current_organisation, current_scope, memberships
+    from models import Notification
 
     endpoint = request.endpoint or ""  # `ep` is visible inside every block of portal/base.html
     if not getattr(current_user, "is_authenticated", False) or current_user.kind != "cfa":
         return {"portal_nav": None, "ep": endpoint}
 
     def unread():
-        return access.notification_visibility(access.Notification.select()).where(
-            access.Notification.read_at.is_null()).count()
+        return scoped.notifications(current_scope(), Notification.select()).where(
+            Notification.read_at.is_null()).count()
 
     return {"ep": endpoint, "portal_nav": {
-        "memberships": access.memberships(),
-        "current": access.current_organisation(),
-        "billing": access.has_billing_right(),
-        "admin_of": access.is_admin_of(),
+        "memberships": memberships(),
+        "current": current_organisation(),
+        "billing": can(current_scope(), "dossier.bill"),
+        "admin_of": can(current_scope(), "organisation.admin"),
         "unread": unread,
     }}
 

@@ -6,14 +6,14 @@ conseiller agrees to it in the back office.
 from flask import flash, redirect, render_template, request
 from flask_login import current_user
 
+from access.web import get_dossier_or_404, require
 from forms.rupture import AmendmentForm
 from models import Installment
-from services.access import get_dossier_or_404, right_required
 from services.amendments import AmendmentError, amendment_preview, deposit_amendment
 from services.documents import DocumentError
 from services.ruptures import RuptureError
 from views.portal import bp
-from views.portal.ruptures import CONTRACT_RIGHTS, dossier_url
+from views.portal.ruptures import dossier_url
 
 KIND_LABELS = dict(Installment.kind.choices)
 
@@ -23,7 +23,7 @@ def _ctx(dossier, form, **extra):
 
 
 @bp.route("/dossiers/<number>/avenant", methods=["GET", "POST"])
-@right_required(*CONTRACT_RIGHTS)
+@require("dossier.change_contract")
 def amendment(number):
     """GET: the amendment form; POST: the preview (nothing is written)."""
     dossier = get_dossier_or_404(number)
@@ -41,7 +41,7 @@ def amendment(number):
 
 
 @bp.route("/dossiers/<number>/avenant/confirmer", methods=["POST"])
-@right_required(*CONTRACT_RIGHTS)
+@require("dossier.change_contract")
 def amendment_confirm(number):
     dossier = get_dossier_or_404(number)
     form = AmendmentForm()

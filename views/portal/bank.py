@@ -6,18 +6,18 @@ pending the OPCO's approval (the history stays), refused while an invoice is bei
 from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
+from access.web import current_organisation, require
 from forms.billing import BankDetailsForm
 from rules.identifiers import mask_iban
-from services import access
 from services import bank_details as bank_service
 from services.documents import DocumentError, is_provided
 from views.portal import bp
 
 
 @bp.route("/organisation/banque", methods=("GET", "POST"))
-@access.right_required("billing", "admin_of")
+@require("billing_settings.manage")
 def bank_details():
-    organisation = access.current_organisation()
+    organisation = current_organisation()
     form = BankDetailsForm()
     error, status = None, 400
     blocked = bank_service.change_blocked_reason(organisation)

@@ -1,6 +1,6 @@
 """Credit notes in the portal (/portail/organisation/avoirs): settlement mode, list, pro forma, CFA's avoir.
 
-The list follows the dossiers the user may see (services.access); the settlement mode belongs to the
+The list follows the dossiers the user may see (access.scope); the settlement mode belongs to the
 current organisation and is changed only by its admin OF or a user with a billing right.
 """
 import datetime as dt
@@ -8,21 +8,25 @@ import datetime as dt
 from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
+from access import scope as scoped
+from access.permissions import can
+from access.web import current_organisation, current_scope, get_credit_note_or_404, require
 from forms.billing import AvoirUploadForm, SettlementModeForm
 from models import CreditNote, Dossier, Organisation
-from services import access, audit
+from services import audit
 from services import credit_notes as credit_service
-from services.documents import DocumentError, attachment_response, store_upload
+from services.documents import DocumentError, store_upload
+from views.downloads import attachment_response
 from services.numbering import immediate_transaction
 from services.pdf import render_pdf
 from views.portal import bp
 
 
 def _page(mode_form, upload_form=None, error=None, status=200):
-    organisation = access.current_organisation()
+    organisation = current_organisation()
     notes = []
-    if access.has_billing_right():
-        notes = list(access.credit_note_visibility(CreditNote.select(CreditNote, Dossier).join(Dossier))
+    if can(current_scope(), "dossier.bill"):
+        notes = list(scoped.credit_notes(current_scope(), CreditNote.select(CreditNote, Dossier).join(Dossier))
                      .order_by(CreditNote.number.desc()))
     html = render_template("portal/billing/credit_notes.html", organisation=organisation, mode_form=mode_form,
                            upload_form=upload_form or AvoirUploadForm(), notes=notes, error=error,
@@ -32,9 +36,9 @@ def _page(mode_form, upload_form=None, error=None, status=200):
 
 
 @bp.route("/organisation/avoirs", methods=("GET", "POST"))
-@access.right_required("billing", "admin_of")
+@require("billing_settings.manage")
 def credit_notes():
-    organisation = access.current_organisation()
+    organisation = current_organisation()
     form = SettlementModeForm()
     if not form.is_submitted():
         form.mode.data = organisation.credit_note_mode
@@ -54,9 +58,9 @@ def credit_notes():
 
 
 @bp.route("/avoirs/<int:number>/pro-forma.pdf")
-@access.right_required("billing")
+@require("dossier.bill")
 def credit_note_pro_forma(number):
-    note = access.get_credit_note_or_404(number)
+    note = get_credit_note_or_404(number)
     data = render_pdf("pdf/credit_note.html", note=note, organisation=note.organisation, dossier=note.dossier,
                       opco_name=current_app.config["OPCO_NAME"], opco_iban=current_app.config["OPCO_IBAN"],
                       generated_at=dt.datetime.now())
@@ -64,13 +68,13 @@ def credit_note_pro_forma(number):
 
 
 @bp.route("/avoirs/<int:number>/avoir", methods=("POST",))
-@access.right_required("billing")
+@require("dossier.bill")
 def credit_note_upload(number):
-    note = access.get_credit_note_or_404(number)
-    if not access.can_bill_dossier(note.dossier):
+    note = get_credit_note_or_404(number)
+    if not can(current_scope(), "dossier.bill", note.dossier):
         abort(403)
     form = AvoirUploadForm()
-    mode_form = SettlementModeForm(formdata=None, mode=access.current_organisation().credit_note_mode)
+    mode_form = SettlementModeForm(formdata=None, mode=current_organisation().credit_note_mode)
     if not form.validate_on_submit():
         return _page(mode_form, form, error="Le formulaire a expiré : rechargez la page.", status=400)
     try:

@@ -5,9 +5,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from peewee import fn
 
+from access import scope as scoped
+from access.permissions import can
+from access.web import (cfa_required, current_membership, current_scope, portal_login_required,
+                        set_current_organisation)
 from models import CreditNote, Dossier, Installment, Invoice
 from models.dossier import DOSSIER_STATES, SCHEMES
-from services import access
 from services.credit_notes import OPEN_STATES
 from services.expired import expired_rows
 from views.portal import bp
@@ -18,15 +21,15 @@ DASHBOARD_EXPIRED_LIMIT = 100  # the dashboard shows "100+" rather than evaluati
 
 
 @bp.route("/")
-@access.portal_login_required
+@portal_login_required
 def dashboard():
     if current_user.kind == "employer":
         return render_template("portal/employer_home.html")
-    if access.current_membership() is None:
+    if current_membership() is None:
         return render_template("portal/no_organisation.html"), 403
-    by_state = dict(access.dossier_visibility(Dossier.select(Dossier.state, fn.COUNT(Dossier.id)))
+    by_state = dict(scoped.dossiers(current_scope(), Dossier.select(Dossier.state, fn.COUNT(Dossier.id)))
                     .group_by(Dossier.state).tuples())
-    by_scheme = dict(access.dossier_visibility(Dossier.select(Dossier.scheme, fn.COUNT(Dossier.id)))
+    by_scheme = dict(scoped.dossiers(current_scope(), Dossier.select(Dossier.scheme, fn.COUNT(Dossier.id)))
                      .group_by(Dossier.scheme).tuples())
     states = [(code, label, by_state.get(code, 0)) for code, label in DOSSIER_STATES]
     schemes = [(code, label, by_scheme.get(code, 0)) for code, label in SCHEMES]
@@ -39,20 +42,20 @@ def _actions(by_state):
     today = clock.today()
     actions = [{"label": "Dossiers en attente de pièces", "count": by_state.get("en_attente", 0),
                 "url": url_for("portal.dossiers", state="en_attente")}]
-    if access.has_billing_right():
-        waiting = access.invoice_visibility(Invoice.select()).where(Invoice.state == "en_attente").count()
+    if can(current_scope(), "dossier.bill"):
+        waiting = scoped.invoices(current_scope(), Invoice.select()).where(Invoice.state == "en_attente").count()
         actions.append({"label": "Factures en attente de mise en conformité", "count": waiting,
                         "url": url_for("portal.invoices", state="en_attente")})
-        to_invoice = (access.dossier_visibility(Dossier.select(fn.COUNT(fn.DISTINCT(Dossier.id))).join(Installment))
+        to_invoice = (scoped.dossiers(current_scope(), Dossier.select(fn.COUNT(fn.DISTINCT(Dossier.id))).join(Installment))
                       .where((Dossier.state == "engage") & (Installment.status == "to_invoice")
                              & (Installment.billable_from <= today)).scalar() or 0)
         actions.append({"label": "Dossiers avec une échéance à facturer", "count": to_invoice,
                         "url": url_for("portal.dossiers", to_invoice=1)})
-        refunds = (access.credit_note_visibility(CreditNote.select())
+        refunds = (scoped.credit_notes(current_scope(), CreditNote.select())
                    .where((CreditNote.settlement_mode == "refund") & CreditNote.state.in_(OPEN_STATES)).count())
         actions.append({"label": "Remboursements d'avoirs à effectuer", "count": refunds,
                         "url": url_for("portal.credit_notes")})
-        expired = len(expired_rows(access.dossier_visibility(), today, limit=DASHBOARD_EXPIRED_LIMIT))
+        expired = len(expired_rows(scoped.dossiers(current_scope()), today, limit=DASHBOARD_EXPIRED_LIMIT))
         actions.append({"label": "Dossiers échus à traiter", "count": expired,
                         "more": expired >= DASHBOARD_EXPIRED_LIMIT, "url": url_for("portal.expired")})
     return actions
@@ -72,10 +75,10 @@ def _chart(states, width=560, bar_height=22, gap=8, label_width=170):
 
 
 @bp.route("/organisation/<siret>", methods=["POST"])
-@access.cfa_required
+@cfa_required
 def switch_organisation(siret):
     """Header picker: work for another of the user's organisations (never one they don't belong to)."""
-    organisation = access.set_current_organisation(siret)
+    organisation = set_current_organisation(siret)
     flash(f"Vous travaillez maintenant pour {organisation.name}.", "info")
     target = request.form.get("next") or ""
     if not target.startswith("/portail") or target.startswith("//"):

@@ -4,39 +4,33 @@ The workflow (states, who decides, notifications) is services/delegations.py; th
 current organisation's two sides: the delegations it asked for or holds, and those of its own contracts.
 """
 from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
+from access import scope as scoped
+from access.web import current_organisation, current_scope, forget_scope, get_delegation_or_404, require
 from forms.portal import DelegationForm
 from models import Delegation, Organisation
-from services import access
 from services import delegations as workflow
 from views.portal import bp
 
 
-def _actor():
-    organisation = access.current_organisation()
-    return workflow.Actor(current_user._get_current_object(), organisation.id if organisation else None,
-                          access.is_admin_of())
-
-
 def _page(form=None, status=200, errors=None):
-    organisation = access.current_organisation()
-    received = list(access.delegations_received().order_by(Organisation.name, Delegation.id.desc()))
-    given = list(access.delegations_given().order_by(Organisation.name, Delegation.id.desc()))
+    organisation = current_organisation()
+    received = list(scoped.delegations_received(current_scope()).order_by(Organisation.name, Delegation.id.desc()))
+    given = list(scoped.delegations_given(current_scope()).order_by(Organisation.name, Delegation.id.desc()))
     return render_template("portal/delegations.html", form=form or DelegationForm(), received=received, given=given,
                            label=workflow.label, errors=errors or {}, reason=request.form.get("reason", ""),
                            decides=workflow.has_active_admin(organisation.id)), status
 
 
 @bp.route("/delegations", methods=["GET", "POST"])
-@access.right_required("admin_of")
+@require("organisation.admin")
 def delegations():
     form = DelegationForm()
     if not form.is_submitted():
         return _page(form)
     if form.validate():
         try:
-            delegation = workflow.request(access.current_organisation(), form.siret.data, form.name.data, _actor())
+            delegation = workflow.request(current_organisation(), form.siret.data, form.name.data, current_scope())
         except workflow.DelegationError as exc:
             form.siret.errors = list(form.siret.errors) + [str(exc)]
         else:
@@ -53,33 +47,33 @@ def _sentence(text):
 
 
 def _decide(delegation_id, run, done):
-    delegation = access.get_delegation_or_404(delegation_id)
+    delegation = get_delegation_or_404(delegation_id)
     try:
         row = run(delegation)
     except workflow.TransitionRefused as exc:
         return _page(status=400, errors={delegation.id: _sentence(str(exc))})
-    access.forget_scope()
+    forget_scope()
     flash(done(row), "success")
     return redirect(url_for("portal.delegations"))
 
 
 @bp.route("/delegations/<int:delegation_id>/accepter", methods=["POST"])
-@access.right_required("admin_of")
+@require("organisation.admin")
 def delegation_approve(delegation_id):
-    return _decide(delegation_id, lambda d: workflow.approve(d, _actor()),
+    return _decide(delegation_id, lambda d: workflow.approve(d, current_scope()),
                    lambda d: f"Délégation approuvée : {d.delegate.name} gère désormais vos contrats.")
 
 
 @bp.route("/delegations/<int:delegation_id>/refuser", methods=["POST"])
-@access.right_required("admin_of")
+@require("organisation.admin")
 def delegation_refuse(delegation_id):
-    return _decide(delegation_id, lambda d: workflow.refuse(d, _actor(), request.form.get("reason", "")),
+    return _decide(delegation_id, lambda d: workflow.refuse(d, current_scope(), request.form.get("reason", "")),
                    lambda d: f"Demande de {d.delegate.name} refusée.")
 
 
 @bp.route("/delegations/<int:delegation_id>/terminer", methods=["POST"])
-@access.right_required("admin_of")
+@require("organisation.admin")
 def delegation_end(delegation_id):
-    return _decide(delegation_id, lambda d: workflow.end(d, _actor()),
+    return _decide(delegation_id, lambda d: workflow.end(d, current_scope()),
                    lambda d: f"Délégation {d.delegator.name} → {d.delegate.name} terminée : plus aucun dossier "
                              "n'est partagé.")

@@ -4,17 +4,21 @@ import datetime as dt
 from flask import current_app, render_template, request, url_for
 from peewee import JOIN
 
-from models import Apprentice, Dossier, Employer, Installment, Letter, Payment, PaymentLine, db
+from access import scope as scoped
+from access.permissions import can
+from access.web import cfa_required, current_organisation, current_scope, get_dossier_or_404
+from models import Apprentice, Document, Dossier, Employer, Installment, Letter, Payment, PaymentLine, db
 from models.documents import DOCUMENT_TYPES
 from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEMES
 from rules import mask_nir
 from rules.engaged import engaged_annex_caps
-from services import access, sql_format
+from services import sql_format
 from services.amendments import dossier_requests
 from services.dossier_rules import dossier_balance, financing_delta, stored_installments
 from services.documents import log_download
 from services.exports import csv_response, xlsx_response
 from services.formatting import date_fr
+from views.downloads import signed_in_user
 from views.portal import bp
 from services import clock
 
@@ -64,7 +68,7 @@ def _sort():
 
 
 def filtered_query(query, f):
-    """Apply the list filters to a dossier query already scoped by access.dossier_visibility."""
+    """Apply the list filters to a dossier query already scoped by access.scope.dossiers."""
     if f["apprenti"]:
         query = query.where(Dossier.apprentice_name ** f"%{_escape_like(f['apprenti'])}%")
     if f["numero"]:
@@ -114,7 +118,7 @@ LIST_COLUMNS = (Dossier.id, Dossier.number, Dossier.deca_number, Dossier.apprent
 
 
 @bp.route("/dossiers")
-@access.cfa_required
+@cfa_required
 def dossiers():
     """One SQL query for the page: no COUNT(*), one extra row tells whether a next page exists."""
     f = _filters()
@@ -122,7 +126,7 @@ def dossiers():
     per_page = request.args.get("per_page", type=int)
     per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
     page = _int_arg("page", 1, 1, MAX_PAGE)
-    query = access.dossier_visibility(Dossier.select(*LIST_COLUMNS).join(Employer))
+    query = scoped.dossiers(current_scope(), Dossier.select(*LIST_COLUMNS).join(Employer))
     query = _ordered(filtered_query(query, f), sort_key, direction)
     rows = list(query.offset((page - 1) * per_page).limit(per_page + 1).dicts())
     has_next = len(rows) > per_page
@@ -157,7 +161,7 @@ def _export_query(f, sort_key, direction, for_xlsx):
                 Employer.name, Employer.siret, *labels, *columns]
     if not for_xlsx:
         selected = [sql_format.csv_line(selected)]
-    query = access.dossier_visibility(
+    query = scoped.dossiers(current_scope(), 
         Dossier.select(*selected).join(Employer).switch(Dossier).join(Apprentice, JOIN.LEFT_OUTER))
     return _ordered(filtered_query(query, f), sort_key, direction)
 
@@ -178,13 +182,13 @@ def _xlsx_rows(query):
 
 
 @bp.route("/dossiers/export.csv")
-@access.cfa_required
+@cfa_required
 def dossiers_csv():
     return _export("CSV")
 
 
 @bp.route("/dossiers/export.xlsx")
-@access.cfa_required
+@cfa_required
 def dossiers_xlsx():
     return _export("XLSX")
 
@@ -203,13 +207,14 @@ def _export(kind):
 def _log_export(kind, f):
     """The export names apprentices: it is a nominative download, so it is logged like one."""
     active = ", ".join(f"{k}={v}" for k, v in f.items() if v) or "aucun filtre"
-    log_download("dossiers", access.current_organisation().id, f"Export {kind} des dossiers ({active})")
+    log_download("dossiers", current_organisation().id, f"Export {kind} des dossiers ({active})",
+                 user=signed_in_user())
 
 
 def dossier_actions(dossier):
     """Actions offered by state (SPEC §4, seed 004): always view and attach; engaged+subrogated: bill, etc."""
     actions = [{"label": "Joindre un document", "url": "#documents", "code": "document"}]
-    if dossier.state == "engage" and dossier.subrogated and access.can_bill_dossier(dossier):
+    if dossier.state == "engage" and dossier.subrogated and can(current_scope(), "dossier.bill", dossier):
         actions.append({"label": "Demande de remboursement", "code": "reimbursement",
                         "url": url_for("portal.reimbursement", number=dossier.number)})
     if dossier.state == "engage":
@@ -232,15 +237,15 @@ def dossier_financing(dossier, annual_budget):
 
 
 @bp.route("/dossiers/<number>")
-@access.cfa_required
+@cfa_required
 def dossier(number):
-    d = access.get_dossier_or_404(number)
+    d = get_dossier_or_404(number)
     installments = stored_installments(d, include_cancelled=True)
     payments = list(PaymentLine.select(PaymentLine, Payment).join(Payment)
                     .where(PaymentLine.dossier == d.id).order_by(Payment.date))
-    letters = list(access.letter_visibility(Letter.select()).where(Letter.dossier == d.id).order_by(Letter.issued_at))
-    documents = list(access.document_visibility().where(access.Document.dossier == d.id)
-                     .order_by(access.Document.uploaded_at.desc()))
+    letters = list(scoped.letters(current_scope(), Letter.select()).where(Letter.dossier == d.id).order_by(Letter.issued_at))
+    documents = list(scoped.documents(current_scope()).where(Document.dossier == d.id)
+                     .order_by(Document.uploaded_at.desc()))
     balance = dossier_balance(d)
     return render_template(
         "portal/dossier.html", d=d, installments=installments, balance=balance, payments=payments,
@@ -248,5 +253,5 @@ def dossier(number):
         actions=dossier_actions(d),
         nir=mask_nir(d.apprentice.nir) if d.apprentice.nir else "", upload_types=UPLOAD_TYPES,
         state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES), regime_labels=dict(REGIMES),
-        installment_labels=dict(INSTALLMENT_STATUSES), can_bill=access.can_bill_dossier(d),
+        installment_labels=dict(INSTALLMENT_STATUSES), can_bill=can(current_scope(), "dossier.bill", d),
         requests=dossier_requests(d))

@@ -4,8 +4,10 @@ import datetime as dt
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from access import scope as scoped
+from access.permissions import can
+from access.web import current_scope, get_dossier_or_404, require
 from models import Dossier, ExpiredSettlement
-from services.access import can_bill_dossier, dossier_visibility, get_dossier_or_404, right_required
 from services.documents import DocumentError
 from services.formatting import montant
 from services.expired import ExpiredError, declare_certificate, declare_final_balance, expired_rows, history
@@ -17,27 +19,27 @@ KIND_LABELS = dict(ExpiredSettlement.kind.choices)
 
 def _page(status=200, error=None):
     today = clock.today()
-    rows = expired_rows(dossier_visibility(), today)
-    past = history(dossier_visibility(Dossier.select(Dossier.id)))
+    rows = expired_rows(scoped.dossiers(current_scope()), today)
+    past = history(scoped.dossiers(current_scope(), Dossier.select(Dossier.id)))
     return render_template("portal/billing/expired.html", rows=rows, history=past, today=today, error=error,
                            kind_labels=KIND_LABELS), status
 
 
 def _billable_dossier(number):
     dossier = get_dossier_or_404(number)
-    if not can_bill_dossier(dossier):
+    if not can(current_scope(), "dossier.bill", dossier):
         abort(403)
     return dossier
 
 
 @bp.route("/echus")
-@right_required("billing")
+@require("dossier.bill")
 def expired():
     return _page()
 
 
 @bp.route("/echus/<number>/certificat", methods=["POST"])
-@right_required("billing")
+@require("dossier.bill")
 def expired_certificate(number):
     dossier = _billable_dossier(number)
     try:
@@ -51,7 +53,7 @@ def expired_certificate(number):
 
 
 @bp.route("/echus/<number>/solde", methods=["POST"])
-@right_required("billing")
+@require("dossier.bill")
 def expired_final_balance(number):
     dossier = _billable_dossier(number)
     if request.form.get("confirm") != "1":

@@ -6,8 +6,8 @@ this module adds its "add a document" form.
 from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
+from access.web import get_invoice_or_404, require
 from forms.billing import ComplianceDocumentForm
-from services import access
 from services.documents import DocumentError, store_upload
 from services.numbering import immediate_transaction
 from services.invoice_workflow import InvoiceWorkflowError, answer_hold
@@ -15,9 +15,9 @@ from views.portal import bp
 
 
 @bp.route("/factures/<int:invoice_id>/document", methods=("GET", "POST"))
-@access.right_required("billing")
+@require("dossier.bill")
 def invoice_add_document(invoice_id):
-    inv = access.get_invoice_or_404(invoice_id)
+    inv = get_invoice_or_404(invoice_id)
     form = ComplianceDocumentForm()
     error, status = None, 400
     if inv.state != "en_attente":

@@ -3,11 +3,13 @@
 Kept small on purpose: the billing workflows extend invoice pages from their own modules.
 """
 from flask import abort, render_template, request
+from peewee import JOIN
 
+from access import scope as scoped
+from access.web import current_scope, get_invoice_or_404, require
 from models import Document, Dossier, Invoice, InvoiceEvent, InvoiceLine
 from models.billing import INVOICE_STATES, LINE_NATURES
-from services import access
-from services.documents import document_response
+from views.downloads import document_response
 from services.exports import csv_response
 from services.formatting import date_fr
 from views.portal import bp
@@ -22,7 +24,7 @@ def _filters():
 
 
 def _query(f):
-    query = access.invoice_visibility(Invoice.select(Invoice, Dossier).join(Dossier, access.JOIN.LEFT_OUTER))
+    query = scoped.invoices(current_scope(), Invoice.select(Invoice, Dossier).join(Dossier, JOIN.LEFT_OUTER))
     if f["state"]:
         query = query.where(Invoice.state == f["state"])
     if f["numero"]:
@@ -35,20 +37,20 @@ def _query(f):
 
 
 @bp.route("/factures")
-@access.right_required("billing")
+@require("dossier.bill")
 def invoices():
     f = _filters()
     page = request.args.get("page", 1, type=int)
     page = page if 1 <= (page or 0) <= 10_000 else 1
     rows = list(_query(f).offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1))
-    receipts = {d.invoice_id: d for d in access.document_visibility().where(
+    receipts = {d.invoice_id: d for d in scoped.documents(current_scope()).where(
         (Document.doc_type == "recepisse") & Document.invoice.in_([r.id for r in rows] or [-1]))}
     return render_template("portal/invoices.html", rows=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE, page=page,
                            filters=f, states=INVOICE_STATES, state_labels=dict(INVOICE_STATES), receipts=receipts)
 
 
 @bp.route("/factures/export.csv")
-@access.right_required("billing")
+@require("dossier.bill")
 def invoices_csv():
     f = _filters()
     labels = dict(INVOICE_STATES)
@@ -64,21 +66,21 @@ def invoices_csv():
 
 
 @bp.route("/factures/<int:invoice_id>")
-@access.right_required("billing")
+@require("dossier.bill")
 def invoice(invoice_id):
-    inv = access.get_invoice_or_404(invoice_id)
+    inv = get_invoice_or_404(invoice_id)
     lines = list(InvoiceLine.select().where(InvoiceLine.invoice == inv.id).order_by(InvoiceLine.id))
     events = list(InvoiceEvent.select().where(InvoiceEvent.invoice == inv.id).order_by(InvoiceEvent.at, InvoiceEvent.id))
-    documents = list(access.document_visibility().where(Document.invoice == inv.id).order_by(Document.id))
+    documents = list(scoped.documents(current_scope()).where(Document.invoice == inv.id).order_by(Document.id))
     return render_template("portal/invoice.html", inv=inv, lines=lines, events=events, documents=documents,
                            state_labels=dict(INVOICE_STATES), natures=dict(LINE_NATURES))
 
 
 @bp.route("/factures/<int:invoice_id>/recepisse")
-@access.right_required("billing")
+@require("dossier.bill")
 def invoice_receipt(invoice_id):
-    inv = access.get_invoice_or_404(invoice_id)
-    receipt = access.document_visibility().where((Document.invoice == inv.id) & (Document.doc_type == "recepisse")).first()
+    inv = get_invoice_or_404(invoice_id)
+    receipt = scoped.documents(current_scope()).where((Document.invoice == inv.id) & (Document.doc_type == "recepisse")).first()
     if receipt is None:
         abort(404)
     return document_response(receipt)

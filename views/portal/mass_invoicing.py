@@ -2,18 +2,18 @@
 
 Every step can be saved as a draft (action=save) and resumed from the list; the draft is an
 unnumbered Invoice (brouillon, mass). Access: a billing right, the dossiers of the scope, and
-each dossier's own billing right (can_bill_dossier).
+each dossier's own billing right (`can(scope, "dossier.bill", dossier)`).
 """
 import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from access import scope as scoped
+from access.web import current_organisation, current_scope, get_invoice_or_404, require
 from forms.mass_invoicing import MassInvoiceSendForm
 from models import Invoice, InvoiceLine
 from services import mass_invoicing as mass
-from services.access import (billable_dossier_ids, can_bill_dossier, current_organisation, dossier_visibility,
-                             get_invoice_or_404, invoice_visibility, right_required)
 from services.documents import DocumentError, read_pdf_upload
 from views.portal import bp
 from services import clock
@@ -36,11 +36,11 @@ def _user():
 def _step1(invoice=None, status=200, error=None, chosen=None, fees=None):
     today = clock.today()
     search = request.args.get("q", "")
-    rows = mass.billable_dossiers(dossier_visibility(), today, search, can_bill=can_bill_dossier)
+    rows = mass.billable_dossiers(current_scope(), today, search)
     data = mass.draft_of(invoice) if invoice is not None else mass.empty_draft()
-    drafts = list(invoice_visibility().where((Invoice.kind == "mass") & (Invoice.state == "brouillon"))
+    drafts = list(scoped.invoices(current_scope()).where((Invoice.kind == "mass") & (Invoice.state == "brouillon"))
                   .order_by(Invoice.created_at.desc()).limit(20))
-    sent = list(invoice_visibility().where((Invoice.kind == "mass") & (Invoice.state != "brouillon"))
+    sent = list(scoped.invoices(current_scope()).where((Invoice.kind == "mass") & (Invoice.state != "brouillon"))
                 .order_by(Invoice.submitted_at.desc()).limit(20))
     return render_template("portal/billing/mass_step1.html", invoice=invoice, rows=rows, search=search,
                            chosen=set(chosen if chosen is not None else data["dossiers"]),
@@ -55,7 +55,7 @@ def _post_step1(invoice):
         chosen = [int(x) for x in request.form.getlist("dossiers")]
     except ValueError:
         return _step1(invoice, 400, "Choix de dossier invalide.")
-    allowed = {d.id for d, _ in mass.billable_dossiers(dossier_visibility(), today, can_bill=can_bill_dossier)}
+    allowed = {d.id for d, _ in mass.billable_dossiers(current_scope(), today)}
     going_on = request.form.get("action") != "save"
     try:
         invoice = mass.save_step1(invoice, current_organisation(), fees, chosen, allowed, _user(), going_on)
@@ -68,7 +68,7 @@ def _post_step1(invoice):
 
 
 @bp.route("/facturation", methods=["GET", "POST"])
-@right_required("billing")
+@require("dossier.bill")
 def mass_invoicing():
     """Step 1 of a new mass invoicing, with the drafts to resume and the invoices already sent."""
     if request.method == "POST":
@@ -77,7 +77,7 @@ def mass_invoicing():
 
 
 @bp.route("/facturation/<int:invoice_id>")
-@right_required("billing")
+@require("dossier.bill")
 def mass_invoicing_resume(invoice_id):
     invoice = _draft_or_404(invoice_id)
     if invoice.state != "brouillon":
@@ -94,7 +94,7 @@ def _refuse_sent(invoice):
 
 
 @bp.route("/facturation/<int:invoice_id>/dossiers", methods=["GET", "POST"])
-@right_required("billing")
+@require("dossier.bill")
 def mass_invoicing_dossiers(invoice_id):
     invoice = _draft_or_404(invoice_id)
     sent = _refuse_sent(invoice)
@@ -112,7 +112,7 @@ def _step2(invoice, choices, status=200, error=None):
 
 
 @bp.route("/facturation/<int:invoice_id>/echeances", methods=["GET", "POST"])
-@right_required("billing")
+@require("dossier.bill")
 def mass_invoicing_installments(invoice_id):
     invoice = _draft_or_404(invoice_id)
     sent = _refuse_sent(invoice)
@@ -120,8 +120,8 @@ def mass_invoicing_installments(invoice_id):
         return sent
     today = clock.today()
     if request.method == "GET":
-        return _step2(invoice, mass.step2_choices(invoice, today, allowed=billable_dossier_ids()))
-    choices = mass.step2_choices(invoice, today, form=request.form, allowed=billable_dossier_ids())
+        return _step2(invoice, mass.step2_choices(invoice, today, allowed=scoped.billable_dossier_ids(current_scope())))
+    choices = mass.step2_choices(invoice, today, form=request.form, allowed=scoped.billable_dossier_ids(current_scope()))
     if any(c.errors for c in choices):
         return _step2(invoice, choices, 400, "Corrigez les valeurs signalées.")
     if request.form.get("action") == "save":
@@ -140,7 +140,7 @@ def mass_invoicing_installments(invoice_id):
 
 def _step3(invoice, form, status=200, error=None, reasons=None):
     today = clock.today()
-    choices = mass.step2_choices(invoice, today, allowed=billable_dossier_ids())
+    choices = mass.step2_choices(invoice, today, allowed=scoped.billable_dossier_ids(current_scope()))
     lines = [(c.dossier, mass.lines_of(c, today)) for c in choices]
     return render_template("portal/billing/mass_step3.html", invoice=invoice, form=form, lines=lines,
                            total=mass.total_of(choices, today), error=error, reasons=reasons or {},
@@ -148,7 +148,7 @@ def _step3(invoice, form, status=200, error=None, reasons=None):
 
 
 @bp.route("/facturation/<int:invoice_id>/envoi", methods=["GET", "POST"])
-@right_required("billing")
+@require("dossier.bill")
 def mass_invoicing_send(invoice_id):
     invoice = _draft_or_404(invoice_id)
     sent = _refuse_sent(invoice)
@@ -172,7 +172,7 @@ def mass_invoicing_send(invoice_id):
         return _step3(invoice, form, exc.status, str(exc))
     try:
         invoice = mass.send(invoice, form.cfa_reference.data.strip(), form.cfa_invoice_date.date, pdf, _user(),
-                            terms_accepted=bool(form.terms.data), allowed=billable_dossier_ids())
+                            terms_accepted=bool(form.terms.data), allowed=scoped.billable_dossier_ids(current_scope()))
     except mass.MassInvoiceRefused as refused:
         return _step3(invoice, form, 400, "La facture est refusée : aucun dossier n'a été facturé.", refused.reasons)
     except mass.MassInvoiceError as exc:

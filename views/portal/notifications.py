@@ -3,9 +3,11 @@ import datetime as dt
 import re
 
 from flask import flash, redirect, render_template, request, url_for
+from peewee import JOIN
 
+from access import scope as scoped
+from access.web import cfa_required, current_scope, get_notification_or_404
 from models import Dossier, Notification, db
-from services import access
 from views.portal import bp
 
 # Categories written by services.notify callers; any other short code still filters, shown as is.
@@ -23,10 +25,10 @@ def _filters():
 
 
 @bp.route("/notifications")
-@access.cfa_required
+@cfa_required
 def notifications():
     f = _filters()
-    query = access.notification_visibility(Notification.select(Notification, Dossier).join(Dossier, access.JOIN.LEFT_OUTER))
+    query = scoped.notifications(current_scope(), Notification.select(Notification, Dossier).join(Dossier, JOIN.LEFT_OUTER))
     if f["status"] == "unread":
         query = query.where(Notification.read_at.is_null())
     elif f["status"] == "read":
@@ -42,48 +44,48 @@ def notifications():
 
 
 @bp.route("/notifications/<int:notification_id>/ouvrir", methods=["POST"])
-@access.cfa_required
+@cfa_required
 def notification_open(notification_id):
     """Mark read and go to its dossier (when the user may still see it)."""
-    notification = access.get_notification_or_404(notification_id)
+    notification = get_notification_or_404(notification_id)
     _mark_read(Notification.id == notification.id)
     if notification.dossier_id:
-        dossier = access.dossier_visibility().where(Dossier.id == notification.dossier_id).first()
+        dossier = scoped.dossiers(current_scope()).where(Dossier.id == notification.dossier_id).first()
         if dossier is not None:
             return redirect(url_for("portal.dossier", number=dossier.number))
     return redirect(url_for("portal.notifications"))
 
 
 @bp.route("/notifications/<int:notification_id>/lue", methods=["POST"])
-@access.cfa_required
+@cfa_required
 def notification_read(notification_id):
-    notification = access.get_notification_or_404(notification_id)
+    notification = get_notification_or_404(notification_id)
     _mark_read(Notification.id == notification.id)
     return redirect(url_for("portal.notifications"))
 
 
 @bp.route("/notifications/toutes-lues", methods=["POST"])
-@access.cfa_required
+@cfa_required
 def notifications_read_all():
-    count = _mark_read(Notification.id.in_(access.notification_visibility(Notification.select(Notification.id))))
+    count = _mark_read(Notification.id.in_(scoped.notifications(current_scope(), Notification.select(Notification.id))))
     flash(f"{count} notification(s) marquée(s) comme lue(s).", "success")
     return redirect(url_for("portal.notifications"))
 
 
 @bp.route("/notifications/<int:notification_id>/supprimer", methods=["POST"])
-@access.cfa_required
+@cfa_required
 def notification_delete(notification_id):
-    notification = access.get_notification_or_404(notification_id)
+    notification = get_notification_or_404(notification_id)
     Notification.delete().where(Notification.id == notification.id).execute()
     flash("Notification supprimée.", "success")
     return redirect(url_for("portal.notifications"))
 
 
 @bp.route("/notifications/supprimer-tout", methods=["POST"])
-@access.cfa_required
+@cfa_required
 def notifications_delete_all():
     with db.atomic():
-        ids = [n.id for n in access.notification_visibility(Notification.select(Notification.id))]
+        ids = [n.id for n in scoped.notifications(current_scope(), Notification.select(Notification.id))]
         count = Notification.delete().where(Notification.id.in_(ids)).execute() if ids else 0
     flash(f"{count} notification(s) supprimée(s).", "success")
     return redirect(url_for("portal.notifications"))

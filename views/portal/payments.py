@@ -3,11 +3,12 @@ import datetime as dt
 
 from flask import abort, render_template, request
 
+from access import scope as scoped
+from access.web import current_scope, require
 from models import Organisation, Payment
 from rules.identifiers import mask_iban
-from services import access
 from services import payments as payment_service
-from services.documents import attachment_response
+from views.downloads import attachment_response
 from services.exports import csv_response, xlsx_response
 from services.formatting import date_fr, montant, parse_date_fr
 from services.pdf import render_pdf
@@ -23,7 +24,7 @@ def _filters():
 
 
 def _query(f):
-    query = access.payment_visibility(Payment.select(Payment, Organisation).join(Organisation))
+    query = scoped.payments(current_scope(), Payment.select(Payment, Organisation).join(Organisation))
     if f["q"]:
         query = query.where(Payment.reference.contains(f["q"]))
     if f["du"]:
@@ -34,7 +35,7 @@ def _query(f):
 
 
 @bp.route("/reglements")
-@access.right_required("billing")
+@require("dossier.bill")
 def payments():
     f = _filters()
     args = {k: v for k, v in {"q": f["q"], "du": date_fr(f["du"]), "au": date_fr(f["au"])}.items() if v}
@@ -48,21 +49,21 @@ def _rows():
 
 
 @bp.route("/reglements/export.csv")
-@access.right_required("billing")
+@require("dossier.bill")
 def payments_csv():
     return csv_response("reglements.csv", EXPORT_HEADER, _rows())
 
 
 @bp.route("/reglements/export.xlsx")
-@access.right_required("billing")
+@require("dossier.bill")
 def payments_xlsx():
     return xlsx_response("reglements.xlsx", EXPORT_HEADER, _rows())
 
 
 @bp.route("/reglements/<reference>/avis.pdf")
-@access.right_required("billing")
+@require("dossier.bill")
 def payment_remittance(reference):
-    payment = access.payment_visibility().where(Payment.reference == str(reference)).first()
+    payment = scoped.payments(current_scope()).where(Payment.reference == str(reference)).first()
     if payment is None:
         abort(404)
     data = payment_service.remittance(payment)

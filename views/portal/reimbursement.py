@@ -5,10 +5,12 @@ import secrets
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from access import scope as scoped
+from access.permissions import can
+from access.web import cfa_required, current_organisation, current_scope, get_dossier_or_404
 import rules
 from forms.portal import ReimbursementForm
 from models import Invoice
-from services import access
 from services.delegations import DelegationError
 from services.documents import DocumentError, DocumentTooLarge, is_provided, read_pdf_upload
 from services.dossier_rules import stored_installments
@@ -37,8 +39,8 @@ KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _billable_dossier(number):
-    dossier = access.get_dossier_or_404(number)
-    if not (dossier.state == "engage" and dossier.subrogated and access.can_bill_dossier(dossier)):
+    dossier = get_dossier_or_404(number)
+    if not (dossier.state == "engage" and dossier.subrogated and can(current_scope(), "dossier.bill", dossier)):
         abort(403)
     return dossier
 
@@ -49,7 +51,7 @@ def _render(dossier, form, refusals=(), status=200):
 
 
 @bp.route("/dossiers/<number>/remboursement", methods=["GET", "POST"])
-@access.cfa_required
+@cfa_required
 def reimbursement(number):
     dossier = _billable_dossier(number)
     form = ReimbursementForm()
@@ -59,7 +61,7 @@ def reimbursement(number):
     key = request.form.get("submission_key", "")
     key = key if KEY_RE.match(key) else None
     if key:
-        done = access.invoice_visibility().where(Invoice.submission_key == key).first()
+        done = scoped.invoices(current_scope()).where(Invoice.submission_key == key).first()
         if done is not None:  # the same form sent twice: show the first result, create nothing
             return redirect(url_for("portal.invoice", invoice_id=done.id))
     if not form.validate():
@@ -88,7 +90,7 @@ def reimbursement(number):
     try:
         invoice = submit(dossier, data, files["invoice_pdf"], files.get("certificate_pdf"),
                          current_user._get_current_object(), submission_key=key,
-                         organisation=access.current_organisation())
+                         organisation=current_organisation())
     except RequestRefused as refused:  # a concurrent request changed what is left to invoice
         return _render(dossier, form, refusals=refused.refusals, status=409)
     except DelegationError as refused:  # the delegation ended while the form was being filled in

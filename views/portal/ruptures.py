@@ -8,15 +8,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from access.web import get_dossier_or_404, require
 from forms.rupture import RuptureForm
 from models import Installment
-from services.access import get_dossier_or_404, right_required
 from services.formatting import date_fr
 from services.ruptures import RuptureError, declare_rupture, declared_rupture, rupture_preview
 from views.portal import bp
 
 # "Manage contracts" (with or without billing) or stock contracts: apprentices without contract have none to break.
-CONTRACT_RIGHTS = ("right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing")
 KIND_LABELS = dict(Installment.kind.choices)
 STATUS_LABELS = dict(Installment.status.choices)
 
@@ -39,7 +38,7 @@ def _ctx(dossier, form):
 
 
 @bp.route("/dossiers/<number>/rupture", methods=["GET", "POST"])
-@right_required(*CONTRACT_RIGHTS)
+@require("dossier.change_contract")
 def rupture(number):
     """GET: the declaration form; POST: the preview (nothing is written)."""
     dossier = get_dossier_or_404(number)
@@ -61,7 +60,7 @@ def rupture(number):
 
 
 @bp.route("/dossiers/<number>/rupture/confirmer", methods=["POST"])
-@right_required(*CONTRACT_RIGHTS)
+@require("dossier.change_contract")
 def rupture_confirm(number):
     dossier = get_dossier_or_404(number)
     form = RuptureForm()

@@ -1,0 +1,43 @@
+"""The workflows never import the web framework: a service reached from the API, the CLI or a test works
+without a request. Only the modules that really serve HTTP or read the app's configuration may.
+
+The lead points WORKFLOWS_DIR at workflows/ once the infrastructure modules have moved out of services/.
+"""
+from pathlib import Path
+
+from tests.test_rules_purity import imported_roots
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOWS_DIR = ROOT / "services"
+ACCESS_DIR = ROOT / "access"
+WEB = {"flask", "flask_login", "flask_admin", "flask_wtf"}
+# Infrastructure still in services/ (moves to infrastructure/): response builders, extensions, app config.
+HTTP_INFRASTRUCTURE = {"headers.py", "extensions.py", "exports.py", "pdf.py", "storage.py", "app_config.py"}
+
+
+def web_imports(files):
+    return [f"{path.relative_to(ROOT)}:{line} imports {root}"
+            for path in files for root, line in imported_roots(path) if root in WEB]
+
+
+def test_workflows_import_no_web_framework():
+    files = [p for p in sorted(WORKFLOWS_DIR.rglob("*.py")) if p.name not in HTTP_INFRASTRUCTURE]
+    assert len(files) >= 20
+    assert web_imports(files) == []
+
+
+def test_the_scope_and_the_permission_map_import_no_web_framework():
+    files = [p for p in sorted(ACCESS_DIR.rglob("*.py")) if p.name != "web.py"]
+    assert {p.name for p in files} >= {"scope.py", "permissions.py"}
+    assert web_imports(files) == []
+
+
+def test_the_allow_list_names_existing_modules_only():
+    assert all((WORKFLOWS_DIR / name).exists() for name in HTTP_INFRASTRUCTURE)
+
+
+def test_the_layer_check_would_catch_a_flask_import(tmp_path):
+    bad = tmp_path / "workflow.py"
+    bad.write_text("import os\nfrom flask_login import current_user\n\ndef f():\n    from flask import session\n"
+                   "    import flask_admin.actions\n")
+    assert {root for root, _ in imported_roots(bad)} & WEB == {"flask", "flask_login", "flask_admin"}
