@@ -18,7 +18,7 @@ STAFF_PERMISSIONS = {
 }
 STAFF_PERMISSIONS["admin"] = set().union(*STAFF_PERMISSIONS.values()) | {
     "organisation.manage", "user.manage", "registration.decide", "delegation.decide", "referential.manage",
-    "settings.manage", "api_key.revoke",
+    "settings.manage", "api_key.revoke", "delegation.end",
 }
 
 # CFA permissions: the membership role or the right(s) each needs (any one of them).
@@ -34,6 +34,7 @@ CFA_PERMISSIONS = {
     "organisation.admin": ADMIN_OF,  # profile, bank details, users and rights, API keys, delegations
     "delegation.request": ADMIN_OF,
     "delegation.decide": ADMIN_OF,
+    "delegation.end": ADMIN_OF,  # cancel a request (delegate) or end a delegation (either side)
     "bank_details.submit": ADMIN_OF,
     "user.manage": ADMIN_OF,
     "api_key.manage": ADMIN_OF,
