@@ -8,7 +8,7 @@ import pytest
 import models
 from services import invoice_workflow
 from services.delegations import DelegationError
-from tests.billing.billing_helpers import approved_bank, pay_in_back_office
+from tests.billing.billing_helpers import approved_bank, comptable, pay_in_back_office
 from tests.portal.world import engaged_dossier, make_pdf
 from tests.test_access import db_digest
 from services import clock
@@ -304,7 +304,7 @@ def test_the_delegate_bills_and_is_paid_on_its_own_approved_rib_on_both_paths(wo
     assert {d.organisation_id for d in models.Document.select().where(models.Document.invoice == reimbursement.id)} \
         == {sud.id}
     for invoice in (reimbursement, mass):
-        invoice_workflow.validate(invoice)
+        invoice_workflow.validate(invoice, comptable())
     staff = opco(factory, make_client, "comptable")
     assert reimbursement.display_number not in staff.get(
         f"/admin/payment/enregistrer/?organisation={ouest.id}").get_data(as_text=True)
@@ -321,7 +321,7 @@ def test_a_payment_of_a_delegated_invoice_is_refused_once_the_delegation_has_end
     approved_bank(factory, sud)
     invoice = invoice_workflow.create_invoice(sud, [dict(dossier=dossier, nature="meals", quantity=1,
                                                          amount="30.00")], dossier=dossier)
-    invoice_workflow.validate(invoice)
+    invoice_workflow.validate(invoice, comptable())
     world["client"].post_form(f"/portail/delegations/{row.id}/terminer")
     staff = opco(factory, make_client, "comptable")
     before = db_digest()
