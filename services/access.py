@@ -19,6 +19,7 @@ from peewee import JOIN, fn
 
 from models import (CreditNote, Delegation, Document, Dossier, Invoice, InvoiceLine, Letter, Membership,
                     Notification, Organisation, Payment, PaymentLine)
+from models.states import DelegationState, OrganisationStatus
 
 STAFF_ROLES_READ = {"conseiller", "comptable", "admin"}
 BILLING_RIGHTS = {"right_contracts_billing", "right_stock_billing", "right_no_contract_billing"}
@@ -41,8 +42,8 @@ def _scope_rows(user):
         query = (Membership.select(Membership, Organisation, Delegation.delegator.alias("delegator_ref"))
                  .join(Organisation).switch(Membership)
                  .join(Delegation, JOIN.LEFT_OUTER, on=((Delegation.delegate == Membership.organisation)
-                                                        & (Delegation.state == "approuvee")))
-                 .where((Membership.user == user.id) & (Organisation.status == "active"))
+                                                        & (Delegation.state == DelegationState.APPROVED)))
+                 .where((Membership.user == user.id) & (Organisation.status == OrganisationStatus.ACTIVE))
                  .order_by(Organisation.name, Membership.id))
         found, delegators = {}, {}
         for row in query:
@@ -304,14 +305,13 @@ def payment_visibility(query=None, user=None):
 
 
 def notification_visibility(query=None, user=None):
-    """Notifications of the current organisation (and its delegators) addressed to everyone or to this user."""
+    """The notifications addressed to this user (services.notify writes one per entitled user)."""
     user = user or current_user
     query = query if query is not None else Notification.select()
     ids = organisation_scope(user)
     if not ids:
         return query.where(Notification.id == -1)
-    return query.where(Notification.organisation.in_(ids)
-                       & (Notification.user.is_null() | (Notification.user == user.id)))
+    return query.where(Notification.organisation.in_(ids) & (Notification.user == user.id))
 
 
 def get_notification_or_404(notification_id, user=None):

@@ -29,7 +29,8 @@ STATE_PHRASES = {
     D.DELETED: "supprimé",
 }
 MAX_TEXT = 2000
-ACTIONS = DOSSIER.transitions  # the table of services/state_machines.py, with the buttons' texts
+# The advisors' actions of the DOSSIER table (services/state_machines.py), with the buttons' texts.
+ACTIONS = {name: t for name, t in DOSSIER.transitions.items() if t.permission == "dossier.instruct"}
 
 KIND_LABELS = dict(INSTALLMENT_KINDS)
 REGIME_LABELS = dict(REGIMES)

@@ -162,8 +162,8 @@ def apply_schedule(dossier, to_cancel, new_rows):
         Installment.insert_many(rows).execute()
     sync_statuses([dossier.id])
     audit.record("Installment", dossier.id, "reschedule",
-                 {"cancelled": [{"number": r.number, "amount": f"{Decimal(r.amount):.2f}"} for r in to_cancel]},
-                 {"added": [{"number": r["number"], "amount": f"{r['amount']:.2f}",
+                 {"installments_cancelled": [{"number": r.number, "amount": f"{Decimal(r.amount):.2f}"} for r in to_cancel]},
+                 {"installments_added": [{"number": r["number"], "amount": f"{r['amount']:.2f}",
                              "billable_from": r["billable_from"].isoformat()} for r in rows]},
                  note=f"échéancier du dossier {dossier.number}")
 

@@ -57,6 +57,9 @@ DOSSIER = Machine("dossier", Dossier, "dossier", D, describe=lambda d: f"Dossier
                confirmation="Supprimer les dossiers sélectionnés ? Possible seulement avant l'accord."),
     Transition("solder", (D.ENGAGED,), D.SETTLED, "dossier.instruct", "Solder", "settle", notify=TELL_DOSSIER,
                done="soldé", confirmation="Solder les dossiers sélectionnés ?", button="secondary"),
+    # the CFA settles an expired dossier by declaring its final balance (seed 002 *dossiers échus*)
+    Transition("declarer_solde", (D.ENGAGED,), D.SETTLED, "dossier.bill", "Déclarer le solde définitif",
+               "declare_final_balance", notify=TELL_BILLING),
 ])
 
 INVOICE = Machine("invoice", Invoice, "Invoice", I, describe=lambda i: f"Facture {i.display_number}", transitions=[
