@@ -41,7 +41,7 @@ def test_actions_a_mener_count_what_waits_on_the_cfa(client, factory, org):
     assert actions == {"Dossiers en attente de pièces": 1, "Factures en attente de mise en conformité": 1,
                        "Dossiers avec une échéance à facturer": 2,
                        "Remboursements d&#39;avoirs à effectuer": 0, "Dossiers échus à traiter": 0}
-    listed = client.get("/portail/dossiers?to_invoice=1").get_data(as_text=True)
+    listed = client.get("/portail/dossiers?a_facturer=1").get_data(as_text=True)
     assert len(set(re.findall(r'/portail/dossiers/(\d+)"', listed))) == 2
 
 

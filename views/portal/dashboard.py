@@ -7,6 +7,7 @@ from peewee import fn
 
 from models import CreditNote, Dossier, Installment, Invoice
 from models.dossier import DOSSIER_STATES, SCHEMES
+from models.states import DossierState, InstallmentStatus, InvoiceState
 from services import access
 from services.credit_notes import OPEN_STATES
 from services.expired import expired_rows
@@ -37,17 +38,17 @@ def dashboard():
 def _actions(by_state):
     """The *actions à mener* (seed 002): what is waiting on the CFA, each linking to its list."""
     today = clock.today()
-    actions = [{"label": "Dossiers en attente de pièces", "count": by_state.get("en_attente", 0),
-                "url": url_for("portal.dossiers", state="en_attente")}]
+    actions = [{"label": "Dossiers en attente de pièces", "count": by_state.get(DossierState.AWAITING_DOCUMENTS, 0),
+                "url": url_for("portal.dossiers", state=DossierState.AWAITING_DOCUMENTS.value)}]
     if access.has_billing_right():
-        waiting = access.invoice_visibility(Invoice.select()).where(Invoice.state == "en_attente").count()
+        waiting = access.invoice_visibility(Invoice.select()).where(Invoice.state == InvoiceState.ON_HOLD).count()
         actions.append({"label": "Factures en attente de mise en conformité", "count": waiting,
-                        "url": url_for("portal.invoices", state="en_attente")})
+                        "url": url_for("portal.invoices", state=InvoiceState.ON_HOLD.value)})
         to_invoice = (access.dossier_visibility(Dossier.select(fn.COUNT(fn.DISTINCT(Dossier.id))).join(Installment))
-                      .where((Dossier.state == "engage") & (Installment.status == "to_invoice")
+                      .where((Dossier.state == DossierState.ENGAGED) & (Installment.status == InstallmentStatus.TO_INVOICE)
                              & (Installment.billable_from <= today)).scalar() or 0)
         actions.append({"label": "Dossiers avec une échéance à facturer", "count": to_invoice,
-                        "url": url_for("portal.dossiers", to_invoice=1)})
+                        "url": url_for("portal.dossiers", a_facturer=1)})
         refunds = (access.credit_note_visibility(CreditNote.select())
                    .where((CreditNote.settlement_mode == "refund") & CreditNote.state.in_(OPEN_STATES)).count())
         actions.append({"label": "Remboursements d'avoirs à effectuer", "count": refunds,

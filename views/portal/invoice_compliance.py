@@ -7,6 +7,7 @@ from flask import flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from forms.billing import ComplianceDocumentForm
+from models.states import InvoiceState
 from services import access
 from services.documents import DocumentError, store_upload
 from services.numbering import immediate_transaction
@@ -20,7 +21,7 @@ def invoice_add_document(invoice_id):
     inv = access.get_invoice_or_404(invoice_id)
     form = ComplianceDocumentForm()
     error, status = None, 400
-    if inv.state != "en_attente":
+    if inv.state != InvoiceState.ON_HOLD:
         error = "Cette facture n'attend aucun document : elle n'est pas en attente de mise en conformité."
     elif form.validate_on_submit():
         try:

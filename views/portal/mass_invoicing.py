@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from forms.mass_invoicing import MassInvoiceSendForm
 from models import Invoice, InvoiceLine
+from models.states import InvoiceState
 from services import mass_invoicing as mass
 from services.access import (billable_dossier_ids, can_bill_dossier, current_organisation, dossier_visibility,
                              get_invoice_or_404, invoice_visibility, right_required)
@@ -38,9 +39,9 @@ def _step1(invoice=None, status=200, error=None, chosen=None, fees=None):
     search = request.args.get("q", "")
     rows = mass.billable_dossiers(dossier_visibility(), today, search, can_bill=can_bill_dossier)
     data = mass.draft_of(invoice) if invoice is not None else mass.empty_draft()
-    drafts = list(invoice_visibility().where((Invoice.kind == "mass") & (Invoice.state == "brouillon"))
+    drafts = list(invoice_visibility().where((Invoice.kind == "mass") & (Invoice.state == InvoiceState.DRAFT))
                   .order_by(Invoice.created_at.desc()).limit(20))
-    sent = list(invoice_visibility().where((Invoice.kind == "mass") & (Invoice.state != "brouillon"))
+    sent = list(invoice_visibility().where((Invoice.kind == "mass") & (Invoice.state != InvoiceState.DRAFT))
                 .order_by(Invoice.submitted_at.desc()).limit(20))
     return render_template("portal/billing/mass_step1.html", invoice=invoice, rows=rows, search=search,
                            chosen=set(chosen if chosen is not None else data["dossiers"]),
@@ -80,14 +81,14 @@ def mass_invoicing():
 @right_required("billing")
 def mass_invoicing_resume(invoice_id):
     invoice = _draft_or_404(invoice_id)
-    if invoice.state != "brouillon":
+    if invoice.state != InvoiceState.DRAFT:
         return redirect(url_for("portal.invoices"))
     return redirect(url_for(STEP_ENDPOINTS.get(mass.draft_of(invoice)["step"], STEP_ENDPOINTS[1]),
                             invoice_id=invoice.id))
 
 
 def _refuse_sent(invoice):
-    if invoice.state != "brouillon":
+    if invoice.state != InvoiceState.DRAFT:
         flash(f"La facture {invoice.display_number} a déjà été envoyée.", "warning")
         return redirect(url_for("portal.mass_invoicing"))
     return None

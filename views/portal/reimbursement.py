@@ -8,6 +8,7 @@ from flask_login import current_user
 import rules
 from forms.portal import ReimbursementForm
 from models import Invoice
+from models.states import DossierState
 from services import access
 from services.delegations import DelegationError
 from services.documents import DocumentError, DocumentTooLarge, is_provided, read_pdf_upload
@@ -38,7 +39,7 @@ KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 def _billable_dossier(number):
     dossier = access.get_dossier_or_404(number)
-    if not (dossier.state == "engage" and dossier.subrogated and access.can_bill_dossier(dossier)):
+    if not (dossier.state == DossierState.ENGAGED and dossier.subrogated and access.can_bill_dossier(dossier)):
         abort(403)
     return dossier
 

@@ -10,6 +10,7 @@ from werkzeug.routing import BuildError
 
 from forms.rupture import RuptureForm
 from models import Installment
+from models.states import DossierState
 from services.access import get_dossier_or_404, right_required
 from services.formatting import date_fr
 from services.ruptures import RuptureError, declare_rupture, declared_rupture, rupture_preview
@@ -46,7 +47,7 @@ def rupture(number):
     form = RuptureForm()
     ctx = _ctx(dossier, form)
     if request.method == "GET":
-        if dossier.state != "engage" or dossier.rupture_date or declared_rupture(dossier):
+        if dossier.state != DossierState.ENGAGED or dossier.rupture_date or declared_rupture(dossier):
             flash("Seul un dossier engagé et sans rupture enregistrée ou déclarée peut faire l'objet d'une "
                   "rupture.", "warning")
         return render_template("portal/billing/rupture_form.html", **ctx)
