@@ -10,6 +10,7 @@ from models import Delegation, Membership, Notification, OutboxEmail, User
 from models.states import DelegationState
 
 # The permission a notification's category needs when the caller names none.
+DOSSIER_PERMISSIONS = ("dossier.view", "dossier.bill")
 CATEGORY_PERMISSIONS = {"billing": "dossier.bill", "delegation": "organisation.admin",
                         "rib": "organisation.admin", "compte": "organisation.admin"}
 
@@ -35,7 +36,8 @@ def notify_users(organisation, permission, message, subject=None, dossier=None, 
 
 def notify_organisation(organisation, message, dossier=None, category="dossier", user=None, permission=None):
     """Tell `user`, or else the users of `organisation` entitled to the subject (by `permission`, or the
-    category's: billing → a billing right on the dossier, delegation → the administrators)."""
+    category's: billing → a billing right on the dossier, delegation → the administrators). News of a
+    dossier also go to the organisations managing its contracts by an approved delegation."""
     if user is not None:
         return [Notification.create(organisation=getattr(organisation, "id", organisation), user=user,
                                     dossier=getattr(dossier, "id", dossier), message=message, category=category)]
@@ -44,7 +46,14 @@ def notify_organisation(organisation, message, dossier=None, category="dossier",
     if dossier is not None and not hasattr(dossier, "is_stock"):
         from models import Dossier
         subject = Dossier.get_by_id(dossier)
-    return notify_users(organisation, permission, message, subject=subject, dossier=dossier, category=category)
+    org_id = getattr(organisation, "id", organisation)
+    org_ids = [org_id]
+    if permission in DOSSIER_PERMISSIONS:
+        org_ids += [d for (d,) in Delegation.select(Delegation.delegate).where(
+            (Delegation.delegator == org_id) & (Delegation.state == DelegationState.APPROVED))
+            .order_by(Delegation.delegate).tuples()]
+    return [row for org in org_ids
+            for row in notify_users(org, permission, message, subject=subject, dossier=dossier, category=category)]
 
 
 def send_email(recipient, subject, body):

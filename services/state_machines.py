@@ -12,8 +12,10 @@ from services.transitions import Machine, Notify, Transition
 D, I, C, B = DossierState, InvoiceState, CreditNoteState, BankDetailsStatus
 DG, A, R, O, E, P = DelegationState, AmendmentState, RuptureState, OrganisationStatus, EmployerStatus, ProposalState
 
-TELL_DOSSIER = (Notify("organisation", "dossier.view", "dossier"),)
-TELL_BILLING = (Notify("organisation", "dossier.bill", "billing"),)
+# A dossier's news go to its organisation and to the organisations managing its contracts (delegation);
+# an organisation's bank details to its own administrators only.
+TELL_DOSSIER = (Notify("organisation", "dossier.view", "dossier", delegates=True),)
+TELL_BILLING = (Notify("organisation", "dossier.bill", "billing", delegates=True),)
 TELL_ADMINS = (Notify("organisation", "organisation.admin", "rib"),)
 
 
@@ -23,6 +25,11 @@ def _delegate_side(scope, delegation):
 
 def _either_side(scope, delegation):
     return scope.is_staff or scope.organisation_id in (delegation.delegate_id, delegation.delegator_id)
+
+
+def _own_organisation(scope, obj):
+    """An organisation's own administrators act on its bank details, never those of a delegate organisation."""
+    return scope.is_staff or scope.organisation_id == obj.organisation_id
 
 
 def _same_organisation(scope, user):
@@ -97,7 +104,7 @@ BANK_DETAILS = Machine("bank_details", BankDetails, "BankDetails", B, column="st
     Transition("remplacer", (B.APPROVED,), B.REPLACED, "bank_details.review",
                "Remplacer par le RIB nouvellement validé", "replace"),
     Transition("remplacer_saisie", (B.PENDING,), B.REFUSED, "bank_details.submit",
-               "Remplacer par une nouvelle saisie", "supersede"),
+               "Remplacer par une nouvelle saisie", "supersede", only=_own_organisation),
 ])
 
 DELEGATION = Machine("delegation", Delegation, "delegation", DG, describe=lambda d: "Délégation", transitions=[

@@ -34,6 +34,7 @@ class Notify:
     side: str
     permission: str
     category: str = "dossier"
+    delegates: bool = False  # also the organisations managing its contracts by an approved delegation
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,12 @@ def _stored(state):
 
 def notified_organisations(rule, row):
     if rule.side == "organisation":
-        return [organisation_of(row)]
+        org_id = organisation_of(row)
+        if not rule.delegates:
+            return [org_id]
+        return [org_id, *(d for (d,) in Delegation.select(Delegation.delegate).where(
+            (Delegation.delegator == org_id) & (Delegation.state == DelegationState.APPROVED))
+            .order_by(Delegation.delegate).tuples())]
     if rule.side == "delegate":
         return [row.delegate_id]
     if rule.side == "delegator":
