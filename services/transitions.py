@@ -89,36 +89,35 @@ class Machine:
                 if state in t.from_states and (actor is None or permitted(t, actor, obj))]
 
 
-def scope_of(actor, obj=None):
-    """The Scope `can` is asked about: a Scope, a staff User, an object carrying `.scope`, or a CFA User
-    acting through the membership that covers `obj`'s organisation."""
+def scopes_of(actor, obj=None):
+    """The Scopes `can` is asked about: a Scope, a staff User, an object carrying `.scope`, or — until every
+    caller hands a Scope — a CFA User through each of its memberships that covers `obj`'s organisation."""
     if actor is None:
-        return None
+        return []
     if isinstance(actor, Scope):
-        return actor
+        return [actor]
     if hasattr(actor, "scope") and not isinstance(actor, User):
-        return actor.scope
+        return [actor.scope]
     scope = as_scope(actor)
     if scope is not None or not isinstance(actor, User):
-        return scope
+        return [scope] if scope is not None else []
     org_id = organisation_of(obj) if obj is not None else None
-    for membership in Membership.select().where(Membership.user == actor.id):
+    found = []
+    for membership in Membership.select().where(Membership.user == actor.id).order_by(Membership.id):
         delegators = [d for (d,) in Delegation.select(Delegation.delegator).where(
             (Delegation.delegate == membership.organisation_id)
             & (Delegation.state == DelegationState.APPROVED)).tuples()]
         candidate = Scope.of_membership(membership, delegators)
         if org_id is None or candidate.covers(org_id):
-            return candidate
-    return None
+            found.append(candidate)
+    return found
 
 
 def permitted(transition, actor, obj):
     if transition.permission is None:
         return actor is SYSTEM
-    scope = scope_of(actor, obj)
-    if scope is None or not can(scope, transition.permission, obj):
-        return False
-    return transition.only is None or transition.only(scope, obj)
+    return any(can(scope, transition.permission, obj) and (transition.only is None or transition.only(scope, obj))
+               for scope in scopes_of(actor, obj))
 
 
 def organisation_of(row):
@@ -139,7 +138,8 @@ def apply(machine, name, obj, actor, *, changes=None, reason="", note="", within
     `changes` are other columns written by the same UPDATE; `within(row)` runs inside the transaction
     after the update (events, derived statuses, letters) and may return a note added to the audit entry;
     `notice` is the notification's text (a string, a {organisation id: text} dict — an organisation left
-    out is not told — or a callable(row) returning either), else a sentence naming the new state. Raises TransitionRefused.
+    out is not told — or a callable(row) returning either), else a sentence naming the new state.
+    Raises TransitionRefused.
     """
     transition = machine.transitions[name]
     if not permitted(transition, actor, obj):
