@@ -48,7 +48,7 @@ def notify_organisation(organisation, message, dossier=None, category="dossier",
         subject = Dossier.get_by_id(dossier)
     org_id = getattr(organisation, "id", organisation)
     org_ids = [org_id]
-    if permission in DOSSIER_PERMISSIONS:
+    if permission in DOSSIER_PERMISSIONS and dossier is not None:
         org_ids += [d for (d,) in Delegation.select(Delegation.delegate).where(
             (Delegation.delegator == org_id) & (Delegation.state == DelegationState.APPROVED))
             .order_by(Delegation.delegate).tuples()]
