@@ -3,8 +3,6 @@
 Templates never spell a stored state: they compare with the enums (`inv.state == InvoiceState.ON_HOLD`)
 and show `state_label(obj)` / `state_badge(obj)`, read from models/states.py through the tables.
 """
-from markupsafe import Markup, escape
-
 from models import Installment
 from models import states
 from services.state_machines import BY_MODEL
@@ -29,16 +27,24 @@ def state_label(obj):
     return vocabulary.label_of(value)
 
 
-def state_badge(obj):
-    """A Bootstrap badge with the state's colour and label; `data-state` carries the stored value."""
+def state_colour(obj):
     value, vocabulary = _state_of(obj)
-    colour = "secondary" if isinstance(vocabulary, dict) else vocabulary.badge_of(value)
-    return Markup(f'<span class="badge badge-{colour}" data-state="{escape(value)}">'
-                  f'{escape(state_label(obj))}</span>')
+    return "secondary" if isinstance(vocabulary, dict) else vocabulary.badge_of(value)
+
+
+def state_value(obj):
+    return _state_of(obj)[0]
 
 
 def register_state_helpers(app):
-    app.jinja_env.globals.update(state_label=state_label, state_badge=state_badge)
+    env = app.jinja_env
+
+    def state_badge(obj):
+        """A Bootstrap badge with the state's colour and label (templates/shared/state_badge.html)."""
+        return env.get_template("shared/state_badge.html").module.state_badge(obj)
+
+    env.globals.update(state_label=state_label, state_colour=state_colour, state_value=state_value,
+                       state_badge=state_badge)
     for name in ("DossierState", "InstallmentStatus", "InvoiceState", "CreditNoteState", "BankDetailsStatus",
                  "DelegationState", "AmendmentState", "RuptureState", "OrganisationStatus", "EmployerStatus",
                  "ProposalState"):
