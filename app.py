@@ -65,7 +65,9 @@ def create_app(config=None):
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     from views import register_views
+    from views.state_helpers import register_state_helpers
     register_views(app)
+    register_state_helpers(app)
 
     from cli import register_cli
     register_cli(app)

@@ -19,7 +19,7 @@ STAFF_PERMISSIONS = {
 }
 STAFF_PERMISSIONS["admin"] = set().union(*STAFF_PERMISSIONS.values()) | {
     "organisation.manage", "user.manage", "registration.decide", "delegation.decide", "referential.manage",
-    "settings.manage", "api_key.revoke",
+    "settings.manage", "api_key.revoke", "delegation.end",
 }
 
 # CFA permissions: the rights that grant each (any one of them); ADMIN_OF grants it to an administrator OF.

@@ -285,15 +285,12 @@ def payments(scope, query=None):
 
 
 def notifications(scope, query=None):
-    """Notifications of the scope's organisations addressed to everyone or to its user."""
+    """The notifications addressed to the scope's user (workflows write one per entitled user)."""
     query = query if query is not None else Notification.select()
     ids = organisation_ids(scope)
-    if not ids:
+    if not ids or scope.user is None:
         return _none(query, Notification)
-    mine = Notification.user.is_null()
-    if scope.user is not None:
-        mine = mine | (Notification.user == scope.user.id)
-    return query.where(Notification.organisation.in_(ids) & mine)
+    return query.where(Notification.organisation.in_(ids) & (Notification.user == scope.user.id))
 
 
 def _delegations(scope, side):

@@ -1,5 +1,4 @@
 """Step-3 form of mass invoicing (the CFA's invoice reference, date, terms); steps 1-2 are dynamic per dossier."""
-import datetime as dt
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField

@@ -3,10 +3,10 @@ from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, Text
 
 from .base import BaseModel, now
 from .organisation import Organisation
+from .states import BankDetailsStatus
 from .user import User
 
-BANK_STATUSES = [("pending", "En attente de validation"), ("approved", "Validé"), ("refused", "Refusé"),
-                 ("replaced", "Remplacé")]
+BANK_STATUSES = BankDetailsStatus.choices()
 
 
 class BankDetails(BaseModel):
@@ -15,7 +15,7 @@ class BankDetails(BaseModel):
     bic = CharField(max_length=11)
     holder = CharField(max_length=200)
     third_party = BooleanField(default=False)
-    status = CharField(max_length=10, choices=BANK_STATUSES, default="pending")
+    status = CharField(max_length=10, choices=BANK_STATUSES, default=BankDetailsStatus.PENDING.value)
     refusal_reason = TextField(default="")
     entered_by = ForeignKeyField(User, null=True, backref="bank_details_entered", on_delete="SET NULL")
     entered_at = DateTimeField(default=now)
@@ -31,7 +31,7 @@ class BankDetails(BaseModel):
 
     def get_status_display(self):
         """The status as the histories show it: a replaced RIB says when (*Remplacé le jj/mm/aaaa*)."""
-        label = dict(BANK_STATUSES).get(self.status, self.status)
-        if self.status == "replaced" and self.replaced_at:
+        label = BankDetailsStatus.label_of(self.status)
+        if self.status == BankDetailsStatus.REPLACED and self.replaced_at:
             return f"{label} le {self.replaced_at:%d/%m/%Y}"
         return label

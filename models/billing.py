@@ -6,16 +6,10 @@ from .bank_details import BankDetails
 from .base import BaseModel, JSONField, MoneyField, now
 from .dossier import Dossier, Installment
 from .organisation import Organisation
+from .states import CreditNoteState, InvoiceState
 from .user import User
 
-INVOICE_STATES = [
-    ("brouillon", "Brouillon"),
-    ("en_traitement", "En cours de traitement"),
-    ("en_attente", "En attente de mise en conformité"),
-    ("validee", "Validée (bon à payer)"),
-    ("payee", "Payée"),
-    ("rejetee", "Rejetée"),
-]
+INVOICE_STATES = InvoiceState.choices()
 INVOICE_KINDS = [("reimbursement", "Demande de remboursement"), ("mass", "Facturation en masse")]
 LINE_NATURES = [
     ("teaching", "Coût pédagogique"),
@@ -25,13 +19,7 @@ LINE_NATURES = [
     ("first_equipment", "Premier équipement"),
     ("mobility", "Mobilité internationale"),
 ]
-CREDIT_NOTE_STATES = [
-    ("a_emettre", "À émettre (pro forma générée)"),
-    ("deposee", "Avoir déposé"),
-    ("imputee", "Imputé sur un règlement"),
-    ("remboursee", "Remboursé"),
-    ("en_retard", "Remboursement en retard"),
-]
+CREDIT_NOTE_STATES = CreditNoteState.choices()
 CREDIT_NOTE_REASONS = [("rupture", "Rupture"), ("amendment", "Avenant"), ("end_of_contract", "Fin de contrat")]
 
 
@@ -47,7 +35,7 @@ class Invoice(BaseModel):
     organisation = ForeignKeyField(Organisation, backref="invoices", on_delete="RESTRICT")
     dossier = ForeignKeyField(Dossier, null=True, backref="invoices", on_delete="RESTRICT")
     kind = CharField(max_length=14, choices=INVOICE_KINDS, default="reimbursement")
-    state = CharField(max_length=14, choices=INVOICE_STATES, default="brouillon")
+    state = CharField(max_length=14, choices=INVOICE_STATES, default=InvoiceState.DRAFT.value)
     period_start = DateField(null=True)
     period_end = DateField(null=True)
     total_ht = MoneyField(default=0)
@@ -110,7 +98,7 @@ class CreditNote(BaseModel):
     reason = CharField(max_length=16, choices=CREDIT_NOTE_REASONS)
     reason_detail = TextField(default="")  # why, in the words shown to the CFA (credit notes issued by hand)
     settlement_mode = CharField(max_length=10, default="deduction")
-    state = CharField(max_length=12, choices=CREDIT_NOTE_STATES, default="a_emettre")
+    state = CharField(max_length=12, choices=CREDIT_NOTE_STATES, default=CreditNoteState.TO_ISSUE.value)
     issued_on = DateField()
     due_date = DateField(null=True)
     settled_at = DateTimeField(null=True)

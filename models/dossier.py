@@ -4,18 +4,10 @@ from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKe
 
 from .base import BaseModel, MoneyField, now
 from .organisation import Employer, Organisation
+from .states import AmendmentState, DossierState, InstallmentStatus, RuptureState
 from .user import User
 
-DOSSIER_STATES = [
-    ("recu", "Reçu"),
-    ("en_instruction", "En instruction"),
-    ("en_attente", "En attente de pièces"),
-    ("engage", "Engagé"),
-    ("solde", "Soldé"),
-    ("refuse", "Refusé"),
-    ("annule", "Annulé"),
-    ("supprime", "Supprimé"),
-]
+DOSSIER_STATES = DossierState.choices()
 SCHEMES = [
     ("apprentissage", "Apprentissage"),
     ("professionnalisation", "Professionnalisation"),
@@ -25,12 +17,9 @@ SCHEMES = [
 REGIMES = [("stock", "Reprise de stock"), ("2019", "Loi 2018 (contrats 2019-2020)"),
            ("2021", "Contrats 2021-2025"), ("2025", "Contrats depuis le 01/07/2025")]
 INSTALLMENT_KINDS = [("advance", "Avance"), ("balance", "Solde"), ("final", "Solde final (service fait)")]
-INSTALLMENT_STATUSES = [("to_invoice", "À facturer"), ("invoiced", "Facturée"), ("paid", "Payée"),
-                        ("cancelled", "Annulée")]
-# Labels of the rupture and amendment states; their transitions are tables in services/ruptures.py and
-# services/amendments.py (SPEC §4).
-RUPTURE_STATES = [("declaree", "Déclarée par le CFA"), ("confirmee", "Confirmée")]
-AMENDMENT_STATES = [("deposee", "Déposé par le CFA"), ("accordee", "Accordé"), ("refusee", "Refusé")]
+INSTALLMENT_STATUSES = InstallmentStatus.choices()
+RUPTURE_STATES = RuptureState.choices()
+AMENDMENT_STATES = AmendmentState.choices()
 
 
 class Apprentice(BaseModel):
@@ -60,7 +49,7 @@ class Dossier(BaseModel):
     number = CharField(max_length=20, unique=True)
     deca_number = CharField(max_length=30, default="", index=True)
     scheme = CharField(max_length=24, choices=SCHEMES, default="apprentissage")
-    state = CharField(max_length=16, choices=DOSSIER_STATES, default="recu")
+    state = CharField(max_length=16, choices=DOSSIER_STATES, default=DossierState.RECEIVED.value)
     organisation = ForeignKeyField(Organisation, backref="dossiers", on_delete="RESTRICT")
     employer = ForeignKeyField(Employer, backref="dossiers", on_delete="RESTRICT")
     apprentice = ForeignKeyField(Apprentice, backref="dossiers", on_delete="RESTRICT")
@@ -132,7 +121,7 @@ class Installment(BaseModel):
     period_start = DateField()
     period_end = DateField()
     amount = MoneyField()
-    status = CharField(max_length=12, choices=INSTALLMENT_STATUSES, default="to_invoice")
+    status = CharField(max_length=12, choices=INSTALLMENT_STATUSES, default=InstallmentStatus.TO_INVOICE.value)
 
     class Meta:
         indexes = ((("dossier", "number"), True), (("status", "billable_from"), False))
@@ -180,7 +169,7 @@ class Rupture(BaseModel):
     new_contract_date = DateField(null=True)
     due = MoneyField(default=0)
     credit_note_amount = MoneyField(default=0)
-    state = CharField(max_length=10, choices=RUPTURE_STATES, default="declaree", index=True)
+    state = CharField(max_length=10, choices=RUPTURE_STATES, default=RuptureState.DECLARED.value, index=True)
     declared_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     confirmed_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="ruptures_confirmed")
     confirmed_at = DateTimeField(null=True)
@@ -201,7 +190,7 @@ class Amendment(BaseModel):
     new_rncp_code = CharField(max_length=12, default="")
     difference = MoneyField(default=0)
     reason = TextField(default="")
-    state = CharField(max_length=10, choices=AMENDMENT_STATES, default="deposee", index=True)
+    state = CharField(max_length=10, choices=AMENDMENT_STATES, default=AmendmentState.DEPOSITED.value, index=True)
     # The signed avenant's Document row (Document is declared after this table, hence no foreign key).
     document_id = IntegerField(null=True)
     refusal_reason = TextField(default="")

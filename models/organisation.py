@@ -3,9 +3,10 @@ from peewee import (BooleanField, CharField, DateTimeField, DeferredForeignKey, 
                     TextField)
 
 from .base import BaseModel, now
+from .states import DelegationState, EmployerStatus, OrganisationStatus
 
-ORG_STATUSES = [("pending", "Inscription à valider"), ("active", "Active"), ("inactive", "Inactive")]
-EMPLOYER_STATUSES = [("active", "Actif"), ("inactive", "Inactif")]
+ORG_STATUSES = OrganisationStatus.choices()
+EMPLOYER_STATUSES = EmployerStatus.choices()
 SETTLEMENT_MODES = [("deduction", "Déduction sur les prochains règlements"), ("refund", "Remboursement par virement")]
 
 
@@ -33,7 +34,7 @@ class Organisation(BaseModel):
     contact_function = CharField(max_length=100, default="")
     contact_phone = CharField(max_length=20, default="")
     contact_email = CharField(max_length=254, default="")
-    status = CharField(max_length=10, default="active", choices=ORG_STATUSES, index=True)
+    status = CharField(max_length=10, default=OrganisationStatus.ACTIVE.value, choices=ORG_STATUSES, index=True)
     credit_note_mode = CharField(max_length=10, default="deduction", choices=SETTLEMENT_MODES)
     third_party_billing = BooleanField(default=False)
     esignature = BooleanField(default=False)
@@ -58,7 +59,7 @@ class Employer(BaseModel):
     email = CharField(max_length=254, default="")
     phone = CharField(max_length=20, default="")
     # An employer is deactivated, never deleted, once a dossier or a user refers to it.
-    status = CharField(max_length=10, default="active", choices=EMPLOYER_STATUSES, index=True)
+    status = CharField(max_length=10, default=EmployerStatus.ACTIVE.value, choices=EMPLOYER_STATUSES, index=True)
     created_at = DateTimeField(default=now)
 
     def __str__(self):
@@ -68,13 +69,14 @@ class Employer(BaseModel):
 class Delegation(BaseModel):
     """`delegate` manages the contracts of `delegator` once the request is approved (seed 001, SPEC §4).
 
-    The states and who moves them are declared in services/delegations.py (MACHINE); only an
-    `approuvee` delegation opens anything of the delegator to the delegate.
+    The states are DelegationState (models/states.py), their transitions the DELEGATION table of
+    services/state_machines.py; only an approved delegation opens anything of the delegator to the delegate.
     """
 
     delegate = ForeignKeyField(Organisation, backref="delegations_received", on_delete="CASCADE")
     delegator = ForeignKeyField(Organisation, backref="delegations_given", on_delete="CASCADE")
-    state = CharField(max_length=10, default="demandee", index=True)
+    state = CharField(max_length=10, default=DelegationState.REQUESTED.value, choices=DelegationState.choices(),
+                      index=True)
     requested_by = DeferredForeignKey("User", null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=now)
     decided_by = DeferredForeignKey("User", null=True, on_delete="SET NULL")

@@ -4,16 +4,10 @@ from peewee import CharField, DateTimeField, ForeignKeyField, TextField
 from .base import BaseModel, JSONField, now
 from .dossier import Dossier
 from .organisation import Organisation
+from .states import ProposalState
 from .user import User
 
-PROPOSAL_STATES = [
-    ("brouillon", "En cours de saisie"),
-    ("envoye", "Envoyé à l'entreprise"),
-    ("en_examen", "En cours d'examen par l'entreprise"),
-    ("accepte", "Accepté (dossier créé)"),
-    ("refuse_entreprise", "Refusé par l'entreprise"),
-    ("transmis_api", "Transmis par API CFA"),
-]
+PROPOSAL_STATES = ProposalState.choices()
 
 
 class ContractProposal(BaseModel):
@@ -22,7 +16,7 @@ class ContractProposal(BaseModel):
     employer_name = CharField(max_length=200, default="")
     apprentice_last_name = CharField(max_length=100, default="")
     apprentice_first_name = CharField(max_length=100, default="")
-    state = CharField(max_length=18, choices=PROPOSAL_STATES, default="brouillon")
+    state = CharField(max_length=18, choices=PROPOSAL_STATES, default=ProposalState.DRAFT.value)
     data = JSONField(default=dict)
     dossier = ForeignKeyField(Dossier, null=True, on_delete="SET NULL")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")

@@ -63,6 +63,10 @@ class DossierBalance:
     teaching: RunningBalance
     annexes: RunningBalance
     annual_budget: Decimal = ZERO  # NPEC + disability uplift for one full year (not the engagement)
+    # (figure, French label) in the order the pages show them
+    FIGURES = (("committed", "Financement engagé (toute la durée)"), ("billable_to_date", "Facturable à ce jour"),
+               ("invoiced", "Facturé (hors factures rejetées)"), ("validated", "Validé (bon à payer)"),
+               ("paid", "Payé"), ("credited", "Avoirs"), ("remaining", "Reste à facturer"))
 
     @property
     def total(self) -> RunningBalance:

@@ -15,21 +15,16 @@ from decimal import Decimal
 
 import rules
 from models import Amendment, Dossier, Installment
-from models.dossier import AMENDMENT_STATES
+from models.states import AmendmentState, RuptureState
 from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
 from services.formatting import date_fr, montant
-from services.notify import notify_organisation
 from services.ruptures import (RuptureError, apply_schedule, check_engaged, check_no_pending_invoice, credited_on,
-                               instructs, paid_on, plan_schedule, transaction_with_files)
-from services.transitions import Machine, Transition, TransitionRefused, apply
+                               paid_on, plan_schedule, transaction_with_files)
+from services.state_machines import AMENDMENT
+from services.transitions import TransitionRefused, apply
 
-AMENDMENT_MACHINE = Machine(Amendment, "Amendment", dict(AMENDMENT_STATES), [
-    Transition("accorder", ("deposee",), "accordee", "Accorder l'avenant", audit_action="accord",
-               permission=instructs, notify="the CFA"),
-    Transition("refuser", ("deposee",), "refusee", "Refuser l'avenant", audit_action="refus",
-               permission=instructs, notify="the CFA", needs_reason=True),
-])
+AMENDMENT_MACHINE = AMENDMENT
 MAX_TEXT = 2000
 
 
@@ -57,7 +52,7 @@ class AmendmentPreview:
 
 def pending_amendment(dossier):
     """The amendment request deposited on `dossier` and not decided yet (or None)."""
-    return (Amendment.select().where((Amendment.dossier == dossier.id) & (Amendment.state == "deposee"))
+    return (Amendment.select().where((Amendment.dossier == dossier.id) & (Amendment.state == AmendmentState.DEPOSITED))
             .order_by(Amendment.id).first())
 
 
@@ -179,7 +174,6 @@ def agree_amendment(amendment, user):
             raise TransitionRefused("demande d'avenant introuvable")
         preview = request_preview(amendment)
         amendment, credit_note, letter = _agree(preview, amendment, user, stored_files)
-    _notify_agreed(preview, credit_note)
     return amendment, credit_note, letter
 
 
@@ -189,13 +183,10 @@ def refuse_amendment(amendment, user, reason):
     if len(reason) > MAX_TEXT:
         raise TransitionRefused(f"le motif dépasse {MAX_TEXT} caractères")
 
-    def tell_the_cfa(row):
-        dossier = Dossier.get_by_id(row.dossier_id)
-        notify_organisation(dossier.organisation_id,
-                            f"Demande d'avenant du dossier {dossier.number} refusée par l'OPCO : {reason}",
-                            dossier=dossier.id, category="dossier")
+    def notice(row):
+        return f"Demande d'avenant du dossier {Dossier.get_by_id(row.dossier_id).number} refusée par l'OPCO : {reason}"
 
-    return apply(AMENDMENT_MACHINE, "refuser", amendment, user, reason=reason, notify=[tell_the_cfa], changes=dict(
+    return apply(AMENDMENT, "refuser", amendment, user, reason=reason, notice=notice, changes=dict(
         refusal_reason=reason, decided_by=user.id if user else None,
         decided_at=dt.datetime.now().replace(microsecond=0)))
 
@@ -209,7 +200,6 @@ def confirm_amendment(dossier, new_end, new_npec, reason, file_storage, user=Non
         preview = amendment_preview(dossier, new_end, new_npec, reason, new_training, new_rncp_code)
         amendment = _deposit(preview, name, data, user, stored_files)
         amendment, credit_note, letter = _agree(preview, amendment, user, stored_files)
-    _notify_agreed(preview, credit_note)
     return amendment, credit_note, letter
 
 
@@ -220,52 +210,56 @@ def _agree(preview, amendment, user, stored_files):
 
     dossier, result = preview.dossier, preview.result
     title, rncp = preview.training
-    amendment = apply(AMENDMENT_MACHINE, "accorder", amendment, user, changes=dict(
+    done = {}
+
+    def then(amendment):
+        """Schedule, dossier, credit note and letter, in the agreement's transaction."""
+        before = audit.snapshot(dossier)
+        apply_schedule(dossier, preview.cancelled_rows, preview.new_rows)
+        dossier.contract_end = result.contract.end
+        dossier.npec = result.contract.npec
+        dossier.diploma_title, dossier.rncp_code = title, rncp
+        dossier.total_financed = result.financing.total
+        dossier.employer_share = result.financing.employer_share
+        dossier.updated_at = dt.datetime.now()
+        dossier.save()
+        audit.record("Dossier", dossier.id, "avenant", before, dossier, user=user,
+                     note=f"avenant : écart {montant(result.difference)}")
+        credit_note = None
+        if result.credit_note > 0 and not dossier.is_stock:
+            credit_note = create_credit_note(dossier, result.credit_note, "amendment", user=user)
+        done["credit_note"] = credit_note
+        done["letter"] = issue_letter(dossier, "avenant", dict(
+            amendment=amendment, result=result, paid=preview.paid, credit_note=credit_note,
+            new_rows=preview.new_rows, kind_labels=dict(Installment.kind.choices)),
+            user=user, stored_files=stored_files)
+
+    amendment = apply(AMENDMENT, "accorder", amendment, user, within=then,
+                      notice=lambda row: _agreed_notice(preview, done.get("credit_note")), changes=dict(
         old_end=dossier.contract_end, new_end=result.contract.end, old_npec=dossier.npec,
         new_npec=result.contract.npec, old_training=dossier.diploma_title, new_training=title,
         old_rncp_code=dossier.rncp_code, new_rncp_code=rncp, difference=result.difference,
         decided_by=user.id if user else None, decided_at=dt.datetime.now().replace(microsecond=0)))
-    before = audit.snapshot(dossier)
-    apply_schedule(dossier, preview.cancelled_rows, preview.new_rows)
-    dossier.contract_end = result.contract.end
-    dossier.npec = result.contract.npec
-    dossier.diploma_title, dossier.rncp_code = title, rncp
-    dossier.total_financed = result.financing.total
-    dossier.employer_share = result.financing.employer_share
-    dossier.updated_at = dt.datetime.now()
-    dossier.save()
-    audit.record("Dossier", dossier.id, "avenant", before, dossier, user=user,
-                 note=f"avenant : écart {montant(result.difference)}")
-    credit_note = None
-    if result.credit_note > 0 and not dossier.is_stock:
-        credit_note = create_credit_note(dossier, result.credit_note, "amendment", user=user)
-    letter = issue_letter(dossier, "avenant", dict(
-        amendment=amendment, result=result, paid=preview.paid, credit_note=credit_note,
-        new_rows=preview.new_rows, kind_labels=dict(Installment.kind.choices)),
-        user=user, stored_files=stored_files)
-    return amendment, credit_note, letter
+    return amendment, done["credit_note"], done["letter"]
 
 
-def _notify_agreed(preview, credit_note):
+def _agreed_notice(preview, credit_note):
     dossier = preview.dossier
-    notify_organisation(dossier.organisation_id,
-                        f"Avenant du dossier {dossier.number} accordé : écart {montant(preview.result.difference)}, "
-                        f"échéancier recalculé"
-                        + (f", avoir {credit_note.display_number} de {montant(credit_note.amount)}."
-                           if credit_note else "."),
-                        dossier=dossier.id, category="dossier")
+    return (f"Avenant du dossier {dossier.number} accordé : écart {montant(preview.result.difference)}, "
+            "échéancier recalculé"
+            + (f", avoir {credit_note.display_number} de {montant(credit_note.amount)}." if credit_note else "."))
 
 
 def dossier_requests(dossier):
     """The ruptures and amendments of a dossier, newest first, with their state labels (dossier pages)."""
     from models import Rupture
-    from services.ruptures import RUPTURE_MACHINE
+    from services.state_machines import RUPTURE
 
     rows = []
     for rupture in Rupture.select().where(Rupture.dossier == dossier.id):
         rows.append(dict(kind="rupture", id=rupture.id, created_at=rupture.created_at, state=rupture.state,
                          label=f"Rupture au {date_fr(rupture.date)}", detail=rupture.reason,
-                         state_label=RUPTURE_MACHINE.label(rupture.state), waiting=rupture.state == "declaree"))
+                         state_label=RUPTURE.label(rupture.state), waiting=rupture.state == RuptureState.DECLARED))
     for amendment in Amendment.select().where(Amendment.dossier == dossier.id):
         changes = []
         if amendment.new_end != amendment.old_end:
@@ -278,6 +272,6 @@ def dossier_requests(dossier):
                                      else "")
         rows.append(dict(kind="amendment", id=amendment.id, created_at=amendment.created_at, state=amendment.state,
                          label="Avenant : " + ", ".join(changes or ["sans changement"]), detail=detail,
-                         state_label=AMENDMENT_MACHINE.label(amendment.state),
-                         waiting=amendment.state == "deposee"))
+                         state_label=AMENDMENT.label(amendment.state),
+                         waiting=amendment.state == AmendmentState.DEPOSITED))
     return sorted(rows, key=lambda r: (r["created_at"], r["id"]), reverse=True)

@@ -4,25 +4,19 @@ Every entry is a new row (the history is kept); it is `pending` until a comptabl
 other than the person who entered it approves or refuses it. Payments only ever go to the
 latest approved row. No change while one of the organisation's invoices is being processed.
 When a new RIB is approved, the one approved before becomes `replaced` (with the date), through the
-`REPLACEMENT` transition below, audited in the approval's transaction.
+`remplacer` transition of services/state_machines.py, audited in the approval's transaction.
 """
-from access.permissions import can
+
 from models import BankDetails, Invoice, now
-from models.bank_details import BANK_STATUSES
+from models.states import BankDetailsStatus, InvoiceState
 from rules.identifiers import check_bic, check_iban, mask_iban, normalize_bic, normalize_iban
 from services import audit
-from services.notify import notify_organisation
 from services.numbering import immediate_transaction
-from services.transitions import Machine, Transition, apply
+from services.state_machines import BANK_DETAILS
+from services.transitions import TransitionRefused, apply, permitted
 
-def _is_reviewer(actor, obj=None):
-    return can(actor, "bank_details.review")
-
-
-REPLACEMENT = Machine(BankDetails, "BankDetails", dict(BANK_STATUSES), column="status", transitions=[
-    Transition("remplacer", ("approved",), "replaced", "Remplacer par le RIB nouvellement validé",
-               audit_action="replaced", permission=_is_reviewer),
-])
+REPLACEMENT = BANK_DETAILS
+B = BankDetailsStatus
 
 
 class BankDetailsError(ValueError):
@@ -37,14 +31,14 @@ def history(organisation):
 def approved_bank_details(organisation):
     """The bank details payments go to: the most recently approved entry, or None."""
     return (BankDetails.select()
-            .where((BankDetails.organisation == organisation) & (BankDetails.status == "approved"))
+            .where((BankDetails.organisation == organisation) & (BankDetails.status == B.APPROVED))
             .order_by(BankDetails.reviewed_at.desc(), BankDetails.id.desc()).first())
 
 
 def change_blocked_reason(organisation):
     """Why the bank details cannot change now (an invoice being processed), or None."""
     busy = (Invoice.select(Invoice.number).where((Invoice.organisation == organisation)
-                                                 & (Invoice.state == "en_traitement")).first())
+                                                 & (Invoice.state == InvoiceState.PROCESSING)).first())
     if busy:
         return (f"Les coordonnées bancaires ne peuvent pas être modifiées tant qu'une facture est en cours de "
                 f"traitement (facture {busy.display_number}). Réessayez une fois la facture traitée.")
@@ -80,13 +74,12 @@ def submit(organisation, iban, bic, holder, third_party=False, user=None, rib_up
         if blocked:
             raise BankDetailsError(blocked)
         for old in BankDetails.select().where((BankDetails.organisation == organisation)
-                                              & (BankDetails.status == "pending")):
-            before = audit.snapshot(old)
-            old.status = "refused"
-            old.refusal_reason = "Remplacé par une nouvelle saisie du CFA."
-            old.reviewed_at = now()
-            old.save()
-            audit.record("BankDetails", old.id, "superseded", before, old, user=user)
+                                              & (BankDetails.status == B.PENDING)):
+            try:
+                apply(BANK_DETAILS, "remplacer_saisie", old, user,
+                      changes={"refusal_reason": "Remplacé par une nouvelle saisie du CFA.", "reviewed_at": now()})
+            except TransitionRefused as exc:
+                raise BankDetailsError(f"Saisie refusée : {exc}.") from None
         details = BankDetails.create(organisation=organisation, iban=normalize_iban(iban), bic=normalize_bic(bic),
                                      holder=holder.strip(), third_party=bool(third_party),
                                      entered_by=user.id if user else None)
@@ -96,46 +89,44 @@ def submit(organisation, iban, bic, holder, third_party=False, user=None, rib_up
     return details
 
 
-def _review(details, user, status, reason=""):
-    if not can(user, "bank_details.review"):
+def _review(details, user, name, reason=""):
+    if user is None or not permitted(BANK_DETAILS.transitions[name], user, None):
         raise BankDetailsError("Seul un comptable ou un administrateur de l'OPCO peut examiner un RIB.")
     with immediate_transaction():
         details = BankDetails.get_by_id(details.id)
         if details.entered_by_id == user.id:
             raise BankDetailsError("Vous avez saisi ce RIB : un autre comptable doit le valider.")
-        before = audit.snapshot(details)
-        updated = (BankDetails.update(status=status, refusal_reason=reason, reviewed_by=user.id,
-                                      reviewed_at=now())
-                   .where((BankDetails.id == details.id) & (BankDetails.status == "pending")).execute())
-        if not updated:
-            raise BankDetailsError(f"Ce RIB a déjà été examiné ({details.get_status_display().lower()}).")
-        details = BankDetails.get_by_id(details.id)
-        audit.record("BankDetails", details.id, "approve" if status == "approved" else "refuse", before, details,
-                     user=user, note=reason)
-        if status == "approved":
-            _replace_previous(details, user)
-            message = f"Vos coordonnées bancaires ({mask_iban(details.iban)}) ont été validées par l'OPCO."
+        if name == "approuver":
+            notice = f"Vos coordonnées bancaires ({mask_iban(details.iban)}) ont été validées par l'OPCO."
         else:
-            message = f"Vos coordonnées bancaires ({mask_iban(details.iban)}) ont été refusées : {reason}"
-        notify_organisation(details.organisation, message, category="billing")
+            notice = f"Vos coordonnées bancaires ({mask_iban(details.iban)}) ont été refusées : {reason}"
+        try:
+            details = apply(BANK_DETAILS, name, details, user, reason=reason, notice=notice,
+                            changes={"refusal_reason": reason, "reviewed_by": user.id, "reviewed_at": now()},
+                            within=lambda row: _replace_previous(row, user) if name == "approuver" else None)
+        except TransitionRefused as exc:
+            current = BankDetails.get_by_id(details.id)
+            if current.status == B.PENDING:
+                raise BankDetailsError(str(exc)) from None
+            raise BankDetailsError(f"Ce RIB a déjà été examiné ({current.get_status_display().lower()}).") from None
     return details
 
 
 def _replace_previous(details, user):
     """The RIB approved before `details` is replaced by it (call inside the approval's transaction)."""
     previous = (BankDetails.select().where((BankDetails.organisation == details.organisation_id)
-                                           & (BankDetails.status == "approved") & (BankDetails.id != details.id)))
+                                           & (BankDetails.status == B.APPROVED) & (BankDetails.id != details.id)))
     for old in previous:
-        apply(REPLACEMENT, "remplacer", old, user, changes={"replaced_at": details.reviewed_at},
+        apply(BANK_DETAILS, "remplacer", old, user, changes={"replaced_at": details.reviewed_at},
               note=f"remplacé par le RIB {mask_iban(details.iban)}")
 
 
 def approve(details, user):
-    return _review(details, user, "approved")
+    return _review(details, user, "approuver")
 
 
 def refuse(details, reason, user):
     reason = (reason or "").strip()
     if not reason:
         raise BankDetailsError("Le motif du refus est obligatoire : il est affiché au CFA.")
-    return _review(details, user, "refused", reason)
+    return _review(details, user, "refuser", reason)

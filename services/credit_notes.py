@@ -4,18 +4,21 @@ Every change runs in one transaction with its audit entry. Numbers come from the
 ``credit_note`` counter, allocated in the same transaction as the insert: a failure after
 allocation rolls the counter back too, so no number is ever lost.
 """
-import datetime as dt
 from decimal import Decimal
 
 import rules
 from models import CreditNote, Dossier, now
+from models.states import OPEN_CREDIT_NOTE_STATES, CreditNoteState
 from services import audit
 from services.formatting import date_fr, montant
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction, next_number
+from services.state_machines import CREDIT_NOTE
+from services.transitions import SYSTEM, TransitionRefused, apply
 from services import clock
 
-OPEN_STATES = ("a_emettre", "deposee", "en_retard")
+C = CreditNoteState
+OPEN_STATES = OPEN_CREDIT_NOTE_STATES
 STOCK_REFUSAL = ("Pas d'avoir sur un contrat en reprise de stock : la régularisation passe par la convention "
                  "régionale.")
 
@@ -49,7 +52,7 @@ def create_credit_note(dossier, amount, reason, user=None, issued_on=None, reaso
         number = next_number("credit_note")
         note = CreditNote.create(
             number=number, organisation=organisation, dossier=dossier, amount=amount, reason=reason,
-            reason_detail=(reason_detail or "").strip(), settlement_mode=mode, state="a_emettre", issued_on=issued_on,
+            reason_detail=(reason_detail or "").strip(), settlement_mode=mode, state=C.TO_ISSUE, issued_on=issued_on,
             due_date=rules.refund_due_date(issued_on) if mode == rules.credit_notes.REFUND else None,
         )
         audit.record("CreditNote", note.id, "create", None, note, user=user,
@@ -90,22 +93,23 @@ def issue_for_overpayment(dossier, reason, reason_detail, amount=None, user=None
         return create_credit_note(dossier, amount, reason, user=user, reason_detail=reason_detail)
 
 
-def deposit_avoir(note, document, user=None):
-    """The CFA uploaded its own avoir for `note` (→ deposee)."""
+def deposit_avoir(note, document, user):
+    """The CFA uploaded its own avoir for `note` (→ deposee; a later upload is recorded, the state stays)."""
     with immediate_transaction():
         note = CreditNote.get_by_id(note.id)
-        if note.state not in ("a_emettre", "deposee", "en_retard"):
+        if note.state not in OPEN_STATES:
             raise CreditNoteError("Cet avoir est déjà soldé : aucun dépôt n'est plus attendu.")
-        before = audit.snapshot(note)
-        if note.state == "a_emettre":
-            note.state = "deposee"
-            note.save()
-        audit.record("CreditNote", note.id, "deposit", before, note, user=user,
+        if note.state == C.TO_ISSUE:
+            try:
+                return apply(CREDIT_NOTE, "deposer", note, user, note=f"avoir déposé : {document.original_name}")
+            except TransitionRefused as exc:
+                raise CreditNoteError(f"Dépôt refusé : {exc}.") from None
+        audit.record("CreditNote", note.id, "deposit_again", None, None, user=user,
                      note=f"avoir déposé : {document.original_name}")
     return note
 
 
-def mark_refunded(note, user=None):
+def mark_refunded(note, user):
     """The comptable recorded the refund transfer of a refund-mode credit note (→ remboursee)."""
     with immediate_transaction():
         note = CreditNote.get_by_id(note.id)
@@ -114,36 +118,33 @@ def mark_refunded(note, user=None):
                                   "sur un règlement, pas par un remboursement.")
         if note.state not in OPEN_STATES:
             raise CreditNoteError(f"L'avoir {note.display_number} est déjà soldé.")
-        before = audit.snapshot(note)
-        note.state = "remboursee"
-        note.amount_settled = note.amount
-        note.settled_at = now()
-        note.save()
-        audit.record("CreditNote", note.id, "refund", before, note, user=user)
-        notify_organisation(note.organisation, f"Remboursement de l'avoir {note.display_number} "
-                            f"({montant(note.amount)}) reçu. Merci.", dossier=note.dossier, category="billing")
-    return note
+        try:
+            return apply(CREDIT_NOTE, "rembourser", note, user,
+                         changes={"amount_settled": note.amount, "settled_at": now()},
+                         notice=f"Remboursement de l'avoir {note.display_number} ({montant(note.amount)}) reçu. "
+                                "Merci.")
+        except TransitionRefused as exc:
+            raise CreditNoteError(f"Remboursement refusé : {exc}.") from None
 
 
 def mark_overdue_credit_notes(today=None):
-    """Refund-mode credit notes past their 15 days → en_retard. Returns how many changed."""
+    """Refund-mode credit notes past their 15 days → en_retard (a system transition). Returns how many changed."""
     today = today or clock.today()
     changed = 0
-    candidates = (CreditNote.select()
-                  .where((CreditNote.settlement_mode == rules.credit_notes.REFUND)
-                         & CreditNote.state.in_(("a_emettre", "deposee"))))
+    candidates = list(CreditNote.select()
+                      .where((CreditNote.settlement_mode == rules.credit_notes.REFUND)
+                             & CreditNote.state.in_(C.values(C.TO_ISSUE, C.DEPOSITED))))
     for note in candidates:
         if not rules.is_overdue(note.issued_on, today, settled=False, mode=note.settlement_mode):
             continue
-        with immediate_transaction():
-            before = audit.snapshot(note)
-            note.state = "en_retard"
-            note.save()
-            audit.record("CreditNote", note.id, "overdue", before, note, user=None)
-            notify_organisation(note.organisation, f"Le remboursement de l'avoir {note.display_number} "
-                                f"({montant(note.amount - note.amount_settled)}) était attendu le "
-                                f"{date_fr(note.due_date)}. Merci de faire le virement avec la référence "
-                                f"{note.transfer_reference}.", dossier=note.dossier, category="billing")
+        try:
+            with immediate_transaction():
+                apply(CREDIT_NOTE, "mettre_en_retard", note, SYSTEM, notice=(
+                    f"Le remboursement de l'avoir {note.display_number} ({montant(note.amount - note.amount_settled)}) "
+                    f"était attendu le {date_fr(note.due_date)}. Merci de faire le virement avec la référence "
+                    f"{note.transfer_reference}."))
+        except TransitionRefused:  # settled meanwhile
+            continue
         changed += 1
     return changed
 
@@ -153,7 +154,7 @@ def overdue_credit_notes(organisation_ids):
     if not organisation_ids:
         return CreditNote.select().where(CreditNote.id == -1)
     return (CreditNote.select()
-            .where(CreditNote.organisation.in_(list(organisation_ids)) & (CreditNote.state == "en_retard"))
+            .where(CreditNote.organisation.in_(list(organisation_ids)) & (CreditNote.state == C.OVERDUE))
             .order_by(CreditNote.due_date))
 
 

@@ -1,42 +1,17 @@
 """Deactivation instead of deletion: organisations, employers and users keep their history and go inactive.
 
-One machine per table (services.transitions); the back office offers them as list actions and details
+One machine per table (services/state_machines.py); the back office offers them as list actions and details
 buttons. A deactivated user is signed out everywhere at once (new session token in the same UPDATE).
 """
-from models import Employer, Organisation, User, new_session_token
-from models.organisation import EMPLOYER_STATUSES, ORG_STATUSES
+from models import new_session_token
 
-from .transitions import Machine, Transition, TransitionRefused, apply
-
-
-def staff_in(*roles):
-    def permission(actor, obj):
-        return getattr(actor, "kind", None) == "staff" and getattr(actor, "staff_role", None) in roles
-    return permission
+from .state_machines import EMPLOYER, ORGANISATION, USER
+from .transitions import TransitionRefused, apply
 
 
-ORGANISATION_ACTIVITY = Machine(Organisation, "organisation", dict(ORG_STATUSES), [
-    Transition("valider_inscription", ("pending",), "active", "Valider l'inscription",
-               audit_action="validation de l'inscription", permission=staff_in("admin")),
-    Transition("desactiver", ("pending", "active"), "inactive", "Désactiver", audit_action="désactivation",
-               permission=staff_in("admin")),
-    Transition("reactiver", ("inactive",), "active", "Réactiver", audit_action="réactivation",
-               permission=staff_in("admin")),
-], column="status")
-
-EMPLOYER_ACTIVITY = Machine(Employer, "employer", dict(EMPLOYER_STATUSES), [
-    Transition("desactiver", ("active",), "inactive", "Désactiver", audit_action="désactivation",
-               permission=staff_in("admin", "conseiller")),
-    Transition("reactiver", ("inactive",), "active", "Réactiver", audit_action="réactivation",
-               permission=staff_in("admin", "conseiller")),
-], column="status")
-
-USER_ACTIVITY = Machine(User, "user", {True: "Actif", False: "Inactif"}, [
-    Transition("desactiver", (True,), False, "Désactiver", audit_action="désactivation",
-               permission=staff_in("admin")),
-    Transition("reactiver", (False,), True, "Réactiver", audit_action="réactivation",
-               permission=staff_in("admin")),
-], column="active")
+ORGANISATION_ACTIVITY = ORGANISATION
+EMPLOYER_ACTIVITY = EMPLOYER
+USER_ACTIVITY = USER
 
 
 def change_activity(machine, name, obj, actor):

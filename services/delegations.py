@@ -20,15 +20,17 @@ import unicodedata
 
 from peewee import PostgresqlDatabase
 
-from access.permissions import as_scope, can
+from access.permissions import ADMIN_OF, as_scope, can
 from models import Delegation, Dossier, Membership, Organisation, User, db
+from models.states import OPEN_DELEGATION_STATES, DelegationState, OrganisationStatus
 from rules.identifiers import normalize_siret
 from services.audit import record
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction
-from services.transitions import Machine, Transition, TransitionRefused, apply
+from services.state_machines import DELEGATION
+from services.transitions import TransitionRefused, apply
 
-OPEN_STATES = ("demandee", "approuvee")
+OPEN_STATES = OPEN_DELEGATION_STATES
 
 
 class DelegationError(TransitionRefused):
@@ -50,39 +52,15 @@ def admin_for(actor, organisation_id):
             and can(scope, "organisation.admin"))
 
 
-def _may_decide(actor, delegation):
-    return is_opco(actor) or admin_for(actor, delegation.delegator_id)
-
-
-def _may_cancel(actor, delegation):
-    return is_opco(actor) or admin_for(actor, delegation.delegate_id)
-
-
-def _may_end(actor, delegation):
-    return is_opco(actor) or admin_for(actor, delegation.delegate_id) or admin_for(actor, delegation.delegator_id)
-
-
 def _user(actor):
     return as_scope(actor).user
 
 
-MACHINE = Machine(
-    Delegation, "delegation",
-    labels={"demandee": "Demandée", "approuvee": "Approuvée", "refusee": "Refusée", "terminee": "Terminée"},
-    transitions=[
-        Transition("approuver", ("demandee",), "approuvee", "Approuver", audit_action="approbation",
-                   permission=_may_decide, notify="the delegate organisation"),
-        Transition("refuser", ("demandee",), "refusee", "Refuser", audit_action="refus", permission=_may_decide,
-                   notify="the delegate organisation", needs_reason=True),
-        Transition("annuler", ("demandee",), "terminee", "Annuler la demande", audit_action="annulation",
-                   permission=_may_cancel, notify="the delegating organisation"),
-        Transition("terminer", ("approuvee",), "terminee", "Mettre fin à la délégation", audit_action="fin",
-                   permission=_may_end, notify="both organisations"),
-    ])
+MACHINE = DELEGATION
 
 
 def label(state):
-    return MACHINE.label(state)
+    return DELEGATION.label(state)
 
 
 # --- request ------------------------------------------------------------------------------------------
@@ -98,7 +76,7 @@ def same_name(a, b):
 def has_active_admin(organisation_id):
     """Whether the organisation has an active admin OF, who then decides on the requests it receives."""
     return (Membership.select().join(User)
-            .where((Membership.organisation == organisation_id) & (Membership.role == "admin_of")
+            .where((Membership.organisation == organisation_id) & (Membership.role == ADMIN_OF)
                    & (User.active == True)).exists())  # noqa: E712
 
 
@@ -107,7 +85,7 @@ def request(delegate, siret, name, actor):
     if not admin_for(actor, delegate.id):
         raise DelegationError("Seul un administrateur de l'organisme peut demander une délégation.")
     delegator = (Organisation.select()
-                 .where((Organisation.siret == normalize_siret(siret)) & (Organisation.status == "active")).first())
+                 .where((Organisation.siret == normalize_siret(siret)) & (Organisation.status == OrganisationStatus.ACTIVE)).first())
     if delegator is None or not same_name(delegator.name, name):
         raise DelegationError("Aucun organisme actif ne correspond à ce SIRET et à ce nom d'établissement.")
     if delegator.id == delegate.id:
@@ -119,13 +97,13 @@ def request(delegate, siret, name, actor):
         current = (Delegation.select()
                    .where((Delegation.delegate == delegate.id) & (Delegation.delegator == delegator.id)
                           & Delegation.state.in_(OPEN_STATES)).first())
-        if current is not None and current.state == "approuvee":
+        if current is not None and current.state == DelegationState.APPROVED:
             raise DelegationError("Cet organisme vous délègue déjà la gestion de ses contrats.")
         if current is not None:
             raise DelegationError("Vous avez déjà demandé la délégation de cet organisme : elle attend sa décision.")
         delegation = Delegation.create(delegate=delegate.id, delegator=delegator.id, requested_by=_user(actor).id,
                                        note="Demandée depuis le portail")
-        record("delegation", delegation.id, "demande", after=delegation, user=_user(actor),
+        record("delegation", delegation.id, "request", after=delegation, user=_user(actor),
                note=f"{delegate.name} ({delegate.siret}) demande à gérer les contrats de "
                     f"{delegator.name} ({delegator.siret})")
     decider = ("Acceptez-la ou refusez-la dans « Gestion des accès »." if has_active_admin(delegator.id)
@@ -149,32 +127,24 @@ def _by(actor):
 def approve(delegation, actor):
     delegator, delegate = delegation.delegator, delegation.delegate
     by = _by(actor) or delegator.name
-
-    def tell(row):
-        notify_organisation(delegate, f"Votre demande de gestion des contrats de {delegator.name} est approuvée "
-                                      f"par {by} : ses dossiers apparaissent désormais dans vos listes.",
-                            category="delegation")
-        if is_opco(actor):
-            notify_organisation(delegator, f"L'OPCO a approuvé la délégation de vos contrats à {delegate.name} "
-                                           f"(SIRET {delegate.siret}). Vous pouvez y mettre fin dans « Gestion "
-                                           "des accès ».", category="delegation")
-
-    return apply(MACHINE, "approuver", delegation, actor, changes={"decided_by": _user(actor).id, "decided_at": _now()},
-                 note=f"{delegator.name} délègue à {delegate.name} (décision : {by})", notify=[tell])
+    notice = {delegate.id: f"Votre demande de gestion des contrats de {delegator.name} est approuvée par {by} : "
+                           "ses dossiers apparaissent désormais dans vos listes."}
+    if is_opco(actor):  # the delegator's admin who approved needs no word of it
+        notice[delegator.id] = (f"L'OPCO a approuvé la délégation de vos contrats à {delegate.name} (SIRET "
+                                f"{delegate.siret}). Vous pouvez y mettre fin dans « Gestion des accès ».")
+    return apply(DELEGATION, "approuver", delegation, actor, notice=notice,
+                 changes={"decided_by": _user(actor).id, "decided_at": _now()},
+                 note=f"{delegator.name} délègue à {delegate.name} (décision : {by})")
 
 
 def refuse(delegation, actor, reason):
-    delegator, delegate = delegation.delegator, delegation.delegate
+    delegator = delegation.delegator
     reason = (reason or "").strip()[:2000]
     by = _by(actor) or delegator.name
-
-    def tell(row):
-        notify_organisation(delegate, f"Votre demande de gestion des contrats de {delegator.name} est refusée "
-                                      f"par {by}. Motif : {reason}", category="delegation")
-
-    return apply(MACHINE, "refuser", delegation, actor, reason=reason,
-                 changes={"decided_by": _user(actor).id, "decided_at": _now(), "refusal_reason": reason},
-                 notify=[tell])
+    return apply(DELEGATION, "refuser", delegation, actor, reason=reason,
+                 notice=f"Votre demande de gestion des contrats de {delegator.name} est refusée par {by}. "
+                        f"Motif : {reason}",
+                 changes={"decided_by": _user(actor).id, "decided_at": _now(), "refusal_reason": reason})
 
 
 def end(delegation, actor, name=None):
@@ -183,26 +153,21 @@ def end(delegation, actor, name=None):
     `name` forces one of the two transitions ("terminer" from the back office, where a request is refused).
     """
     delegator, delegate = delegation.delegator, delegation.delegate
-    name = name or ("annuler" if delegation.state == "demandee" else "terminer")
+    name = name or ("annuler" if delegation.state == DelegationState.REQUESTED else "terminer")
     if is_opco(actor):
         by = "l'OPCO"
     elif admin_for(actor, delegate.id):
         by = delegate.name
     else:
         by = delegator.name
-
-    def tell(row):
-        if name == "annuler":
-            notify_organisation(delegator, f"{delegate.name} a annulé sa demande de gestion de vos contrats.",
-                                category="delegation")
-            return
-        message = (f"La délégation des contrats de {delegator.name} à {delegate.name} a pris fin ({by}) : "
-                   f"{delegate.name} ne voit plus ces dossiers et ne peut plus les facturer.")
-        notify_organisation(delegate, message, category="delegation")
-        notify_organisation(delegator, message, category="delegation")
-
-    return apply(MACHINE, name, delegation, actor, changes={"ended_by": _user(actor).id, "ended_at": _now()},
-                 note=f"{delegator.name} → {delegate.name} (par {by})", notify=[tell])
+    if name == "annuler":
+        notice = f"{delegate.name} a annulé sa demande de gestion de vos contrats."
+    else:
+        notice = (f"La délégation des contrats de {delegator.name} à {delegate.name} a pris fin ({by}) : "
+                  f"{delegate.name} ne voit plus ces dossiers et ne peut plus les facturer.")
+    return apply(DELEGATION, name, delegation, actor, notice=notice,
+                 changes={"ended_by": _user(actor).id, "ended_at": _now()},
+                 note=f"{delegator.name} → {delegate.name} (par {by})")
 
 
 # --- billing scope, re-checked when something is sent ---------------------------------------------------
@@ -211,7 +176,7 @@ def billing_organisation_ids(organisation_id):
     """The organisation itself and every organisation whose delegation to it is approved now."""
     ids = {organisation_id}
     ids |= {d for (d,) in Delegation.select(Delegation.delegator)
-            .where((Delegation.delegate == organisation_id) & (Delegation.state == "approuvee")).tuples()}
+            .where((Delegation.delegate == organisation_id) & (Delegation.state == DelegationState.APPROVED)).tuples()}
     return ids
 
 

@@ -33,7 +33,7 @@ def send_daily_digest(since):
             .join(Dossier, JOIN.LEFT_OUTER)
             .where(Notification.organisation.in_(ids) & (Notification.created_at >= since)
                    & Notification.read_at.is_null()
-                   & (Notification.user.is_null() | (Notification.user == user.id)))
+                   & (Notification.user == user.id))
             .order_by(Notification.created_at))
         if not notifications:
             continue

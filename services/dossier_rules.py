@@ -2,7 +2,6 @@
 
 Views never compute amounts: they call these helpers, which call rules/.
 """
-import datetime as dt
 from decimal import Decimal
 
 from peewee import fn
@@ -11,11 +10,11 @@ import rules
 from rules.delta import employer_delta
 from rules.engaged import annex_total, annual_budget, engaged_annex_caps
 from models import CreditNote, Dossier, Installment, Invoice, InvoiceLine, PaymentLine
+from models.states import ACTIVE_INVOICE_STATES, DossierState, InstallmentStatus, InvoiceState
 from services import clock
 
-ACTIVE_INVOICE_STATES = ("en_traitement", "en_attente", "validee", "payee")
-VALIDATED_INVOICE_STATES = ("validee", "payee")
-ENGAGED_STATES = ("engage", "solde")
+VALIDATED_INVOICE_STATES = InvoiceState.values(InvoiceState.VALIDATED, InvoiceState.PAID)
+ENGAGED_STATES = DossierState.values(DossierState.ENGAGED, DossierState.SETTLED)
 
 
 def contract_from_dossier(dossier, end=None, npec=None):
@@ -36,7 +35,7 @@ def contract_from_dossier(dossier, end=None, npec=None):
 def stored_installments(dossier, include_cancelled=False):
     query = Installment.select().where(Installment.dossier == dossier.id).order_by(Installment.number)
     if not include_cancelled:
-        query = query.where(Installment.status != "cancelled")
+        query = query.where(Installment.status != InstallmentStatus.CANCELLED)
     return list(query)
 
 
@@ -48,11 +47,11 @@ def as_rule_installments(rows):
 
 def store_schedule(dossier, financing):
     """Replace the not-yet-invoiced installments of a dossier by `financing`'s (call inside a transaction)."""
-    Installment.delete().where((Installment.dossier == dossier.id) & (Installment.status == "to_invoice")).execute()
+    Installment.delete().where((Installment.dossier == dossier.id) & (Installment.status == InstallmentStatus.TO_INVOICE)).execute()
     start = (Installment.select(fn.MAX(Installment.number)).where(Installment.dossier == dossier.id).scalar() or 0)
     rows = [dict(dossier=dossier.id, number=start + i, year=item.year, kind=item.kind,
                  billable_from=item.billable_from, period_start=item.period_start, period_end=item.period_end,
-                 amount=item.amount, status="to_invoice")
+                 amount=item.amount, status=InstallmentStatus.TO_INVOICE)
             for i, item in enumerate(financing.installments, start=1)]
     if rows:
         Installment.insert_many(rows).execute()

@@ -1,68 +1,37 @@
 """The dossier lifecycle (SPEC §4): the one code path behind every back-office action on a dossier.
 
-Each action is allowed only from given states and by advisors and
-administrators. A change, its audit entry, its letter and its notifications are
-written in one transaction: a refusal or a failure leaves none of them. The
-state is updated with a conditional UPDATE (``WHERE state = <the state read>``)
-so two advisors acting at once cannot both win.
+The actions are the DOSSIER table of services/state_machines.py, run by services.transitions.apply
+(permission "dossier.instruct", guarded UPDATE, one audit entry). A change, its schedule, its letter and its
+notifications are written in one transaction: a refusal or a failure leaves none of them.
 """
-import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import rules
 from access.permissions import can
 from models import Dossier, Installment, db
-from models.dossier import DOSSIER_STATES, INSTALLMENT_KINDS, REGIMES
-from services.audit import record, snapshot
+from models.dossier import INSTALLMENT_KINDS, REGIMES
+from models.states import DossierState, InstallmentStatus
 from services.dossier_rules import contract_from_dossier, financing_delta, store_schedule
 from services.formatting import montant
 from services.letters import issue_letter
-from services.notify import notify_organisation
 from services.npec_import import propose_npec
 from services.pdf import PdfError
+from services.state_machines import DOSSIER
 from services.storage import get_storage
+from services.transitions import TransitionRefused, apply
 from services import clock
 
-STATE_LABELS = dict(DOSSIER_STATES)
+D = DossierState
+STATE_LABELS = DossierState.labels()
 STATE_PHRASES = {
-    "recu": "seulement reçu", "en_instruction": "en instruction", "en_attente": "en attente de pièces",
-    "engage": "déjà engagé", "solde": "déjà soldé", "refuse": "refusé", "annule": "annulé", "supprime": "supprimé",
+    D.RECEIVED: "seulement reçu", D.IN_INSTRUCTION: "en instruction", D.AWAITING_DOCUMENTS: "en attente de pièces",
+    D.ENGAGED: "déjà engagé", D.SETTLED: "déjà soldé", D.REFUSED: "refusé", D.CANCELLED: "annulé",
+    D.DELETED: "supprimé",
 }
 MAX_TEXT = 2000
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    label: str
-    from_states: tuple
-    to_state: str
-    done: str  # past participle shown per dossier: "2026000012 : engagé"
-    needs_input: bool = False
-    confirmation: str = ""
-    button: str = "primary"
-
-
-ACTIONS = {a.name: a for a in (
-    Action("instruire", "Prendre en instruction", ("recu",), "en_instruction", "pris en instruction",
-           confirmation="Prendre les dossiers sélectionnés en instruction ?"),
-    Action("demander_pieces", "Demander des pièces", ("en_instruction",), "en_attente", "pièces demandées",
-           needs_input=True, button="warning"),
-    Action("reprendre", "Reprendre l'instruction", ("en_attente",), "en_instruction", "instruction reprise",
-           confirmation="Reprendre l'instruction des dossiers sélectionnés ?"),
-    Action("engager", "Engager (accord de financement)", ("en_instruction",), "engage", "engagé",
-           needs_input=True, button="success"),
-    Action("refuser", "Refuser", ("en_instruction", "en_attente"), "refuse", "refusé (motif enregistré)",
-           needs_input=True, button="danger"),
-    Action("annuler", "Annuler", ("recu", "en_instruction", "en_attente", "engage"), "annule", "annulé",
-           confirmation="Annuler les dossiers sélectionnés (à la demande de l'employeur) ?", button="secondary"),
-    Action("supprimer", "Supprimer (avant accord)", ("recu", "en_instruction", "en_attente"), "supprime", "supprimé",
-           confirmation="Supprimer les dossiers sélectionnés ? Possible seulement avant l'accord.",
-           button="danger"),
-    Action("solder", "Solder", ("engage",), "solde", "soldé",
-           confirmation="Solder les dossiers sélectionnés ?", button="secondary"),
-)}
+# The advisors' actions of the DOSSIER table (services/state_machines.py), with the buttons' texts.
+ACTIONS = {name: t for name, t in DOSSIER.transitions.items() if t.permission == "dossier.instruct"}
 
 KIND_LABELS = dict(INSTALLMENT_KINDS)
 REGIME_LABELS = dict(REGIMES)
@@ -99,7 +68,7 @@ def refusal_reason(action, dossier):
         return None
     allowed = ", ".join(STATE_LABELS[s] for s in action.from_states)
     phrase = STATE_PHRASES.get(dossier.state, dossier.state)
-    if action.name == "supprimer" and dossier.state in ("engage", "solde"):
+    if action.name == "supprimer" and dossier.state in (D.ENGAGED, D.SETTLED):
         return f"le dossier est {phrase} : la suppression n'est possible qu'avant l'accord"
     return f"le dossier est {phrase} (« {action.label} » possible depuis : {allowed})"
 
@@ -181,12 +150,12 @@ def _apply(action, dossier, user, params, today, stored_files):
     reason = refusal_reason(action, dossier)
     if reason:
         raise WorkflowRefusal(reason)
-    before = snapshot(dossier)
     old_state = dossier.state
-    changes = {"state": action.to_state, "updated_at": dt.datetime.now().replace(microsecond=0)}
+    changes = {}
     note = ""
     letter = None
     message = action.done
+    financing = None
 
     if action.name == "instruire":
         changes["advisor"] = user.id
@@ -228,32 +197,31 @@ def _apply(action, dossier, user, params, today, stored_files):
     elif action.name in ("annuler", "supprimer", "solder"):
         changes["closing_date"] = today
 
-    updated = (Dossier.update(**changes)
-               .where((Dossier.id == dossier.id) & (Dossier.state == old_state)).execute())
-    if updated != 1:
-        raise WorkflowRefusal("le dossier vient d'être modifié par quelqu'un d'autre ; rechargez la page")
-    dossier = Dossier.get_by_id(dossier.id)
+    def then(dossier):
+        """Schedule, cancellations and letter, in the transition's transaction; returns the audit note."""
+        notes = []
+        current_letter = letter
+        if action.name == "engager":
+            store_schedule(dossier, financing)
+            current_letter = ("accord", {"installments": financing.installments, "net": financing.net,
+                                         "delta": financing_delta(dossier), "kind_labels": KIND_LABELS,
+                                         "regime_label": REGIME_LABELS.get(financing.regime, financing.regime)})
+        elif action.name == "annuler" and old_state == D.ENGAGED:
+            cancelled = (Installment.update(status=InstallmentStatus.CANCELLED)
+                         .where((Installment.dossier == dossier.id)
+                                & (Installment.status == InstallmentStatus.TO_INVOICE)).execute())
+            notes.append(f"{cancelled} échéance(s) non facturée(s) annulée(s)")
+        if current_letter:
+            kind, context = current_letter
+            issued = issue_letter(dossier, kind, context, user=user, stored_files=stored_files)
+            notes.append(f"{issued.title} émis")
+        return "; ".join(notes)
 
-    if action.name == "engager":
-        store_schedule(dossier, financing)
-        letter = ("accord", {"installments": financing.installments, "net": financing.net,
-                             "delta": financing_delta(dossier), "kind_labels": KIND_LABELS,
-                             "regime_label": REGIME_LABELS.get(financing.regime, financing.regime)})
-    elif action.name == "annuler" and old_state == "engage":
-        cancelled = (Installment.update(status="cancelled")
-                     .where((Installment.dossier == dossier.id) & (Installment.status == "to_invoice")).execute())
-        note = f"{cancelled} échéance(s) non facturée(s) annulée(s)"
-
-    notify_organisation(dossier.organisation_id,
-                        f"Dossier {dossier.number} : {STATE_LABELS[old_state]} → {STATE_LABELS[action.to_state]}.",
-                        dossier=dossier.id, category="dossier")
-    if letter:
-        kind, context = letter
-        issued = issue_letter(dossier, kind, context, user=user, stored_files=stored_files)
-        note = "; ".join(x for x in (note, f"{issued.title} émis") if x)
-
-    after = snapshot(dossier)
-    changed_before = {k: v for k, v in before.items() if after.get(k) != v and k != "updated_at"}
-    changed_after = {k: after[k] for k in changed_before}
-    record("dossier", dossier.id, action.name, changed_before, changed_after, user=user, note=note)
+    try:
+        apply(DOSSIER, action.name, dossier, user, changes=changes, note=note,
+              reason=params.reason if action.needs_reason else "", within=then)
+    except TransitionRefused as exc:
+        if "n'est possible que depuis" in str(exc):
+            raise WorkflowRefusal("le dossier vient d'être modifié par quelqu'un d'autre ; rechargez la page") from None
+        raise WorkflowRefusal(str(exc)) from None
     return message

@@ -12,13 +12,15 @@ from peewee import fn
 
 import rules
 from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine
+from models.states import DossierState, InstallmentStatus, InvoiceState
 from services import audit
+from services.state_machines import DOSSIER
+from services.transitions import TransitionRefused, apply
 from services.dossier_rules import ACTIVE_INVOICE_STATES, contract_from_dossier
 from services.formatting import date_fr, montant
-from services.notify import notify_organisation
 from services import clock
 
-IN_PROCESS = ("en_traitement", "en_attente")
+IN_PROCESS = InvoiceState.values(InvoiceState.PROCESSING, InvoiceState.ON_HOLD)
 # add_months clamps month ends (31/12 + 2 months = 28/02): the SQL bound is loosened by a few days
 # and rules.is_expired decides exactly.
 SQL_SLACK_DAYS = 3
@@ -47,7 +49,7 @@ def candidates(query, today):
     """Engaged dossiers whose billing period may have ended two months ago (SQL only)."""
     bound = rules.add_months(today, -rules.expired.EXPIRY_MONTHS) + dt.timedelta(days=SQL_SLACK_DAYS)
     end = fn.COALESCE(Dossier.rupture_date, Dossier.contract_end)
-    return (query.where((Dossier.state == "engage") & (end <= bound))
+    return (query.where((Dossier.state == DossierState.ENGAGED) & (end <= bound))
             .order_by(end, Dossier.id))
 
 
@@ -77,15 +79,15 @@ def _evaluate(dossiers, today):
     if not dossiers:
         return []
     ids = [d.id for d in dossiers]
-    live = Installment.status != "cancelled"
+    live = Installment.status != InstallmentStatus.CANCELLED
     schedule = {row[0]: (Decimal(int(row[1] or 0)) / 100, row[2]) for row in (
         Installment.select(Installment.dossier, fn.SUM(Installment.amount), fn.MAX(Installment.period_end))
         .where(Installment.dossier.in_(ids) & live).group_by(Installment.dossier).tuples())}
     open_amounts = _cents_map(Installment.select(Installment.dossier, fn.SUM(Installment.amount))
-                              .where(Installment.dossier.in_(ids) & (Installment.status == "to_invoice"))
+                              .where(Installment.dossier.in_(ids) & (Installment.status == InstallmentStatus.TO_INVOICE))
                               .group_by(Installment.dossier))
     open_final = {row[0] for row in Installment.select(Installment.dossier).where(
-        Installment.dossier.in_(ids) & (Installment.kind == "final") & (Installment.status == "to_invoice")).tuples()}
+        Installment.dossier.in_(ids) & (Installment.kind == "final") & (Installment.status == InstallmentStatus.TO_INVOICE)).tuples()}
     invoiced = _cents_map(InvoiceLine.select(InvoiceLine.dossier, fn.SUM(InvoiceLine.amount)).join(Invoice)
                           .where(InvoiceLine.dossier.in_(ids) & Invoice.state.in_(ACTIVE_INVOICE_STATES)
                                  & InvoiceLine.nature.in_(("teaching", "uplift")))
@@ -165,26 +167,28 @@ def declare_final_balance(dossier, user=None, today=None):
     with immediate_transaction():
         dossier = Dossier.get_by_id(dossier.id)
         _require_expired(dossier, today)
-        before = audit.snapshot(dossier)
         open_rows = list(Installment.select().where((Installment.dossier == dossier.id)
-                                                    & (Installment.status == "to_invoice")))
+                                                    & (Installment.status == InstallmentStatus.TO_INVOICE)))
         released = sum((Decimal(r.amount) for r in open_rows), Decimal("0.00"))
-        if open_rows:
-            Installment.update(status="cancelled").where(Installment.id.in_([r.id for r in open_rows])).execute()
-        dossier.state = "solde"
-        dossier.closing_date = today
-        dossier.updated_at = dt.datetime.now()
-        dossier.save()
-        settlement = ExpiredSettlement.create(dossier=dossier.id, kind="final_balance", amount_released=released,
-                                              note=f"{len(open_rows)} échéance(s) libérée(s)",
-                                              declared_by=user.id if user else None)
-        audit.record("Dossier", dossier.id, "solde_definitif", before, dossier, user=user,
-                     note=f"engagement libéré : {montant(released)}")
-        audit.record("ExpiredSettlement", settlement.id, "create", None, settlement, user=user)
-        notify_organisation(dossier.organisation_id,
-                            f"Solde définitif du dossier {dossier.number} déclaré le {date_fr(today)} : "
-                            f"{montant(released)} d'engagement libéré.", dossier=dossier.id, category="billing")
-    return settlement
+        done = {}
+
+        def then(dossier):
+            if open_rows:
+                (Installment.update(status=InstallmentStatus.CANCELLED)
+                 .where(Installment.id.in_([r.id for r in open_rows])).execute())
+            done["settlement"] = ExpiredSettlement.create(
+                dossier=dossier.id, kind="final_balance", amount_released=released,
+                note=f"{len(open_rows)} échéance(s) libérée(s)", declared_by=user.id if user else None)
+            audit.record("ExpiredSettlement", done["settlement"].id, "create", None, done["settlement"], user=user)
+            return f"engagement libéré : {montant(released)}"
+
+        try:
+            apply(DOSSIER, "declarer_solde", dossier, user, changes={"closing_date": today}, within=then,
+                  notice=f"Solde définitif du dossier {dossier.number} déclaré le {date_fr(today)} : "
+                         f"{montant(released)} d'engagement libéré.")
+        except TransitionRefused as exc:
+            raise ExpiredError(f"Déclaration refusée : {exc}.") from None
+    return done["settlement"]
 
 
 def history(query, limit=50):

@@ -16,6 +16,7 @@ from peewee import PostgresqlDatabase, fn
 
 import rules
 from models import Apprentice, Dossier, Employer, Installment, Organisation, db, now
+from models.states import DossierState as D, InstallmentStatus, OrganisationStatus
 
 # Diplomas of the sample NPEC referential (data/npec-referentiel-sample.csv), with their level.
 DIPLOMAS = [
@@ -55,10 +56,10 @@ EMPLOYER_KINDS = [("Garage", "4520A", "1090", "Services de l'automobile"),
                   ("Boulangerie", "1071C", "0843", "Boulangerie-pâtisserie artisanale")]
 
 # (state, weight): mostly engaged contracts, every state present.
-STATES = [("engage", 55), ("solde", 15), ("recu", 8), ("en_instruction", 7), ("en_attente", 5), ("refuse", 4),
-          ("annule", 4), ("supprime", 2)]
+STATES = [(D.ENGAGED, 55), (D.SETTLED, 15), (D.RECEIVED, 8), (D.IN_INSTRUCTION, 7), (D.AWAITING_DOCUMENTS, 5),
+          (D.REFUSED, 4), (D.CANCELLED, 4), (D.DELETED, 2)]
 SCHEMES = [("apprentissage", 90), ("professionnalisation", 6), ("pro_a", 2), ("action_formation", 2)]
-FINANCED_STATES = {"engage", "solde"}
+FINANCED_STATES = {D.ENGAGED, D.SETTLED}
 
 DEMO_PASSWORD = "Portail-Demo-2026"
 TEMPLATE_COUNT = 3000
@@ -287,7 +288,7 @@ def _organisations(rng, count, target_siret, stamp):
         if target is None:
             target = Organisation.create(siret=target_siret, name="CFA Banc d'essai", city="Paris",
                                          postal_code="75010", uai=make_uai(7_500_000 + rng.randrange(9_999)),
-                                         status="active", email="contact@cfa-banc-essai.test")
+                                         status=OrganisationStatus.ACTIVE, email="contact@cfa-banc-essai.test")
             existing.add(target_siret)
         target_id = target.id
     rows = []
@@ -456,12 +457,12 @@ def _chunk(rng, offset, count, first_apprentice, first_dossier, plan, employer_i
              schemes[k], state, plan[i], employer_ids[randrange(n_employers)], apprentice_id, f"{last} {first}",
              True) + t["contract"] + (t["regime"] if financed else "",) + t["money"]
             + (t["financed"] if financed else not_financed)
-            + (None, state == "solde", deposit, None if state in ("recu", "en_attente") else deposit,
-               t["agreements"][day] if financed else None, t["end"] if state == "solde" else None,
-               "Convention de formation signée" if state == "en_attente" else "",
-               "Contrat hors du champ de financement" if state == "refuse" else "", stamp, stamp))
+            + (None, state == D.SETTLED, deposit, None if state in (D.RECEIVED, D.AWAITING_DOCUMENTS) else deposit,
+               t["agreements"][day] if financed else None, t["end"] if state == D.SETTLED else None,
+               "Convention de formation signée" if state == D.AWAITING_DOCUMENTS else "",
+               "Contrat hors du champ de financement" if state == D.REFUSED else "", stamp, stamp))
         if with_installments and financed:
-            status = "paid" if state == "solde" else "to_invoice"
+            status = (InstallmentStatus.PAID if state == D.SETTLED else InstallmentStatus.TO_INVOICE).value
             schedule.extend((dossier_id,) + item + (status,) for item in t["installments"])
     return apprentices, dossiers, schedule
 

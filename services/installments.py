@@ -12,8 +12,9 @@ One definition, in SQL, used both to store the statuses after every billing chan
   the rest `to_invoice`. A rejected invoice therefore frees its installments again.
 """
 from models import Installment, Invoice, InvoiceLine, db
+from models.states import ACTIVE_INVOICE_STATES, InstallmentStatus as S, InvoiceState
 
-ACTIVE = ("en_traitement", "en_attente", "validee", "payee")
+ACTIVE = ACTIVE_INVOICE_STATES
 TEACHING = ("teaching", "uplift")
 
 
@@ -30,28 +31,30 @@ def expected_sql(dossier_ids=None):
     inst, line, inv = Installment._meta.table_name, InvoiceLine._meta.table_name, Invoice._meta.table_name
     only_line = f"AND l.dossier_id IN {_ids(dossier_ids)}" if dossier_ids is not None else ""
     only_inst = f"AND i.dossier_id IN {_ids(dossier_ids)}" if dossier_ids is not None else ""
+    paid_invoice, to_invoice, invoiced, paid, cancelled = (InvoiceState.PAID, S.TO_INVOICE, S.INVOICED, S.PAID,
+                                                          S.CANCELLED)
     return f"""
     WITH linked AS (
-        SELECT l.installment_id AS iid, MAX(CASE WHEN v.state = 'payee' THEN 1 ELSE 0 END) AS paid
+        SELECT l.installment_id AS iid, MAX(CASE WHEN v.state = '{paid_invoice}' THEN 1 ELSE 0 END) AS paid
         FROM "{line}" l JOIN "{inv}" v ON v.id = l.invoice_id
         WHERE l.installment_id IS NOT NULL AND v.state IN {_in(ACTIVE)} {only_line}
         GROUP BY l.installment_id),
     free AS (
         SELECT l.dossier_id AS did, SUM(l.amount) AS invoiced,
-               SUM(CASE WHEN v.state = 'payee' THEN l.amount ELSE 0 END) AS paid
+               SUM(CASE WHEN v.state = '{paid_invoice}' THEN l.amount ELSE 0 END) AS paid
         FROM "{line}" l JOIN "{inv}" v ON v.id = l.invoice_id
         WHERE l.installment_id IS NULL AND l.nature IN {_in(TEACHING)} AND v.state IN {_in(ACTIVE)} {only_line}
         GROUP BY l.dossier_id),
     pool AS (
         SELECT i.id AS pid, SUM(i.amount) OVER (PARTITION BY i.dossier_id ORDER BY i.number) AS cum
         FROM "{inst}" i
-        WHERE i.status <> 'cancelled' AND i.id NOT IN (SELECT iid FROM linked) {only_inst})
+        WHERE i.status <> '{cancelled}' AND i.id NOT IN (SELECT iid FROM linked) {only_inst})
     SELECT i.id, i.dossier_id, i.number, i.status,
-        CASE WHEN i.status = 'cancelled' THEN 'cancelled'
-             WHEN k.iid IS NOT NULL THEN (CASE WHEN k.paid = 1 THEN 'paid' ELSE 'invoiced' END)
-             WHEN f.paid > 0 AND p.cum <= f.paid THEN 'paid'
-             WHEN f.invoiced > 0 AND p.cum <= f.invoiced THEN 'invoiced'
-             ELSE 'to_invoice' END AS expected
+        CASE WHEN i.status = '{cancelled}' THEN '{cancelled}'
+             WHEN k.iid IS NOT NULL THEN (CASE WHEN k.paid = 1 THEN '{paid}' ELSE '{invoiced}' END)
+             WHEN f.paid > 0 AND p.cum <= f.paid THEN '{paid}'
+             WHEN f.invoiced > 0 AND p.cum <= f.invoiced THEN '{invoiced}'
+             ELSE '{to_invoice}' END AS expected
     FROM "{inst}" i
     LEFT JOIN linked k ON k.iid = i.id
     LEFT JOIN pool p ON p.pid = i.id

@@ -22,12 +22,14 @@ from decimal import Decimal
 
 from models import (Amendment, AuditEntry, CreditNote, Delegation, Document, Dossier, ExpiredSettlement,
                     Installment, Invoice, InvoiceLine, Organisation, Payment, PaymentLine, Rupture, db)
+from models.states import DelegationState, DossierState, InstallmentStatus, InvoiceState
 from services.formatting import montant
 from services.installments import ACTIVE, status_mismatches
 
 STATUS_LABELS = dict(Installment.status.choices)
 NATURE_LABELS = dict(InvoiceLine.nature.choices)
-VALIDATED = ("validee", "payee")
+VALIDATED = InvoiceState.values(InvoiceState.VALIDATED, InvoiceState.PAID)
+ENGAGED = DossierState.values(DossierState.ENGAGED, DossierState.SETTLED)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def _rows(sql):
 def check_schedules():
     sql = f"""
     WITH sched AS (SELECT dossier_id AS did, SUM(amount) AS s FROM {_t(Installment)}
-                   WHERE status <> 'cancelled' GROUP BY dossier_id),
+                   WHERE status <> '{InstallmentStatus.CANCELLED}' GROUP BY dossier_id),
          rel AS (SELECT dossier_id AS did, SUM(amount_released) AS r FROM {_t(ExpiredSettlement)}
                  WHERE kind = 'final_balance' GROUP BY dossier_id),
          cred AS (SELECT dossier_id AS did, SUM(amount) AS c FROM {_t(CreditNote)} GROUP BY dossier_id)
@@ -70,7 +72,7 @@ def check_schedules():
            COALESCE(cred.c, 0)
     FROM {_t(Dossier)} d
     LEFT JOIN sched ON sched.did = d.id LEFT JOIN rel ON rel.did = d.id LEFT JOIN cred ON cred.did = d.id
-    WHERE d.state IN ('engage', 'solde')
+    WHERE d.state IN {_in(ENGAGED)}
       AND COALESCE(sched.s, 0) + COALESCE(rel.r, 0) - COALESCE(cred.c, 0) <> d.total_financed - d.employer_share
     ORDER BY d.number"""
     out = []
@@ -161,8 +163,8 @@ def _delegation_clause():
             f"AND g.delegator_id = d.organisation_id")
     if getattr(Delegation, "state", None) is None:
         return base
-    return (base + " AND (g.state = 'approuvee' OR (g.state = 'terminee' "
-                   "AND v.state IN ('payee', 'rejetee')))")
+    return (base + f" AND (g.state = '{DelegationState.APPROVED}' OR (g.state = '{DelegationState.ENDED}' "
+                   f"AND v.state IN {_in(InvoiceState.values(InvoiceState.PAID, InvoiceState.REJECTED))}))")
 
 
 def check_billing_scope():
@@ -184,7 +186,7 @@ AUDITED = [  # model, entity names written by services.audit.record, condition, 
     (CreditNote, ("CreditNote", "credit_note", "creditnote"), "1 = 1", "Avoir", "x.number"),
     (Rupture, ("Rupture", "rupture"), "1 = 1", "Rupture", "x.id"),
     (Amendment, ("Amendment", "amendment"), "1 = 1", "Avenant", "x.id"),
-    (Dossier, ("Dossier", "dossier"), "x.state IN ('engage', 'solde')", "Dossier engagé", "x.number"),
+    (Dossier, ("Dossier", "dossier"), f"x.state IN {_in(ENGAGED)}", "Dossier engagé", "x.number"),
 ]
 
 
@@ -212,7 +214,7 @@ def check_receipts():
     SELECT v.id, v.number, v.receipt_number,
            EXISTS (SELECT 1 FROM {_t(Document)} doc WHERE doc.invoice_id = v.id AND doc.doc_type = 'recepisse')
     FROM {_t(Invoice)} v
-    WHERE v.state <> 'brouillon' AND (v.receipt_number = '' OR v.receipt_number IS NULL OR NOT EXISTS (
+    WHERE v.state <> '{InvoiceState.DRAFT}' AND (v.receipt_number = '' OR v.receipt_number IS NULL OR NOT EXISTS (
           SELECT 1 FROM {_t(Document)} doc WHERE doc.invoice_id = v.id AND doc.doc_type = 'recepisse'))
     ORDER BY v.number"""
     out = []

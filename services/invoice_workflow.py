@@ -1,30 +1,32 @@
 """Invoice life cycle (SPEC §4): numbering on submission, compliance decisions, the CFA's answer.
 
-brouillon → en_traitement → validee → payee; en_traitement → en_attente (reason, CFA notified)
-→ en_traitement when the CFA adds a document; en_traitement / en_attente → rejetee (reason).
-Each transition is a conditional UPDATE on the expected state, so two clerks acting at once
-cannot both succeed; the InvoiceEvent, the audit entry and the notification share its transaction.
+The transitions are the INVOICE table of services/state_machines.py, run by services.transitions.apply:
+a conditional UPDATE on the expected state, so two clerks acting at once cannot both succeed; the
+InvoiceEvent and the audit entry share its transaction, the CFA's billing users are told after it.
 """
 from dataclasses import dataclass
 from decimal import Decimal
 
 from peewee import OperationalError
 
-from models import Installment, Invoice, InvoiceEvent, InvoiceLine, now
+from models import Invoice, InvoiceEvent, InvoiceLine, now
+from models.states import InvoiceState
 from services import audit
 from services.installments import dossiers_of, sync_statuses
 from services.formatting import montant
-from services.notify import notify_organisation
 from services.numbering import immediate_transaction, is_busy, next_number, retry_when_busy
+from services.state_machines import INVOICE
+from services.transitions import TransitionRefused, apply
 
-STATE_LABELS = dict(Invoice.state.choices)
+I = InvoiceState
+STATE_LABELS = InvoiceState.labels()
 
 
 class InvoiceWorkflowError(ValueError):
     """A transition refused; the French message is shown as is."""
 
 
-def create_invoice(organisation, lines, user=None, state="en_traitement", kind="reimbursement", dossier=None,
+def create_invoice(organisation, lines, user=None, state=I.PROCESSING, kind="reimbursement", dossier=None,
                    note="", **fields):
     """Create an invoice with its lines; a submitted one (not a draft) gets the next gapless number.
 
@@ -32,16 +34,16 @@ def create_invoice(organisation, lines, user=None, state="en_traitement", kind="
     The number, the rows, the first InvoiceEvent and the audit entry are written in one immediate
     transaction: a failure anywhere leaves neither a row nor a used number.
     """
-    if state not in ("brouillon", "en_traitement"):
+    if state not in (I.DRAFT, I.PROCESSING):
         raise InvoiceWorkflowError("Une facture est créée en brouillon ou déposée (en cours de traitement).")
     with immediate_transaction():
-        number = next_number("invoice") if state != "brouillon" else None
+        number = next_number("invoice") if state != I.DRAFT else None
         total = sum((Decimal(str(line["amount"])) for line in lines), Decimal("0.00"))
         fields.setdefault("total_ht", total)
         fields.setdefault("total_ttc", total)
         invoice = Invoice.create(number=number, organisation=organisation, dossier=dossier, kind=kind, state=state,
                                  created_by=user.id if user else None,
-                                 submitted_at=now() if state != "brouillon" else None, **fields)
+                                 submitted_at=now() if state != I.DRAFT else None, **fields)
         for line in lines:
             InvoiceLine.create(invoice=invoice, **line)
         sync_statuses(dossiers_of(invoice))
@@ -50,91 +52,99 @@ def create_invoice(organisation, lines, user=None, state="en_traitement", kind="
     return invoice
 
 
-def submit_invoice(invoice, user=None, note=""):
-    """A draft (mass invoicing saved for later) is sent: it gets its number now (→ en_traitement)."""
+def submit_invoice(invoice, user, note="", changes=None, within=None):
+    """A draft (mass invoicing saved for later) is sent: it gets its number now (→ en_traitement).
+
+    `changes` are other columns written with the state; `within(invoice)` runs in the same transaction
+    (the lines and documents of the send).
+    """
     with immediate_transaction():
         invoice = Invoice.get_by_id(invoice.id)
-        if invoice.state != "brouillon":
+        if invoice.state != I.DRAFT:
             raise InvoiceWorkflowError("Seul un brouillon peut être déposé.")
-        before = audit.snapshot(invoice)
-        invoice.number = next_number("invoice")
-        invoice.state = "en_traitement"
-        invoice.submitted_at = now()
-        invoice.save()
-        sync_statuses(dossiers_of(invoice))
-        InvoiceEvent.create(invoice=invoice, state="en_traitement", note=note, by=user.id if user else None)
-        audit.record("Invoice", invoice.id, "submit", before, invoice, user=user, note=invoice.display_number)
-    return invoice
+        values = dict(changes or {}, number=next_number("invoice"), submitted_at=now())
+
+        def then(row):
+            extra = within(row) if within is not None else None
+            sync_statuses(dossiers_of(row))
+            InvoiceEvent.create(invoice=row, state=I.PROCESSING, note=note, by=user.id if user else None)
+            return extra or row.display_number
+
+        return _apply("deposer", invoice, user, changes=values, within=then)
 
 
 def _id(value):
     return value.id if hasattr(value, "id") else value
 
 
-def _transition(invoice, from_states, to_state, user, note="", action=None, **changes):
-    """Move `invoice` from one of `from_states` to `to_state`, or raise if it is no longer there."""
-    with immediate_transaction():
-        current = Invoice.get_by_id(_id(invoice))
-        before = audit.snapshot(current)
-        changes["state"] = to_state
-        updated = (Invoice.update(**changes)
-                   .where((Invoice.id == current.id) & Invoice.state.in_(list(from_states))).execute())
-        if not updated:
-            allowed = ", ".join(STATE_LABELS[s].lower() for s in from_states)
-            raise InvoiceWorkflowError(
-                f"La facture {current.display_number} est « {STATE_LABELS[current.state]} » : "
-                f"cette action n'est possible que pour une facture {allowed}.")
+def _apply(name, invoice, user, *, note="", reason="", notice=None, changes=None, within=None):
+    """Run transition `name` of the INVOICE table, with its InvoiceEvent; refusals become InvoiceWorkflowError."""
+    transition = INVOICE.transitions[name]
+    current = Invoice.get_by_id(_id(invoice))
+
+    def then(row):
+        extra = within(row) if within is not None else None
+        if name != "deposer":
+            InvoiceEvent.create(invoice=row, state=transition.to_state, note=note or reason,
+                                by=user.id if user else None)
+        return extra
+
+    try:
+        with immediate_transaction():
+            return apply(INVOICE, name, current, user, changes=changes, note=note, reason=reason, notice=notice,
+                         within=then)
+    except TransitionRefused as exc:
         fresh = Invoice.get_by_id(current.id)
-        InvoiceEvent.create(invoice=fresh, state=to_state, note=note, by=user.id if user else None)
-        audit.record("Invoice", fresh.id, action or to_state, before, fresh, user=user, note=note)
-    return fresh
+        if fresh.state not in transition.from_states:
+            allowed = ", ".join(STATE_LABELS[s].lower() for s in transition.from_states)
+            raise InvoiceWorkflowError(
+                f"La facture {fresh.display_number} est « {STATE_LABELS[fresh.state]} » : "
+                f"cette action n'est possible que pour une facture {allowed}.") from None
+        raise InvoiceWorkflowError(f"Action refusée : {exc}.") from None
 
 
-def validate(invoice, user=None):
+def validate(invoice, user):
     """Compliance checked: good to pay (en_traitement → validee)."""
-    with immediate_transaction():
-        fresh = _transition(invoice, ("en_traitement",), "validee", user, action="valider", validated_at=now())
-        notify_organisation(fresh.organisation, f"Facture {fresh.display_number} ({montant(fresh.total_ttc)}) "
-                            "validée : elle sera réglée au prochain virement.", dossier=fresh.dossier,
-                            category="billing")
-    return fresh
+    return _apply("valider", invoice, user, changes={"validated_at": now()},
+                  notice=lambda row: f"Facture {row.display_number} ({montant(row.total_ttc)}) validée : elle sera "
+                                     "réglée au prochain virement.")
 
 
-def put_on_hold(invoice, reason, user=None):
+def put_on_hold(invoice, reason, user):
     """Not compliant yet: the CFA is told why and answers with a document (→ en_attente)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvoiceWorkflowError("Le motif de mise en attente est obligatoire : il est affiché au CFA.")
-    with immediate_transaction():
-        fresh = _transition(invoice, ("en_traitement",), "en_attente", user, note=reason,
-                            action="mettre_en_attente", hold_reason=reason)
-        notify_organisation(fresh.organisation, f"Facture {fresh.display_number} en attente de mise en "
-                            f"conformité : {reason} Ajoutez le document demandé depuis la page de la facture.",
-                            dossier=fresh.dossier, category="billing")
-    return fresh
+    return _apply("mettre_en_attente", invoice, user, reason=reason, changes={"hold_reason": reason},
+                  notice=lambda row: f"Facture {row.display_number} en attente de mise en conformité : {reason} "
+                                     "Ajoutez le document demandé depuis la page de la facture.")
 
 
-def reject(invoice, reason, user=None):
+def _sync_installments(invoice):
+    sync_statuses(dossiers_of(invoice))
+
+
+def reject(invoice, reason, user):
     """Refused for good (→ rejetee, reason required); its installments become invoiceable again."""
     reason = (reason or "").strip()
     if not reason:
         raise InvoiceWorkflowError("Le motif de rejet est obligatoire : il est affiché au CFA.")
-    with immediate_transaction():
-        fresh = _transition(invoice, ("en_traitement", "en_attente"), "rejetee", user, note=reason,
-                            action="rejeter", rejection_reason=reason)
-        sync_statuses(dossiers_of(fresh))
-        notify_organisation(fresh.organisation, f"Facture {fresh.display_number} rejetée : {reason}",
-                            dossier=fresh.dossier, category="billing")
-    return fresh
+    return _apply("rejeter", invoice, user, reason=reason, changes={"rejection_reason": reason},
+                  within=_sync_installments,
+                  notice=lambda row: f"Facture {row.display_number} rejetée : {reason}")
 
 
-def answer_hold(invoice, document, user=None):
+def answer_hold(invoice, document, user):
     """The CFA added the requested document to an invoice on hold (en_attente → en_traitement).
 
     Call inside the transaction that stored `document`, so a refused transition stores nothing.
     """
-    return _transition(invoice, ("en_attente",), "en_traitement", user, action="reponse_cfa",
-                       note=f"Document ajouté par le CFA : {document.original_name}")
+    return _apply("reponse_cfa", invoice, user, note=f"Document ajouté par le CFA : {document.original_name}")
+
+
+def pay(invoice, user, reference):
+    """A payment settled this validated invoice (→ payee); call inside the payment's transaction."""
+    return _apply("payer", invoice, user, note=f"Règlement {reference}", changes={"paid_at": now()})
 
 
 # --- decisions on several invoices (back-office bulk actions) -----------------------------------------------
@@ -152,9 +162,10 @@ class Outcome:
 
 
 DECISIONS = {  # action name -> (service(invoice, reason, user), past participle shown per invoice)
-    "valider": (lambda inv, reason, user: validate(inv, user), "validée (bon à payer)"),
-    "mettre_en_attente": (lambda inv, reason, user: put_on_hold(inv, reason, user), "mise en attente"),
-    "rejeter": (lambda inv, reason, user: reject(inv, reason, user), "rejetée"),
+    "valider": (lambda inv, reason, user: validate(inv, user), INVOICE.transitions["valider"].done),
+    "mettre_en_attente": (lambda inv, reason, user: put_on_hold(inv, reason, user),
+                          INVOICE.transitions["mettre_en_attente"].done),
+    "rejeter": (lambda inv, reason, user: reject(inv, reason, user), INVOICE.transitions["rejeter"].done),
 }
 
 

@@ -15,14 +15,15 @@ from peewee import fn
 import rules
 from access import scope as scoped
 from access.permissions import can
-from models import Dossier, Installment, Invoice, InvoiceEvent, InvoiceLine
+from models import Dossier, Installment, Invoice, InvoiceLine
+from models.states import DossierState, InstallmentStatus, InvoiceState
 from rules.engaged import request_total
 from rules.mass_invoicing import annex_period, split_uplift
 from rules.money import read_amount
 from services import audit
 from services.delegations import billing_organisation_ids
 from services.formatting import montant
-from services.installments import sync_statuses
+from services.invoice_workflow import InvoiceWorkflowError, submit_invoice
 from services.numbering import immediate_transaction, next_number
 from services.reimbursement import build_context
 from services import clock
@@ -64,10 +65,10 @@ def billable_dossiers(scope, today, search=""):
     Returns [(dossier, billable_now)] with the amounts from one grouped query.
     """
     open_now = (Installment.select(Installment.dossier)
-                .where((Installment.status == "to_invoice") & (Installment.billable_from <= today)))
+                .where((Installment.status == InstallmentStatus.TO_INVOICE) & (Installment.billable_from <= today)))
     annex = ((Dossier.cap_nights > 0) | (Dossier.cap_meals > 0) | (Dossier.cap_first_equipment > 0)
              | (Dossier.cap_mobility > 0))
-    query = scoped.dossiers(scope).where((Dossier.state == "engage") & (Dossier.id.in_(open_now) | annex))
+    query = scoped.dossiers(scope).where((Dossier.state == DossierState.ENGAGED) & (Dossier.id.in_(open_now) | annex))
     search = (search or "").strip()
     if search:
         like = f"%{search}%"
@@ -80,7 +81,7 @@ def billable_dossiers(scope, today, search=""):
     if ids:
         amounts = {row[0]: Decimal(int(row[1] or 0)) / 100 for row in (
             Installment.select(Installment.dossier, fn.SUM(Installment.amount))
-            .where(Installment.dossier.in_(ids) & (Installment.status == "to_invoice")
+            .where(Installment.dossier.in_(ids) & (Installment.status == InstallmentStatus.TO_INVOICE)
                    & (Installment.billable_from <= today))
             .group_by(Installment.dossier).tuples())}
     return [(d, amounts.get(d.id, Decimal("0.00"))) for d in dossiers]
@@ -98,9 +99,9 @@ def save_step1(invoice, organisation, fees, dossier_ids, allowed_ids, user, requ
         raise MassInvoiceError("Choisissez au moins un dossier à facturer.")
     with immediate_transaction():
         if invoice is None:
-            invoice = Invoice.create(organisation=organisation.id, kind="mass", state="brouillon",
+            invoice = Invoice.create(organisation=organisation.id, kind="mass", state=InvoiceState.DRAFT,
                                      draft=empty_draft(), created_by=user.id if user else None)
-            audit.record("Invoice", invoice.id, "brouillon", None, invoice, user=user, note="facturation en masse")
+            audit.record("Invoice", invoice.id, "create_draft", None, invoice, user=user, note="facturation en masse")
         invoice = Invoice.get_by_id(invoice.id)
         _require_draft(invoice)
         data = draft_of(invoice)
@@ -114,7 +115,7 @@ def save_step1(invoice, organisation, fees, dossier_ids, allowed_ids, user, requ
 
 
 def _require_draft(invoice):
-    if invoice.state != "brouillon" or invoice.kind != "mass":
+    if invoice.state != InvoiceState.DRAFT or invoice.kind != "mass":
         raise MassInvoiceError("Cette facturation a déjà été envoyée : elle ne peut plus être modifiée.")
 
 
@@ -152,7 +153,7 @@ def step2_choices(invoice, today, form=None, allowed=None):
     dossiers = _billable(invoice, ids, allowed)
     opened = {}
     if ids:
-        for row in (Installment.select().where(Installment.dossier.in_(ids) & (Installment.status == "to_invoice")
+        for row in (Installment.select().where(Installment.dossier.in_(ids) & (Installment.status == InstallmentStatus.TO_INVOICE)
                                                & (Installment.billable_from <= today))
                     .order_by(Installment.billable_from, Installment.number)):
             opened.setdefault(row.dossier_id, []).append(row)
@@ -339,38 +340,36 @@ def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=Tru
         if not check_choices(choices, today, invoice_pdf=pdf is not None, terms=terms_accepted):
             raise MassInvoiceRefused({c.dossier.number: c.refusals or [rules.Refusal("input", e) for e in c.errors]
                                       for c in choices if c.refusals or c.errors})
-        before = audit.snapshot(invoice)
         now = dt.datetime.now().replace(microsecond=0)
         lines = [(c.dossier, line) for c in choices for line in lines_of(c, today)]
         total = request_total(*[line[2] for _, line in lines])
         periods = [(line[4], line[5]) for _, line in lines]
-        invoice.number = next_number("invoice")
-        invoice.state = "en_traitement"
-        invoice.period_start = min(p[0] for p in periods)
-        invoice.period_end = max(p[1] for p in periods)
-        invoice.total_ht = total
-        invoice.total_ttc = total
-        invoice.cfa_reference = cfa_reference[:60]
-        invoice.cfa_invoice_date = cfa_invoice_date
-        invoice.terms_accepted_at = now
-        invoice.submitted_at = now
-        invoice.save()
-        InvoiceLine.insert_many([dict(invoice=invoice.id, dossier=dossier.id, installment=line[3].id if line[3] else None,
-                                      nature=line[0], quantity=line[1], amount=line[2], period_start=line[4],
-                                      period_end=line[5]) for dossier, line in lines]).execute()
         installment_ids = sorted({line[3].id for _, line in lines if line[3] is not None})
-        if Installment.select().where(Installment.id.in_(installment_ids or [0])
-                                      & (Installment.status != "to_invoice")).exists():
-            raise MassInvoiceError("Une échéance a été facturée entre-temps : vérifiez la deuxième étape.")
-        sync_statuses({dossier.id for dossier, _ in lines})
-        save_document(pdf[0], pdf[1], invoice.organisation_id, "facture", invoice=invoice.id, user=user)
-        invoice.receipt_number = f"R{next_number('receipt'):07d}"
-        invoice.save(only=[Invoice.receipt_number])
-        store_receipt(invoice, user=user, certificate_provided=any(c.dossier.completion_certificate for c in choices))
-        InvoiceEvent.create(invoice=invoice.id, state="en_traitement",
-                            note=f"Facturation en masse : {len({d.id for d, _ in lines})} dossier(s)",
-                            by=user.id if user else None)
-        audit.record("Invoice", invoice.id, "envoi", before, invoice, user=user,
-                     note=f"Facture {invoice.display_number} (masse) de {montant(total)}, "
-                          f"{len(installment_ids)} échéance(s) facturée(s)")
+
+        def then(invoice):
+            """Lines, document and receipt of the send, in the transition's transaction."""
+            InvoiceLine.insert_many([dict(invoice=invoice.id, dossier=dossier.id,
+                                          installment=line[3].id if line[3] else None, nature=line[0],
+                                          quantity=line[1], amount=line[2], period_start=line[4], period_end=line[5])
+                                     for dossier, line in lines]).execute()
+            if Installment.select().where(Installment.id.in_(installment_ids or [0])
+                                          & (Installment.status != InstallmentStatus.TO_INVOICE)).exists():
+                raise MassInvoiceError("Une échéance a été facturée entre-temps : vérifiez la deuxième étape.")
+            save_document(pdf[0], pdf[1], invoice.organisation_id, "facture", invoice=invoice.id, user=user)
+            invoice.receipt_number = f"R{next_number('receipt'):07d}"
+            invoice.save(only=[Invoice.receipt_number])
+            store_receipt(invoice, user=user,
+                          certificate_provided=any(c.dossier.completion_certificate for c in choices))
+            return (f"Facture {invoice.display_number} (masse) de {montant(total)}, "
+                    f"{len(installment_ids)} échéance(s) facturée(s)")
+
+        try:
+            invoice = submit_invoice(
+                invoice, user, note=f"Facturation en masse : {len({d.id for d, _ in lines})} dossier(s)",
+                within=then, changes=dict(
+                    period_start=min(p[0] for p in periods), period_end=max(p[1] for p in periods), total_ht=total,
+                    total_ttc=total, cfa_reference=cfa_reference[:60], cfa_invoice_date=cfa_invoice_date,
+                    terms_accepted_at=now))
+        except InvoiceWorkflowError as exc:
+            raise MassInvoiceError(str(exc)) from None
     return invoice

@@ -8,7 +8,6 @@ deduction-mode credit notes absorb (rules.apply_deductions, oldest first); net =
 A payment is recorded once per submission key: a repeat (double click, retry, another process)
 returns the first payment and writes nothing.
 """
-import datetime as dt
 from collections import OrderedDict
 from decimal import Decimal
 
@@ -16,19 +15,21 @@ from peewee import IntegrityError, PostgresqlDatabase
 
 import rules
 from access.permissions import can
-from models import (CreditNote, Dossier, Invoice, InvoiceEvent, InvoiceLine, Organisation, Payment,
+from models import (CreditNote, Dossier, Invoice, InvoiceLine, Organisation, Payment,
                     PaymentDeduction, PaymentLine, db, now)
+from models.states import InvoiceState
 from services import audit
 from services.bank_details import approved_bank_details
 from services.credit_notes import deductible_credit_notes
 from services.delegations import DelegationError, check_may_bill
 from services.formatting import montant
 from services.installments import dossiers_of, sync_statuses
+from services.invoice_workflow import InvoiceWorkflowError, pay
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction, next_number
+from services.state_machines import CREDIT_NOTE
+from services.transitions import apply
 from services import clock
-
-
 
 class PaymentError(ValueError):
     """A payment refused; the French message says why."""
@@ -36,7 +37,7 @@ class PaymentError(ValueError):
 
 def payable_invoices(organisation):
     """The organisation's invoices that are good to pay, oldest first."""
-    return list(Invoice.select().where((Invoice.organisation == organisation) & (Invoice.state == "validee"))
+    return list(Invoice.select().where((Invoice.organisation == organisation) & (Invoice.state == InvoiceState.VALIDATED))
                 .order_by(Invoice.number))
 
 
@@ -75,7 +76,7 @@ def record_payment(organisation, invoice_ids, submission_key, user=None, date=No
     `expected_net` is the net the confirmation page showed: when the remittance computed under lock
     differs (a credit note deducted meanwhile…), nothing is recorded and the page is shown again.
     """
-    if user is not None and not can(user, "payment.record"):
+    if not can(user, "payment.record"):
         raise PaymentError("Seul un comptable ou un administrateur peut enregistrer un règlement.")
     submission_key = (submission_key or "").strip()
     if not submission_key:
@@ -117,8 +118,8 @@ def _create(organisation, invoice_ids, submission_key, user, date, expected_net=
     for invoice in invoices:
         if invoice.organisation_id != organisation.id:
             raise PaymentError(f"La facture {invoice.display_number} appartient à un autre organisme.")
-        if invoice.state != "validee":
-            label = dict(Invoice.state.choices)[invoice.state]
+        if invoice.state != InvoiceState.VALIDATED:
+            label = InvoiceState.label_of(invoice.state)
             raise PaymentError(f"La facture {invoice.display_number} est « {label} » : seules les factures "
                                "validées peuvent être réglées.")
     try:
@@ -139,24 +140,21 @@ def _create(organisation, invoice_ids, submission_key, user, date, expected_net=
         PaymentLine.create(payment=payment, invoice=invoice, dossier=dossier_id, amount=amount)
     for note, amount in plan["applied"]:
         PaymentDeduction.create(payment=payment, credit_note=note, amount=amount)
-        before = audit.snapshot(note)
-        note.amount_settled = note.amount_settled + amount
-        if note.amount_settled >= note.amount:
-            note.state = "imputee"
-            note.settled_at = now()
-        note.save()
-        audit.record("CreditNote", note.id, "deduction", before, note, user=user, note=reference)
+        settled = note.amount_settled + amount
+        if settled >= note.amount:
+            apply(CREDIT_NOTE, "imputer", note, user, note=reference,
+                  changes={"amount_settled": settled, "settled_at": now()})
+        else:
+            before = audit.snapshot(note)
+            note.amount_settled = settled
+            note.save(only=[CreditNote.amount_settled])
+            audit.record("CreditNote", note.id, "deduct_part", before, note, user=user, note=reference)
     dossier_ids = set()
     for invoice in invoices:
-        before = audit.snapshot(invoice)
-        updated = (Invoice.update(state="payee", paid_at=now())
-                   .where((Invoice.id == invoice.id) & (Invoice.state == "validee")).execute())
-        if not updated:  # changed since we read it: give up the whole payment
-            raise PaymentError(f"La facture {invoice.display_number} vient de changer d'état : recommencez.")
-        InvoiceEvent.create(invoice=invoice, state="payee", note=f"Règlement {reference}",
-                            by=user.id if user else None)
-        audit.record("Invoice", invoice.id, "payer", before, Invoice.get_by_id(invoice.id), user=user,
-                     note=reference)
+        try:
+            pay(invoice, user, reference)
+        except InvoiceWorkflowError as exc:  # changed since we read it: give up the whole payment
+            raise PaymentError(f"{exc} Recommencez.") from None
         dossier_ids.update(dossiers_of(invoice))
     sync_statuses(dossier_ids)
     audit.record("Payment", payment.id, "create", None, payment, user=user,

@@ -11,6 +11,7 @@ from peewee import fn
 
 import rules
 from models import Invoice, InvoiceEvent, InvoiceLine, db
+from models.states import InvoiceState
 from rules.engaged import engaged_annex_caps, request_total
 from services.app_config import setting
 from services.audit import record
@@ -123,7 +124,7 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
         now = dt.datetime.now().replace(microsecond=0)
         invoice = Invoice.create(
             number=next_number("invoice"), organisation=organisation_id, dossier=dossier, kind="reimbursement",
-            state="en_traitement", period_start=data.period_start, period_end=data.period_end,
+            state=InvoiceState.PROCESSING, period_start=data.period_start, period_end=data.period_end,
             total_ht=data.total, total_ttc=data.total, cfa_reference=(data.cfa_reference or "")[:60],
             cfa_invoice_date=now.date(), terms_accepted_at=now, created_by=user.id, submitted_at=now,
             submission_key=submission_key)
@@ -140,7 +141,7 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
             save_document(certificate_file[0], certificate_file[1], organisation_id, "certificat",
                           dossier=dossier, invoice=invoice, user=user)
         sync_statuses([dossier.id])
-        InvoiceEvent.create(invoice=invoice, state="en_traitement", note="Demande de remboursement déposée", by=user.id)
+        InvoiceEvent.create(invoice=invoice, state=InvoiceState.PROCESSING, note="Demande de remboursement déposée", by=user.id)
         record("invoice", invoice.id, "depot", after=invoice, user=user,
                note=f"Demande de remboursement {invoice.display_number} sur le dossier {dossier.number}")
         invoice.receipt_number = f"R{next_number('receipt'):07d}"

@@ -18,18 +18,19 @@ from peewee import fn
 import rules
 from access.permissions import can
 from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine, Rupture
-from models.dossier import RUPTURE_STATES
+from models.states import DossierState, InstallmentStatus, InvoiceState, RuptureState
 from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
 from services.formatting import date_fr, montant
 from services.installments import sync_statuses
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction
-from services.transitions import Machine, Transition, TransitionRefused, apply
+from services.state_machines import RUPTURE
+from services.transitions import TransitionRefused, apply
 
-OPEN = "to_invoice"
-DONE = ("invoiced", "paid")
-PENDING_INVOICES = ("en_traitement", "en_attente", "validee")
+OPEN = InstallmentStatus.TO_INVOICE
+DONE = InstallmentStatus.values(InstallmentStatus.INVOICED, InstallmentStatus.PAID)
+PENDING_INVOICES = InvoiceState.values(InvoiceState.PROCESSING, InvoiceState.ON_HOLD, InvoiceState.VALIDATED)
 SCHEDULE_NATURES = ("teaching", "uplift")
 
 
@@ -57,7 +58,7 @@ def paid_on(dossier):
     """
     cents = (InvoiceLine.select(fn.COALESCE(fn.SUM(InvoiceLine.amount), 0)).join(Invoice)
              .where((InvoiceLine.dossier == dossier.id) & InvoiceLine.nature.in_(SCHEDULE_NATURES)
-                    & (Invoice.state == "payee")).scalar() or 0)
+                    & (Invoice.state == InvoiceState.PAID)).scalar() or 0)
     return Decimal(int(cents)) / 100
 
 
@@ -66,15 +67,12 @@ def instructs(actor, obj=None):
     return can(actor, "dossier.instruct")
 
 
-RUPTURE_MACHINE = Machine(Rupture, "Rupture", dict(RUPTURE_STATES), [
-    Transition("confirmer", ("declaree",), "confirmee", "Confirmer la rupture", audit_action="confirmation",
-               permission=instructs, notify="the CFA"),
-])
+RUPTURE_MACHINE = RUPTURE
 
 
 def declared_rupture(dossier):
     """The rupture the CFA declared on `dossier` and the OPCO has not confirmed yet (or None)."""
-    return (Rupture.select().where((Rupture.dossier == dossier.id) & (Rupture.state == "declaree"))
+    return (Rupture.select().where((Rupture.dossier == dossier.id) & (Rupture.state == RuptureState.DECLARED))
             .order_by(Rupture.id).first())
 
 
@@ -95,7 +93,7 @@ def check_no_pending_invoice(dossier):
                .where((InvoiceLine.dossier == dossier.id) & Invoice.state.in_(PENDING_INVOICES))
                .order_by(Invoice.number).first())
     if pending is not None:
-        label = dict(Invoice.state.choices)[pending.state]
+        label = InvoiceState.label_of(pending.state)
         raise RuptureError(f"La facture {pending.display_number} de ce dossier est « {label} » : elle doit être "
                            "réglée ou rejetée avant une rupture ou un avenant, car le montant dû en dépend.")
 
@@ -105,9 +103,9 @@ def check_engaged(dossier, declared=None):
 
     `declared` is the declared rupture being confirmed: it does not stand in its own way.
     """
-    if dossier.state != "engage":
+    if dossier.state != DossierState.ENGAGED:
         raise RuptureError("Seul un dossier engagé peut faire l'objet d'une rupture ou d'un avenant "
-                           f"(ce dossier est « {dict(Dossier.state.choices).get(dossier.state, dossier.state)} »).")
+                           f"(ce dossier est « {DossierState.label_of(dossier.state)} »).")
     if dossier.rupture_date is not None:
         raise RuptureError(f"Une rupture au {date_fr(dossier.rupture_date)} est déjà enregistrée sur ce dossier.")
     waiting = declared_rupture(dossier)
@@ -154,7 +152,7 @@ def _same(row, item):
 def apply_schedule(dossier, to_cancel, new_rows):
     """Cancel then add installments (inside the caller's transaction); audited per dossier."""
     if to_cancel:
-        Installment.update(status="cancelled").where(Installment.id.in_([r.id for r in to_cancel])).execute()
+        Installment.update(status=InstallmentStatus.CANCELLED).where(Installment.id.in_([r.id for r in to_cancel])).execute()
     start = Installment.select(fn.MAX(Installment.number)).where(Installment.dossier == dossier.id).scalar() or 0
     rows = [dict(dossier=dossier.id, number=start + i, year=item.year, kind=item.kind,
                  billable_from=item.billable_from, period_start=item.period_start, period_end=item.period_end,
@@ -164,8 +162,8 @@ def apply_schedule(dossier, to_cancel, new_rows):
         Installment.insert_many(rows).execute()
     sync_statuses([dossier.id])
     audit.record("Installment", dossier.id, "reschedule",
-                 {"cancelled": [{"number": r.number, "amount": f"{Decimal(r.amount):.2f}"} for r in to_cancel]},
-                 {"added": [{"number": r["number"], "amount": f"{r['amount']:.2f}",
+                 {"installments_cancelled": [{"number": r.number, "amount": f"{Decimal(r.amount):.2f}"} for r in to_cancel]},
+                 {"installments_added": [{"number": r["number"], "amount": f"{r['amount']:.2f}",
                              "billable_from": r["billable_from"].isoformat()} for r in rows]},
                  note=f"échéancier du dossier {dossier.number}")
 
@@ -254,7 +252,6 @@ def confirm_declared_rupture(rupture, user):
             raise TransitionRefused("rupture introuvable")
         preview = declared_preview(rupture)
         credit_note, letter, rupture = _settle(preview, rupture, user, stored_files)
-    _notify_confirmed(preview, credit_note)
     return rupture, credit_note, letter
 
 
@@ -266,7 +263,6 @@ def confirm_rupture(dossier, date, reason, continues_at_cfa=False, new_contract=
         preview = rupture_preview(dossier, date, continues_at_cfa, new_contract, reason)
         rupture = _declare(dossier, preview, user, source)
         credit_note, letter, rupture = _settle(preview, rupture, user, stored_files)
-    _notify_confirmed(preview, credit_note)
     return rupture, credit_note, letter
 
 
@@ -276,35 +272,41 @@ def _settle(preview, rupture, user, stored_files):
     from services.letters import issue_letter
 
     dossier, settlement = preview.dossier, preview.settlement
-    rupture = apply(RUPTURE_MACHINE, "confirmer", rupture, user, changes=dict(
-        due=settlement.due, credit_note_amount=settlement.credit_note, confirmed_by=user.id if user else None,
-        confirmed_at=dt.datetime.now().replace(microsecond=0)))
-    before = audit.snapshot(dossier)
-    apply_schedule(dossier, preview.cancelled_rows, preview.new_rows)
-    dossier.rupture_date = rupture.date
-    dossier.total_financed = settlement.due_gross
-    dossier.employer_share = settlement.employer_share
-    dossier.updated_at = dt.datetime.now()
-    dossier.save()
-    audit.record("Dossier", dossier.id, "rupture", before, dossier, user=user,
-                 note=f"rupture au {date_fr(rupture.date)} ; dû {montant(settlement.due)}")
-    credit_note = None
-    if settlement.credit_note > 0 and not dossier.is_stock:
-        credit_note = create_credit_note(dossier, settlement.credit_note, "rupture", user=user)
-    letter = issue_letter(dossier, "rupture", _letter_context(preview, credit_note), user=user,
-                          stored_files=stored_files)
-    return credit_note, letter, rupture
+    done = {}
+
+    def then(rupture):
+        """Schedule, dossier, credit note and letter, in the confirmation's transaction."""
+        before = audit.snapshot(dossier)
+        apply_schedule(dossier, preview.cancelled_rows, preview.new_rows)
+        dossier.rupture_date = rupture.date
+        dossier.total_financed = settlement.due_gross
+        dossier.employer_share = settlement.employer_share
+        dossier.updated_at = dt.datetime.now()
+        dossier.save()
+        audit.record("Dossier", dossier.id, "rupture", before, dossier, user=user,
+                     note=f"rupture au {date_fr(rupture.date)} ; dû {montant(settlement.due)}")
+        credit_note = None
+        if settlement.credit_note > 0 and not dossier.is_stock:
+            credit_note = create_credit_note(dossier, settlement.credit_note, "rupture", user=user)
+        done["credit_note"] = credit_note
+        done["letter"] = issue_letter(dossier, "rupture", _letter_context(preview, credit_note), user=user,
+                                      stored_files=stored_files)
+
+    rupture = apply(RUPTURE, "confirmer", rupture, user, within=then,
+                    notice=lambda row: _confirmed_notice(preview, done.get("credit_note")),
+                    changes=dict(due=settlement.due, credit_note_amount=settlement.credit_note,
+                                 confirmed_by=user.id if user else None,
+                                 confirmed_at=dt.datetime.now().replace(microsecond=0)))
+    return done["credit_note"], done["letter"], rupture
 
 
-def _notify_confirmed(preview, credit_note):
+def _confirmed_notice(preview, credit_note):
     dossier, settlement = preview.dossier, preview.settlement
-    notify_organisation(dossier.organisation_id,
-                        f"Rupture du contrat du dossier {dossier.number} confirmée au "
-                        f"{date_fr(preview.inputs['date'])} : montant dû {montant(settlement.due)}, "
-                        f"reste à régler {montant(settlement.remaining)}"
-                        + (f", avoir {credit_note.display_number} de {montant(credit_note.amount)}."
-                           if credit_note else "."),
-                        dossier=dossier.id, category="dossier")
+    return (f"Rupture du contrat du dossier {dossier.number} confirmée au "
+            f"{date_fr(preview.inputs['date'])} : montant dû {montant(settlement.due)}, "
+            f"reste à régler {montant(settlement.remaining)}"
+            + (f", avoir {credit_note.display_number} de {montant(credit_note.amount)}."
+               if credit_note else "."))
 
 
 def _letter_context(preview, credit_note):

@@ -100,7 +100,7 @@ def test_cfa_ouest_delegates_its_contracts_to_cfa_sud(demo):
     assert Delegation.select().count() == 1
     assert delegation.state == "approuvee" and delegation.decided_by.email == "admin@opco.test"
     approval = AuditEntry.get((AuditEntry.entity == "delegation") & (AuditEntry.entity_id == str(delegation.id)))
-    assert (approval.action, approval.actor, approval.after["state"]) == ("approbation", "admin@opco.test",
+    assert (approval.action, approval.actor, approval.after["state"]) == ("approve", "admin@opco.test",
                                                                          "approuvee")
 
 

@@ -3,6 +3,7 @@ import datetime as dt
 
 import models
 from services.digest import send_daily_digest
+from services.notify import notify_organisation
 
 
 def test_each_cfa_user_gets_the_unread_notifications_of_their_organisations_only(app, factory, db):
@@ -13,11 +14,11 @@ def test_each_cfa_user_gets_the_unread_notifications_of_their_organisations_only
     factory.cfa_user(organisation=sud, email="refuse@cfa.test", daily_digest=False)
     factory.cfa_user(organisation=nord, email="nord@cfa.test")
     dossier = factory.dossier(organisation=ouest)
-    models.Notification.create(organisation=sud, message="Facture validée")
-    models.Notification.create(organisation=ouest, dossier=dossier, message="Dossier engagé")
-    models.Notification.create(organisation=nord, message="Pour le Nord")
-    models.Notification.create(organisation=sud, message="Déjà lue", read_at=dt.datetime.now())
-    models.Notification.create(organisation=sud, message="Trop ancienne",
+    notify_organisation(sud, "Facture validée", category="billing")
+    notify_organisation(ouest, "Dossier engagé", dossier=dossier)  # Sud manages Ouest's contracts: told too
+    notify_organisation(nord, "Pour le Nord")
+    models.Notification.create(organisation=sud, user=wants, message="Déjà lue", read_at=dt.datetime.now())
+    models.Notification.create(organisation=sud, user=wants, message="Trop ancienne",
                                created_at=dt.datetime.now() - dt.timedelta(days=3))
 
     with app.app_context():
@@ -33,7 +34,7 @@ def test_each_cfa_user_gets_the_unread_notifications_of_their_organisations_only
 def test_the_digest_command_reports_what_it_wrote(app, factory, db):
     user = factory.cfa_user()
     org = models.Membership.get(models.Membership.user == user.id).organisation
-    models.Notification.create(organisation=org, message="Pièces demandées")
+    notify_organisation(org, "Pièces demandées")
     result = app.test_cli_runner().invoke(args=["digest"])
     assert result.exit_code == 0 and "1 récapitulatif(s)" in result.output
     assert models.OutboxEmail.select().count() == 1

@@ -26,16 +26,24 @@ def pdf_file(name="piece.pdf"):
     return (io.BytesIO(pdf_bytes()), name)
 
 
+def comptable():
+    """The OPCO comptable who decides the helpers' invoices and records their payments."""
+    user, _ = models.User.get_or_create(email="comptable.helpers@opco.test",
+                                        defaults=dict(kind="staff", staff_role="comptable", first_name="Claude",
+                                                      last_name="Compta"))
+    return user
+
+
 def invoice(organisation, dossier, amount="1000.00", state="en_traitement", lines=None):
     """An invoice created the way the portal creates one, then moved to `state` through the workflow."""
     lines = lines or [dict(dossier=dossier, nature="teaching", quantity=1, amount=Decimal(amount))]
     inv = workflow.create_invoice(organisation, lines, dossier=dossier)
     if state in ("validee", "payee"):
-        inv = workflow.validate(inv)
+        inv = workflow.validate(inv, comptable())
     elif state == "en_attente":
-        inv = workflow.put_on_hold(inv, "Certificat de réalisation manquant.")
+        inv = workflow.put_on_hold(inv, "Certificat de réalisation manquant.", comptable())
     elif state == "rejetee":
-        inv = workflow.reject(inv, "Période hors contrat.")
+        inv = workflow.reject(inv, "Période hors contrat.", comptable())
     return models.Invoice.get_by_id(inv.id)
 
 

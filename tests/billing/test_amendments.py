@@ -198,7 +198,7 @@ def test_agreeing_recomputes_the_schedule_with_a_letter_and_an_audit(factory, ma
         dt.date(2027, 8, 31), dt.date(2027, 2, 28), expected.difference)
     assert models.Letter.select().where(models.Letter.kind == "avenant").count() == 1
     actions = {(a.entity, a.action) for a in models.AuditEntry.select()}
-    assert {("Dossier", "avenant"), ("Amendment", "create"), ("Amendment", "accord"),
+    assert {("Dossier", "avenant"), ("Amendment", "create"), ("Amendment", "grant"),
             ("Installment", "reschedule")} <= actions
     notes = [n.message for n in models.Notification.select().where(models.Notification.dossier == dossier.id)]
     assert any("accordé" in n for n in notes)
@@ -256,7 +256,7 @@ def test_refusing_needs_a_reason_and_tells_the_cfa(factory, make_client):
     assert money_rows(dossier) == before
     notes = [n.message for n in models.Notification.select().where(models.Notification.dossier == dossier.id)]
     assert any("refusée" in n and "Avenant non signé par l'employeur" in n for n in notes)
-    assert ("Amendment", "refus") in {(a.entity, a.action) for a in models.AuditEntry.select()}
+    assert ("Amendment", "refuse") in {(a.entity, a.action) for a in models.AuditEntry.select()}
     assert "Avenant non signé par l'employeur" in text(client.get(f"/portail/dossiers/{dossier.number}"))
     # Once refused, a new request may be deposited.
     assert deposit(client, dossier).status_code == 302
@@ -303,7 +303,7 @@ def test_a_conseiller_records_an_amendment_from_the_back_office(factory, make_cl
     assert response.status_code == 302
     amendment = models.Amendment.get()
     assert amendment.difference == expected.difference and amendment.state == "accordee"
-    assert {("Amendment", "create"), ("Amendment", "accord")} <= {(a.entity, a.action)
+    assert {("Amendment", "create"), ("Amendment", "grant")} <= {(a.entity, a.action)
                                                                   for a in models.AuditEntry.select()}
     assert models.Dossier.get_by_id(dossier.id).contract_end == dt.date(2027, 2, 28)
     comptable = make_client(factory.staff("comptable").email)

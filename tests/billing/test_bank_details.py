@@ -177,7 +177,7 @@ def test_approving_a_new_rib_replaces_the_previous_one_with_the_date(factory, ma
     assert old.replaced_at == new.reviewed_at
     assert bank_service.approved_bank_details(org).id == new.id
     entry = models.AuditEntry.get((models.AuditEntry.entity == "BankDetails")
-                                  & (models.AuditEntry.action == "replaced"))
+                                  & (models.AuditEntry.action == "replace"))
     assert entry.entity_id == str(old.id) and entry.user_id == user.id
     assert entry.before["status"] == "approved" and entry.after["status"] == "replaced"
     day = f"{new.reviewed_at:%d/%m/%Y}"

@@ -12,6 +12,8 @@ from services.credit_notes import CreditNoteError, create_credit_note, mark_over
 def test_a_credit_note_takes_the_next_number_and_the_organisation_mode(factory):
     org = factory.organisation(credit_note_mode="refund")
     dossier = factory.dossier(organisation=org, state="engage")
+    billing = factory.cfa_user(org, role="gestionnaire_of", rights=["right_contracts_billing"])
+    factory.cfa_user(org, role="gestionnaire_of", rights=["right_contracts"])  # no billing right: not told
     first = create_credit_note(dossier, Decimal("120.50"), "rupture", issued_on=dt.date(2026, 3, 1))
     second = create_credit_note(dossier, "10", "amendment", issued_on=dt.date(2026, 3, 2))
     assert (first.number, second.number) == (1, 2)
@@ -19,7 +21,8 @@ def test_a_credit_note_takes_the_next_number_and_the_organisation_mode(factory):
     assert first.settlement_mode == "refund" and first.due_date == dt.date(2026, 3, 16)
     assert first.amount == Decimal("120.50") and first.state == "a_emettre"
     assert models.AuditEntry.select().where(models.AuditEntry.entity == "CreditNote").count() == 2
-    assert models.Notification.select().where(models.Notification.organisation == org).count() == 2
+    told = models.Notification.select().where(models.Notification.organisation == org)
+    assert [n.user_id for n in told] == [billing.id, billing.id]
 
 
 def test_a_deduction_mode_credit_note_has_no_due_date(factory):

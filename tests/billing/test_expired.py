@@ -128,7 +128,7 @@ def test_declaring_the_final_balance_releases_the_commitment(factory, make_clien
     assert len(installments(dossier, "paid")) == 1
     settlement = models.ExpiredSettlement.get()
     assert settlement.kind == "final_balance" and settlement.amount_released == left
-    assert models.AuditEntry.select().where(models.AuditEntry.action == "solde_definitif").count() == 1
+    assert models.AuditEntry.select().where(models.AuditEntry.action == "declare_final_balance").count() == 1
     html = client.get("/portail/echus").get_data(as_text=True)
     assert f'id="expired-{dossier.number}"' not in html and "Solde final déclaré" in html
 

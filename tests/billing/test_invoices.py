@@ -1,6 +1,6 @@
 """Invoice compliance in the back office (valider, mettre en attente, rejeter) and the CFA's answer."""
 import models
-from tests.billing.billing_helpers import admin_client, invoice, pdf_file
+from tests.billing.billing_helpers import admin_client, comptable, invoice, pdf_file
 
 
 def _setup(factory):
@@ -20,6 +20,8 @@ def _state(inv):
 
 def test_a_comptable_validates_an_invoice_in_process(factory, make_client):
     org, dossier = _setup(factory)
+    billing = factory.cfa_user(org, role="gestionnaire_of", rights=["right_contracts_billing"])
+    factory.cfa_user(org, role="gestionnaire_of", rights=["right_contracts"])  # no billing right: not told
     inv = invoice(org, dossier)
     client, user = admin_client(make_client, factory)
     response = _action(client, "valider", [inv.id])
@@ -28,8 +30,9 @@ def test_a_comptable_validates_an_invoice_in_process(factory, make_client):
     assert fresh.state == "validee" and fresh.validated_at is not None
     event = models.InvoiceEvent.select().where(models.InvoiceEvent.invoice == inv.id).order_by(-models.InvoiceEvent.id).first()
     assert event.state == "validee" and event.by_id == user.id
-    assert models.AuditEntry.select().where((models.AuditEntry.entity == "Invoice") & (models.AuditEntry.action == "valider")).count() == 1
-    assert models.Notification.select().where(models.Notification.message.contains("validée")).count() == 1
+    assert models.AuditEntry.select().where((models.AuditEntry.entity == "Invoice") & (models.AuditEntry.action == "validate")).count() == 1
+    [told] = models.Notification.select().where(models.Notification.message.contains("validée"))
+    assert told.user_id == billing.id
 
 
 def test_validating_an_invoice_not_in_process_is_refused_and_changes_nothing(factory, make_client):
@@ -55,6 +58,7 @@ def test_a_conseiller_may_not_decide_on_invoices(factory, make_client):
 
 def test_putting_on_hold_asks_for_a_reason_shown_to_the_cfa(factory, make_client):
     org, dossier = _setup(factory)
+    factory.cfa_user(org)
     inv = invoice(org, dossier)
     client, _ = admin_client(make_client, factory)
     response = _action(client, "mettre_en_attente", [inv.id])
@@ -181,9 +185,9 @@ def test_two_clerks_deciding_on_the_same_invoice_cannot_both_win(factory):
     org, dossier = _setup(factory)
     inv = invoice(org, dossier)
     seen_by_first, seen_by_second = models.Invoice.get_by_id(inv.id), models.Invoice.get_by_id(inv.id)
-    workflow.validate(seen_by_first)
+    workflow.validate(seen_by_first, comptable())
     with pytest.raises(workflow.InvoiceWorkflowError, match="Validée"):
-        workflow.put_on_hold(seen_by_second, "Pièce manquante.")  # its copy still says en_traitement
+        workflow.put_on_hold(seen_by_second, "Pièce manquante.", comptable())  # its copy still says en_traitement
     assert _state(inv) == "validee"
     assert [e.state for e in models.InvoiceEvent.select().where(models.InvoiceEvent.invoice == inv.id)
             .order_by(models.InvoiceEvent.id)] == ["en_traitement", "validee"]

@@ -105,7 +105,7 @@ def test_an_accepted_invoice_is_numbered_with_its_lines_installments_event_and_a
     assert models.InvoiceEvent.get().state == "en_traitement"
     assert models.Document.get().doc_type == "facture"
     assert models.AuditEntry.select().where((models.AuditEntry.entity == "Invoice")
-                                            & (models.AuditEntry.action == "envoi")).count() == 1
+                                            & (models.AuditEntry.action == "submit")).count() == 1
     assert client.get(f"/portail/facturation/{invoice.id}/envoi").status_code == 302  # no longer editable
 
 

@@ -80,10 +80,11 @@ def test_a_draft_gets_no_number_until_it_is_submitted(factory):
                            state="brouillon", kind="mass")
     assert draft.number is None
     other = create_invoice(organisation, [dict(dossier=dossier, nature="meals", quantity=1, amount=Decimal("3"))])
-    sent = submit_invoice(draft)
+    cfa = factory.cfa_user(organisation)
+    sent = submit_invoice(draft, cfa)
     assert (other.number, sent.number, sent.state) == (1, 2, "en_traitement")
     with pytest.raises(InvoiceWorkflowError):
-        submit_invoice(sent)
+        submit_invoice(sent, cfa)
 
 
 def test_each_series_counts_on_its_own(db):

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 import models
 from services.credit_notes import create_credit_note
 from services.payments import PaymentError, record_payment
-from tests.billing.billing_helpers import admin_client, approved_bank, invoice, pay_in_back_office
+from tests.billing.billing_helpers import admin_client, approved_bank, comptable, invoice, pay_in_back_office
 
 RECORD = "/admin/payment/enregistrer/"
 
@@ -117,9 +117,9 @@ def test_only_validated_invoices_of_the_organisation_can_be_paid(factory, make_c
                                              "invoices": [str(bad.id)]})
         assert response.status_code == 400
     with pytest.raises(PaymentError, match="« En cours de traitement » : seules les factures validées"):
-        record_payment(org, [in_process.id], "k1")
+        record_payment(org, [in_process.id], "k1", user=comptable())
     with pytest.raises(PaymentError, match="autre organisme"):
-        record_payment(org, [foreign.id], "k2")
+        record_payment(org, [foreign.id], "k2", user=comptable())
     assert models.Payment.select().count() == 0
 
 
@@ -177,8 +177,10 @@ def test_the_portal_payment_filters_apply_to_the_list_and_the_export(factory, ma
     org = factory.organisation()
     dossier = factory.dossier(organisation=org, state="engage")
     approved_bank(factory, org)
-    march = record_payment(org, [invoice(org, dossier, state="validee").id], "k-march", date=dt.date(2026, 3, 15))[0]
-    april = record_payment(org, [invoice(org, dossier, state="validee").id], "k-april", date=dt.date(2026, 4, 15))[0]
+    march = record_payment(org, [invoice(org, dossier, state="validee").id], "k-march", date=dt.date(2026, 3, 15),
+                           user=comptable())[0]
+    april = record_payment(org, [invoice(org, dossier, state="validee").id], "k-april", date=dt.date(2026, 4, 15),
+                           user=comptable())[0]
     cfa = make_client(factory.cfa_user(org).email)
     page = cfa.get("/portail/reglements?du=01/04/2026").get_data(as_text=True)
     assert april.reference in page and march.reference not in page

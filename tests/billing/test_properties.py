@@ -18,7 +18,7 @@ import models
 from services import invoice_workflow as workflow
 from services.credit_notes import create_credit_note
 from services.payments import PaymentError, payable_invoices, record_payment
-from tests.billing.billing_helpers import IBAN, BIC
+from tests.billing.billing_helpers import IBAN, BIC, comptable
 
 TOUCHED = [models.PaymentDeduction, models.PaymentLine, models.Payment, models.InvoiceEvent, models.InvoiceLine,
            models.Invoice, models.CreditNote, models.BankDetails, models.Notification, models.AuditEntry,
@@ -66,14 +66,14 @@ def test_payments_never_pay_more_than_invoiced_and_lines_add_up(db, steps):
                            .order_by(models.Invoice.id))
             if waiting:
                 target = waiting[step[1] % len(waiting)]
-                workflow.validate(target) if kind == "validate" else workflow.reject(target, "motif")
+                workflow.validate(target, comptable()) if kind == "validate" else workflow.reject(target, "motif", comptable())
         elif kind == "credit":
             create_credit_note(dossiers[step[1]], step[2], "rupture")
         elif kind == "pay":
             ready = payable_invoices(org)[: step[1]]
             key += 1
             try:
-                record_payment(org, [i.id for i in ready], f"k{key}")
+                record_payment(org, [i.id for i in ready], f"k{key}", user=comptable())
             except PaymentError:
                 assert not ready
 

@@ -113,7 +113,7 @@ def test_confirming_updates_the_schedule_and_records_everything(factory, make_cl
     notes = [n.message for n in models.Notification.select().where(models.Notification.dossier == dossier.id)]
     assert any("confirmée au 28/02/2026" in n for n in notes)
     actions = {(a.entity, a.action) for a in models.AuditEntry.select()}
-    assert {("Dossier", "rupture"), ("Rupture", "create"), ("Rupture", "confirmation"),
+    assert {("Dossier", "rupture"), ("Rupture", "create"), ("Rupture", "confirm"),
             ("Installment", "reschedule")} <= actions
     assert models.CreditNote.select().count() == 0
 
@@ -331,7 +331,7 @@ def test_confirming_twice_or_another_declaration_changes_nothing_more(factory, m
     again = staff.post_form(f"/admin/rupture/{dossier.id}/valider", {"rupture_id": str(rupture.id)})
     assert again.status_code == 302
     assert models.Letter.select().where(models.Letter.kind == "rupture").count() == 1
-    assert models.AuditEntry.select().where(models.AuditEntry.action == "confirmation").count() == 1
+    assert models.AuditEntry.select().where(models.AuditEntry.action == "confirm").count() == 1
 
 
 def test_a_conseiller_records_a_rupture_from_the_back_office_with_a_preview(factory, make_client):
@@ -350,7 +350,7 @@ def test_a_conseiller_records_a_rupture_from_the_back_office_with_a_preview(fact
     rupture = models.Rupture.get()
     assert rupture.due == expected.due and rupture.declared_by_id is not None
     assert rupture.state == "confirmee" and rupture.confirmed_by_id == rupture.declared_by_id
-    assert {("Rupture", "create"), ("Rupture", "confirmation")} <= {(a.entity, a.action)
+    assert {("Rupture", "create"), ("Rupture", "confirm")} <= {(a.entity, a.action)
                                                                     for a in models.AuditEntry.select()}
     assert models.Letter.select().where(models.Letter.kind == "rupture").count() == 1
 

@@ -55,6 +55,7 @@ def setup(factory, make_client):
     factory.cfa_user(org, email="admin@cfa-sud.test")
     dossier = engaged_dossier(factory, org)
     small = factory.organisation(name="Petit CFA")
+    factory.cfa_user(small, email="admin@petit-cfa.test")  # told of each request, once
     return make_client("admin@cfa-sud.test"), dossier, small
 
 

@@ -41,14 +41,16 @@ def test_actions_a_mener_count_what_waits_on_the_cfa(client, factory, org):
     assert actions == {"Dossiers en attente de pièces": 1, "Factures en attente de mise en conformité": 1,
                        "Dossiers avec une échéance à facturer": 2,
                        "Remboursements d&#39;avoirs à effectuer": 0, "Dossiers échus à traiter": 0}
-    listed = client.get("/portail/dossiers?to_invoice=1").get_data(as_text=True)
+    listed = client.get("/portail/dossiers?a_facturer=1").get_data(as_text=True)
     assert len(set(re.findall(r'/portail/dossiers/(\d+)"', listed))) == 2
 
 
 def test_unread_badge_list_filters_open_read_and_delete(client, factory, org):
     dossier = factory.dossier(organisation=org)
-    first = models.Notification.create(organisation=org, dossier=dossier, message="Pièce manquante", category="dossier")
-    models.Notification.create(organisation=org, message="Facture validée", category="facture")
+    me = models.User.get(models.User.email == "admin@cfa-sud.test")
+    first = models.Notification.create(organisation=org, user=me, dossier=dossier, message="Pièce manquante",
+                                       category="dossier")
+    models.Notification.create(organisation=org, user=me, message="Facture validée", category="facture")
     models.Notification.create(organisation=factory.organisation(), message="Pas pour vous")
     html = client.get("/portail/").get_data(as_text=True)
     assert re.search(r'id="unread-badge"[^>]*>2<', html)
@@ -75,6 +77,8 @@ def test_a_notification_for_another_user_stays_private(client, factory, org):
 
 def test_a_delegation_request_is_checked_recorded_pending_and_notified_but_opens_nothing(client, factory, org):
     small = factory.organisation(name="Petit CFA du Lubéron")
+    small_admin = factory.cfa_user(small, role="admin_of")
+    factory.cfa_user(small, role="gestionnaire_of")  # not an administrator: not told
     theirs = factory.dossier(organisation=small)
     refused = client.post_form("/portail/delegations", {"siret": small.siret, "name": "Un autre nom"})
     assert refused.status_code == 400 and "Aucun organisme actif" in refused.get_data(as_text=True)
@@ -90,9 +94,10 @@ def test_a_delegation_request_is_checked_recorded_pending_and_notified_but_opens
     page = client.get("/portail/delegations").get_data(as_text=True)
     assert "Petit CFA du Lubéron" in page and "Demandée" in page and "Annuler la demande" in page
     audit = models.AuditEntry.get(models.AuditEntry.entity == "delegation")
-    assert audit.action == "demande"
-    told = models.Notification.get(models.Notification.organisation == small.id)
-    assert "CFA Sud" in told.message and "demande à gérer vos contrats" in told.message and "OPCO" in told.message
+    assert audit.action == "request"
+    [told] = models.Notification.select().where(models.Notification.organisation == small.id)
+    assert told.user_id == small_admin.id
+    assert "CFA Sud" in told.message and "demande à gérer vos contrats" in told.message and "Acceptez-la" in told.message
     again = client.post_form("/portail/delegations", {"siret": small.siret, "name": small.name})
     assert again.status_code == 400 and "déjà demandé" in again.get_data(as_text=True)
     assert models.Delegation.select().count() == 1

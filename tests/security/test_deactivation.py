@@ -17,7 +17,7 @@ def test_a_conseiller_deactivates_an_employer_with_dossiers_and_it_is_audited(ma
     assert models.Employer.get_by_id(employer.id).status == "inactive"
     assert models.Dossier.get_by_id(dossier.id).employer_id == employer.id  # nothing else moves
     entry = models.AuditEntry.get((models.AuditEntry.entity == "employer")
-                                  & (models.AuditEntry.action == "désactivation"))
+                                  & (models.AuditEntry.action == "deactivate"))
     assert entry.entity_id == str(employer.id) and entry.user_id == agent.id
     assert entry.before == {"status": "active"} and entry.after == {"status": "inactive"}
     assert "Inactif" in client.get("/admin/employer/").get_data(as_text=True)
@@ -35,7 +35,7 @@ def test_an_admin_deactivates_an_organisation_and_its_users_lose_the_portal_spac
     assert models.Organisation.get_by_id(org.id).status == "inactive"
     assert cfa.get("/portail/dossiers").status_code != 200
     assert models.AuditEntry.select().where((models.AuditEntry.entity == "organisation")
-                                            & (models.AuditEntry.action == "désactivation")).count() == 1
+                                            & (models.AuditEntry.action == "deactivate")).count() == 1
 
 
 def test_a_pending_registration_is_validated_by_an_action(make_client, factory, db):
@@ -43,7 +43,7 @@ def test_a_pending_registration_is_validated_by_an_action(make_client, factory, 
     org = factory.organisation(status="pending")
     _action(client, "organisation", "valider_inscription", [org.id])
     assert models.Organisation.get_by_id(org.id).status == "active"
-    assert models.AuditEntry.get(models.AuditEntry.entity == "organisation").action == "validation de l'inscription"
+    assert models.AuditEntry.get(models.AuditEntry.entity == "organisation").action == "validate_registration"
 
 
 def test_the_status_is_not_typed_in_the_edit_form(make_client, factory, db):

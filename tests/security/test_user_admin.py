@@ -107,7 +107,7 @@ def test_deactivating_a_user_signs_them_out_at_once_and_is_audited(make_client, 
     assert not _signed_in(session)
     again = make_client()
     assert again.post_form("/connexion", {"email": user.email, "password": "Portail-Demo-2026"}).status_code == 401
-    entry = models.AuditEntry.get((models.AuditEntry.entity == "user") & (models.AuditEntry.action == "désactivation"))
+    entry = models.AuditEntry.get((models.AuditEntry.entity == "user") & (models.AuditEntry.action == "deactivate"))
     assert entry.entity_id == str(user.id) and entry.user_id == admin_user.id
     assert entry.before == {"active": True} and entry.after == {"active": False}
     admin.post_form("/admin/user/action/", {"action": "reactiver", "rowid": str(user.id), "url": "/admin/user/"})

@@ -64,16 +64,17 @@ def page_text(response):
 def test_taking_a_received_dossier_into_instruction_assigns_the_advisor_and_is_audited(staff_client, factory,
                                                                                         advisor):
     dossier = factory.dossier(state="recu")
+    cfa_user = factory.cfa_user(dossier.organisation, role="gestionnaire_of", rights=["right_contracts"])
     response = list_action(staff_client, "instruire", dossier)
     assert response.status_code == 200
     assert f"{dossier.number} : pris en instruction" in page_text(response)
     fresh = reload(dossier)
     assert fresh.state == "en_instruction" and fresh.advisor_id == advisor.id
     [entry] = audit_entries(dossier)
-    assert entry.action == "instruire" and entry.actor == advisor.email
+    assert entry.action == "take_into_instruction" and entry.actor == advisor.email
     assert entry.before["state"] == "recu" and entry.after["state"] == "en_instruction"
-    assert models.Notification.select().where(models.Notification.organisation == dossier.organisation_id,
-                                              models.Notification.dossier == dossier.id).count() == 1
+    [notification] = models.Notification.select().where(models.Notification.dossier == dossier.id)
+    assert (notification.organisation_id, notification.user_id) == (dossier.organisation_id, cfa_user.id)
 
 
 def test_bulk_action_reports_each_dossier_and_changes_only_the_allowed_ones(staff_client, factory):
@@ -334,12 +335,12 @@ def test_a_failure_while_engaging_leaves_neither_the_change_nor_the_audit_entry(
 
 
 def test_a_failing_audit_write_undoes_the_change_and_the_stored_letter(staff_client, factory, monkeypatch, app):
-    import services.dossier_workflow
+    import services.transitions
 
     def broken(*args, **kwargs):
         raise ValueError("journal d'audit indisponible")
 
-    monkeypatch.setattr(services.dossier_workflow, "record", broken)
+    monkeypatch.setattr(services.transitions, "record", broken)
     dossier = factory.dossier(state="en_instruction")
     staff_client.post_form("/admin/dossier/action/refuser/", {"ids": str(dossier.id), "reason": "Hors délai"})
     assert reload(dossier).state == "en_instruction"

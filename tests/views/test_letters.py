@@ -84,11 +84,12 @@ def test_letters_are_listed_on_the_dossier_page_with_their_date_and_a_download_l
 
 def test_issuing_a_letter_notifies_the_cfa(staff_client, factory):
     dossier = factory.dossier(state="en_instruction")
+    cfa_user = factory.cfa_user(organisation=dossier.organisation, role="gestionnaire_of", rights=["right_contracts"])
     issue(staff_client, "refuser", dossier, {"reason": "Dossier hors délai"})
-    messages = [n.message for n in models.Notification.select().where(
-        models.Notification.organisation == dossier.organisation_id).order_by(models.Notification.id)]
-    assert messages == [f"Dossier {dossier.number} : En instruction → Refusé.",
-                        f"Dossier {dossier.number} : courrier de refus de prise en charge disponible."]
+    messages = {(n.user_id, n.message) for n in models.Notification.select().where(
+        models.Notification.organisation == dossier.organisation_id)}
+    assert messages == {(cfa_user.id, f"Dossier {dossier.number} : En instruction → Refusé."),
+                        (cfa_user.id, f"Dossier {dossier.number} : courrier de refus de prise en charge disponible.")}
 
 
 def test_letters_are_downloadable_by_staff_only(staff_client, make_client, factory):

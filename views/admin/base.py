@@ -398,7 +398,7 @@ class DeactivationMixin:
         return self.activity.label(getattr(model, self.activity.column))
 
     def is_in_use(self, model):
-        return getattr(model, self.activity.column) not in ("inactive", False)
+        return getattr(model, self.activity.column) != self.activity.transitions["desactiver"].to_state
 
     def _change_activity(self, name, ids):
         if not self.allowed(self.manage_permission):

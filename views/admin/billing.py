@@ -20,6 +20,7 @@ from forms.billing import CreditNoteIssueForm, PaymentForm, ReasonForm
 from models import (BankDetails, CreditNote, Document, Dossier, Invoice, InvoiceEvent, InvoiceLine, Organisation,
                     Payment)
 from models.billing import INVOICE_STATES, LINE_NATURES
+from models.states import InvoiceState
 from models.organisation import SETTLEMENT_MODES
 from rules.money import read_amount
 from rules.identifiers import format_iban, mask_iban
@@ -31,6 +32,7 @@ from services.formatting import montant, parse_date_fr
 from views.downloads import attachment_response, document_response
 from services.numbering import retry_when_busy
 from services.pdf import render_pdf
+from services.state_machines import BANK_DETAILS, INVOICE
 
 from .base import ReadOnlyModelView, date_formatter, money_formatter
 from services import clock
@@ -221,8 +223,7 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
                               lambda inv, reason, user: invoice_service.put_on_hold(inv, reason, user)),
         "rejeter": ("Rejeter", True, lambda inv, reason, user: invoice_service.reject(inv, reason, user)),
     }
-    offered_from = {"valider": ("en_traitement",), "mettre_en_attente": ("en_traitement",),
-                    "rejeter": ("en_traitement", "en_attente")}
+    offered_from = {name: INVOICE.transitions[name].from_states for name in decisions}
 
     def get_query(self):
         return (Invoice.select(Invoice, Organisation, Dossier).join(Organisation).switch(Invoice)
@@ -328,7 +329,7 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
             dossier = Dossier.get_or_none(Dossier.number == (form.dossier_number.data or "").strip())
             if dossier is not None:
                 paid, due, credited, overpaid = credit_service.overpayment_of(dossier)
-                figures = {"dossier": dossier, "paid": paid, "due": due, "credited": credited, "overpaid": overpaid}
+                figures = dict(dossier=dossier, paid=paid, due=due, credited=credited, overpaid=overpaid)
         if form.validate_on_submit():
             amount, typed = None, (form.amount.data or "").strip()
             try:
@@ -423,7 +424,7 @@ class PaymentView(ReadOnlyModelView):
         if organisation is None:
             if request.method == "POST":
                 abort(400)
-            candidates = (Organisation.select().join(Invoice).where(Invoice.state == "validee")
+            candidates = (Organisation.select().join(Invoice).where(Invoice.state == InvoiceState.VALIDATED)
                           .group_by(Organisation.id).order_by(Organisation.name))
             return self.render("admin/billing_payment_choose.html", organisations=list(candidates))
         invoices = payment_service.payable_invoices(organisation)
@@ -526,7 +527,7 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
         return BankDetails.select(BankDetails, Organisation).join(Organisation)
 
     def decision_offered(self, name, model):
-        return model.status == "pending"
+        return model.status in BANK_DETAILS.transitions[name].from_states
 
     @action("approuver", "Approuver", "Approuver les RIB sélectionnés ? Les règlements iront sur ces comptes.")
     def action_approuver(self, ids):

@@ -15,12 +15,13 @@ from models import BankDetails, CreditNote, Dossier, Employer, Invoice, Organisa
 
 from .base import StaffIndexView
 from services import clock
+from models.states import BankDetailsStatus, CreditNoteState, DossierState, InvoiceState
 
 DECISION_DAYS = 20
 # A file awaiting documents is not complete: its clock is stopped (the workflow restarts it on resumption).
-DECISION_CLOCK_STATES = ("recu", "en_instruction")
-WAITING_INVOICE_STATES = ("en_traitement", "en_attente")
-SETTLED_CREDIT_NOTE_STATES = ("imputee", "remboursee")
+DECISION_CLOCK_STATES = DossierState.values(DossierState.RECEIVED, DossierState.IN_INSTRUCTION)
+WAITING_INVOICE_STATES = InvoiceState.values(InvoiceState.PROCESSING, InvoiceState.ON_HOLD)
+SETTLED_CREDIT_NOTE_STATES = CreditNoteState.values(CreditNoteState.DEDUCTED, CreditNoteState.REFUNDED)
 LIST_LIMIT = 20
 
 
@@ -45,7 +46,7 @@ def _view(endpoint):
 def overdue_refunds_query(today):
     """Refund-mode credit notes past their due date and not settled, or already marked late."""
     return CreditNote.select().where(
-        (CreditNote.state == "en_retard")
+        (CreditNote.state == CreditNoteState.OVERDUE)
         | ((CreditNote.settlement_mode == "refund") & (CreditNote.due_date < today)
            & CreditNote.state.not_in(SETTLED_CREDIT_NOTE_STATES)))
 
@@ -73,8 +74,8 @@ class DashboardView(StaffIndexView):
         invoices = [(invoice_labels[code], invoice_counts.get(code, 0), filtered_list_url("invoice", Invoice.state, code))
                     for code in WAITING_INVOICE_STATES]
 
-        bank_pending = BankDetails.select().where(BankDetails.status == "pending").count()
-        bank_url = filtered_list_url("bankdetails", BankDetails.status, "pending")
+        bank_pending = BankDetails.select().where(BankDetails.status == BankDetailsStatus.PENDING).count()
+        bank_url = filtered_list_url("bankdetails", BankDetails.status, BankDetailsStatus.PENDING.value)
 
         refunds_count = overdue_refunds_query(today).count()
         refunds = list(overdue_refunds_query(today).select(CreditNote, Organisation).join(Organisation)

@@ -1,6 +1,7 @@
 """Back-office list of delegations: the OPCO approves, refuses (with a reason) or ends them (SPEC §4).
 
-States, labels and who may act come from services/delegations.py's MACHINE; nothing here writes a state.
+States, labels and who may act come from the DELEGATION table (services/state_machines.py); nothing here
+writes a state.
 A delegation is requested from the portal by the delegate organisation, never created or edited here.
 """
 from flask_admin.actions import action

@@ -20,6 +20,7 @@ from forms import validators as v
 from models import (Apprentice, Dossier, Employer, IdccCpne, Installment, Letter, NpecReference, Organisation, User,
                     db, now)
 from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES, REGIMES
+from models.states import BEFORE_AGREEMENT
 from rules.money import read_amount
 from rules.identifiers import mask_nir
 from services import dossier_workflow as workflow
@@ -112,7 +113,7 @@ FINANCING_INPUTS = ["conclusion_date", "contract_start", "contract_end", "level"
 # frozen too once agreed; corrected only through "Corriger les données du contrat", with a reason, audited.
 CONTRACT_FACTS = ["number", "deca_number", "scheme", "employer", "apprentice", "subrogated", "without_contract",
                   "diploma_code", "rncp_code", "training_start", "training_end", "deposit_date", "complete_date"]
-PRE_AGREEMENT_STATES = ("recu", "en_instruction", "en_attente")
+PRE_AGREEMENT_STATES = BEFORE_AGREEMENT
 CORRECTION_ACTION = "correction des données du contrat"
 
 

@@ -19,6 +19,7 @@ from services.documents import DocumentError
 from views.downloads import document_response
 from services.ruptures import (RUPTURE_MACHINE, RuptureError, confirm_declared_rupture, confirm_rupture,
                                declared_preview, declared_rupture, rupture_preview)
+from models.states import AmendmentState, RuptureState
 from services.transitions import TransitionRefused
 
 from .base import StaffAccessMixin
@@ -102,7 +103,7 @@ class RuptureView(DossierChangeView):
     form_class = RuptureForm
     form_template, preview_template = "admin/rupture_form.html", "admin/rupture_preview.html"
     done_message = "Rupture du dossier {number} enregistrée ; échéancier recalculé et courrier envoyé au CFA."
-    waiting_state = "declaree"
+    waiting_state = RuptureState.DECLARED
 
     def preview(self, dossier, inputs):
         return rupture_preview(dossier, **inputs)
@@ -169,7 +170,7 @@ class AmendmentView(DossierChangeView):
     def preview(self, dossier, inputs):
         return amendment_preview(dossier, **inputs)
 
-    waiting_state = "deposee"
+    waiting_state = AmendmentState.DEPOSITED
 
     def apply(self, dossier, inputs, user):
         return confirm_amendment(dossier, file_storage=request.files.get("document"), user=user, **inputs)[1]

@@ -25,12 +25,15 @@ RIGHT_LABELS = {
 }
 
 
+ACTIVE = User.active.name  # the activity column, moved by USER_ACTIVITY only
+
+
 class UserView(DeactivationMixin, StaffModelView):
     manage_permission = "user.manage"
     activity = USER_ACTIVITY
-    column_list = ["email", "last_name", "first_name", "kind", "staff_role", "active", "locked_until", "last_login_at"]
+    column_list = ["email", "last_name", "first_name", "kind", "staff_role", ACTIVE, "locked_until", "last_login_at"]
     column_searchable_list = ["email", "last_name", "first_name"]
-    column_filters = ["kind", "staff_role", "active"]
+    column_filters = ["kind", "staff_role", ACTIVE]
     column_sortable_list = ["email", "last_name", "first_name", "kind", "last_login_at"]
     column_default_sort = "email"
     column_formatters = {
@@ -41,13 +44,13 @@ class UserView(DeactivationMixin, StaffModelView):
     column_details_exclude_list = ["password_hash", "session_token"]
     column_export_exclude_list = ["password_hash", "session_token"]
     column_labels = {"email": "E-mail", "last_name": "Nom", "first_name": "Prénom", "kind": "Type",
-                     "staff_role": "Rôle OPCO", "active": "Actif", "locked_until": "Verrouillé jusqu'au",
+                     "staff_role": "Rôle OPCO", ACTIVE: "Actif", "locked_until": "Verrouillé jusqu'au",
                      "last_login_at": "Dernière connexion", "employer": "Employeur", "newsletter": "Newsletter",
                      "daily_digest": "Récapitulatif quotidien", "failed_logins": "Échecs de connexion",
                      "email_confirmed_at": "E-mail confirmé le", "created_at": "Créé le",
                      "new_password": "Nouveau mot de passe"}
     # `active` moves through USER_ACTIVITY (Désactiver / Réactiver), which also ends the user's sessions
-    form_excluded_columns = ["active", "password_hash", "session_token", "failed_logins", "last_login_at", "created_at",
+    form_excluded_columns = [ACTIVE, "password_hash", "session_token", "failed_logins", "last_login_at", "created_at",
                              "audit_entries", "notifications", "dossiers_advised", "bank_details_entered",
                              "bank_details_reviewed"]
     form_extra_fields = {"new_password": PasswordField("Nouveau mot de passe", validators=[Optional()])}

@@ -1,5 +1,4 @@
 """Portal home: counters by state and scheme, contracts chart, actions à mener; the organisation picker."""
-import datetime as dt
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,6 +10,7 @@ from access.web import (cfa_required, current_membership, current_scope, portal_
                         set_current_organisation)
 from models import CreditNote, Dossier, Installment, Invoice
 from models.dossier import DOSSIER_STATES, SCHEMES
+from models.states import DossierState, InstallmentStatus, InvoiceState
 from services.credit_notes import OPEN_STATES
 from services.expired import expired_rows
 from views.portal import bp
@@ -40,17 +40,17 @@ def dashboard():
 def _actions(by_state):
     """The *actions à mener* (seed 002): what is waiting on the CFA, each linking to its list."""
     today = clock.today()
-    actions = [{"label": "Dossiers en attente de pièces", "count": by_state.get("en_attente", 0),
-                "url": url_for("portal.dossiers", state="en_attente")}]
+    actions = [{"label": "Dossiers en attente de pièces", "count": by_state.get(DossierState.AWAITING_DOCUMENTS, 0),
+                "url": url_for("portal.dossiers", state=DossierState.AWAITING_DOCUMENTS.value)}]
     if can(current_scope(), "dossier.bill"):
-        waiting = scoped.invoices(current_scope(), Invoice.select()).where(Invoice.state == "en_attente").count()
+        waiting = scoped.invoices(current_scope(), Invoice.select()).where(Invoice.state == InvoiceState.ON_HOLD).count()
         actions.append({"label": "Factures en attente de mise en conformité", "count": waiting,
-                        "url": url_for("portal.invoices", state="en_attente")})
+                        "url": url_for("portal.invoices", state=InvoiceState.ON_HOLD.value)})
         to_invoice = (scoped.dossiers(current_scope(), Dossier.select(fn.COUNT(fn.DISTINCT(Dossier.id))).join(Installment))
-                      .where((Dossier.state == "engage") & (Installment.status == "to_invoice")
+                      .where((Dossier.state == DossierState.ENGAGED) & (Installment.status == InstallmentStatus.TO_INVOICE)
                              & (Installment.billable_from <= today)).scalar() or 0)
         actions.append({"label": "Dossiers avec une échéance à facturer", "count": to_invoice,
-                        "url": url_for("portal.dossiers", to_invoice=1)})
+                        "url": url_for("portal.dossiers", a_facturer=1)})
         refunds = (scoped.credit_notes(current_scope(), CreditNote.select())
                    .where((CreditNote.settlement_mode == "refund") & CreditNote.state.in_(OPEN_STATES)).count())
         actions.append({"label": "Remboursements d'avoirs à effectuer", "count": refunds,

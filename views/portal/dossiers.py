@@ -10,6 +10,7 @@ from access.web import cfa_required, current_organisation, current_scope, get_do
 from models import Apprentice, Document, Dossier, Employer, Installment, Letter, Payment, PaymentLine, db
 from models.documents import DOCUMENT_TYPES
 from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEMES
+from models.states import DossierState, InstallmentStatus
 from rules import mask_nir
 from rules.engaged import engaged_annex_caps
 from services import sql_format
@@ -52,7 +53,7 @@ def _filters():
         "scheme": args.get("scheme", "") if args.get("scheme") in dict(SCHEMES) else "",
         "regime": args.get("regime", "") if args.get("regime") in dict(REGIMES) else "",
         "year": "",
-        "to_invoice": "1" if args.get("to_invoice") == "1" else "",
+        "a_facturer": "1" if args.get("a_facturer") == "1" else "",
     }
     year = args.get("year", "")
     if year.isdigit() and 1990 <= int(year) <= 2100:
@@ -84,10 +85,10 @@ def filtered_query(query, f):
     if f["year"]:
         y = int(f["year"])
         query = query.where((Dossier.contract_start >= dt.date(y, 1, 1)) & (Dossier.contract_start <= dt.date(y, 12, 31)))
-    if f["to_invoice"]:
+    if f["a_facturer"]:
         due = (Installment.select(Installment.dossier)
-               .where((Installment.status == "to_invoice") & (Installment.billable_from <= clock.today())))
-        query = query.where((Dossier.state == "engage") & Dossier.id.in_(due))
+               .where((Installment.status == InstallmentStatus.TO_INVOICE) & (Installment.billable_from <= clock.today())))
+        query = query.where((Dossier.state == DossierState.ENGAGED) & Dossier.id.in_(due))
     return query
 
 
@@ -214,10 +215,10 @@ def _log_export(kind, f):
 def dossier_actions(dossier):
     """Actions offered by state (SPEC §4, seed 004): always view and attach; engaged+subrogated: bill, etc."""
     actions = [{"label": "Joindre un document", "url": "#documents", "code": "document"}]
-    if dossier.state == "engage" and dossier.subrogated and can(current_scope(), "dossier.bill", dossier):
+    if dossier.state == DossierState.ENGAGED and dossier.subrogated and can(current_scope(), "dossier.bill", dossier):
         actions.append({"label": "Demande de remboursement", "code": "reimbursement",
                         "url": url_for("portal.reimbursement", number=dossier.number)})
-    if dossier.state == "engage":
+    if dossier.state == DossierState.ENGAGED:
         for endpoint, label, code in (("portal.rupture", "Déclarer une rupture", "rupture"),
                                       ("portal.amendment", "Demander un avenant", "amendment")):
             if endpoint in current_app.view_functions:

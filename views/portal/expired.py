@@ -1,5 +1,4 @@
 """Expired dossiers to settle (*dossiers échus à traiter*, seed 002): list, certificate, rupture link, final balance."""
-import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user

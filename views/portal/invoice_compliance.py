@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from access.web import get_invoice_or_404, require
 from forms.billing import ComplianceDocumentForm
+from models.states import InvoiceState
 from services.documents import DocumentError, store_upload
 from services.numbering import immediate_transaction
 from services.invoice_workflow import InvoiceWorkflowError, answer_hold
@@ -20,7 +21,7 @@ def invoice_add_document(invoice_id):
     inv = get_invoice_or_404(invoice_id)
     form = ComplianceDocumentForm()
     error, status = None, 400
-    if inv.state != "en_attente":
+    if inv.state != InvoiceState.ON_HOLD:
         error = "Cette facture n'attend aucun document : elle n'est pas en attente de mise en conformité."
     elif form.validate_on_submit():
         try:

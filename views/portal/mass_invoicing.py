@@ -4,7 +4,6 @@ Every step can be saved as a draft (action=save) and resumed from the list; the 
 unnumbered Invoice (brouillon, mass). Access: a billing right, the dossiers of the scope, and
 each dossier's own billing right (`can(scope, "dossier.bill", dossier)`).
 """
-import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -13,6 +12,7 @@ from access import scope as scoped
 from access.web import current_organisation, current_scope, get_invoice_or_404, require
 from forms.mass_invoicing import MassInvoiceSendForm
 from models import Invoice, InvoiceLine
+from models.states import InvoiceState
 from services import mass_invoicing as mass
 from services.documents import DocumentError, read_pdf_upload
 from views.portal import bp
@@ -38,9 +38,9 @@ def _step1(invoice=None, status=200, error=None, chosen=None, fees=None):
     search = request.args.get("q", "")
     rows = mass.billable_dossiers(current_scope(), today, search)
     data = mass.draft_of(invoice) if invoice is not None else mass.empty_draft()
-    drafts = list(scoped.invoices(current_scope()).where((Invoice.kind == "mass") & (Invoice.state == "brouillon"))
+    drafts = list(scoped.invoices(current_scope()).where((Invoice.kind == "mass") & (Invoice.state == InvoiceState.DRAFT))
                   .order_by(Invoice.created_at.desc()).limit(20))
-    sent = list(scoped.invoices(current_scope()).where((Invoice.kind == "mass") & (Invoice.state != "brouillon"))
+    sent = list(scoped.invoices(current_scope()).where((Invoice.kind == "mass") & (Invoice.state != InvoiceState.DRAFT))
                 .order_by(Invoice.submitted_at.desc()).limit(20))
     return render_template("portal/billing/mass_step1.html", invoice=invoice, rows=rows, search=search,
                            chosen=set(chosen if chosen is not None else data["dossiers"]),
@@ -80,14 +80,14 @@ def mass_invoicing():
 @require("dossier.bill")
 def mass_invoicing_resume(invoice_id):
     invoice = _draft_or_404(invoice_id)
-    if invoice.state != "brouillon":
+    if invoice.state != InvoiceState.DRAFT:
         return redirect(url_for("portal.invoices"))
     return redirect(url_for(STEP_ENDPOINTS.get(mass.draft_of(invoice)["step"], STEP_ENDPOINTS[1]),
                             invoice_id=invoice.id))
 
 
 def _refuse_sent(invoice):
-    if invoice.state != "brouillon":
+    if invoice.state != InvoiceState.DRAFT:
         flash(f"La facture {invoice.display_number} a déjà été envoyée.", "warning")
         return redirect(url_for("portal.mass_invoicing"))
     return None

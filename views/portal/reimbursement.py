@@ -11,6 +11,7 @@ from access.web import cfa_required, current_organisation, current_scope, get_do
 import rules
 from forms.portal import ReimbursementForm
 from models import Invoice
+from models.states import DossierState
 from services.delegations import DelegationError
 from services.documents import DocumentError, DocumentTooLarge, is_provided, read_pdf_upload
 from services.dossier_rules import stored_installments
@@ -40,7 +41,7 @@ KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 def _billable_dossier(number):
     dossier = get_dossier_or_404(number)
-    if not (dossier.state == "engage" and dossier.subrogated and can(current_scope(), "dossier.bill", dossier)):
+    if not (dossier.state == DossierState.ENGAGED and dossier.subrogated and can(current_scope(), "dossier.bill", dossier)):
         abort(403)
     return dossier
 

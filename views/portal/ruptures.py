@@ -11,6 +11,7 @@ from werkzeug.routing import BuildError
 from access.web import get_dossier_or_404, require
 from forms.rupture import RuptureForm
 from models import Installment
+from models.states import DossierState
 from services.formatting import date_fr
 from services.ruptures import RuptureError, declare_rupture, declared_rupture, rupture_preview
 from views.portal import bp
@@ -45,7 +46,7 @@ def rupture(number):
     form = RuptureForm()
     ctx = _ctx(dossier, form)
     if request.method == "GET":
-        if dossier.state != "engage" or dossier.rupture_date or declared_rupture(dossier):
+        if dossier.state != DossierState.ENGAGED or dossier.rupture_date or declared_rupture(dossier):
             flash("Seul un dossier engagé et sans rupture enregistrée ou déclarée peut faire l'objet d'une "
                   "rupture.", "warning")
         return render_template("portal/billing/rupture_form.html", **ctx)
