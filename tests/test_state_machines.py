@@ -34,7 +34,7 @@ HOLDERS = {
     "payment.record": STAFF_BILLING,
     "credit_note.manage": STAFF_BILLING,
     "bank_details.review": STAFF_BILLING,
-    "bank_details.submit": {"a_admin", "api_a"},  # an organisation's own administrators, not its delegate
+    "bank_details.submit": {"a_admin", "a_billing", "api_a"},  # its own administrators and billing users, not its delegate
     "dossier.bill": {"a_admin", "a_billing", "d_admin", "api_a"},
     "registration.decide": {"admin"},
     "organisation.manage": {"admin"},
