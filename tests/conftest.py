@@ -1,17 +1,25 @@
-"""Shared fixtures: one throw-away database per run (SQLite file, or PostgreSQL when TEST_DB=postgres),
-emptied before each test; a test client with login and CSRF helpers; data factories."""
+"""Shared fixtures: one throw-away database and one app per run (SQLite file, or PostgreSQL when
+TEST_DB=postgres); before each test the tables are emptied, the app's configuration restored, its upload folder
+made fresh and the per-address sign-in limit forgotten; a test client with login and CSRF helpers; data factories."""
 import os
 import re
 import secrets
 import shutil
 import tempfile
 
-import pytest
+from pathlib import Path
+
+# argon2id at its lowest cost for the whole run, subprocess workers included (they inherit the environment):
+# a password check costs microseconds instead of most of a second; production keeps config.py's defaults.
+os.environ.update(ARGON2_TIME_COST="1", ARGON2_MEMORY_COST="8", ARGON2_PARALLELISM="1")
+
+import pytest  # noqa: E402
 from itsdangerous import URLSafeTimedSerializer
 
-import models
-from app import create_app
-from services import clock
+import models  # noqa: E402
+from app import create_app  # noqa: E402
+from services import clock  # noqa: E402
+from services.extensions import limiter  # noqa: E402
 
 from .factories import Factory
 
@@ -86,18 +94,32 @@ def database_url_is_pg(database):
     return type(database).__name__.startswith("Postgres")
 
 
-@pytest.fixture
-def app(_schema, tmp_path):
+@pytest.fixture(scope="session")
+def _session_app(_schema, tmp_path_factory):
+    """The app is built once: building it (Flask-Admin's views, the templates compiled) costs a second or more."""
+    folder = tmp_path_factory.mktemp("app")
     application = create_app({
         "DATABASE_URL": _schema,
-        "DATA_DIR": str(tmp_path),
-        "UPLOAD_DIR": str(tmp_path / "files"),
+        "DATA_DIR": str(folder),
+        "UPLOAD_DIR": str(folder / "files"),
         "SECRET_KEY": "test-secret",
         "TESTING": True,
     })
+    return application, dict(application.config)
+
+
+@pytest.fixture
+def app(_session_app, tmp_path):
+    """The session's app as a fresh one would be: pristine configuration, empty tables and upload folder."""
+    application, pristine = _session_app
+    application.config.clear()
+    application.config.update(pristine, DATA_DIR=str(tmp_path), UPLOAD_DIR=str(tmp_path / "files"))
+    Path(application.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     database = application.extensions["database"]
+    models.db.initialize(database)  # an app built inside a test (own configuration) rebinds the models
     database.connect(reuse_if_open=True)
     _empty_tables(database)
+    limiter.reset()
     yield application
     if not database.is_closed():
         database.close()
