@@ -90,6 +90,72 @@ def _empty_tables(database):
         database.execute_sql("PRAGMA foreign_keys = ON")
 
 
+def _dump_tables(database):
+    """Every row of every table, as the driver returns it (no field conversion on the way back in)."""
+    dump = {}
+    for model in models.MODELS:
+        if model is models.SchemaVersion:
+            continue
+        columns = [f.column_name for f in model._meta.sorted_fields]
+        select = "SELECT {} FROM \"{}\"".format(", ".join(f'"{c}"' for c in columns), model._meta.table_name)
+        dump[model._meta.table_name] = (columns, [tuple(row) for row in database.execute_sql(select).fetchall()])
+    return dump
+
+
+def _restore_tables(database, dump):
+    """Put `_dump_tables`'s rows back into the emptied tables (foreign keys checked by the dump's origin)."""
+    pg = database_url_is_pg(database)
+    if not pg:
+        database.execute_sql("PRAGMA foreign_keys = OFF")
+    with database.atomic():
+        if pg:
+            database.execute_sql("SET LOCAL session_replication_role = replica")
+        cursor = database.cursor()
+        for table, (columns, rows) in dump.items():
+            if rows:
+                cursor.executemany("INSERT INTO \"{}\" ({}) VALUES ({})".format(
+                    table, ", ".join(f'"{c}"' for c in columns), ", ".join([database.param] * len(columns))), rows)
+                if pg and "id" in columns:
+                    database.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                                         f"(SELECT MAX(id) FROM \"{table}\"))")
+    if not pg:
+        database.execute_sql("PRAGMA foreign_keys = ON")
+
+
+_DATA_SETS = {}
+
+
+def cached_data_set(app, name, build):
+    """`build()`'s records and stored files, built once per run and put back for each later test asking for them
+    (the tables were emptied before the test). Returns what `build()` returned."""
+    database = app.extensions["database"]
+    upload = Path(app.config["UPLOAD_DIR"])
+    if name not in _DATA_SETS:
+        result = build()
+        copy = Path(tempfile.mkdtemp(prefix=f"portail-{name}-"))
+        shutil.copytree(upload, copy, dirs_exist_ok=True)
+        _DATA_SETS[name] = (_dump_tables(database), copy, result)
+        return result
+    dump, copy, result = _DATA_SETS[name]
+    _restore_tables(database, dump)
+    shutil.copytree(copy, upload, dirs_exist_ok=True)
+    return result
+
+
+@pytest.fixture
+def demo(db, app, monkeypatch):
+    """The demo, with each receipt's PDF replaced by a blank page: rendering 80 receipts takes half a minute
+    (the receipts themselves are rendered for real by the `demo` command test and by tests/test_check.py).
+    Loaded once per run, then restored row for row, files included."""
+    from services.demo import load_demo
+    from tests.factories import make_pdf
+
+    blank = make_pdf()
+    monkeypatch.setattr("services.receipts.render_receipt", lambda *args, **kwargs: blank)
+    with app.app_context():
+        return cached_data_set(app, "demo", load_demo)
+
+
 def database_url_is_pg(database):
     return type(database).__name__.startswith("Postgres")
 
