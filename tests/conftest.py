@@ -13,6 +13,7 @@ from pathlib import Path
 # a password check costs microseconds instead of most of a second; production keeps config.py's defaults.
 os.environ.update(ARGON2_TIME_COST="1", ARGON2_MEMORY_COST="8", ARGON2_PARALLELISM="1")
 
+import peewee  # noqa: E402
 import pytest  # noqa: E402
 from itsdangerous import URLSafeTimedSerializer
 
@@ -79,14 +80,26 @@ def _schema(database_url):
 
 
 def _empty_tables(database):
+    """Delete every row (but the schema version) in one transaction, from the tables that hold any, and restart
+    the id sequences: what a TRUNCATE … RESTART IDENTITY does, in a fraction of its time on small tables."""
     tables = [m._meta.table_name for m in reversed(models.MODELS) if m is not models.SchemaVersion]
-    if database_url_is_pg(database):
-        database.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-    else:
+    pg = database_url_is_pg(database)
+    probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
+    filled = [row[0] for row in database.execute_sql(probe).fetchall()]
+    if not pg:
         database.execute_sql("PRAGMA foreign_keys = OFF")
-        for table in tables:
+    with database.atomic():
+        if pg:
+            database.execute_sql("SET LOCAL session_replication_role = replica")  # no foreign-key triggers
+        for table in filled:
             database.execute_sql(f'DELETE FROM "{table}"')
-        database.execute_sql("DELETE FROM sqlite_sequence") if database.table_exists("sqlite_sequence") else None
+        if pg:
+            database.execute_sql("SELECT " + ", ".join(
+                f"setval(pg_get_serial_sequence('\"{m._meta.table_name}\"', '{m._meta.primary_key.column_name}'), "
+                "1, false)" for m in models.MODELS if isinstance(m._meta.primary_key, peewee.AutoField)))
+        elif database.table_exists("sqlite_sequence"):
+            database.execute_sql("DELETE FROM sqlite_sequence")
+    if not pg:
         database.execute_sql("PRAGMA foreign_keys = ON")
 
 
