@@ -1,12 +1,12 @@
 """Shared fixtures: one throw-away database and one app per run (SQLite file, or PostgreSQL when
 TEST_DB=postgres); before each test the tables are emptied, the app's configuration restored, its upload folder
 made fresh and the per-address sign-in limit forgotten; a test client with login and CSRF helpers; data factories."""
+import atexit
 import os
 import re
 import secrets
 import shutil
 import tempfile
-
 from pathlib import Path
 
 # argon2id at its lowest cost for the whole run, subprocess workers included (they inherit the environment):
@@ -15,14 +15,14 @@ os.environ.update(ARGON2_TIME_COST="1", ARGON2_MEMORY_COST="8", ARGON2_PARALLELI
 
 import peewee  # noqa: E402
 import pytest  # noqa: E402
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer  # noqa: E402
 
 import models  # noqa: E402
 from app import create_app  # noqa: E402
 from services import clock  # noqa: E402
 from services.extensions import limiter  # noqa: E402
 
-from .factories import Factory
+from .factories import Factory  # noqa: E402
 
 
 def pytest_configure(config):
@@ -146,6 +146,7 @@ def cached_data_set(app, name, build):
     if name not in _DATA_SETS:
         result = build()
         copy = Path(tempfile.mkdtemp(prefix=f"portail-{name}-"))
+        atexit.register(shutil.rmtree, copy, ignore_errors=True)
         shutil.copytree(upload, copy, dirs_exist_ok=True)
         _DATA_SETS[name] = (_dump_tables(database), copy, result)
         return result
