@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
 from config import Config
+from services import passwords
 from services.extensions import babel, csrf, limiter, login_manager
 from services.formatting import date_fr, montant
 from services.headers import content_security_policy, csp_nonce
@@ -24,6 +25,8 @@ def create_app(config=None):
     Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
 
+    passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
+                        app.config["ARGON2_PARALLELISM"])
     database = models.bind(app.config["DATABASE_URL"])
     app.extensions["database"] = database
 

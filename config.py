@@ -26,6 +26,10 @@ class Config:
         self.OPCO_ADDRESS = env.get("OPCO_ADDRESS", "12 rue de la Formation, 75010 Paris")
         self.OPCO_IBAN = env.get("OPCO_IBAN", "FR7630006000011234567890189")
         self.MOBILITY_FLAT_AMOUNT = env.get("MOBILITY_FLAT_AMOUNT", "500.00")
+        # argon2id cost (argon2-cffi's defaults, above OWASP's minimum); only the test suite lowers it.
+        self.ARGON2_TIME_COST = int(env.get("ARGON2_TIME_COST", 3))
+        self.ARGON2_MEMORY_COST = int(env.get("ARGON2_MEMORY_COST", 65536))
+        self.ARGON2_PARALLELISM = int(env.get("ARGON2_PARALLELISM", 4))
         # Sign-in throttle per account: free failures, then a delay doubling from the first one, capped;
         # a failure streak older than LOGIN_FAILURES_FORGOTTEN_HOURS starts again from zero.
         self.LOGIN_FREE_FAILURES = 3

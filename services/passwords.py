@@ -8,6 +8,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()  # argon2id with the library's (OWASP-compliant) defaults
 
 
+def configure(time_cost, memory_cost, parallelism):
+    """Set the argon2id cost from the configuration (tests lower it; hashes stored at another cost are
+    still verified, and upgraded at the next sign-in)."""
+    global _hasher
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
 def hash_password(password):
     return _hasher.hash(password)
 

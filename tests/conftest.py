@@ -1,19 +1,28 @@
-"""Shared fixtures: one throw-away database per run (SQLite file, or PostgreSQL when TEST_DB=postgres),
-emptied before each test; a test client with login and CSRF helpers; data factories."""
+"""Shared fixtures: one throw-away database and one app per run (SQLite file, or PostgreSQL when
+TEST_DB=postgres); before each test the tables are emptied, the app's configuration restored, its upload folder
+made fresh and the per-address sign-in limit forgotten; a test client with login and CSRF helpers; data factories."""
+import atexit
 import os
 import re
 import secrets
 import shutil
 import tempfile
+from pathlib import Path
 
-import pytest
-from itsdangerous import URLSafeTimedSerializer
+# argon2id at its lowest cost for the whole run, subprocess workers included (they inherit the environment):
+# a password check costs microseconds instead of most of a second; production keeps config.py's defaults.
+os.environ.update(ARGON2_TIME_COST="1", ARGON2_MEMORY_COST="8", ARGON2_PARALLELISM="1")
 
-import models
-from app import create_app
-from services import clock
+import peewee  # noqa: E402
+import pytest  # noqa: E402
+from itsdangerous import URLSafeTimedSerializer  # noqa: E402
 
-from .factories import Factory
+import models  # noqa: E402
+from app import create_app  # noqa: E402
+from services import clock  # noqa: E402
+from services.extensions import limiter  # noqa: E402
+
+from .factories import Factory  # noqa: E402
 
 
 def pytest_configure(config):
@@ -71,33 +80,126 @@ def _schema(database_url):
 
 
 def _empty_tables(database):
+    """Delete every row (but the schema version) in one transaction, from the tables that hold any, and restart
+    the id sequences: what a TRUNCATE … RESTART IDENTITY does, in a fraction of its time on small tables."""
     tables = [m._meta.table_name for m in reversed(models.MODELS) if m is not models.SchemaVersion]
-    if database_url_is_pg(database):
-        database.execute_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
-    else:
+    pg = database_url_is_pg(database)
+    probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
+    filled = [row[0] for row in database.execute_sql(probe).fetchall()]
+    if not pg:
         database.execute_sql("PRAGMA foreign_keys = OFF")
-        for table in tables:
+    with database.atomic():
+        if pg:
+            database.execute_sql("SET LOCAL session_replication_role = replica")  # no foreign-key triggers
+        for table in filled:
             database.execute_sql(f'DELETE FROM "{table}"')
-        database.execute_sql("DELETE FROM sqlite_sequence") if database.table_exists("sqlite_sequence") else None
+        if pg:
+            database.execute_sql("SELECT " + ", ".join(
+                f"setval(pg_get_serial_sequence('\"{m._meta.table_name}\"', '{m._meta.primary_key.column_name}'), "
+                "1, false)" for m in models.MODELS if isinstance(m._meta.primary_key, peewee.AutoField)))
+        elif database.table_exists("sqlite_sequence"):
+            database.execute_sql("DELETE FROM sqlite_sequence")
+    if not pg:
         database.execute_sql("PRAGMA foreign_keys = ON")
+
+
+def _dump_tables(database):
+    """Every row of every table, as the driver returns it (no field conversion on the way back in)."""
+    dump = {}
+    for model in models.MODELS:
+        if model is models.SchemaVersion:
+            continue
+        columns = [f.column_name for f in model._meta.sorted_fields]
+        select = "SELECT {} FROM \"{}\"".format(", ".join(f'"{c}"' for c in columns), model._meta.table_name)
+        dump[model._meta.table_name] = (columns, [tuple(row) for row in database.execute_sql(select).fetchall()])
+    return dump
+
+
+def _restore_tables(database, dump):
+    """Put `_dump_tables`'s rows back into the emptied tables (foreign keys checked by the dump's origin)."""
+    pg = database_url_is_pg(database)
+    if not pg:
+        database.execute_sql("PRAGMA foreign_keys = OFF")
+    with database.atomic():
+        if pg:
+            database.execute_sql("SET LOCAL session_replication_role = replica")
+        cursor = database.cursor()
+        for table, (columns, rows) in dump.items():
+            if rows:
+                cursor.executemany("INSERT INTO \"{}\" ({}) VALUES ({})".format(
+                    table, ", ".join(f'"{c}"' for c in columns), ", ".join([database.param] * len(columns))), rows)
+                if pg and "id" in columns:
+                    database.execute_sql(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                                         f"(SELECT MAX(id) FROM \"{table}\"))")
+    if not pg:
+        database.execute_sql("PRAGMA foreign_keys = ON")
+
+
+_DATA_SETS = {}
+
+
+def cached_data_set(app, name, build):
+    """`build()`'s records and stored files, built once per run and put back for each later test asking for them
+    (the tables were emptied before the test). Returns what `build()` returned."""
+    database = app.extensions["database"]
+    upload = Path(app.config["UPLOAD_DIR"])
+    if name not in _DATA_SETS:
+        result = build()
+        copy = Path(tempfile.mkdtemp(prefix=f"portail-{name}-"))
+        atexit.register(shutil.rmtree, copy, ignore_errors=True)
+        shutil.copytree(upload, copy, dirs_exist_ok=True)
+        _DATA_SETS[name] = (_dump_tables(database), copy, result)
+        return result
+    dump, copy, result = _DATA_SETS[name]
+    _restore_tables(database, dump)
+    shutil.copytree(copy, upload, dirs_exist_ok=True)
+    return result
+
+
+@pytest.fixture
+def demo(db, app, monkeypatch):
+    """The demo, with each receipt's PDF replaced by a blank page: rendering 80 receipts takes half a minute
+    (the receipts themselves are rendered for real by the `demo` command test and by tests/test_check.py).
+    Loaded once per run, then restored row for row, files included."""
+    from services.demo import load_demo
+    from tests.factories import make_pdf
+
+    blank = make_pdf()
+    monkeypatch.setattr("services.receipts.render_receipt", lambda *args, **kwargs: blank)
+    with app.app_context():
+        return cached_data_set(app, "demo", load_demo)
 
 
 def database_url_is_pg(database):
     return type(database).__name__.startswith("Postgres")
 
 
-@pytest.fixture
-def app(_schema, tmp_path):
+@pytest.fixture(scope="session")
+def _session_app(_schema, tmp_path_factory):
+    """The app is built once: building it (Flask-Admin's views, the templates compiled) costs a second or more."""
+    folder = tmp_path_factory.mktemp("app")
     application = create_app({
         "DATABASE_URL": _schema,
-        "DATA_DIR": str(tmp_path),
-        "UPLOAD_DIR": str(tmp_path / "files"),
+        "DATA_DIR": str(folder),
+        "UPLOAD_DIR": str(folder / "files"),
         "SECRET_KEY": "test-secret",
         "TESTING": True,
     })
+    return application, dict(application.config)
+
+
+@pytest.fixture
+def app(_session_app, tmp_path):
+    """The session's app as a fresh one would be: pristine configuration, empty tables and upload folder."""
+    application, pristine = _session_app
+    application.config.clear()
+    application.config.update(pristine, DATA_DIR=str(tmp_path), UPLOAD_DIR=str(tmp_path / "files"))
+    Path(application.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     database = application.extensions["database"]
+    models.db.initialize(database)  # an app built inside a test (own configuration) rebinds the models
     database.connect(reuse_if_open=True)
     _empty_tables(database)
+    limiter.reset()
     yield application
     if not database.is_closed():
         database.close()

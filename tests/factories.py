@@ -1,15 +1,21 @@
-"""Data factories with full defaults: `factory.dossier(state="engage")`, etc.
+"""The one set of record builders, each with full defaults: `factory.dossier(state="engage")`,
+`factory.engaged_dossier(org)`, `factory.invoice(org, dossier, state="validee")`, `make_pdf()`, etc.
 
 Identifiers are generated valid (SIRET Luhn, NIR key, UAI letter) so forms accept them.
 """
 import datetime as dt
+import io
 import itertools
 from decimal import Decimal
 
 import models
+import rules
 from services.passwords import hash_password
 
 PASSWORD = "Portail-Demo-2026"
+IBAN = "FR7630006000011234567890189"
+OTHER_IBAN = "FR7630004000031234567890143"
+BIC = "BNPAFRPPXXX"
 _HASH = None
 _seq = itertools.count(1)
 
@@ -53,6 +59,57 @@ def make_uai(n):
     first = f"{(750000 + n) % 10000000:07d}"
     letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
     return first + letters[int(first) % 23]
+
+
+def contract(**overrides):
+    """The rules' contract of `Factory.dossier()`'s defaults, written out here (not read back from a row
+    through services.dossier_rules): tests compare what the app stored with rules/ run on these literals."""
+    fields = dict(conclusion=dt.date(2025, 8, 20), start=dt.date(2025, 9, 1), end=dt.date(2027, 8, 31),
+                  npec=Decimal("7000.00"), stock=False, disability_uplift=Decimal("0"), reduced_duration=False,
+                  distance_share=Decimal("0"), level=5)
+    fields.update(overrides)
+    return rules.Contract(**fields)
+
+
+def make_pdf(text="Document de test", pages=1) -> bytes:
+    """A small valid PDF (pypdf can parse it) without any external tool."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": text})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def pdf_file(name="piece.pdf"):
+    """A PDF as a form upload: `data={"file": pdf_file()}`."""
+    return (io.BytesIO(make_pdf()), name)
+
+
+def comptable():
+    """The OPCO comptable who decides the builders' invoices and records their payments."""
+    user, _ = models.User.get_or_create(email="comptable.helpers@opco.test",
+                                        defaults=dict(kind="staff", staff_role="comptable", first_name="Claude",
+                                                      last_name="Compta"))
+    return user
+
+
+def make_invoice(organisation, dossier, amount="1000.00", state="en_traitement", lines=None):
+    """An invoice created the way the portal creates one, then moved to `state` through the workflow."""
+    from services import invoice_workflow as workflow
+
+    lines = lines or [dict(dossier=dossier, nature="teaching", quantity=1, amount=Decimal(amount))]
+    inv = workflow.create_invoice(organisation, lines, dossier=dossier)
+    if state in ("validee", "payee"):
+        inv = workflow.validate(inv, comptable())
+    elif state == "en_attente":
+        inv = workflow.put_on_hold(inv, "Certificat de réalisation manquant.", comptable())
+    elif state == "rejetee":
+        inv = workflow.reject(inv, "Période hors contrat.", comptable())
+    return models.Invoice.get_by_id(inv.id)
 
 
 class Factory:
@@ -124,3 +181,32 @@ class Factory:
         )
         defaults.update(kw)
         return models.Dossier.create(**defaults)
+
+    def engaged_dossier(self, organisation=None, **kw):
+        """A dossier agreed by the OPCO: regime, financing and schedule computed by rules/ and stored."""
+        from services.dossier_rules import contract_from_dossier, store_schedule
+
+        kw.setdefault("state", "engage")
+        kw.setdefault("agreement_date", dt.date(2025, 9, 10))
+        dossier = self.dossier(organisation=organisation, **kw)
+        financing = rules.compute_financing(contract_from_dossier(dossier))
+        dossier.regime = financing.regime
+        dossier.total_financed = financing.total
+        dossier.employer_share = financing.employer_share
+        dossier.save()
+        store_schedule(dossier, financing)
+        return models.Dossier.get_by_id(dossier.id)
+
+    invoice = staticmethod(make_invoice)
+
+    def approved_bank(self, organisation, iban=IBAN):
+        """Bank details entered by the CFA and approved by a comptable."""
+        from services import bank_details as bank_service
+
+        details = models.BankDetails.create(organisation=organisation, iban=iban, bic=BIC, holder=organisation.name)
+        return bank_service.approve(details, self.staff("comptable"))
+
+    def billing_user(self, organisation, rights=None, role="gestionnaire_of"):
+        """A gestionnaire with the contracts and contracts-billing rights (or `rights`)."""
+        rights = rights if rights is not None else ["right_contracts", "right_contracts_billing"]
+        return self.cfa_user(organisation=organisation, role=role, rights=rights)

@@ -20,9 +20,10 @@ from playhouse.shortcuts import model_to_dict
 
 import models
 from app import create_app
-from tests.portal.world import make_pdf, two_cfas
+from tests.portal.world import two_cfas
 
 # URL variable name → value taken from the tenant whose data must stay out of reach.
+from tests.factories import make_pdf
 VARIABLES = {
     "number": lambda t: t.dossier.number,
     "dossier_number": lambda t: t.dossier.number,

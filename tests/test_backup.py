@@ -5,7 +5,7 @@ import tarfile
 from pathlib import Path
 
 import models
-from tests.portal.world import make_pdf
+from tests.factories import make_pdf
 
 
 def _installation(app, factory, make_client):

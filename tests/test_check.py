@@ -14,7 +14,8 @@ from services import invoice_workflow as workflow
 from services import reimbursement
 from services.dossier_workflow import Params, perform
 from services.formatting import montant
-from tests.billing.billing_helpers import approved_bank, pay_in_back_office, pdf_bytes
+from tests.billing.billing_helpers import pay_in_back_office
+from tests.factories import make_pdf
 
 RECORD = "/admin/payment/enregistrer/"
 
@@ -45,7 +46,7 @@ class Ledger:
             self.paid_invoice = self.request(self.first)
             workflow.validate(self.paid_invoice, user=factory.staff("comptable"))
             self.pending_invoice = self.request(self.second)
-        approved_bank(factory, self.org)
+        factory.approved_bank(self.org)
         self.comptable = make_client(factory.staff("comptable").email)
         response = pay_in_back_office(self.comptable, self.org, [self.paid_invoice])
         assert response.status_code == 302
@@ -61,7 +62,7 @@ class Ledger:
             teaching_amount=installment.amount, nights=0, lodging_amount=Decimal("0"), meals=10,
             meals_amount=Decimal("30.00"), first_equipment_amount=Decimal("0"), mobility_amount=Decimal("0"),
             terms_accepted=True)
-        return reimbursement.submit(self.dossier, data, ("facture.pdf", pdf_bytes()), ("certificat.pdf", pdf_bytes()),
+        return reimbursement.submit(self.dossier, data, ("facture.pdf", make_pdf()), ("certificat.pdf", make_pdf()),
                                     self.cfa)
 
 
@@ -217,7 +218,7 @@ def test_a_second_amendment_counts_the_credit_note_of_the_first(ledger, app, fac
 
     def amend(new_end):
         return client.post_form(f"/admin/avenant/{ledger.dossier.id}/confirmer",
-                                {"new_end": new_end, "reason": "Avenant", "document": (io.BytesIO(pdf_bytes()),
+                                {"new_end": new_end, "reason": "Avenant", "document": (io.BytesIO(make_pdf()),
                                                                                        "avenant.pdf")},
                                 content_type="multipart/form-data")
 

@@ -20,18 +20,6 @@ ALL_STATES = {"recu", "en_instruction", "en_attente", "engage", "solde", "refuse
 INVOICE_STATES = {"brouillon", "en_traitement", "en_attente", "validee", "payee", "rejetee"}
 
 
-@pytest.fixture
-def demo(db, app, monkeypatch):
-    """The demo, with each receipt's PDF replaced by a blank page: rendering 80 receipts takes half a minute
-    (the receipts themselves are rendered for real by the `demo` command test and by tests/test_check.py)."""
-    from tests.billing.billing_helpers import pdf_bytes
-
-    blank = pdf_bytes()
-    monkeypatch.setattr("services.receipts.render_receipt", lambda *args, **kwargs: blank)
-    with app.app_context():
-        return load_demo()
-
-
 def documented_accounts():
     """The demo accounts listed in the README's table, with the role written next to them."""
     text = README.read_text(encoding="utf-8")

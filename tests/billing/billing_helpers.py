@@ -1,56 +1,18 @@
-"""Helpers for the billing tests: invoices in a given state, approved RIBs, PDFs, payments."""
-import io
+"""Page helpers for the billing tests: a signed-in comptable, a payment recorded through the back office.
+
+The record builders are in tests/factories.py; the names below them are aliases kept for branches written before
+the builders were merged.
+"""
 import re
-from decimal import Decimal
 
-from pypdf import PdfWriter
+from tests.factories import BIC, IBAN, OTHER_IBAN, Factory, comptable, make_invoice, make_pdf, pdf_file  # noqa: F401
 
-import models
-from services import bank_details as bank_service
-from services import invoice_workflow as workflow
-
-IBAN = "FR7630006000011234567890189"
-OTHER_IBAN = "FR7630004000031234567890143"
-BIC = "BNPAFRPPXXX"
-
-
-def pdf_bytes():
-    writer = PdfWriter()
-    writer.add_blank_page(width=200, height=200)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def pdf_file(name="piece.pdf"):
-    return (io.BytesIO(pdf_bytes()), name)
-
-
-def comptable():
-    """The OPCO comptable who decides the helpers' invoices and records their payments."""
-    user, _ = models.User.get_or_create(email="comptable.helpers@opco.test",
-                                        defaults=dict(kind="staff", staff_role="comptable", first_name="Claude",
-                                                      last_name="Compta"))
-    return user
-
-
-def invoice(organisation, dossier, amount="1000.00", state="en_traitement", lines=None):
-    """An invoice created the way the portal creates one, then moved to `state` through the workflow."""
-    lines = lines or [dict(dossier=dossier, nature="teaching", quantity=1, amount=Decimal(amount))]
-    inv = workflow.create_invoice(organisation, lines, dossier=dossier)
-    if state in ("validee", "payee"):
-        inv = workflow.validate(inv, comptable())
-    elif state == "en_attente":
-        inv = workflow.put_on_hold(inv, "Certificat de réalisation manquant.", comptable())
-    elif state == "rejetee":
-        inv = workflow.reject(inv, "Période hors contrat.", comptable())
-    return models.Invoice.get_by_id(inv.id)
+pdf_bytes = make_pdf
+invoice = make_invoice
 
 
 def approved_bank(factory, organisation, iban=IBAN):
-    """Bank details entered by the CFA and approved by a comptable."""
-    details = models.BankDetails.create(organisation=organisation, iban=iban, bic=BIC, holder=organisation.name)
-    return bank_service.approve(details, factory.staff("comptable"))
+    return factory.approved_bank(organisation, iban=iban)
 
 
 def admin_client(make_client, factory, role="comptable"):

@@ -12,18 +12,19 @@ from pypdf import PdfReader
 
 import models
 import rules
-from services.dossier_rules import contract_from_dossier
 from services.formatting import montant
 
-from .workflow_helpers import billing_user, engaged, installments, invoice_and_pay, pdf_file
+from .workflow_helpers import installments, invoice_and_pay
+
+from tests.factories import contract, pdf_file
 
 LATER = {"new_end": "28/02/2027", "new_npec": "", "reason": "Fin anticipée"}
 
 
 def setup(factory, make_client, rights=None, **kw):
     org = factory.organisation()
-    dossier = engaged(factory, organisation=org, **kw)
-    return dossier, make_client(billing_user(factory, org, rights=rights).email)
+    dossier = factory.engaged_dossier(organisation=org, **kw)
+    return dossier, make_client(factory.billing_user(org, rights=rights).email)
 
 
 def deposit(client, dossier, data=LATER, document="avenant.pdf"):
@@ -68,7 +69,7 @@ def money_rows(dossier):
 
 def test_the_preview_shows_the_new_financing_and_writes_nothing(factory, make_client):
     dossier, client = setup(factory, make_client)
-    expected = rules.amend(contract_from_dossier(dossier), new_end=dt.date(2027, 2, 28))
+    expected = rules.amend(contract(), new_end=dt.date(2027, 2, 28))
     response = client.post_form(f"/portail/dossiers/{dossier.number}/avenant", LATER)
     page = text(response)
     assert response.status_code == 200 and "Déposer la demande d'avenant" in page
@@ -145,7 +146,7 @@ def test_a_ruptured_or_unengaged_dossier_cannot_be_amended(factory, make_client)
 def test_rights_and_scope_are_enforced(factory, make_client):
     dossier, client = setup(factory, make_client, rights=["right_no_contract_billing"])
     assert client.get(f"/portail/dossiers/{dossier.number}/avenant").status_code == 403
-    stranger = make_client(billing_user(factory, factory.organisation()).email)
+    stranger = make_client(factory.billing_user(factory.organisation()).email)
     assert stranger.get(f"/portail/dossiers/{dossier.number}/avenant").status_code == 404
     assert stranger.post_form(f"/portail/dossiers/{dossier.number}/avenant/confirmer",
                               {"new_end": "28/02/2027", "reason": "x"}).status_code == 404
@@ -168,7 +169,7 @@ def test_the_conseiller_sees_the_request_and_the_same_preview(factory, make_clie
     assert "Avenants à instruire" in listing and dossier.number in listing
     assert f"/admin/avenant/{dossier.id}/demande" in listing
     page = staff.get(f"/admin/avenant/{dossier.id}/demande")
-    expected = rules.amend(contract_from_dossier(dossier), new_end=dt.date(2027, 2, 28), paid=paid)
+    expected = rules.amend(contract(), new_end=dt.date(2027, 2, 28), paid=paid)
     body = text(page)
     assert page.status_code == 200 and "Accorder l'avenant" in body and "Refuser l'avenant" in body
     assert montant(expected.financing.net) in body and montant(expected.difference) in body
@@ -183,7 +184,7 @@ def test_agreeing_recomputes_the_schedule_with_a_letter_and_an_audit(factory, ma
     dossier, client = setup(factory, make_client)
     _, paid = invoice_and_pay(dossier, 1)
     deposit(client, dossier)
-    expected = rules.amend(contract_from_dossier(dossier), new_end=dt.date(2027, 2, 28), paid=paid)
+    expected = rules.amend(contract(), new_end=dt.date(2027, 2, 28), paid=paid)
     staff = conseiller(factory, make_client)
     response = agree(staff, dossier)
     assert response.status_code == 302 and f"/admin/dossier/details/?id={dossier.id}" in response.headers["Location"]
@@ -211,7 +212,7 @@ def test_agreeing_recomputes_the_schedule_with_a_letter_and_an_audit(factory, ma
 def test_a_lower_npec_below_what_was_paid_creates_a_credit_note_at_the_agreement(factory, make_client):
     dossier, client = setup(factory, make_client)
     _, paid = invoice_and_pay(dossier, 3)
-    expected = rules.amend(contract_from_dossier(dossier), new_npec=Decimal("1000.00"), paid=paid)
+    expected = rules.amend(contract(), new_npec=Decimal("1000.00"), paid=paid)
     assert expected.credit_note > 0
     assert deposit(client, dossier, {"new_npec": "1 000,00", "reason": "NPEC révisé"}).status_code == 302
     assert models.CreditNote.select().count() == 0
@@ -291,10 +292,10 @@ def test_a_comptable_or_a_cfa_user_may_not_instruct(factory, make_client):
 # --- staff record an amendment directly ------------------------------------------------------------------
 
 def test_a_conseiller_records_an_amendment_from_the_back_office(factory, make_client):
-    dossier = engaged(factory)
+    dossier = factory.engaged_dossier()
     client = make_client(factory.staff("conseiller").email)
     assert client.get(f"/admin/avenant/{dossier.id}/").status_code == 200
-    expected = rules.amend(contract_from_dossier(dossier), new_end=dt.date(2027, 2, 28))
+    expected = rules.amend(contract(), new_end=dt.date(2027, 2, 28))
     preview = client.post_form(f"/admin/avenant/{dossier.id}/", LATER)
     assert preview.status_code == 200 and montant(expected.financing.net) in preview.get_data(as_text=True)
     assert client.post_form(f"/admin/avenant/{dossier.id}/confirmer", LATER).status_code == 400
@@ -320,6 +321,6 @@ def test_installments_left_unchanged_by_an_amendment_are_kept_as_they_are(factor
     # The first year's installments do not change with a later end: same rows, same numbers.
     assert kept and all(before[i.id] == (i.billable_from, i.amount) for i in kept)
     assert all(i.status == "cancelled" for i in after if i.id in before and i not in kept)
-    expected = rules.amend(contract_from_dossier(models.Dossier.get_by_id(dossier.id), end=dt.date(2027, 8, 31)),
+    expected = rules.amend(contract(),
                            new_end=dt.date(2027, 12, 31))
     assert sum(i.amount for i in after if i.status != "cancelled") == expected.financing.net

@@ -4,7 +4,8 @@ import io
 import models
 from rules.identifiers import format_iban
 from services import bank_details as bank_service
-from tests.billing.billing_helpers import BIC, IBAN, OTHER_IBAN, admin_client, approved_bank, invoice, pdf_file
+from tests.billing.billing_helpers import admin_client
+from tests.factories import BIC, IBAN, OTHER_IBAN, make_invoice, pdf_file
 
 URL = "/portail/organisation/banque"
 
@@ -63,7 +64,7 @@ def test_a_bic_and_a_rib_pdf_are_required(factory, make_client):
 
 def test_no_change_while_an_invoice_is_being_processed(factory, make_client):
     org = factory.organisation()
-    inv = invoice(org, factory.dossier(organisation=org, state="engage"))
+    inv = make_invoice(org, factory.dossier(organisation=org, state="engage"))
     client = make_client(factory.cfa_user(org).email)
     response = _post(client)
     assert response.status_code == 400
@@ -167,7 +168,7 @@ def test_the_reviewer_sees_the_full_iban_and_downloads_the_rib_before_deciding(f
 def test_approving_a_new_rib_replaces_the_previous_one_with_the_date(factory, make_client):
     org = factory.organisation()
     cfa_user = factory.cfa_user(org)
-    old = approved_bank(factory, org)
+    old = factory.approved_bank(org)
     new = models.BankDetails.create(organisation=org, iban=OTHER_IBAN, bic="BNPAFRPPXXX", holder=org.name,
                                     entered_by=cfa_user.id)
     client, user = admin_client(make_client, factory)
@@ -192,7 +193,7 @@ def test_approving_a_new_rib_replaces_the_previous_one_with_the_date(factory, ma
 
 def test_a_refused_rib_leaves_the_approved_one_in_place(factory, make_client):
     org = factory.organisation()
-    old = approved_bank(factory, org)
+    old = factory.approved_bank(org)
     new = models.BankDetails.create(organisation=org, iban=OTHER_IBAN, bic="BNPAFRPPXXX", holder=org.name)
     client, _ = admin_client(make_client, factory)
     url = "/admin/bankdetails/motif/refuser/"

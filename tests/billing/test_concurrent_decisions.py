@@ -8,7 +8,7 @@ import random
 import threading
 
 import models
-from tests.billing.billing_helpers import invoice
+from tests.factories import make_invoice
 
 WORKERS = 4
 ROUNDS = 4
@@ -31,7 +31,7 @@ def _decide(client, name, ids):
 def test_concurrent_bulk_decisions_never_fail_and_report_every_invoice(factory, make_client):
     org = factory.organisation()
     dossier = factory.dossier(organisation=org, state="engage")
-    invoices = [invoice(org, dossier, amount="10.00") for _ in range(16)]
+    invoices = [make_invoice(org, dossier, amount="10.00") for _ in range(16)]
     numbers = {inv.id: inv.display_number for inv in invoices}
     clients = [make_client(factory.staff(role).email) for role in ("comptable", "comptable", "admin", "comptable")]
     barrier = threading.Barrier(WORKERS)
@@ -81,7 +81,7 @@ def test_an_invoice_still_busy_after_the_retries_is_reported_and_the_others_are_
 
     org = factory.organisation()
     dossier = factory.dossier(organisation=org, state="engage")
-    first, busy = invoice(org, dossier), invoice(org, dossier)
+    first, busy = make_invoice(org, dossier), make_invoice(org, dossier)
     validate = invoice_workflow.validate
     tries = []
 

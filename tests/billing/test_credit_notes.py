@@ -63,7 +63,9 @@ import io  # noqa: E402
 
 from pypdf import PdfReader  # noqa: E402
 
-from tests.billing.billing_helpers import admin_client, pdf_file  # noqa: E402
+from tests.billing.billing_helpers import admin_client  # noqa: E402
+
+from tests.factories import pdf_file
 
 
 def test_the_overdue_command_marks_late_refunds(app, factory):
@@ -155,9 +157,9 @@ def test_the_comptable_records_a_refund_and_refuses_it_for_deduction_mode(factor
 
 def _overpaid(factory, by="1250.00", **kw):
     """An engaged dossier paid beyond what is now due (its engagement lowered by `by` after the payment)."""
-    from tests.billing.workflow_helpers import engaged, invoice_and_pay
+    from tests.billing.workflow_helpers import invoice_and_pay
 
-    dossier = engaged(factory, **kw)
+    dossier = factory.engaged_dossier(**kw)
     _, paid = invoice_and_pay(dossier, 2)
     models.Dossier.update(total_financed=paid - Decimal(by) + dossier.employer_share).where(
         models.Dossier.id == dossier.id).execute()
@@ -187,9 +189,9 @@ def test_the_back_office_issues_a_credit_note_and_prints_its_pro_forma(factory, 
 
 
 def test_no_credit_note_without_an_overpayment(factory, make_client):
-    from tests.billing.workflow_helpers import engaged, invoice_and_pay
+    from tests.billing.workflow_helpers import invoice_and_pay
 
-    dossier = engaged(factory)
+    dossier = factory.engaged_dossier()
     invoice_and_pay(dossier, 1)  # paid less than what is due
     client, _ = admin_client(make_client, factory)
     response = client.post_form("/admin/creditnote/emettre/", {

@@ -8,7 +8,9 @@ import models
 import rules
 from services.formatting import montant
 
-from .workflow_helpers import billing_user, engaged, installments, invoice_and_pay, pdf_file
+from .workflow_helpers import installments, invoice_and_pay
+
+from tests.factories import pdf_file
 from services import clock
 
 TODAY = clock.today()
@@ -19,12 +21,12 @@ def ended(factory, org, months_ago=3, **kw):
     end = rules.add_months(TODAY, -months_ago)
     defaults = dict(conclusion_date=dt.date(2023, 8, 20), contract_start=dt.date(2023, 9, 1), contract_end=end)
     defaults.update(kw)
-    return engaged(factory, organisation=org, **defaults)
+    return factory.engaged_dossier(organisation=org, **defaults)
 
 
 def setup(factory, make_client, rights=None):
     org = factory.organisation()
-    return org, make_client(billing_user(factory, org, rights=rights).email)
+    return org, make_client(factory.billing_user(org, rights=rights).email)
 
 
 def test_a_dossier_ended_three_months_ago_is_listed_with_its_reasons(factory, make_client):

@@ -4,7 +4,8 @@ import re
 import traceback
 
 import models
-from tests.billing.billing_helpers import admin_client, approved_bank, invoice
+from tests.billing.billing_helpers import admin_client
+from tests.factories import make_invoice
 
 RECORD = "/admin/payment/enregistrer/"
 
@@ -12,8 +13,8 @@ RECORD = "/admin/payment/enregistrer/"
 def _ready(factory):
     org = factory.organisation()
     dossier = factory.dossier(organisation=org, state="engage")
-    invoices = [invoice(org, dossier, amount="100.00", state="validee") for _ in range(3)]
-    approved_bank(factory, org)
+    invoices = [make_invoice(org, dossier, amount="100.00", state="validee") for _ in range(3)]
+    factory.approved_bank(org)
     return org, invoices
 
 

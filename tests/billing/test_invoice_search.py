@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import models
 from services.documents import save_document
-from tests.billing.billing_helpers import admin_client, invoice, pdf_bytes
+from tests.billing.billing_helpers import admin_client
+from tests.factories import make_invoice, make_pdf
 
 LIST = "/admin/invoice/"
 
@@ -24,10 +25,10 @@ def test_invoices_are_found_by_displayed_number_dossier_apprentice_and_cfa(facto
     tom = factory.dossier(organisation=nord, state="engage", apprentice=factory.apprentice(birth_name="BERNARD"),
                           apprentice_name="BERNARD Tom")
     other = factory.dossier(organisation=nord, state="engage")
-    invoice(sud, lea)                                                          # F0000001
-    invoice(nord, None, lines=[dict(dossier=tom, nature="teaching", amount=Decimal("100.00")),
+    make_invoice(sud, lea)                                                          # F0000001
+    make_invoice(nord, None, lines=[dict(dossier=tom, nature="teaching", amount=Decimal("100.00")),
                                dict(dossier=other, nature="teaching", amount=Decimal("100.00"))])  # F0000002, mass
-    invoice(nord, other)                                                       # F0000003
+    make_invoice(nord, other)                                                       # F0000003
     client, _ = admin_client(make_client, factory)
     assert _numbers(client, "F0000002") == {"F0000002"}
     assert _numbers(client, "f0000003") == {"F0000003"}
@@ -43,11 +44,11 @@ def test_invoices_are_found_by_displayed_number_dossier_apprentice_and_cfa(facto
 def test_staff_download_the_cfa_invoice_and_certificate_and_the_download_is_logged(factory, make_client, app):
     org = factory.organisation()
     dossier = factory.dossier(organisation=org, state="engage")
-    inv = invoice(org, dossier)
+    inv = make_invoice(org, dossier)
     with app.app_context():  # the storage is the app's
-        pieces = [save_document(name, pdf_bytes(), org, kind, dossier=dossier, invoice=inv)
+        pieces = [save_document(name, make_pdf(), org, kind, dossier=dossier, invoice=inv)
                   for name, kind in (("facture-cfa.pdf", "facture"), ("certificat.pdf", "certificat"))]
-        loose = save_document("autre.pdf", pdf_bytes(), org, "autre", dossier=dossier)
+        loose = save_document("autre.pdf", make_pdf(), org, "autre", dossier=dossier)
     client, user = admin_client(make_client, factory, role="conseiller")
     page = client.get(f"/admin/invoice/details/?id={inv.id}").get_data(as_text=True)
     for doc in pieces:

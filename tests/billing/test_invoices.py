@@ -1,6 +1,7 @@
 """Invoice compliance in the back office (valider, mettre en attente, rejeter) and the CFA's answer."""
 import models
-from tests.billing.billing_helpers import admin_client, comptable, invoice, pdf_file
+from tests.billing.billing_helpers import admin_client
+from tests.factories import comptable, make_invoice, pdf_file
 
 
 def _setup(factory):
@@ -22,7 +23,7 @@ def test_a_comptable_validates_an_invoice_in_process(factory, make_client):
     org, dossier = _setup(factory)
     billing = factory.cfa_user(org, role="gestionnaire_of", rights=["right_contracts_billing"])
     factory.cfa_user(org, role="gestionnaire_of", rights=["right_contracts"])  # no billing right: not told
-    inv = invoice(org, dossier)
+    inv = make_invoice(org, dossier)
     client, user = admin_client(make_client, factory)
     response = _action(client, "valider", [inv.id])
     assert response.status_code == 302
@@ -37,7 +38,7 @@ def test_a_comptable_validates_an_invoice_in_process(factory, make_client):
 
 def test_validating_an_invoice_not_in_process_is_refused_and_changes_nothing(factory, make_client):
     org, dossier = _setup(factory)
-    inv = invoice(org, dossier, state="rejetee")
+    inv = make_invoice(org, dossier, state="rejetee")
     client, _ = admin_client(make_client, factory)
     response = _action(client, "valider", [inv.id])
     assert response.status_code == 302
@@ -48,7 +49,7 @@ def test_validating_an_invoice_not_in_process_is_refused_and_changes_nothing(fac
 
 def test_a_conseiller_may_not_decide_on_invoices(factory, make_client):
     org, dossier = _setup(factory)
-    inv = invoice(org, dossier)
+    inv = make_invoice(org, dossier)
     client, _ = admin_client(make_client, factory, role="conseiller")
     assert _action(client, "valider", [inv.id]).status_code == 403
     assert client.get(f"/admin/invoice/motif/rejeter/?ids={inv.id}").status_code == 403
@@ -59,7 +60,7 @@ def test_a_conseiller_may_not_decide_on_invoices(factory, make_client):
 def test_putting_on_hold_asks_for_a_reason_shown_to_the_cfa(factory, make_client):
     org, dossier = _setup(factory)
     factory.cfa_user(org)
-    inv = invoice(org, dossier)
+    inv = make_invoice(org, dossier)
     client, _ = admin_client(make_client, factory)
     response = _action(client, "mettre_en_attente", [inv.id])
     assert response.status_code == 302 and "/admin/invoice/motif/mettre_en_attente/" in response.headers["Location"]
@@ -80,8 +81,8 @@ def test_rejecting_needs_a_reason_and_frees_the_installments(factory, make_clien
     org, dossier = _setup(factory)
     inst = models.Installment.create(dossier=dossier, number=1, year=1, kind="advance", billable_from="2025-09-01",
                                      period_start="2025-09-01", period_end="2026-02-28", amount="2800.00")
-    inv = invoice(org, dossier, lines=[dict(dossier=dossier, installment=inst, nature="teaching", quantity=1,
-                                            amount=inst.amount)])
+    inv = make_invoice(org, dossier, lines=[dict(dossier=dossier, installment=inst, nature="teaching", quantity=1,
+                                                 amount=inst.amount)])
     assert models.Installment.get_by_id(inst.id).status == "invoiced"
     client, _ = admin_client(make_client, factory, role="admin")
     response = client.post_form(f"/admin/invoice/motif/rejeter/?ids={inv.id}",
@@ -94,7 +95,7 @@ def test_rejecting_needs_a_reason_and_frees_the_installments(factory, make_clien
 
 def test_the_details_page_offers_the_buttons_of_the_state(factory, make_client):
     org, dossier = _setup(factory)
-    inv = invoice(org, dossier)
+    inv = make_invoice(org, dossier)
     client, _ = admin_client(make_client, factory)
     page = client.get(f"/admin/invoice/details/?id={inv.id}").get_data(as_text=True)
     assert 'name="action" value="valider"' in page and "Mettre en attente de mise en conformité" in page
@@ -106,7 +107,7 @@ def test_the_details_page_offers_the_buttons_of_the_state(factory, make_client):
 
 def test_the_cfa_answers_an_invoice_on_hold_with_a_document(factory, make_client):
     org, dossier = _setup(factory)
-    inv = invoice(org, dossier, state="en_attente")
+    inv = make_invoice(org, dossier, state="en_attente")
     cfa = factory.cfa_user(org)
     client = make_client(cfa.email)
     page = client.get(f"/portail/factures/{inv.id}/document")
@@ -124,8 +125,8 @@ def test_the_cfa_answers_an_invoice_on_hold_with_a_document(factory, make_client
 
 def test_the_cfa_answer_refuses_a_non_pdf_and_an_invoice_not_on_hold(factory, make_client):
     org, dossier = _setup(factory)
-    held = invoice(org, dossier, state="en_attente")
-    in_process = invoice(org, dossier)
+    held = make_invoice(org, dossier, state="en_attente")
+    in_process = make_invoice(org, dossier)
     client = make_client(factory.cfa_user(org).email)
     import io
     bad = client.post_form(f"/portail/factures/{held.id}/document",
@@ -140,7 +141,7 @@ def test_the_cfa_answer_refuses_a_non_pdf_and_an_invoice_not_on_hold(factory, ma
 
 def test_another_organisation_and_a_user_without_billing_right_cannot_answer(factory, make_client):
     org, dossier = _setup(factory)
-    inv = invoice(org, dossier, state="en_attente")
+    inv = make_invoice(org, dossier, state="en_attente")
     stranger = make_client(factory.cfa_user(factory.organisation()).email)
     assert stranger.post_form(f"/portail/factures/{inv.id}/document", {"document": pdf_file()},
                               content_type="multipart/form-data").status_code == 404
@@ -152,7 +153,7 @@ def test_another_organisation_and_a_user_without_billing_right_cannot_answer(fac
 
 def test_the_portal_invoice_page_shows_lines_history_and_the_hold_reason(factory, make_client):
     org, dossier = _setup(factory)
-    inv = invoice(org, dossier, state="en_attente")
+    inv = make_invoice(org, dossier, state="en_attente")
     client = make_client(factory.cfa_user(org).email)
     page = client.get(f"/portail/factures/{inv.id}").get_data(as_text=True)
     assert "Certificat de réalisation manquant." in page and "Coût pédagogique" in page
@@ -161,8 +162,8 @@ def test_the_portal_invoice_page_shows_lines_history_and_the_hold_reason(factory
 
 def test_the_portal_invoice_page_offers_the_answer_form_only_when_on_hold(factory, make_client):
     org, dossier = _setup(factory)
-    held = invoice(org, dossier, state="en_attente")
-    in_process = invoice(org, dossier)
+    held = make_invoice(org, dossier, state="en_attente")
+    in_process = make_invoice(org, dossier)
     client = make_client(factory.cfa_user(org).email)
     assert 'id="compliance-form"' in client.get(f"/portail/factures/{held.id}").get_data(as_text=True)
     assert 'id="compliance-form"' not in client.get(f"/portail/factures/{in_process.id}").get_data(as_text=True)
@@ -170,7 +171,7 @@ def test_the_portal_invoice_page_offers_the_answer_form_only_when_on_hold(factor
 
 def test_a_decision_never_redirects_outside_the_site(factory, make_client):
     org, dossier = _setup(factory)
-    inv = invoice(org, dossier)
+    inv = make_invoice(org, dossier)
     client, _ = admin_client(make_client, factory)
     response = client.post_form("/admin/invoice/action/", {"action": "valider", "rowid": [str(inv.id)],
                                                            "url": "https://evil.example/"})
@@ -183,7 +184,7 @@ def test_two_clerks_deciding_on_the_same_invoice_cannot_both_win(factory):
     import pytest
 
     org, dossier = _setup(factory)
-    inv = invoice(org, dossier)
+    inv = make_invoice(org, dossier)
     seen_by_first, seen_by_second = models.Invoice.get_by_id(inv.id), models.Invoice.get_by_id(inv.id)
     workflow.validate(seen_by_first, comptable())
     with pytest.raises(workflow.InvoiceWorkflowError, match="Validée"):

@@ -6,7 +6,9 @@ from decimal import Decimal
 import models
 from rules.mass_invoicing import split_uplift
 
-from .workflow_helpers import billing_user, engaged, installments, pdf_file
+from .workflow_helpers import installments
+
+from tests.factories import pdf_file
 from services import clock
 
 TODAY = clock.today()
@@ -14,7 +16,7 @@ TODAY = clock.today()
 
 def setup(factory, make_client, rights=None):
     org = factory.organisation()
-    return org, make_client(billing_user(factory, org, rights=rights).email)
+    return org, make_client(factory.billing_user(org, rights=rights).email)
 
 
 def first_open(dossier):
@@ -37,12 +39,13 @@ def send_data(**over):
 
 def test_step_one_lists_only_dossiers_with_something_billable(factory, make_client):
     org, client = setup(factory, make_client)
-    billable = engaged(factory, organisation=org)
-    future = engaged(factory, organisation=org, conclusion_date=TODAY, contract_start=TODAY + dt.timedelta(days=30),
-                     contract_end=TODAY + dt.timedelta(days=800), cap_nights=0, cap_meals=0,
-                     cap_first_equipment=Decimal("0"))
+    billable = factory.engaged_dossier(organisation=org)
+    future = factory.engaged_dossier(organisation=org, conclusion_date=TODAY,
+                                     contract_start=TODAY + dt.timedelta(days=30),
+                                     contract_end=TODAY + dt.timedelta(days=800), cap_nights=0, cap_meals=0,
+                                     cap_first_equipment=Decimal("0"))
     pending = factory.dossier(organisation=org, state="en_instruction")
-    foreign = engaged(factory)
+    foreign = factory.engaged_dossier()
     html = client.get("/portail/facturation").get_data(as_text=True)
     assert f'value="{billable.id}"' in html
     for other in (future, pending, foreign):
@@ -51,7 +54,7 @@ def test_step_one_lists_only_dossiers_with_something_billable(factory, make_clie
 
 def test_a_draft_is_saved_at_step_one_without_a_number_and_resumed(factory, make_client):
     org, client = setup(factory, make_client)
-    dossier = engaged(factory, organisation=org)
+    dossier = factory.engaged_dossier(organisation=org)
     invoice = start_draft(client, [dossier], fees=("teaching", "annex"), action="save")
     assert (invoice.state, invoice.kind, invoice.number) == ("brouillon", "mass", None)
     assert invoice.draft["dossiers"] == [dossier.id] and invoice.draft["fees"] == ["teaching", "annex"]
@@ -64,7 +67,7 @@ def test_a_draft_is_saved_at_step_one_without_a_number_and_resumed(factory, make
 
 def test_a_draft_is_saved_at_step_two_and_resumed_with_what_was_typed(factory, make_client):
     org, client = setup(factory, make_client)
-    dossier = engaged(factory, organisation=org)
+    dossier = factory.engaged_dossier(organisation=org)
     invoice = start_draft(client, [dossier], fees=("teaching", "annex"))
     item = first_open(dossier)
     response = client.post_form(f"/portail/facturation/{invoice.id}/echeances",
@@ -81,7 +84,7 @@ def test_a_draft_is_saved_at_step_two_and_resumed_with_what_was_typed(factory, m
 
 def test_an_accepted_invoice_is_numbered_with_its_lines_installments_event_and_audit(factory, make_client):
     org, client = setup(factory, make_client)
-    first, second = engaged(factory, organisation=org), engaged(factory, organisation=org)
+    first, second = factory.engaged_dossier(organisation=org), factory.engaged_dossier(organisation=org)
     invoice = start_draft(client, [first, second], fees=("teaching", "annex"))
     a, b = first_open(first), first_open(second)
     response = client.post_form(f"/portail/facturation/{invoice.id}/echeances", {
@@ -111,7 +114,7 @@ def test_an_accepted_invoice_is_numbered_with_its_lines_installments_event_and_a
 
 def test_installments_of_a_dossier_with_disability_uplift_give_two_lines(factory, make_client):
     org, client = setup(factory, make_client)
-    dossier = engaged(factory, organisation=org, disability_uplift=Decimal("1000.00"))
+    dossier = factory.engaged_dossier(organisation=org, disability_uplift=Decimal("1000.00"))
     invoice = start_draft(client, [dossier])
     item = first_open(dossier)
     client.post_form(f"/portail/facturation/{invoice.id}/echeances", {f"inst-{dossier.id}": [item.id], "action": "next"})
@@ -124,7 +127,8 @@ def test_installments_of_a_dossier_with_disability_uplift_give_two_lines(factory
 
 def test_over_cap_amounts_are_refused_with_reasons_per_dossier(factory, make_client):
     org, client = setup(factory, make_client)
-    good, bad = engaged(factory, organisation=org), engaged(factory, organisation=org, cap_first_equipment=Decimal("200"))
+    good = factory.engaged_dossier(organisation=org)
+    bad = factory.engaged_dossier(organisation=org, cap_first_equipment=Decimal("200"))
     invoice = start_draft(client, [good, bad], fees=("teaching", "annex"))
     response = client.post_form(f"/portail/facturation/{invoice.id}/echeances", {
         f"inst-{good.id}": [first_open(good).id],
@@ -140,7 +144,7 @@ def test_over_cap_amounts_are_refused_with_reasons_per_dossier(factory, make_cli
 
 def test_a_dossier_with_nothing_chosen_is_refused(factory, make_client):
     org, client = setup(factory, make_client)
-    dossier = engaged(factory, organisation=org)
+    dossier = factory.engaged_dossier(organisation=org)
     invoice = start_draft(client, [dossier])
     response = client.post_form(f"/portail/facturation/{invoice.id}/echeances", {"action": "next"})
     assert response.status_code == 400 and "aucun montant" in response.get_data(as_text=True)
@@ -148,8 +152,8 @@ def test_a_dossier_with_nothing_chosen_is_refused(factory, make_client):
 
 def test_step_one_refusals(factory, make_client):
     org, client = setup(factory, make_client)
-    dossier = engaged(factory, organisation=org)
-    foreign = engaged(factory)
+    dossier = factory.engaged_dossier(organisation=org)
+    foreign = factory.engaged_dossier()
     cases = [({"fees": ["teaching"], "action": "next"}, "au moins un dossier"),
              ({"dossiers": [dossier.id], "action": "next"}, "au moins un type de frais"),
              ({"fees": ["teaching"], "dossiers": [foreign.id], "action": "next"}, "rien de facturable pour vous"),
@@ -162,7 +166,7 @@ def test_step_one_refusals(factory, make_client):
 
 def test_bad_quantities_are_redisplayed(factory, make_client):
     org, client = setup(factory, make_client)
-    dossier = engaged(factory, organisation=org)
+    dossier = factory.engaged_dossier(organisation=org)
     invoice = start_draft(client, [dossier], fees=("annex",))
     response = client.post_form(f"/portail/facturation/{invoice.id}/echeances",
                                 {f"nights-{dossier.id}": "deux", f"meals_amount-{dossier.id}": "-3", "action": "next"})
@@ -173,7 +177,7 @@ def test_bad_quantities_are_redisplayed(factory, make_client):
 
 def test_a_refused_send_creates_nothing_and_uses_no_number(factory, make_client):
     org, client = setup(factory, make_client)
-    dossier = engaged(factory, organisation=org)
+    dossier = factory.engaged_dossier(organisation=org)
     invoice = start_draft(client, [dossier])
     later = installments(dossier, "to_invoice")[1]  # beyond the first advance: needs the completion certificate
     first = first_open(dossier)
@@ -199,7 +203,7 @@ def test_a_refused_send_creates_nothing_and_uses_no_number(factory, make_client)
 
 def test_send_form_refusals(factory, make_client):
     org, client = setup(factory, make_client)
-    dossier = engaged(factory, organisation=org)
+    dossier = factory.engaged_dossier(organisation=org)
     invoice = start_draft(client, [dossier])
     client.post_form(f"/portail/facturation/{invoice.id}/echeances",
                      {f"inst-{dossier.id}": [first_open(dossier).id], "action": "next"})
@@ -219,7 +223,7 @@ def test_send_form_refusals(factory, make_client):
 
 def test_the_send_step_can_be_saved_as_a_draft(factory, make_client):
     org, client = setup(factory, make_client)
-    dossier = engaged(factory, organisation=org)
+    dossier = factory.engaged_dossier(organisation=org)
     invoice = start_draft(client, [dossier])
     client.post_form(f"/portail/facturation/{invoice.id}/echeances",
                      {f"inst-{dossier.id}": [first_open(dossier).id], "action": "next"})
@@ -232,7 +236,7 @@ def test_the_send_step_can_be_saved_as_a_draft(factory, make_client):
 
 def test_billing_right_and_scope_are_required(factory, make_client):
     org, client = setup(factory, make_client)
-    dossier = engaged(factory, organisation=org)
+    dossier = factory.engaged_dossier(organisation=org)
     invoice = start_draft(client, [dossier], action="save")
     _, no_billing = setup(factory, make_client, rights=["right_contracts"])
     assert no_billing.get("/portail/facturation").status_code == 403
@@ -241,13 +245,13 @@ def test_billing_right_and_scope_are_required(factory, make_client):
     for suffix in ("", "/dossiers", "/echeances", "/envoi"):
         assert stranger.get(f"/portail/facturation/{invoice.id}{suffix}").status_code == 404
     assert stranger.post_form(f"/portail/facturation/{invoice.id}/echeances", {"action": "save"}).status_code == 404
-    colleague = make_client(billing_user(factory, org, rights=["right_contracts"]).email)
+    colleague = make_client(factory.billing_user(org, rights=["right_contracts"]).email)
     assert colleague.get(f"/portail/facturation/{invoice.id}").status_code == 403
 
 
 def test_an_installment_invoiced_elsewhere_since_the_draft_refuses_the_send(factory, make_client):
     org, client = setup(factory, make_client)
-    dossier = engaged(factory, organisation=org)
+    dossier = factory.engaged_dossier(organisation=org)
     invoice = start_draft(client, [dossier])
     item = first_open(dossier)
     client.post_form(f"/portail/facturation/{invoice.id}/echeances", {f"inst-{dossier.id}": [item.id], "action": "next"})
@@ -260,8 +264,8 @@ def test_an_installment_invoiced_elsewhere_since_the_draft_refuses_the_send(fact
 
 def test_step_one_search_finds_a_dossier_by_apprentice_name_or_number(factory, make_client):
     org, client = setup(factory, make_client)
-    first = engaged(factory, organisation=org, apprentice_name="MARTIN Zoé")
-    second = engaged(factory, organisation=org, apprentice_name="BERNARD Hugo")
+    first = factory.engaged_dossier(organisation=org, apprentice_name="MARTIN Zoé")
+    second = factory.engaged_dossier(organisation=org, apprentice_name="BERNARD Hugo")
     html = client.get("/portail/facturation?q=martin").get_data(as_text=True)
     assert f'value="{first.id}"' in html and f'value="{second.id}"' not in html
     html = client.get(f"/portail/facturation?q={second.number}").get_data(as_text=True)

@@ -102,7 +102,7 @@ def _portal_worker(database_url, folder, email, dossier_numbers, organisation_id
 
     from app import create_app
     from tests.conftest import PortalClient
-    from tests.portal.world import make_pdf
+    from tests.factories import make_pdf
 
     app = create_app({"DATABASE_URL": database_url, "DATA_DIR": folder, "UPLOAD_DIR": f"{folder}/files",
                       "SECRET_KEY": "test-secret", "TESTING": True})
@@ -137,11 +137,11 @@ def _portal_worker(database_url, folder, email, dossier_numbers, organisation_id
 
 
 def test_portal_reimbursements_and_workflow_invoices_share_one_gapless_series(app, factory, tmp_path):
-    from tests.portal.world import engaged_dossier
+    pass
 
     organisation = factory.organisation()
     user = factory.cfa_user(organisation)
-    numbers = [engaged_dossier(factory, organisation).number for _ in range(PROCESSES * REQUESTS_EACH)]
+    numbers = [factory.engaged_dossier(organisation).number for _ in range(PROCESSES * REQUESTS_EACH)]
     url = app.config["DATABASE_URL"]
     app.extensions["database"].close()
     ctx = mp.get_context("spawn")

@@ -11,7 +11,8 @@ from pypdf import PdfReader
 import models
 from services.credit_notes import create_credit_note
 from services.payments import PaymentError, record_payment
-from tests.billing.billing_helpers import admin_client, approved_bank, comptable, invoice, pay_in_back_office
+from tests.billing.billing_helpers import admin_client, pay_in_back_office
+from tests.factories import comptable, make_invoice
 
 RECORD = "/admin/payment/enregistrer/"
 
@@ -31,13 +32,13 @@ def test_a_payment_covers_each_invoice_and_dossier_and_marks_them_paid(factory, 
     inst = models.Installment.create(dossier=d1, number=1, year=1, kind="advance", billable_from=dt.date(2025, 9, 1),
                                      period_start=dt.date(2025, 9, 1), period_end=dt.date(2026, 2, 28),
                                      amount=Decimal("2800.00"))
-    inv1 = invoice(org, d1, state="validee", lines=[dict(dossier=d1, installment=inst, nature="teaching",
-                                                         quantity=1, amount=Decimal("2800.00"))])
-    inv2 = invoice(org, None, state="validee", lines=[
+    inv1 = make_invoice(org, d1, state="validee", lines=[dict(dossier=d1, installment=inst, nature="teaching",
+                                                              quantity=1, amount=Decimal("2800.00"))])
+    inv2 = make_invoice(org, None, state="validee", lines=[
         dict(dossier=d1, nature="meals", quantity=10, amount=Decimal("30.00")),
         dict(dossier=d2, nature="teaching", quantity=1, amount=Decimal("1500.00")),
         dict(dossier=d2, nature="lodging", quantity=5, amount=Decimal("30.00"))])
-    bank = approved_bank(factory, org)
+    bank = factory.approved_bank(org)
     client, user = admin_client(make_client, factory)
     assert client.get(RECORD).status_code == 200
     response = _pay(client, org, [inv1, inv2])
@@ -60,8 +61,8 @@ def test_credit_notes_in_deduction_mode_are_subtracted_oldest_first(factory, mak
     dossier = factory.dossier(organisation=org, state="engage")
     old = create_credit_note(dossier, "300.00", "rupture", issued_on=dt.date(2026, 1, 5))
     big = create_credit_note(dossier, "900.00", "amendment", issued_on=dt.date(2026, 2, 5))
-    inv = invoice(org, dossier, amount="1000.00", state="validee")
-    approved_bank(factory, org)
+    inv = make_invoice(org, dossier, amount="1000.00", state="validee")
+    factory.approved_bank(org)
     client, _ = admin_client(make_client, factory)
     page = client.get(f"{RECORD}?organisation={org.id}").get_data(as_text=True)
     assert "PRO-1" in page and "PRO-2" in page  # the preview lists what will be deducted
@@ -73,7 +74,7 @@ def test_credit_notes_in_deduction_mode_are_subtracted_oldest_first(factory, mak
     assert (big.state, big.amount_settled) == ("a_emettre", Decimal("700.00"))  # 200 € left for the next payment
     assert sorted((d.credit_note_id, d.amount) for d in payment.deduction_lines) == [
         (old.id, Decimal("300.00")), (big.id, Decimal("700.00"))]
-    inv2 = invoice(org, dossier, amount="500.00", state="validee")
+    inv2 = make_invoice(org, dossier, amount="500.00", state="validee")
     _pay(client, org, [inv2])
     second = models.Payment.select().order_by(-models.Payment.id).first()
     assert (second.deductions, second.net) == (Decimal("200.00"), Decimal("300.00"))
@@ -84,8 +85,8 @@ def test_refund_mode_credit_notes_are_not_deducted(factory, make_client):
     org = factory.organisation(credit_note_mode="refund")
     dossier = factory.dossier(organisation=org, state="engage")
     create_credit_note(dossier, "300.00", "rupture")
-    inv = invoice(org, dossier, amount="1000.00", state="validee")
-    approved_bank(factory, org)
+    inv = make_invoice(org, dossier, amount="1000.00", state="validee")
+    factory.approved_bank(org)
     client, _ = admin_client(make_client, factory)
     _pay(client, org, [inv])
     assert models.Payment.get().net == Decimal("1000.00")
@@ -94,7 +95,7 @@ def test_refund_mode_credit_notes_are_not_deducted(factory, make_client):
 def test_no_payment_without_approved_bank_details(factory, make_client):
     org = factory.organisation()
     dossier = factory.dossier(organisation=org, state="engage")
-    inv = invoice(org, dossier, state="validee")
+    inv = make_invoice(org, dossier, state="validee")
     models.BankDetails.create(organisation=org, iban="FR7630006000011234567890189", bic="BNPAFRPPXXX", holder="X")
     client, _ = admin_client(make_client, factory)
     response = _pay(client, org, [inv])
@@ -107,9 +108,9 @@ def test_no_payment_without_approved_bank_details(factory, make_client):
 def test_only_validated_invoices_of_the_organisation_can_be_paid(factory, make_client):
     org, other = factory.organisation(), factory.organisation()
     dossier = factory.dossier(organisation=org, state="engage")
-    in_process = invoice(org, dossier)
-    foreign = invoice(other, factory.dossier(organisation=other, state="engage"), state="validee")
-    approved_bank(factory, org)
+    in_process = make_invoice(org, dossier)
+    foreign = make_invoice(other, factory.dossier(organisation=other, state="engage"), state="validee")
+    factory.approved_bank(org)
     client, _ = admin_client(make_client, factory)
     key = _key(client, org)
     for bad in (in_process, foreign):
@@ -125,8 +126,8 @@ def test_only_validated_invoices_of_the_organisation_can_be_paid(factory, make_c
 
 def test_a_conseiller_cannot_record_a_payment(factory, make_client):
     org = factory.organisation()
-    inv = invoice(org, factory.dossier(organisation=org, state="engage"), state="validee")
-    approved_bank(factory, org)
+    inv = make_invoice(org, factory.dossier(organisation=org, state="engage"), state="validee")
+    factory.approved_bank(org)
     client, _ = admin_client(make_client, factory, role="conseiller")
     assert client.get(RECORD).status_code == 403
     assert client.post_form(RECORD, {"organisation": str(org.id), "submission_key": "x",
@@ -138,8 +139,8 @@ def _paid(factory, make_client):
     org = factory.organisation()
     dossier = factory.dossier(organisation=org, state="engage")
     create_credit_note(dossier, "100.00", "rupture")
-    inv = invoice(org, dossier, amount="1234.56", state="validee")
-    approved_bank(factory, org)
+    inv = make_invoice(org, dossier, amount="1234.56", state="validee")
+    factory.approved_bank(org)
     client, _ = admin_client(make_client, factory)
     _pay(client, org, [inv])
     return org, dossier, models.Payment.get(), client
@@ -176,10 +177,10 @@ def test_the_portal_lists_and_exports_the_organisation_payments_only(factory, ma
 def test_the_portal_payment_filters_apply_to_the_list_and_the_export(factory, make_client):
     org = factory.organisation()
     dossier = factory.dossier(organisation=org, state="engage")
-    approved_bank(factory, org)
-    march = record_payment(org, [invoice(org, dossier, state="validee").id], "k-march", date=dt.date(2026, 3, 15),
+    factory.approved_bank(org)
+    march = record_payment(org, [make_invoice(org, dossier, state="validee").id], "k-march", date=dt.date(2026, 3, 15),
                            user=comptable())[0]
-    april = record_payment(org, [invoice(org, dossier, state="validee").id], "k-april", date=dt.date(2026, 4, 15),
+    april = record_payment(org, [make_invoice(org, dossier, state="validee").id], "k-april", date=dt.date(2026, 4, 15),
                            user=comptable())[0]
     cfa = make_client(factory.cfa_user(org).email)
     page = cfa.get("/portail/reglements?du=01/04/2026").get_data(as_text=True)
@@ -196,9 +197,9 @@ def _two_validated_invoices(factory):
     org = factory.organisation(name="CFA Sud")
     dossier = factory.dossier(organisation=org, state="engage")
     note = create_credit_note(dossier, "485.00", "rupture", issued_on=dt.date(2026, 1, 5))
-    first = invoice(org, dossier, amount="8000.00", state="validee")
-    second = invoice(org, dossier, amount="970.00", state="validee")
-    approved_bank(factory, org)
+    first = make_invoice(org, dossier, amount="8000.00", state="validee")
+    second = make_invoice(org, dossier, amount="970.00", state="validee")
+    factory.approved_bank(org)
     return org, dossier, note, first, second
 
 

@@ -18,7 +18,7 @@ import models
 from services import invoice_workflow as workflow
 from services.credit_notes import create_credit_note
 from services.payments import PaymentError, payable_invoices, record_payment
-from tests.billing.billing_helpers import IBAN, BIC, comptable
+from tests.factories import BIC, IBAN, comptable
 
 TOUCHED = [models.PaymentDeduction, models.PaymentLine, models.Payment, models.InvoiceEvent, models.InvoiceLine,
            models.Invoice, models.CreditNote, models.BankDetails, models.Notification, models.AuditEntry,

@@ -9,12 +9,11 @@ from pypdf import PdfReader
 
 import models
 import rules
-from tests.test_demo import demo  # noqa: F401  (fixture)
-from services.dossier_rules import contract_from_dossier
 from services.formatting import montant
 
 from .test_amendments import money_rows
-from .workflow_helpers import billing_user, engaged, installments, invoice_and_pay, pdf_file
+from .workflow_helpers import installments, invoice_and_pay
+from tests.factories import contract, pdf_file
 
 DATA = {"date": "28/02/2026", "reason": "Démission de l'apprentie", "new_contract_date": ""}
 
@@ -43,15 +42,15 @@ def text(response):
 
 def setup(factory, make_client, rights=None, **kw):
     org = factory.organisation()
-    dossier = engaged(factory, organisation=org, **kw)
-    user = billing_user(factory, org, rights=rights)
+    dossier = factory.engaged_dossier(organisation=org, **kw)
+    user = factory.billing_user(org, rights=rights)
     return dossier, make_client(user.email)
 
 
 def test_the_preview_shows_rules_figures_and_writes_nothing(factory, make_client):
     dossier, client = setup(factory, make_client)
     _, paid = invoice_and_pay(dossier, 2)
-    expected = rules.settle_rupture(contract_from_dossier(dossier),
+    expected = rules.settle_rupture(contract(),
                                     rules.RuptureInput(date=dt.date(2026, 2, 28), paid=paid))
     response = client.post_form(f"/portail/dossiers/{dossier.number}/rupture", DATA)
     html = response.get_data(as_text=True)
@@ -94,7 +93,7 @@ def test_a_second_declaration_while_one_waits_is_refused(factory, make_client):
 def test_confirming_updates_the_schedule_and_records_everything(factory, make_client):
     dossier, client = setup(factory, make_client)
     _, paid = invoice_and_pay(dossier, 1)
-    expected = rules.settle_rupture(contract_from_dossier(dossier),
+    expected = rules.settle_rupture(contract(),
                                     rules.RuptureInput(date=dt.date(2026, 2, 28), paid=paid))
     declare_and_confirm(factory, make_client, client, dossier)
     dossier = models.Dossier.get_by_id(dossier.id)
@@ -122,7 +121,7 @@ def test_an_early_rupture_after_payments_creates_a_credit_note(factory, make_cli
     dossier, client = setup(factory, make_client)
     _, paid = invoice_and_pay(dossier, 2)
     data = dict(DATA, date="15/10/2025")
-    expected = rules.settle_rupture(contract_from_dossier(dossier),
+    expected = rules.settle_rupture(contract(),
                                     rules.RuptureInput(date=dt.date(2025, 10, 15), paid=paid))
     assert expected.credit_note > 0
     assert declare(client, dossier, data).status_code == 302
@@ -150,7 +149,7 @@ def test_posted_figures_are_ignored_and_recomputed_on_confirmation(factory, make
     staff = conseiller(factory, make_client)
     rupture = models.Rupture.get()
     staff.post_form(f"/admin/rupture/{dossier.id}/valider", {"rupture_id": str(rupture.id), "due": "1.00"})
-    expected = rules.settle_rupture(contract_from_dossier(dossier),
+    expected = rules.settle_rupture(contract(),
                                     rules.RuptureInput(date=dt.date(2026, 2, 28), paid=paid))
     rupture = models.Rupture.get()
     assert rupture.due == expected.due and rupture.credit_note_amount == expected.credit_note
@@ -186,7 +185,7 @@ def test_continuation_at_the_cfa_extends_the_financing_in_the_preview(factory, m
     dossier, client = setup(factory, make_client)
     response = client.post_form(f"/portail/dossiers/{dossier.number}/rupture",
                                 dict(DATA, continues_at_cfa="y", new_contract_date="01/05/2026"))
-    expected = rules.settle_rupture(contract_from_dossier(dossier), rules.RuptureInput(
+    expected = rules.settle_rupture(contract(), rules.RuptureInput(
         date=dt.date(2026, 2, 28), continues_at_cfa=True, new_contract=dt.date(2026, 5, 1)))
     html = response.get_data(as_text=True)
     assert expected.financing_end == dt.date(2026, 4, 30)
@@ -196,7 +195,7 @@ def test_continuation_at_the_cfa_extends_the_financing_in_the_preview(factory, m
 def test_a_dossier_not_engaged_cannot_be_ruptured(factory, make_client):
     org = factory.organisation()
     dossier = factory.dossier(organisation=org, state="en_instruction")
-    client = make_client(billing_user(factory, org).email)
+    client = make_client(factory.billing_user(org).email)
     response = client.post_form(f"/portail/dossiers/{dossier.number}/rupture/confirmer", DATA)
     assert response.status_code == 400 and "Seul un dossier engagé" in response.get_data(as_text=True)
     assert models.Rupture.select().count() == 0
@@ -218,15 +217,15 @@ def test_a_user_without_a_contracts_right_gets_403(factory, make_client):
 
 
 def test_another_organisations_dossier_is_not_found(factory, make_client):
-    dossier = engaged(factory)
-    client = make_client(billing_user(factory, factory.organisation()).email)
+    dossier = factory.engaged_dossier()
+    client = make_client(factory.billing_user(factory.organisation()).email)
     assert client.get(f"/portail/dossiers/{dossier.number}/rupture").status_code == 404
     assert client.post_form(f"/portail/dossiers/{dossier.number}/rupture/confirmer", DATA).status_code == 404
     assert models.Rupture.select().count() == 0
 
 
 def test_anonymous_users_are_sent_to_the_login_page(client, factory):
-    dossier = engaged(factory)
+    dossier = factory.engaged_dossier()
     response = client.get(f"/portail/dossiers/{dossier.number}/rupture")
     assert response.status_code == 302 and "/connexion" in response.headers["Location"]
 
@@ -297,7 +296,7 @@ def test_the_conseiller_sees_declared_ruptures_with_the_preview(factory, make_cl
     assert f"/admin/rupture/{dossier.id}/declaration" in listing
     details = staff.get(f"/admin/dossier/details/?id={dossier.id}").get_data(as_text=True)
     assert f"/admin/rupture/{dossier.id}/declaration" in details
-    expected = rules.settle_rupture(contract_from_dossier(dossier),
+    expected = rules.settle_rupture(contract(),
                                     rules.RuptureInput(date=dt.date(2026, 2, 28), paid=paid))
     page = text(staff.get(f"/admin/rupture/{dossier.id}/declaration"))
     assert "Confirmer la rupture" in page and "Démission de l'apprentie" in page
@@ -335,11 +334,11 @@ def test_confirming_twice_or_another_declaration_changes_nothing_more(factory, m
 
 
 def test_a_conseiller_records_a_rupture_from_the_back_office_with_a_preview(factory, make_client):
-    dossier = engaged(factory)
+    dossier = factory.engaged_dossier()
     _, paid = invoice_and_pay(dossier, 2)
     client = staff_client(factory, make_client)
     assert client.get(f"/admin/rupture/{dossier.id}/").status_code == 200
-    expected = rules.settle_rupture(contract_from_dossier(dossier),
+    expected = rules.settle_rupture(contract(),
                                     rules.RuptureInput(date=dt.date(2026, 2, 28), paid=paid))
     preview = client.post_form(f"/admin/rupture/{dossier.id}/", DATA)
     html = preview.get_data(as_text=True)
@@ -356,7 +355,7 @@ def test_a_conseiller_records_a_rupture_from_the_back_office_with_a_preview(fact
 
 
 def test_back_office_refusals(factory, make_client):
-    dossier = engaged(factory)
+    dossier = factory.engaged_dossier()
     client = staff_client(factory, make_client)
     response = client.post_form(f"/admin/rupture/{dossier.id}/confirmer", dict(DATA, date="01/01/2030"))
     assert response.status_code == 400 and "doit être comprise dans le contrat" in response.get_data(as_text=True)
@@ -364,7 +363,7 @@ def test_back_office_refusals(factory, make_client):
     comptable = staff_client(factory, make_client, "comptable")
     assert comptable.get(f"/admin/rupture/{dossier.id}/").status_code == 403
     assert comptable.post_form(f"/admin/rupture/{dossier.id}/confirmer", DATA).status_code == 403
-    cfa = make_client(billing_user(factory, dossier.organisation).email)
+    cfa = make_client(factory.billing_user(dossier.organisation).email)
     assert cfa.post_form(f"/admin/rupture/{dossier.id}/confirmer", DATA).status_code == 403
     assert models.Rupture.select().count() == 0
 
@@ -383,7 +382,7 @@ def letter_text(client, dossier):
 def test_the_rupture_letter_is_signed_by_the_advisor_in_charge_not_by_the_cfa_user(factory, make_client):
     org = factory.organisation()
     advisor = factory.staff("conseiller", first_name="Sophie", last_name="Martin")
-    dossier = engaged(factory, organisation=org, advisor=advisor)
+    dossier = factory.engaged_dossier(organisation=org, advisor=advisor)
     cfa_user = factory.cfa_user(organisation=org, role="gestionnaire_of", first_name="Karim", last_name="Lenoir",
                                 rights=["right_contracts"])
     cfa = make_client(cfa_user.email)

@@ -38,7 +38,7 @@ from services.dossier_workflow import Params, perform
 from services.installments import ACTIVE
 from services.payments import PaymentError, record_payment
 from services.ruptures import RuptureError, confirm_rupture, paid_on
-from tests.billing.billing_helpers import BIC, IBAN, pdf_bytes
+from tests.factories import BIC, IBAN, make_pdf
 from tests.conftest import _empty_tables
 from tests.factories import make_nir, make_siret, password_hash
 from services import clock
@@ -50,7 +50,7 @@ STEPS = 20
 # journeys also reach payments, and credit notes after them.
 RARELY = st.integers(0, 3).map(lambda n: n == 0)
 TODAY = clock.today()
-BLANK = pdf_bytes()
+BLANK = make_pdf()
 
 # (conclusion, start, end): regimes 2021 and 2025, one, two and three years, all started before today.
 CONTRACTS = [

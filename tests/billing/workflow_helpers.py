@@ -1,24 +1,19 @@
-"""Helpers for the billing-workflow tests: engaged dossiers with their stored schedule, payments, PDFs."""
+"""Helpers for the billing-workflow tests: installments of a dossier, invoices paid in one step.
+
+The record builders are in tests/factories.py; `engaged`, `billing_user` and `pdf_*` below are aliases kept for
+branches written before the builders were merged.
+"""
 import datetime as dt
 from decimal import Decimal
 
 import models
-import rules
-from services.dossier_rules import contract_from_dossier, store_schedule
+from tests.factories import make_pdf, pdf_file  # noqa: F401
 
-from .billing_helpers import pdf_bytes, pdf_file  # noqa: F401  (re-exported for the workflow tests)
+pdf_bytes = make_pdf
 
 
 def engaged(factory, organisation=None, **kw):
-    """A dossier in `engage` whose schedule is stored as the agreement would store it."""
-    dossier = factory.dossier(organisation=organisation, state="engage", agreement_date=dt.date(2025, 9, 10), **kw)
-    financing = rules.compute_financing(contract_from_dossier(dossier))
-    store_schedule(dossier, financing)
-    dossier.regime = financing.regime
-    dossier.total_financed = financing.total
-    dossier.employer_share = financing.employer_share
-    dossier.save()
-    return models.Dossier.get_by_id(dossier.id)
+    return factory.engaged_dossier(organisation, **kw)
 
 
 def installments(dossier, status=None):
@@ -52,5 +47,4 @@ def invoice_and_pay(dossier, count, paid=True):
 
 
 def billing_user(factory, organisation, rights=None, role="gestionnaire_of"):
-    rights = rights if rights is not None else ["right_contracts", "right_contracts_billing"]
-    return factory.cfa_user(organisation=organisation, role=role, rights=rights)
+    return factory.billing_user(organisation, rights=rights, role=role)

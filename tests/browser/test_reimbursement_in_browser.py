@@ -11,7 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 import models
-from tests.portal.world import engaged_dossier, make_pdf
+from tests.factories import make_pdf
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
@@ -55,7 +55,7 @@ def test_cfa_admin_files_a_reimbursement_request_and_downloads_the_receipt(app, 
                                                                          tmp_path):
     org = factory.organisation(name="CFA Sud Formation")
     factory.cfa_user(org, email="admin@cfa-sud.test", first_name="Camille", last_name="Sud")
-    dossier = engaged_dossier(factory, org)
+    dossier = factory.engaged_dossier(org)
     invoice_file = tmp_path / "facture-septembre.pdf"
     invoice_file.write_bytes(make_pdf("Facture"))
     certificate_file = tmp_path / "certificat.pdf"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import models
-from tests.portal.world import make_pdf
+from tests.factories import make_pdf
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 import models
-from tests.portal.world import engaged_dossier, make_pdf
+from tests.factories import make_pdf
 from tests.querycount import count_queries
 
 
@@ -128,8 +128,8 @@ def test_stock_and_no_contract_dossiers_need_their_rights(make_client, factory, 
 def test_the_dossier_page_shows_training_contract_financing_schedule_balance_payments_letters(client, factory, org,
                                                                                                app):
     from services.storage import LocalStorage
-    d = engaged_dossier(factory, org, npec=Decimal("7000.00"), teaching_cost=Decimal("7600.00"), cap_nights=10,
-                        cap_meals=20, disability_uplift=Decimal("1000.00"))
+    d = factory.engaged_dossier(org, npec=Decimal("7000.00"), teaching_cost=Decimal("7600.00"), cap_nights=10,
+                                cap_meals=20, disability_uplift=Decimal("1000.00"))
     name, sha, size = LocalStorage(app.config["UPLOAD_DIR"]).save(make_pdf())
     models.Letter.create(dossier=d, kind="accord", title="Courrier d'accord", stored_name=name, sha256=sha, size=size)
     html = client.get(f"/portail/dossiers/{d.number}").get_data(as_text=True).replace("\u00a0", " ")
@@ -150,7 +150,7 @@ def test_actions_follow_the_state(client, factory, org):
     pending = factory.dossier(organisation=org, state="en_attente")
     html = client.get(f"/portail/dossiers/{pending.number}").get_data(as_text=True)
     assert 'data-action="document"' in html and 'data-action="reimbursement"' not in html
-    unsubrogated = engaged_dossier(factory, org, subrogated=False)
+    unsubrogated = factory.engaged_dossier(org, subrogated=False)
     assert 'data-action="reimbursement"' not in client.get(f"/portail/dossiers/{unsubrogated.number}").get_data(as_text=True)
 
 

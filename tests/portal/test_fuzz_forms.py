@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import models
-from tests.portal.world import engaged_dossier, make_pdf
+from tests.factories import make_pdf
 
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -53,7 +53,7 @@ def changed(before):
 def setup(factory, make_client):
     org = factory.organisation(name="CFA Sud")
     factory.cfa_user(org, email="admin@cfa-sud.test")
-    dossier = engaged_dossier(factory, org)
+    dossier = factory.engaged_dossier(org)
     small = factory.organisation(name="Petit CFA")
     factory.cfa_user(small, email="admin@petit-cfa.test")  # told of each request, once
     return make_client("admin@cfa-sud.test"), dossier, small

@@ -5,7 +5,7 @@ import re
 import pytest
 
 import models
-from tests.portal.world import engaged_dossier
+pass
 
 
 @pytest.fixture
@@ -33,8 +33,8 @@ def test_dashboard_counts_by_state_and_scheme_and_links_to_the_filtered_list(cli
 
 def test_actions_a_mener_count_what_waits_on_the_cfa(client, factory, org):
     factory.dossier(organisation=org, state="en_attente")
-    engaged_dossier(factory, org)  # its first installments are billable today
-    dossier = engaged_dossier(factory, org)
+    factory.engaged_dossier(org)  # its first installments are billable today
+    dossier = factory.engaged_dossier(org)
     models.Invoice.create(number=9, organisation=org, dossier=dossier, state="en_attente", hold_reason="RIB illisible")
     html = client.get("/portail/").get_data(as_text=True)
     actions = dict((label, int(n)) for label, n in re.findall(r'<a href="[^"]+">([^<]+)</a>\s*<span class="badge[^"]*">(\d+)</span>', html))

@@ -9,14 +9,14 @@ import pytest
 from pypdf import PdfReader
 
 import models
-from tests.portal.world import engaged_dossier, make_pdf
+from tests.factories import make_pdf
 
 
 @pytest.fixture
 def cfa(factory):
     org = factory.organisation(name="CFA Sud Formation")
     user = factory.cfa_user(org, email="admin@cfa-sud.test")
-    dossier = engaged_dossier(factory, org)
+    dossier = factory.engaged_dossier(org)
     return org, user, dossier
 
 

@@ -1,40 +1,16 @@
-"""Test data for the portal: engaged dossiers with schedules, PDFs, and two rival CFAs with one of everything."""
+"""Test worlds for the portal: two rival CFAs with one of every scoped record (builders: tests/factories.py)."""
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 import models
-from rules import compute_financing
-from services.dossier_rules import contract_from_dossier, store_schedule
+from tests.factories import make_pdf
 
 PASSWORD = "Portail-Demo-2026"
 
 
-def make_pdf(text="Facture de test", pages=1) -> bytes:
-    """A small valid PDF (pypdf can parse it) without any external tool."""
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=595, height=842)
-    writer.add_metadata({"/Title": text})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def engaged_dossier(factory, organisation, **kw):
-    """A dossier agreed by the OPCO: regime, financing and schedule computed by rules/ and stored."""
-    kw.setdefault("state", "engage")
-    dossier = factory.dossier(organisation=organisation, **kw)
-    financing = compute_financing(contract_from_dossier(dossier))
-    dossier.regime = financing.regime
-    dossier.total_financed = financing.total
-    dossier.employer_share = financing.employer_share
-    dossier.agreement_date = dossier.contract_start
-    dossier.save()
-    store_schedule(dossier, financing)
-    return dossier
+    """Alias of `factory.engaged_dossier` for branches written before the builders were merged."""
+    return factory.engaged_dossier(organisation, **kw)
 
 
 def store_file(app, data=None):
@@ -66,9 +42,9 @@ def tenant(app, factory, name, email, number_base):
     org = factory.organisation(name=name)
     admin = factory.cfa_user(org, email=email)
     apprentice = factory.apprentice(birth_name=f"{name.split()[-1].upper()}ELEVE", first_name="Unique")
-    d = engaged_dossier(factory, org, apprentice=apprentice, number=str(number_base),
-                        deca_number=f"DECA{number_base}",
-                        apprentice_name=f"{apprentice.birth_name} {apprentice.first_name}")
+    d = factory.engaged_dossier(org, apprentice=apprentice, number=str(number_base),
+                                deca_number=f"DECA{number_base}",
+                                apprentice_name=f"{apprentice.birth_name} {apprentice.first_name}")
     stock = factory.dossier(organisation=org, number=str(number_base + 1), is_stock=True, state="engage",
                             conclusion_date=dt.date(2019, 5, 1), contract_start=dt.date(2019, 6, 1),
                             contract_end=dt.date(2021, 5, 31), regime="stock")

@@ -5,14 +5,14 @@ nothing changes in the database.
 """
 import models
 from tests.billing.test_mass_invoicing import first_open, start_draft
-from tests.billing.workflow_helpers import billing_user, engaged
+pass
 from tests.test_access import db_digest
 
 
 def test_mass_invoicing_step_one_refuses_another_organisations_dossier(factory, make_client):
     sud, nord = factory.organisation(), factory.organisation()
-    client = make_client(billing_user(factory, sud).email)
-    theirs = engaged(factory, nord)
+    client = make_client(factory.billing_user(sud).email)
+    theirs = factory.engaged_dossier(nord)
     before = db_digest()
     response = client.post_form("/portail/facturation", {"fees": ["teaching"], "dossiers": [theirs.id],
                                                           "action": "next"})
@@ -23,8 +23,8 @@ def test_mass_invoicing_step_one_refuses_another_organisations_dossier(factory, 
 
 def test_mass_invoicing_step_two_refuses_another_organisations_installment(factory, make_client):
     sud, nord = factory.organisation(), factory.organisation()
-    client = make_client(billing_user(factory, sud).email)
-    mine, theirs = engaged(factory, sud), engaged(factory, nord)
+    client = make_client(factory.billing_user(sud).email)
+    mine, theirs = factory.engaged_dossier(sud), factory.engaged_dossier(nord)
     invoice = start_draft(client, [mine])
     foreign = first_open(theirs)
     before = db_digest()

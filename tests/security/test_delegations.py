@@ -8,8 +8,8 @@ import pytest
 import models
 from services import invoice_workflow
 from services.delegations import DelegationError
-from tests.billing.billing_helpers import approved_bank, comptable, pay_in_back_office
-from tests.portal.world import engaged_dossier, make_pdf
+from tests.billing.billing_helpers import pay_in_back_office
+from tests.factories import comptable, make_pdf
 from tests.test_access import db_digest
 from services import clock
 
@@ -22,7 +22,7 @@ def world(factory, make_client):
     sud = factory.organisation(name="CFA Sud")
     ouest = factory.organisation(name="CFA Ouest")
     factory.cfa_user(sud, email="admin@cfa-sud.test")
-    dossier = engaged_dossier(factory, ouest, subrogated=True)
+    dossier = factory.engaged_dossier(ouest, subrogated=True)
     models.Notification.create(organisation=ouest, dossier=dossier, message="Message interne de CFA Ouest")
     own_invoice = invoice_workflow.create_invoice(
         ouest, [dict(dossier=dossier, nature="meals", quantity=1, amount="10.00")], dossier=dossier)
@@ -275,8 +275,8 @@ def test_a_reimbursement_request_whose_delegation_ends_before_the_write_is_refus
 def test_the_delegate_bills_and_is_paid_on_its_own_approved_rib_on_both_paths(world, factory, make_client):
     approved(world, factory, make_client)
     client, dossier, sud, ouest = world["client"], world["dossier"], world["sud"], world["ouest"]
-    sud_bank = approved_bank(factory, sud, iban="FR7630006000011234567890189")
-    approved_bank(factory, ouest, iban="FR1420041010050500013M02606")
+    sud_bank = factory.approved_bank(sud, iban="FR7630006000011234567890189")
+    factory.approved_bank(ouest, iban="FR1420041010050500013M02606")
     installments = list(models.Installment.select().where(models.Installment.dossier == dossier.id)
                         .order_by(models.Installment.number))
     # mass-invoicing path: the first advance
@@ -319,7 +319,7 @@ def test_the_delegate_bills_and_is_paid_on_its_own_approved_rib_on_both_paths(wo
 def test_a_payment_of_a_delegated_invoice_is_refused_once_the_delegation_has_ended(world, factory, make_client):
     row = approved(world, factory, make_client)
     sud, dossier = world["sud"], world["dossier"]
-    approved_bank(factory, sud)
+    factory.approved_bank(sud)
     invoice = invoice_workflow.create_invoice(sud, [dict(dossier=dossier, nature="meals", quantity=1,
                                                          amount="30.00")], dossier=dossier)
     invoice_workflow.validate(invoice, comptable())

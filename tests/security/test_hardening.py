@@ -5,8 +5,8 @@ import re
 import pytest
 
 import models
-from tests.billing.workflow_helpers import billing_user, engaged, installments
-from tests.portal.world import engaged_dossier
+from tests.billing.workflow_helpers import installments
+pass
 
 HUGE = "9" * 29  # more digits than Decimal's precision: quantizing it to the cent raised InvalidOperation
 
@@ -14,7 +14,7 @@ HUGE = "9" * 29  # more digits than Decimal's precision: quantizing it to the ce
 @pytest.fixture
 def cfa(factory, make_client):
     org = factory.organisation()
-    user = billing_user(factory, org)
+    user = factory.billing_user(org)
     return org, make_client(user.email)
 
 
@@ -33,7 +33,7 @@ def test_a_nul_byte_anywhere_in_the_address_is_refused_not_a_crash(factory, cfa,
 
 def test_a_huge_amount_in_mass_invoicing_is_refused_in_french_and_the_form_redisplayed(factory, cfa):
     org, client = cfa
-    dossier = engaged(factory, organisation=org)
+    dossier = factory.engaged_dossier(organisation=org)
     client.post_form("/portail/facturation", {"fees": ["teaching", "annex"], "dossiers": [dossier.id],
                                               "action": "next"})
     invoice = models.Invoice.select().order_by(models.Invoice.id.desc()).first()
@@ -54,10 +54,10 @@ def test_a_huge_amount_in_mass_invoicing_is_refused_in_french_and_the_form_redis
 def test_a_huge_amount_in_the_reimbursement_form_is_refused_in_french(factory, make_client, typed, message):
     import io
 
-    from tests.portal.world import make_pdf
+    from tests.factories import make_pdf
     org = factory.organisation()
-    client = make_client(billing_user(factory, org).email)
-    dossier = engaged_dossier(factory, org)
+    client = make_client(factory.billing_user(org).email)
+    dossier = factory.engaged_dossier(org)
     response = client.post_form(f"/portail/dossiers/{dossier.number}/remboursement", {
         "period_start": "01/09/2025", "period_end": "28/02/2026", "teaching_amount": "2 800,00", "terms": "y",
         "lodging_amount": typed, "invoice_pdf": (io.BytesIO(make_pdf()), "f.pdf")},
@@ -118,8 +118,8 @@ def _inline_scripts(html):
 
 def test_every_page_carries_a_policy_and_only_nonced_inline_scripts(factory, make_client, client):
     org = factory.organisation()
-    portal = make_client(billing_user(factory, org).email)
-    dossier = engaged_dossier(factory, org)
+    portal = make_client(factory.billing_user(org).email)
+    dossier = factory.engaged_dossier(org)
     staff = make_client(factory.staff("admin").email)
     pages = [(client, "/connexion"), (client, "/nulle-part"), (portal, "/portail/"),
              (portal, f"/portail/dossiers/{dossier.number}/remboursement"), (staff, "/admin/"),

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import models
-from tests.billing.workflow_helpers import billing_user, engaged, installments
-from tests.portal.world import make_pdf
+from tests.billing.workflow_helpers import installments
+from tests.factories import make_pdf
 from services import clock
 
 # Starts with %PDF- and pypdf reads it (it rebuilds the cross-reference table), but a browser that sniffs the
@@ -34,8 +34,8 @@ def _dossier_document(factory, make_client, data, name):
 
 def _reimbursement(factory, make_client, data, name):
     org = factory.organisation()
-    client = make_client(billing_user(factory, org).email)
-    dossier = engaged(factory, organisation=org)
+    client = make_client(factory.billing_user(org).email)
+    dossier = factory.engaged_dossier(organisation=org)
     return client.post_form(f"/portail/dossiers/{dossier.number}/remboursement", {
         "period_start": "01/09/2025", "period_end": "28/02/2026", "teaching_amount": "2 800,00", "terms": "y",
         "invoice_pdf": _form_file(data, name)}, content_type="multipart/form-data")
@@ -61,8 +61,8 @@ def _credit_note(factory, make_client, data, name):
 def _mass_invoice(factory, make_client, data, name):
     import datetime as dt
     org = factory.organisation()
-    client = make_client(billing_user(factory, org).email)
-    dossier = engaged(factory, organisation=org)
+    client = make_client(factory.billing_user(org).email)
+    dossier = factory.engaged_dossier(organisation=org)
     client.post_form("/portail/facturation", {"fees": ["teaching"], "dossiers": [dossier.id], "action": "next"})
     invoice = models.Invoice.select().order_by(models.Invoice.id.desc()).first()
     item = installments(dossier, "to_invoice")[0]
