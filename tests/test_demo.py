@@ -12,7 +12,7 @@ from models import (Apprentice, AuditEntry, BankDetails, CreditNote, Delegation,
                     Installment, Invoice, InvoiceLine, Membership, Notification, NpecReference, Organisation,
                     Payment, PaymentLine, Rupture, User)
 from models.user import RIGHTS
-from services.demo import DEMO_PASSWORD, DemoAlreadyLoaded, load_demo
+from commands.demo import DEMO_PASSWORD, DemoAlreadyLoaded, load_demo
 from services.dossier_rules import contract_from_dossier
 
 README = Path(__file__).resolve().parent.parent / "README.md"

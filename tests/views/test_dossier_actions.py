@@ -477,7 +477,7 @@ def test_details_page_cost_does_not_grow_with_the_schedule(staff_client, factory
 
 @pytest.fixture
 def demo(db, app):
-    from services.demo import load_demo
+    from commands.demo import load_demo
 
     with app.app_context():
         return load_demo()

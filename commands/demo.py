@@ -20,7 +20,7 @@ from services import audit, delegations, mass_invoicing, transitions
 from services.dossier_rules import contract_from_dossier, store_schedule
 from services.installments import sync_statuses
 from services.receipts import store_receipt
-from services.generate import DEMO_PASSWORD, make_iban, make_nir, make_siret, make_uai
+from commands.generate import DEMO_PASSWORD, make_iban, make_nir, make_siret, make_uai
 from services.numbering import immediate_transaction, next_number
 from services.passwords import hash_password
 from services import clock
@@ -672,7 +672,7 @@ def register_demo_cli(app):
     import click
 
     import models
-    from services.generate import register_generate_cli
+    from commands.generate import register_generate_cli
 
     @app.cli.command("demo")
     def demo_command():
