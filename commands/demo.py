@@ -18,7 +18,7 @@ import itertools
 from decimal import Decimal
 from html import escape
 
-from peewee import DateTimeField
+from peewee import DateTimeField, PostgresqlDatabase
 from werkzeug.datastructures import FileStorage
 from xhtml2pdf import pisa
 
@@ -112,6 +112,7 @@ class _DemoStory:
         self.sequence = itertools.count()  # same moment: first planned, first played
         self.started = dt.datetime.now().replace(microsecond=0) - dt.timedelta(seconds=1)
         self.updates = _wall_clock_updates()
+        self.one_round_trip = isinstance(models.db.obj, PostgresqlDatabase)
 
     # --- the calendar ---------------------------------------------------------------------------------
 
@@ -144,8 +145,15 @@ class _DemoStory:
 
     def _stamp(self, moment):
         """Date what the step just wrote at the step's moment (the services write the wall-clock time)."""
+        if self.one_round_trip:  # psycopg2 runs several statements in one call
+            params = [p for _, columns in self.updates for p in self._stamp_params(moment, columns)]
+            models.db.execute_sql("; ".join(sql for sql, _ in self.updates), params)
+            return
         for sql, columns in self.updates:
-            models.db.execute_sql(sql, [self.started, moment] * columns + [self.started] * columns)
+            models.db.execute_sql(sql, self._stamp_params(moment, columns))
+
+    def _stamp_params(self, moment, columns):
+        return [self.started, moment] * columns + [self.started] * columns
 
     def _finish(self):
         credit_notes.mark_overdue_credit_notes(today=self.today)
