@@ -11,43 +11,31 @@ that moment — date columns only, never a state or an amount. The whole load is
 the complete demo or nothing, and `flask --app app check` finds nothing on it.
 """
 import datetime as dt
-import functools
-import heapq
 import io
-import itertools
 from decimal import Decimal
-from html import escape
 
-from peewee import DateTimeField, PostgresqlDatabase
 from werkzeug.datastructures import FileStorage
-from xhtml2pdf import pisa
 
 import models
-import rules
-from commands.demo_data import (BANKS, CFA_USERS, CPNE_OF_IDCC, D, DIPLOMAS, DOSSIERS, EMPLOYERS, IDCC_ROWS,
-                                DRAFT_SAVED_AT, MASS_INVOICE, NPEC_ROWS, ORGANISATIONS, RECENT, STAFF, WAITING_REQUESTS)
+from commands.demo_billing import BillingSteps
+from commands.demo_data import (BANKS, CFA_USERS, CPNE_OF_IDCC, DIPLOMAS, DOSSIERS, EMPLOYERS, IDCC_ROWS, NPEC_ROWS,
+                                ORGANISATIONS, STAFF)
+from commands.demo_story import Calendar, DemoStepFailed, moment as _moment, pdf_of
 from commands.generate import DEMO_PASSWORD, make_iban, make_nir, make_siret, make_uai
-from models import (Apprentice, AuditEntry, CreditNote, Dossier, Employer, IdccCpne, Installment, Invoice,
-                    Membership, Notification, NpecReference, Organisation, User)
+from models import (Apprentice, AuditEntry, CreditNote, Dossier, Employer, IdccCpne, Invoice, Membership,
+                    Notification, NpecReference, Organisation, User)
 from models.user import RIGHTS
-from services import (amendments, audit, bank_details, clock, credit_notes, delegations, dossier_workflow,
-                      invoice_workflow, mass_invoicing, payments, reimbursement, ruptures)
+from services import audit, bank_details, clock, credit_notes, delegations, dossier_workflow
 from services.numbering import immediate_transaction
 from services.passwords import hash_password
 
-HOLD_REASON = "Le certificat de réalisation de la période facturée est manquant."
-REJECTION_REASON = ("La facture jointe ne porte ni le numéro de dossier ni le nom de l'apprenti ; merci de déposer "
-                    "une nouvelle demande avec une facture conforme.")
+__all__ = ["DEMO_PASSWORD", "DemoAlreadyLoaded", "DemoStepFailed", "demo_present", "load_demo", "register_demo_cli"]
+
 NOTIFICATIONS_READ_ON = dt.datetime(2026, 10, 1, 9, 0)  # what came before, the CFAs have read
-PAYMENT_DAY = 20  # the comptable's monthly transfer run
 
 
 class DemoAlreadyLoaded(Exception):
     """The demo (or part of it) is already in the database."""
-
-
-class DemoStepFailed(RuntimeError):
-    """A workflow refused a demo step: the demo data and the rules disagree (nothing is loaded)."""
 
 
 def demo_present():
@@ -67,57 +55,16 @@ def load_demo(today=None):
     with immediate_transaction():
         if demo_present():
             raise DemoAlreadyLoaded()
-        return _DemoStory(password_hash, today or clock.today()).play()
+        return DemoStory(password_hash, today or clock.today()).play()
 
 
-@functools.lru_cache(maxsize=None)
-def pdf_of(title, *lines):
-    """A one-page PDF standing for a document the CFA would upload (its invoice, a certificate, a RIB)."""
-    body = "".join(f"<p>{escape(line)}</p>" for line in lines)
-    out = io.BytesIO()
-    pisa.CreatePDF(src=f"<html><body><h1>{escape(title)}</h1>{body}</body></html>", dest=out, encoding="utf-8")
-    return out.getvalue()
-
-
-def _moment(day, hour, minute=0):
-    return dt.datetime.combine(day, dt.time(hour, minute))
-
-
-def _wall_clock_updates():
-    """One UPDATE per table moving every timestamp written since `started` to a given moment.
-
-    Raw SQL built once: the load runs it after each of its few hundred steps.
-    """
-    param = models.db.param
-    updates = []
-    for model in models.MODELS:
-        columns = [f.column_name for f in model._meta.sorted_fields
-                   if isinstance(f, DateTimeField) and not f.name.startswith("expires")]
-        if not columns:
-            continue
-        assignments = ", ".join(f'"{c}" = CASE WHEN "{c}" >= {param} THEN {param} ELSE "{c}" END' for c in columns)
-        condition = " OR ".join(f'"{c}" >= {param}' for c in columns)
-        updates.append((f'UPDATE "{model._meta.table_name}" SET {assignments} WHERE {condition}', len(columns)))
-    return updates
-
-
-class _DemoStory:
+class DemoStory(BillingSteps, Calendar):
     def __init__(self, password_hash, today):
+        super().__init__(today)
         self.password_hash = password_hash
-        self.today = today
         self.orgs, self.employers, self.users = {}, {}, {}
         self.dossiers = {}  # apprentice name -> (dossier id, target state, options)
         self.plans = []  # one dict per invoice the story submits
-        self.events = []
-        self.sequence = itertools.count()  # same moment: first planned, first played
-        self.started = dt.datetime.now().replace(microsecond=0) - dt.timedelta(seconds=1)
-        self.updates = _wall_clock_updates()
-        self.one_round_trip = isinstance(models.db.obj, PostgresqlDatabase)
-
-    # --- the calendar ---------------------------------------------------------------------------------
-
-    def at(self, moment, step, *args):
-        heapq.heappush(self.events, (moment, next(self.sequence), step, args))
 
     def play(self):
         self.at(dt.datetime(2019, 3, 1, 10, 0), self._accounts)
@@ -126,34 +73,10 @@ class _DemoStory:
                 self.at(_moment(entry[5], 10), self._submit_bank_details, key, entry)
         for k, line in enumerate(DOSSIERS, start=1):
             self.at(_moment(self._deposit_date(line), 9, 30), self._deposit, k, line)
-        month = D(2019, 9, PAYMENT_DAY)
-        while month <= self.today:
-            self.at(_moment(month, 8), self._payment_run)
-            month = (month + dt.timedelta(days=32)).replace(day=PAYMENT_DAY)
         self.at(dt.datetime(2024, 1, 2, 10, 30), self._delegation)
-        self.at(_moment(MASS_INVOICE["day"], 11), self._mass_invoice)
-        for name, (kind, day, detail) in WAITING_REQUESTS.items():
-            self.at(_moment(day, 14), self._waiting_request, name, kind, detail)
-        self.at(DRAFT_SAVED_AT, self._save_draft)
-        while self.events:
-            moment, _, step, args = heapq.heappop(self.events)
-            if moment.date() > self.today:
-                continue  # a step the calendar has not reached yet
-            if step(moment, *args) is not False:
-                self._stamp(moment)
+        self.plan_billing()
+        self.run()
         return self._finish()
-
-    def _stamp(self, moment):
-        """Date what the step just wrote at the step's moment (the services write the wall-clock time)."""
-        if self.one_round_trip:  # psycopg2 runs several statements in one call
-            params = [p for _, columns in self.updates for p in self._stamp_params(moment, columns)]
-            models.db.execute_sql("; ".join(sql for sql, _ in self.updates), params)
-            return
-        for sql, columns in self.updates:
-            models.db.execute_sql(sql, self._stamp_params(moment, columns))
-
-    def _stamp_params(self, moment, columns):
-        return [self.started, moment] * columns + [self.started] * columns
 
     def _finish(self):
         credit_notes.mark_overdue_credit_notes(today=self.today)
@@ -165,11 +88,6 @@ class _DemoStory:
         AuditEntry.create(actor="système", entity="demo", entity_id="-", action="chargement", after=counts,
                           note="Données de démonstration chargées")
         return counts
-
-    @staticmethod
-    def _check(outcome):
-        if not outcome.ok:
-            raise DemoStepFailed(outcome.line)
 
     # --- referentials, accounts, bank details, delegation ---------------------------------------------
 
@@ -319,176 +237,10 @@ class _DemoStory:
 
     def _act(self, moment, dossier_id, action, params=None):
         advisor = self.users["conseiller@opco.test"]
-        self._check(dossier_workflow.perform(action, dossier_id, advisor, params or dossier_workflow.Params(),
+        self.check(dossier_workflow.perform(action, dossier_id, advisor, params or dossier_workflow.Params(),
                                              today=moment.date()))
         if action == "engager":
             self._plan_invoices(Dossier.get_by_id(dossier_id))
-
-    # --- invoices -------------------------------------------------------------------------------------
-
-    def _plan_invoices(self, dossier):
-        """One reimbursement request per installment, as the dossier's line says; a solde dossier is all paid."""
-        _, state, options = self.dossiers[dossier.apprentice_name]
-        installments = list(Installment.select().where(Installment.dossier == dossier.id)
-                            .order_by(Installment.number))
-        rupture = options.get("rupture")
-        if state == "solde":
-            limit = rupture[0] if rupture else dossier.contract_end
-            targets = ["payee" for i in installments if i.billable_from <= limit]
-        else:
-            targets = options.get("invoices", [])
-        last = dossier.agreement_date
-        for installment, target in zip(installments, targets):
-            submitted = max(installment.billable_from, dossier.agreement_date) + dt.timedelta(days=9)
-            if target in RECENT:  # what is still in progress was sent lately
-                submitted = max(submitted, RECENT[target] + dt.timedelta(days=len(self.plans) % 5))
-            plan = dict(dossier=dossier.id, installment=installment.id, target=target, submitted=submitted,
-                        annex=bool(options.get("annex")) and installment.number == 1, invoice=None)
-            self.plans.append(plan)
-            self.at(_moment(submitted, 10, 15), self._submit_request, plan)
-            last = max(last, submitted)
-        if rupture:
-            date, declared, reason = rupture
-            self.at(_moment(declared, 11), self._declare_rupture, dossier.id, date, reason)
-            self.at(_moment(declared + dt.timedelta(days=1), 16), self._confirm_rupture, dossier.id)
-            self.at(_moment(declared + dt.timedelta(days=7), 10), self._act, dossier.id, "solder")
-        elif state == "solde":
-            self.at(_moment(max(last + dt.timedelta(days=60), dossier.contract_end), 10), self._act, dossier.id,
-                    "solder")
-
-    def _submit_request(self, moment, plan):
-        """The CFA's reimbursement request (seed 001): its invoice PDF, the certificate when needed, the receipt."""
-        dossier = Dossier.get_by_id(plan["dossier"])
-        installment = Installment.get_by_id(plan["installment"])
-        user = self._admin_of(dossier.organisation_id)
-        day = moment.date()
-        annex = self._annex(dossier) if plan["annex"] else {}
-        reference = f"FAC-{day.year}-{len([p for p in self.plans if p['invoice']]) + 1:04d}"
-        data = reimbursement.RequestData(
-            period_start=installment.period_start, period_end=installment.period_end,
-            teaching_amount=installment.amount, nights=annex.get("nights", 0),
-            lodging_amount=annex.get("lodging", Decimal("0")), meals=annex.get("meals", 0),
-            meals_amount=annex.get("meals_amount", Decimal("0")),
-            first_equipment_amount=annex.get("first_equipment", Decimal("0")), mobility_amount=Decimal("0"),
-            cfa_reference=reference, terms_accepted=True)
-        organisation = dossier.organisation.name
-        invoice_pdf = (f"{reference}.pdf", pdf_of("Facture", organisation, "Demande de remboursement OPCO"))
-        certificate = None
-        if reimbursement.certificate_needed(dossier, data):
-            certificate = ("certificat-de-realisation.pdf", pdf_of("Certificat de réalisation", organisation))
-        try:
-            invoice = reimbursement.submit(dossier, data, invoice_pdf, certificate, user)
-        except reimbursement.RequestRefused as exc:
-            raise DemoStepFailed(f"{dossier.number} : {exc}") from None
-        Invoice.update(cfa_invoice_date=day - dt.timedelta(days=2)).where(Invoice.id == invoice.id).execute()
-        self._decide_later(plan, invoice, day)
-
-    def _annex(self, dossier):
-        """Meals, and nights where engaged, within the dossier's caps and the rates of rules.invoice_checks."""
-        annex = {"meals": 110, "meals_amount": Decimal("330.00")}
-        if dossier.cap_nights:
-            annex.update(nights=20, lodging=Decimal("120.00"))
-        if dossier.cap_first_equipment:
-            annex["first_equipment"] = Decimal("420.00")
-        return annex
-
-    def _decide_later(self, plan, invoice, day):
-        plan["invoice"], plan["organisation"] = invoice.id, invoice.organisation_id
-        if plan["target"] != "en_traitement":
-            self.at(_moment(day + dt.timedelta(days=12), 16), self._decide, plan)
-
-    def _decide(self, moment, plan):
-        comptable = self.users["comptable@opco.test"]
-        invoice = Invoice.get_by_id(plan["invoice"])
-        if plan["target"] == "en_attente":
-            invoice_workflow.put_on_hold(invoice, HOLD_REASON, comptable)
-        elif plan["target"] == "rejetee":
-            invoice_workflow.reject(invoice, REJECTION_REASON, comptable)
-        else:
-            invoice_workflow.validate(invoice, comptable)
-            plan["validated"] = moment.date()
-
-    def _payment_run(self, moment):
-        """One transfer per organisation to its approved RIB, for the invoices validated before the run."""
-        due = {}
-        for plan in self.plans:
-            if plan["target"] == "payee" and plan.get("validated") and plan["validated"] < moment.date() \
-                    and not plan.get("paid"):
-                due.setdefault(plan["organisation"], []).append(plan)
-        if not due:
-            return False
-        for org_id, plans in sorted(due.items()):
-            payments.record_payment(Organisation.get_by_id(org_id), [p["invoice"] for p in plans],
-                                    f"demo-{org_id}-{moment:%Y-%m}", user=self.users["comptable@opco.test"],
-                                    date=moment.date())
-            for plan in plans:
-                plan["paid"] = True
-
-    def _mass_invoice(self, moment):
-        """CFA Sud bills the first advance of two delegated CFA Ouest contracts in one mass invoice."""
-        day = moment.date()
-        sud = self.orgs["sud"]
-        user = self.users["admin@cfa-sud.test"]
-        ids = [self.dossiers[name][0] for name in MASS_INVOICE["dossiers"]]
-        draft = mass_invoicing.save_step1(None, sud, ["teaching"], ids, self._billable_ids(sud, day), user,
-                                          require_complete=True)
-        choices = mass_invoicing.step2_choices(draft, day)
-        for choice in choices:
-            choice.installment_ids = [row.id for row in choice.open_installments[:1]]
-        mass_invoicing.save_step2(draft, choices, 3)
-        reference = MASS_INVOICE["reference"]
-        mass_invoicing.save_step3(draft, reference, day - dt.timedelta(days=1))
-        pdf = (f"{reference}.pdf", pdf_of(f"Facture {reference}", sud.name, "Facturation en masse"))
-        invoice = mass_invoicing.send(draft, reference, day - dt.timedelta(days=1), pdf, user, today=day)
-        plan = dict(dossier=None, installment=None, target=MASS_INVOICE["state"], submitted=day, annex=False,
-                    invoice=None)
-        self.plans.append(plan)
-        self._decide_later(plan, invoice, day)
-
-    def _billable_ids(self, org, day):
-        """The dossiers the portal offers the organisation to bill on `day` (its own and its delegators')."""
-        scope = Dossier.select().where(Dossier.organisation.in_(sorted(delegations.billing_organisation_ids(org.id))))
-        return {d.id for d, _ in mass_invoicing.billable_dossiers(scope, day)}
-
-    # --- ruptures, amendment, the saved draft ---------------------------------------------------------
-
-    def _declare_rupture(self, moment, dossier_id, date, reason):
-        dossier = Dossier.get_by_id(dossier_id)
-        ruptures.declare_rupture(dossier, date, reason, user=self._admin_of(dossier.organisation_id))
-
-    def _confirm_rupture(self, moment, dossier_id):
-        """The conseiller confirms: schedule recomputed, letter, and the credit note of what was overpaid."""
-        rupture = ruptures.declared_rupture(Dossier.get_by_id(dossier_id))
-        _, note, _ = ruptures.confirm_declared_rupture(rupture, self.users["conseiller@opco.test"])
-        if note is not None:  # issued on the confirmation's day: the service dates it from the wall clock
-            due = rules.refund_due_date(moment.date()) if note.due_date else None
-            CreditNote.update(issued_on=moment.date(), due_date=due).where(CreditNote.id == note.id).execute()
-
-    def _waiting_request(self, moment, name, kind, detail):
-        """A rupture declared and an amendment requested from the portal, waiting for a conseiller."""
-        dossier = Dossier.get_by_id(self.dossiers[name][0])
-        if kind == "rupture":
-            date, reason = detail
-            ruptures.declare_rupture(dossier, date, reason, user=self._admin_of(dossier.organisation_id))
-        else:
-            new_end, reason, email = detail
-            signed = FileStorage(stream=io.BytesIO(pdf_of("Avenant au contrat d'apprentissage",
-                                                          dossier.organisation.name)), filename="avenant-signe.pdf")
-            amendments.deposit_amendment(dossier, new_end, None, reason, signed, user=self.users[email])
-
-    def _save_draft(self, moment):
-        """CFA Sud's mass invoicing of the dossiers it has not billed yet, saved at step 2 (fee types kept)."""
-        day = moment.date()
-        org = self.orgs["sud"]
-        billable = self._billable_ids(org, day)
-        invoiced = {line.dossier_id for line in models.InvoiceLine.select(models.InvoiceLine.dossier)}
-        chosen = sorted(i for i in billable if i not in invoiced)
-        user = self._admin_of(org.id)
-        draft = mass_invoicing.save_step1(None, org, ["teaching"], chosen, billable, user, require_complete=True)
-        choices = mass_invoicing.step2_choices(draft, day)
-        for choice in choices:
-            choice.installment_ids = [row.id for row in choice.open_installments[:1]]
-        mass_invoicing.save_step2(draft, choices, 2)
 
 
 def _ascii(text):
