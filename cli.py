@@ -78,8 +78,5 @@ def register_cli(app):
     from services.digest import register_digest_cli
     register_digest_cli(app)
 
-    try:
-        from services.demo import register_demo_cli
-    except ImportError:  # pragma: no cover - demo module is optional during bootstrap
-        return
+    from commands.demo import register_demo_cli
     register_demo_cli(app)

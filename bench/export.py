@@ -5,7 +5,7 @@ one receipt PDF renders in ≤ 50 ms at the 95th percentile.
 
 Run from the project root:
 ``python bench/export.py [--dossiers 1000000] [--database-url sqlite:///path.db] [--receipts 100]``.
-Without ``--database-url`` the dossiers are generated (services.generate) into a throw-away SQLite file;
+Without ``--database-url`` the dossiers are generated (commands.generate) into a throw-away SQLite file;
 with it, the database must already hold the organisation ``--siret`` and the user ``--email``
 (``flask --app app generate … --organisation-siret S --user-email E``).
 
@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 EXPORT_URL = "/portail/dossiers/export.csv"
-TARGET_SIRET = None  # set in main() from services.generate.make_siret
+TARGET_SIRET = None  # set in main() from commands.generate.make_siret
 EMAIL = "bench-export@cfa.test"
 PASSWORD = "Portail-Demo-2026"
 GOAL_SHARE = 0.75
@@ -152,7 +152,7 @@ def _receipt_times(url, folder, siret, count):
 
 def main(argv=None):
     import models
-    from services.generate import generate, make_siret
+    from commands.generate import generate, make_siret
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossiers", type=int, default=1_000_000)

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import models  # noqa: E402
-from services.generate import generate, make_siret  # noqa: E402
+from commands.generate import generate, make_siret  # noqa: E402
 
 GOAL_SECONDS = 600
 

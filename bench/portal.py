@@ -2,7 +2,7 @@
 
 Goals: the 1,000,000 median within 1.5 × the 1,000 one, and at most 4 SQL queries per page, the same at 20
 and 100 rows. Every dossier goes into the benchmarked organisation (the worst case for its list), using the
-bulk generator `services.generate.generate`.
+bulk generator `commands.generate.generate`.
 
 Run from the project root: ``python bench/portal.py [--large 1000000] [--repeat 25] [--database-url URL]``.
 Without ``--database-url`` it works in a throw-away SQLite file.
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import models  # noqa: E402
 from app import create_app  # noqa: E402
-from services.generate import DEMO_PASSWORD, generate, make_siret  # noqa: E402
+from commands.generate import DEMO_PASSWORD, generate, make_siret  # noqa: E402
 
 EMAIL = "bench@cfa-sud.test"
 SIRET = make_siret(99_999_998)

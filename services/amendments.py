@@ -127,11 +127,8 @@ def _deposit(preview, name, data, user, stored_files):
 
 
 def record_request(preview, user, document=None):
-    """Create the `deposee` request of `preview` (inside the caller's transaction).
-
-    Only the demo data calls it without `document` (its records carry no files); portal deposits go
-    through `deposit_amendment`, which requires the signed PDF.
-    """
+    """Create the `deposee` request of `preview` (inside the caller's transaction); portal and demo deposits
+    go through `deposit_amendment`, which requires the signed PDF."""
     dossier, inputs = preview.dossier, preview.inputs
     title, rncp = preview.training
     amendment = Amendment.create(

@@ -158,14 +158,15 @@ def cached_data_set(app, name, build):
 
 @pytest.fixture
 def demo(db, app, monkeypatch):
-    """The demo, with each receipt's PDF replaced by a blank page: rendering 80 receipts takes half a minute
-    (the receipts themselves are rendered for real by the `demo` command test and by tests/test_check.py).
+    """The demo, with each receipt's and letter's PDF replaced by a blank page: rendering 110 of them takes half a
+    minute (they are rendered for real by the `demo` command test and by tests/test_check.py).
     Loaded once per run, then restored row for row, files included."""
-    from services.demo import load_demo
+    from commands.demo import load_demo
     from tests.factories import make_pdf
 
     blank = make_pdf()
     monkeypatch.setattr("services.receipts.render_receipt", lambda *args, **kwargs: blank)
+    monkeypatch.setattr("services.letters.render_pdf", lambda *args, **kwargs: blank)
     with app.app_context():
         return cached_data_set(app, "demo", load_demo)
 

@@ -1,4 +1,5 @@
 """The demo data: what `make run` shows a newcomer must log in, look real and pass our own checks."""
+import datetime as dt
 import re
 from collections import Counter as Tally
 from decimal import Decimal
@@ -8,12 +9,13 @@ import pytest
 
 import models
 import rules
-from models import (Apprentice, AuditEntry, BankDetails, CreditNote, Delegation, Dossier, Employer, IdccCpne,
-                    Installment, Invoice, InvoiceLine, Membership, Notification, NpecReference, Organisation,
-                    Payment, PaymentLine, Rupture, User)
+from models import (Amendment, Apprentice, AuditEntry, BankDetails, CreditNote, Delegation, Document, Dossier,
+                    Employer, IdccCpne, Installment, Invoice, InvoiceLine, Letter, Membership, Notification,
+                    NpecReference, Organisation, Payment, PaymentLine, Rupture, User)
 from models.user import RIGHTS
-from services.demo import DEMO_PASSWORD, DemoAlreadyLoaded, load_demo
+from commands.demo import DEMO_PASSWORD, DemoAlreadyLoaded, load_demo
 from services.dossier_rules import contract_from_dossier
+from services.storage import get_storage
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 ALL_STATES = {"recu", "en_instruction", "en_attente", "engage", "solde", "refuse", "annule", "supprime"}
@@ -87,9 +89,11 @@ def test_cfa_ouest_delegates_its_contracts_to_cfa_sud(demo):
     assert (delegation.delegate.name, delegation.delegator.name) == ("CFA Sud", "CFA Ouest")
     assert Delegation.select().count() == 1
     assert delegation.state == "approuvee" and delegation.decided_by.email == "admin@opco.test"
-    approval = AuditEntry.get((AuditEntry.entity == "delegation") & (AuditEntry.entity_id == str(delegation.id)))
-    assert (approval.action, approval.actor, approval.after["state"]) == ("approve", "admin@opco.test",
-                                                                         "approuvee")
+    entries = list(AuditEntry.select().where((AuditEntry.entity == "delegation")
+                                             & (AuditEntry.entity_id == str(delegation.id))).order_by(AuditEntry.at))
+    assert [(e.action, e.actor) for e in entries] == [("request", "admin@cfa-sud.test"),
+                                                      ("approve", "admin@opco.test")]
+    assert entries[1].after["state"] == "approuvee"
 
 
 def test_every_identifier_in_the_demo_passes_our_own_checks(demo):
@@ -151,15 +155,24 @@ def test_invoices_exist_in_every_state_with_gapless_numbers(demo):
 
 
 def test_installment_statuses_follow_their_invoices(demo):
+    """Reimbursement requests cover installments by amount, in schedule order; a mass invoice names them."""
     expected = {"payee": "paid", "validee": "invoiced", "en_traitement": "invoiced", "en_attente": "invoiced",
                 "rejetee": "to_invoice", "brouillon": "to_invoice"}
-    lines = InvoiceLine.select().join(Invoice).where(InvoiceLine.installment.is_null(False))
-    for line in lines:
+    named = list(InvoiceLine.select().join(Invoice).where(InvoiceLine.installment.is_null(False)))
+    assert {line.invoice.kind for line in named} == {"mass"}
+    for line in named:
         assert line.installment.status == expected[line.invoice.state], (line.invoice.state, line.installment.id)
         assert line.amount == line.installment.amount
         assert (line.period_start, line.period_end) == (line.installment.period_start, line.installment.period_end)
-    invoiced = {line.installment_id for line in lines if line.invoice.state not in ("rejetee", "brouillon")}
-    assert all(i.id in invoiced for i in Installment.select().where(Installment.status.in_(("paid", "invoiced"))))
+    for dossier in Dossier.select().where(Dossier.state.in_(("engage", "solde"))):
+        lines = list(InvoiceLine.select().join(Invoice).where((InvoiceLine.dossier == dossier.id)
+                                                              & InvoiceLine.nature.in_(("teaching", "uplift"))))
+        by_status = {status: sum((i.amount for i in Installment.select().where(
+            (Installment.dossier == dossier.id) & (Installment.status == status))), Decimal("0"))
+            for status in ("paid", "invoiced")}
+        assert by_status["paid"] == sum((l.amount for l in lines if l.invoice.state == "payee"), Decimal("0"))
+        assert by_status["invoiced"] == sum((l.amount for l in lines if l.invoice.state in
+                                             ("validee", "en_traitement", "en_attente")), Decimal("0"))
 
 
 def test_payments_go_to_approved_bank_details_and_pay_every_paid_invoice_once(demo):
@@ -169,9 +182,15 @@ def test_payments_go_to_approved_bank_details_and_pay_every_paid_invoice_once(de
         assert payment.bank_details.status == "approved"
         assert payment.bank_details.organisation_id == payment.organisation_id
         assert payment.gross == sum(line.amount for line in payment.lines) == payment.net + payment.deductions
-    paid = Tally(line.invoice_id for line in PaymentLine.select())
-    assert set(paid) == {i.id for i in Invoice.select().where(Invoice.state == "payee")}
-    assert set(paid.values()) == {1}
+    payments_of = {}
+    for line in PaymentLine.select():
+        payments_of.setdefault(line.invoice_id, set()).add(line.payment_id)
+        assert line.dossier_id in {l.dossier_id for l in line.invoice.lines}
+    assert set(payments_of) == {i.id for i in Invoice.select().where(Invoice.state == "payee")}
+    assert all(len(paid_by) == 1 for paid_by in payments_of.values())
+    for invoice in Invoice.select().where(Invoice.state == "payee"):
+        assert sum(line.amount for line in PaymentLine.select().where(PaymentLine.invoice == invoice.id)) == \
+            invoice.total_ttc
     references = [p.reference for p in payments]
     assert len(set(references)) == len(references)
 
@@ -273,3 +292,84 @@ def test_the_mass_invoicing_draft_resumes_at_step_two_with_its_installments_tick
     html = page.get_data(as_text=True)
     for installment_id in ticked:
         assert re.search(rf'value="{installment_id}" id="inst-{installment_id}" checked', html)
+
+
+def test_the_mass_invoicing_draft_reopens_at_step_one_with_its_fee_types_and_dossiers_ticked(demo, make_client):
+    draft = Invoice.get(Invoice.state == "brouillon")
+    client = make_client("admin@cfa-sud.test")
+    resumed = client.get(f"/portail/facturation/{draft.id}")
+    assert resumed.status_code == 302 and resumed.headers["Location"].endswith(f"/facturation/{draft.id}/echeances")
+    html = client.get(f"/portail/facturation/{draft.id}/dossiers").get_data(as_text=True)
+    assert re.search(r'id="fee-teaching" checked', html)
+    assert not re.search(r'id="fee-annex" checked', html)
+    assert draft.draft["dossiers"]
+    for dossier_id in draft.draft["dossiers"]:
+        assert re.search(rf'value="{dossier_id}" id="d-{dossier_id}" checked', html)
+
+
+def _stored_pdf(app, stored_name):
+    with app.app_context():
+        return get_storage().read(stored_name).startswith(b"%PDF")
+
+
+def test_every_invoice_past_draft_keeps_its_receipt_as_a_stored_pdf(demo, app):
+    sent = list(Invoice.select().where(Invoice.state != "brouillon"))
+    assert len(sent) >= 80 and {i.kind for i in sent} == {"reimbursement", "mass"}
+    for invoice in sent:
+        receipts = list(Document.select().where((Document.invoice == invoice.id)
+                                                & (Document.doc_type == "recepisse")))
+        assert len(receipts) == 1 and invoice.receipt_number, invoice.display_number
+        assert _stored_pdf(app, receipts[0].stored_name), invoice.display_number
+        invoices = Document.select().where((Document.invoice == invoice.id) & (Document.doc_type == "facture"))
+        assert invoices.count() == 1, f"{invoice.display_number}: the CFA's own invoice PDF"
+
+
+def test_every_agreed_dossier_has_its_schedule_and_its_agreement_letter_dated_the_day_of_the_agreement(demo, app):
+    agreed = list(Dossier.select().where(Dossier.state.in_(("engage", "solde"))))
+    assert len(agreed) >= 20
+    for dossier in agreed:
+        assert Installment.select().where(Installment.dossier == dossier.id).exists(), dossier.number
+        letters = list(Letter.select().where((Letter.dossier == dossier.id) & (Letter.kind == "accord")))
+        assert len(letters) == 1 and _stored_pdf(app, letters[0].stored_name), dossier.number
+        assert letters[0].issued_at.date() == dossier.agreement_date, dossier.number
+    for state, kind in (("en_attente", "relance"), ("refuse", "refus")):
+        for dossier in Dossier.select().where(Dossier.state == state):
+            assert Letter.select().where((Letter.dossier == dossier.id) & (Letter.kind == kind)).exists(), \
+                dossier.number
+    rupture = Rupture.get(Rupture.state == "confirmee")
+    assert Letter.select().where((Letter.dossier == rupture.dossier_id) & (Letter.kind == "rupture")).exists()
+
+
+AUDITED_STATES = [  # model, entity names in the audit log, state column
+    (Dossier, ("dossier", "Dossier"), "state"), (Invoice, ("Invoice", "invoice"), "state"),
+    (CreditNote, ("CreditNote",), "state"), (BankDetails, ("BankDetails",), "status"),
+    (Delegation, ("delegation",), "state"), (Rupture, ("Rupture",), "state"), (Amendment, ("Amendment",), "state"),
+]
+
+
+@pytest.mark.parametrize("model, entities, column", AUDITED_STATES, ids=[m.__name__ for m, _, _ in AUDITED_STATES])
+def test_every_record_has_the_audit_entry_of_the_change_that_brought_it_to_its_state(demo, model, entities, column):
+    rows = list(model.select())
+    assert rows
+    for row in rows:
+        entries = list(AuditEntry.select().where(AuditEntry.entity.in_(entities)
+                                                 & (AuditEntry.entity_id == str(row.id))).order_by(AuditEntry.id))
+        reached = [e for e in entries if (e.after or {}).get(column) == getattr(row, column)]
+        assert reached, (model.__name__, row.id, getattr(row, column), [e.action for e in entries])
+        assert reached[-1].at <= dt.datetime.now()
+    if model is Dossier:
+        for row in rows:
+            assert AuditEntry.select().where((AuditEntry.entity == "dossier") & (AuditEntry.action == "depot")
+                                             & (AuditEntry.entity_id == str(row.id))).exists(), row.number
+
+
+def test_the_demo_story_is_dated_in_the_past_not_on_the_day_it_was_loaded(demo):
+    from services import clock
+
+    loaded = dt.datetime.combine(clock.today(), dt.time(0))
+    assert Invoice.select().where(Invoice.created_at >= loaded).count() == 0
+    assert Letter.select().where(Letter.issued_at >= loaded).count() == 0
+    assert Payment.select().where(Payment.created_at >= loaded).count() == 0
+    first = Invoice.get(Invoice.number == 1)
+    assert first.submitted_at.year == 2019 and first.paid_at > first.validated_at > first.submitted_at
+    assert all(p.created_at.date() == p.date for p in Payment.select())

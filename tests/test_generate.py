@@ -6,7 +6,7 @@ import pytest
 import rules
 from models import Apprentice, Dossier, Employer, Installment, Membership, Organisation, User
 from models.user import RIGHTS
-from services.generate import GenerationError, generate, make_siret
+from commands.generate import GenerationError, generate, make_siret
 
 TARGET_SIRET = make_siret(12_345_678)
 
