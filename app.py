@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import models
 from config import Config
 from services.extensions import babel, csrf, limiter, login_manager
-from services.formatting import date_fr, montant
+from infrastructure.formatting import date_fr, montant
 from services.headers import content_security_policy, csp_nonce
 
 

@@ -7,7 +7,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms import validators as v
 from models.organisation import SETTLEMENT_MODES
-from services.formatting import parse_date_fr
+from infrastructure.formatting import parse_date_fr
 
 
 class ReasonForm(FlaskForm):

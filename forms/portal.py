@@ -6,7 +6,7 @@ from wtforms import BooleanField, FileField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forms import validators as v
-from services.formatting import parse_date_fr
+from infrastructure.formatting import parse_date_fr
 
 MAX_QUANTITY = 100_000
 AmountField = v.MoneyField  # bounded at rules.money.MAX_AMOUNT (10 M€)

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from forms import validators as v
 from rules.identifiers import normalize_rncp
 from rules.money import read_amount
-from services.formatting import parse_date_fr
+from infrastructure.formatting import parse_date_fr
 
 
 class DateFrField(StringField):

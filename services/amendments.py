@@ -18,7 +18,7 @@ from models import Amendment, Dossier, Installment
 from models.dossier import AMENDMENT_STATES
 from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
-from services.formatting import date_fr, montant
+from infrastructure.formatting import date_fr, montant
 from services.notify import notify_organisation
 from services.ruptures import (RuptureError, apply_schedule, check_engaged, check_no_pending_invoice, credited_on,
                                instructs, paid_on, plan_schedule, transaction_with_files)

@@ -15,7 +15,7 @@ from models import Dossier, Installment, db
 from models.dossier import DOSSIER_STATES, INSTALLMENT_KINDS, REGIMES
 from services.audit import record, snapshot
 from services.dossier_rules import contract_from_dossier, financing_delta, store_schedule
-from services.formatting import montant
+from infrastructure.formatting import montant
 from services.letters import issue_letter
 from services.notify import notify_organisation
 from services.npec_import import propose_npec

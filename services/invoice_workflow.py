@@ -13,7 +13,7 @@ from peewee import OperationalError
 from models import Installment, Invoice, InvoiceEvent, InvoiceLine, now
 from services import audit
 from services.installments import dossiers_of, sync_statuses
-from services.formatting import montant
+from infrastructure.formatting import montant
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction, is_busy, next_number, retry_when_busy
 

@@ -16,10 +16,10 @@ import rules
 from models import Dossier, Installment, Invoice, InvoiceEvent, InvoiceLine
 from rules.engaged import request_total
 from rules.mass_invoicing import annex_period, split_uplift
-from rules.money import read_amount
+from rules.money import from_cents, read_amount
 from services import audit
 from services.delegations import billing_organisation_ids
-from services.formatting import montant
+from infrastructure.formatting import montant
 from services.installments import sync_statuses
 from services.numbering import immediate_transaction, next_number
 from services.reimbursement import build_context
@@ -76,7 +76,7 @@ def billable_dossiers(scoped_query, today, search="", can_bill=None):
     ids = [d.id for d in dossiers]
     amounts = {}
     if ids:
-        amounts = {row[0]: Decimal(int(row[1] or 0)) / 100 for row in (
+        amounts = {row[0]: from_cents(row[1] or 0) for row in (
             Installment.select(Installment.dossier, fn.SUM(Installment.amount))
             .where(Installment.dossier.in_(ids) & (Installment.status == "to_invoice")
                    & (Installment.billable_from <= today))

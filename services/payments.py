@@ -12,16 +12,16 @@ import datetime as dt
 from collections import OrderedDict
 from decimal import Decimal
 
-from peewee import IntegrityError, PostgresqlDatabase
+from peewee import IntegrityError
 
 import rules
 from models import (CreditNote, Dossier, Invoice, InvoiceEvent, InvoiceLine, Organisation, Payment,
-                    PaymentDeduction, PaymentLine, db, now)
+                    PaymentDeduction, PaymentLine, is_postgres, now)
 from services import audit
 from services.bank_details import approved_bank_details
 from services.credit_notes import deductible_credit_notes
 from services.delegations import DelegationError, check_may_bill
-from services.formatting import montant
+from infrastructure.formatting import montant
 from services.installments import dossiers_of, sync_statuses
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction, next_number
@@ -65,9 +65,6 @@ def preview(organisation, invoices):
             "applied": [(by_id[i], amount) for i, amount in applied]}
 
 
-def _is_postgres():
-    return isinstance(db.obj, PostgresqlDatabase)
-
 
 def record_payment(organisation, invoice_ids, submission_key, user=None, date=None, expected_net=None):
     """Record one payment; returns (payment, created). A known submission key returns the first payment.
@@ -88,7 +85,7 @@ def record_payment(organisation, invoice_ids, submission_key, user=None, date=No
         raise PaymentError("Choisissez au moins une facture validée à régler.")
     try:
         with immediate_transaction():
-            if _is_postgres():
+            if is_postgres():
                 # Payments of one organisation run one at a time: the second sees the first's rows.
                 Organisation.select().where(Organisation.id == organisation.id).for_update().get()
             existing = Payment.get_or_none(Payment.submission_key == submission_key)

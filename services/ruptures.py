@@ -16,11 +16,12 @@ from decimal import Decimal
 from peewee import fn
 
 import rules
+from rules.money import from_cents
 from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine, Rupture
 from models.dossier import RUPTURE_STATES
 from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
-from services.formatting import date_fr, montant
+from infrastructure.formatting import date_fr, montant
 from services.installments import sync_statuses
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction
@@ -57,7 +58,7 @@ def paid_on(dossier):
     cents = (InvoiceLine.select(fn.COALESCE(fn.SUM(InvoiceLine.amount), 0)).join(Invoice)
              .where((InvoiceLine.dossier == dossier.id) & InvoiceLine.nature.in_(SCHEDULE_NATURES)
                     & (Invoice.state == "payee")).scalar() or 0)
-    return Decimal(int(cents)) / 100
+    return from_cents(cents)
 
 
 def instructs(actor, obj=None):
@@ -81,7 +82,7 @@ def credited_on(dossier):
     """Credit notes already issued on this dossier (the CFA gives that money back, or it is deducted)."""
     cents = CreditNote.select(fn.COALESCE(fn.SUM(CreditNote.amount), 0)).where(
         CreditNote.dossier == dossier.id).scalar() or 0
-    return Decimal(int(cents)) / 100
+    return from_cents(cents)
 
 
 def check_no_pending_invoice(dossier):

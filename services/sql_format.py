@@ -3,20 +3,17 @@
 The same texts as services.formatting and rules.identifiers.mask_nir, computed in SQL so that the
 export loop only hands tuples to the CSV writer.
 """
-from peewee import SQL, Case, PostgresqlDatabase, fn
+from peewee import SQL, Case, fn
 
-from models import db
+from models import is_postgres
 
 APOSTROPHE = "''''"  # the SQL literal for one apostrophe
 
 
-def _postgres():
-    return isinstance(db.obj, PostgresqlDatabase)
-
 
 def date_fr(column):
     """jj/mm/aaaa, or '' when empty."""
-    text = fn.to_char(column, "DD/MM/YYYY") if _postgres() else fn.strftime("%d/%m/%Y", column)
+    text = fn.to_char(column, "DD/MM/YYYY") if is_postgres() else fn.strftime("%d/%m/%Y", column)
     return fn.COALESCE(text, "")
 
 
@@ -25,7 +22,7 @@ def cents_fr(column):
     hundred = SQL("100")  # a literal: a number next to a MoneyField would be converted to cents
     euros = column / hundred  # integer division on both databases (integer operands)
     cents = column - euros * hundred  # not `%`: peewee reads it as LIKE
-    if _postgres():
+    if is_postgres():
         text = fn.CONCAT(euros.cast("text"), ",", fn.LPAD(cents.cast("text"), 2, "0"))
     else:
         text = fn.printf("%d,%02d", euros, cents)

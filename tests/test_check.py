@@ -13,7 +13,7 @@ from services import integrity
 from services import invoice_workflow as workflow
 from services import reimbursement
 from services.dossier_workflow import Params, perform
-from services.formatting import montant
+from infrastructure.formatting import montant
 from tests.billing.billing_helpers import approved_bank, pay_in_back_office, pdf_bytes
 
 RECORD = "/admin/payment/enregistrer/"

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 import models
 import rules
 from services.dossier_rules import contract_from_dossier
-from services.formatting import montant
+from infrastructure.formatting import montant
 
 from .workflow_helpers import billing_user, engaged, installments, invoice_and_pay, pdf_file
 

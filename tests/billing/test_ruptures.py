@@ -11,7 +11,7 @@ import models
 import rules
 from tests.test_demo import demo  # noqa: F401  (fixture)
 from services.dossier_rules import contract_from_dossier
-from services.formatting import montant
+from infrastructure.formatting import montant
 
 from .test_amendments import money_rows
 from .workflow_helpers import billing_user, engaged, installments, invoice_and_pay, pdf_file

@@ -14,12 +14,11 @@ from werkzeug.utils import secure_filename
 from wtforms.validators import ValidationError
 
 import models
-from models import db
+from models import db, is_postgres
 from services.audit import record, snapshot
 from services.deactivation import change_activity
 from services.exports import csv_response, spreadsheet_safe, xlsx_response
-from services.formatting import date_fr, montant
-from services.numbering import _is_postgres
+from infrastructure.formatting import date_fr, montant
 from services.transitions import TransitionRefused
 
 ALL_STAFF = {"conseiller", "comptable", "admin"}
@@ -272,7 +271,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
         model = type(instance)
         with db.atomic() as txn:
             query = model.select().where(model.id == instance.id)
-            current = (query.for_update() if _is_postgres() else query).first()
+            current = (query.for_update() if is_postgres() else query).first()
             if current is None:
                 flash("Cet élément n'existe plus.", "error")
                 return False

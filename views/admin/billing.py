@@ -27,7 +27,7 @@ from services import bank_details as bank_service
 from services import credit_notes as credit_service
 from services import invoice_workflow as invoice_service
 from services import payments as payment_service
-from services.formatting import montant, parse_date_fr
+from infrastructure.formatting import montant, parse_date_fr
 from services.documents import attachment_response, document_response
 from services.numbering import retry_when_busy
 from services.pdf import render_pdf

@@ -14,7 +14,7 @@ from services.amendments import dossier_requests
 from services.dossier_rules import dossier_balance, financing_delta, stored_installments
 from services.documents import log_download
 from services.exports import csv_response, xlsx_response
-from services.formatting import date_fr
+from infrastructure.formatting import date_fr
 from views.portal import bp
 from services import clock
 

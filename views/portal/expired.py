@@ -7,7 +7,7 @@ from flask_login import current_user
 from models import Dossier, ExpiredSettlement
 from services.access import can_bill_dossier, dossier_visibility, get_dossier_or_404, right_required
 from services.documents import DocumentError
-from services.formatting import montant
+from infrastructure.formatting import montant
 from services.expired import ExpiredError, declare_certificate, declare_final_balance, expired_rows, history
 from views.portal import bp
 from services import clock

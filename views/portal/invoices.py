@@ -9,7 +9,7 @@ from models.billing import INVOICE_STATES, LINE_NATURES
 from services import access
 from services.documents import document_response
 from services.exports import csv_response
-from services.formatting import date_fr
+from infrastructure.formatting import date_fr
 from views.portal import bp
 
 PER_PAGE = 50

@@ -9,7 +9,7 @@ from services import access
 from services import payments as payment_service
 from services.documents import attachment_response
 from services.exports import csv_response, xlsx_response
-from services.formatting import date_fr, montant, parse_date_fr
+from infrastructure.formatting import date_fr, montant, parse_date_fr
 from services.pdf import render_pdf
 from views.portal import bp
 

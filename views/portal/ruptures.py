@@ -11,7 +11,7 @@ from werkzeug.routing import BuildError
 from forms.rupture import RuptureForm
 from models import Installment
 from services.access import get_dossier_or_404, right_required
-from services.formatting import date_fr
+from infrastructure.formatting import date_fr
 from services.ruptures import RuptureError, declare_rupture, declared_rupture, rupture_preview
 from views.portal import bp
 
