@@ -1,10 +1,11 @@
 """French formatting done by the database, for exports of a million rows (SQLite and PostgreSQL).
 
-The same texts as services.formatting and rules.identifiers.mask_nir, computed in SQL so that the
+The same texts as infrastructure.formatting and rules.identifiers.mask_nir, computed in SQL so that the
 export loop only hands tuples to the CSV writer.
 """
 from peewee import SQL, Case, fn
 
+from infrastructure.formatting import NBSP
 from models import is_postgres
 
 APOSTROPHE = "''''"  # the SQL literal for one apostrophe
@@ -17,15 +18,19 @@ def date_fr(column):
     return fn.COALESCE(text, "")
 
 
-def cents_fr(column):
-    """Integer cents as '1234,50' (non-negative amounts)."""
-    hundred = SQL("100")  # a literal: a number next to a MoneyField would be converted to cents
-    euros = column / hundred  # integer division on both databases (integer operands)
-    cents = column - euros * hundred  # not `%`: peewee reads it as LIKE
+def montant(column):
+    """Integer cents as infrastructure.formatting.montant writes them: '-26 247,00 €', '' when empty."""
+    hundred = SQL("100")  # literals: a number next to a MoneyField would be converted to cents
+    positive = fn.ABS(column)
+    euros = positive / hundred  # integer division on both databases (integer operands)
+    cents = positive - euros * hundred  # not `%`: peewee reads it as LIKE
+    sign = Case(None, [(column < SQL("0"), "-")], "")
     if is_postgres():
-        text = fn.CONCAT(euros.cast("text"), ",", fn.LPAD(cents.cast("text"), 2, "0"))
+        grouped = fn.REPLACE(fn.to_char(euros, "FM999,999,999,999,990"), ",", NBSP)
+        text = fn.CONCAT(sign, grouped, ",", fn.LPAD(cents.cast("text"), 2, "0"), NBSP + "€")
     else:
-        text = fn.printf("%d,%02d", euros, cents)
+        grouped = fn.REPLACE(fn.printf("%,d", euros), ",", NBSP)
+        text = sign.concat(grouped).concat(fn.printf(",%02d", cents)).concat(NBSP + "€")
     return fn.COALESCE(text, "")
 
 

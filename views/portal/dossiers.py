@@ -150,7 +150,7 @@ def _export_query(f, sort_key, direction, for_xlsx):
         labels = (Dossier.scheme, Dossier.regime, Dossier.state)
     else:
         columns = (sql_format.date_fr(Dossier.contract_start), sql_format.date_fr(Dossier.contract_end),
-                   sql_format.cents_fr(Dossier.total_financed))
+                   sql_format.montant(Dossier.total_financed))
         labels = (sql_format.label(Dossier.scheme, SCHEMES), sql_format.label(Dossier.regime, REGIMES),
                   sql_format.label(Dossier.state, DOSSIER_STATES))
     selected = [Dossier.number, Dossier.deca_number, Dossier.apprentice_name, sql_format.masked_nir(Apprentice.nir),
