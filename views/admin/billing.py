@@ -27,7 +27,7 @@ from services import bank_details as bank_service
 from services import credit_notes as credit_service
 from services import invoice_workflow as invoice_service
 from services import payments as payment_service
-from infrastructure.formatting import montant, parse_date_fr
+from infrastructure.formatting import montant
 from services.documents import attachment_response, document_response
 from services.numbering import retry_when_busy
 from services.pdf import render_pdf
@@ -435,7 +435,7 @@ class PaymentView(ReadOnlyModelView):
             form.organisation.data = str(organisation.id)
             form.submission_key.data = secrets.token_urlsafe(24)
             form.invoices.data = []
-            form.date.data = clock.today().strftime("%d/%m/%Y")
+            form.date.data = clock.today()
         elif form.validate_on_submit() and not request.form.get("back"):
             chosen = [inv for inv in invoices if inv.id in form.invoices.data]
             if form.confirm.data == "1":
@@ -443,7 +443,7 @@ class PaymentView(ReadOnlyModelView):
                     payment, created = payment_service.record_payment(
                         organisation, form.invoices.data, form.submission_key.data,
                         user=current_user._get_current_object(),
-                        date=parse_date_fr(form.date.data) if form.date.data else None,
+                        date=form.date.data,
                         expected_net=_decimal_or_none(form.expected_net.data))
                 except payment_service.PaymentError as exc:
                     context["error"] = str(exc)
