@@ -32,16 +32,11 @@ from services.documents import attachment_response, document_response
 from services.numbering import retry_when_busy
 from services.pdf import render_pdf
 
-from .base import ReadOnlyModelView, date_formatter, money_formatter
+from .base import ReadOnlyModelView
 from services import clock
 
 DECISION_ROLES = {"comptable", "admin"}
 MAX_BULK = 200
-
-
-def _choice_label(view, ctx, model, name):
-    field = getattr(type(model), name)
-    return dict(field.choices or []).get(getattr(model, name), getattr(model, name))
 
 
 def _pdf(data, filename):
@@ -203,10 +198,7 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
     column_exclude_list = ["draft", "submission_key"]
     column_details_exclude_list = ["draft", "submission_key"]
     column_export_exclude_list = ["draft", "submission_key"]
-    column_formatters = {"total_ttc": money_formatter, "total_ht": money_formatter, "state": _choice_label,
-                         "kind": _choice_label, "period_start": date_formatter, "period_end": date_formatter,
-                         "number": lambda v, c, m, n: m.display_number}
-    column_formatters_export = {"state": _choice_label, "kind": _choice_label}
+    column_formatters = {"number": lambda v, c, m, n: m.display_number}
     column_labels = {"number": "N° de facture", "organisation": "CFA", "dossier": "Dossier", "kind": "Type",
                      "apprentice": "Apprenti(e)", "state": "État", "period_start": "Début de période",
                      "period_end": "Fin de période",
@@ -275,11 +267,8 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
     joined_models = (Organisation,)
     column_sortable_list = ["number", "amount", "state", "issued_on", "due_date"]
     column_default_sort = ("number", True)
-    column_formatters = {"amount": money_formatter, "amount_settled": money_formatter, "state": _choice_label,
-                         "reason": _choice_label, "issued_on": date_formatter, "due_date": date_formatter,
-                         "settlement_mode": lambda v, c, m, n: dict(SETTLEMENT_MODES).get(m.settlement_mode,
-                                                                                         m.settlement_mode),
-                         "number": lambda v, c, m, n: m.display_number}
+    column_choices = {"settlement_mode": SETTLEMENT_MODES}
+    column_formatters = {"number": lambda v, c, m, n: m.display_number}
     column_labels = {"number": "N° pro forma", "organisation": "CFA", "dossier": "Dossier", "amount": "Montant",
                      "amount_settled": "Montant réglé", "reason": "Motif", "settlement_mode": "Mode de règlement",
                      "state": "État", "issued_on": "Émis le", "due_date": "Échéance", "settled_at": "Réglé le",
@@ -382,8 +371,7 @@ class PaymentView(ReadOnlyModelView):
     column_exclude_list = ["submission_key"]
     column_details_exclude_list = ["submission_key"]
     column_export_exclude_list = ["submission_key"]
-    column_formatters = {"gross": money_formatter, "deductions": money_formatter, "net": money_formatter,
-                         "date": date_formatter, "mode": lambda v, c, m, n: (m.mode or "").capitalize()}
+    column_formatters = {"mode": lambda v, c, m, n: (m.mode or "").capitalize()}
     column_labels = {"reference": "Référence", "organisation": "Bénéficiaire", "bank_details": "RIB",
                      "date": "Date", "mode": "Mode", "gross": "Montant brut", "deductions": "Avoirs déduits",
                      "net": "Montant versé", "created_by": "Enregistré par", "created_at": "Enregistré le"}
@@ -487,10 +475,6 @@ def _decimal_or_none(text):
 
 # --- bank details -----------------------------------------------------------------------------
 
-def _bank_status(view, ctx, model, name):
-    return model.get_status_display()
-
-
 IBAN_ROLES = {"comptable", "admin"}  # who pays needs the whole number; a conseiller sees it masked
 
 
@@ -509,8 +493,8 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     joined_models = (Organisation,)
     column_sortable_list = ["status", "entered_at", "reviewed_at"]
     column_default_sort = ("entered_at", True)
-    column_formatters = {"iban": _iban_for_role, "status": _bank_status}
-    column_formatters_export = {"iban": _iban_for_role_export, "status": _bank_status}
+    column_formatters = {"iban": _iban_for_role}
+    column_formatters_export = {"iban": _iban_for_role_export}
     column_labels = {"organisation": "Organisme", "iban": "IBAN", "bic": "BIC", "holder": "Titulaire",
                      "third_party": "Tiers payeur", "status": "Statut", "refusal_reason": "Motif de refus",
                      "entered_by": "Saisi par", "entered_at": "Saisi le", "reviewed_by": "Examiné par",
