@@ -31,7 +31,7 @@ def montant(column):
     else:
         grouped = fn.REPLACE(fn.printf("%,d", euros), ",", NBSP)
         text = sign.concat(grouped).concat(fn.printf(",%02d", cents)).concat(NBSP + "€")
-    return fn.COALESCE(text, "")
+    return Case(None, [(column.is_null(), "")], text)  # SQLite's printf reads NULL as 0
 
 
 def label(column, choices):
