@@ -21,7 +21,7 @@ from services import audit
 from services.bank_details import approved_bank_details
 from services.credit_notes import deductible_credit_notes
 from services.delegations import DelegationError, check_may_bill
-from infrastructure.formatting import montant
+from infrastructure.formatting import date_fr, montant
 from services.installments import dossiers_of, sync_statuses
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction, next_number
@@ -160,7 +160,7 @@ def _create(organisation, invoice_ids, submission_key, user, date, expected_net=
                  note=f"{len(invoices)} facture(s), brut {plan['gross']}, avoirs {plan['deductions']}")
     deducted = f", dont {montant(plan['deductions'])} d'avoirs déduits" if plan["deductions"] else ""
     notify_organisation(organisation, f"Règlement {reference} de {montant(plan['net'])} émis le "
-                        f"{date:%d/%m/%Y}{deducted}. L'avis de paiement est disponible dans vos règlements.",
+                        f"{date_fr(date)}{deducted}. L'avis de paiement est disponible dans vos règlements.",
                         category="billing")
     return payment
 
