@@ -464,7 +464,7 @@ def _chunk(rng, offset, count, first_apprentice, first_dossier, plan, employer_i
 
 
 def _cents(amount):
-    return int((Decimal(amount) * 100).to_integral_value())
+    return rules.to_cents(amount)
 
 
 def register_generate_cli(app):

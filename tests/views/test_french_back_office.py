@@ -128,13 +128,19 @@ def test_the_audit_log_shows_who_when_what_as_a_readable_diff(admin, factory, db
     assert '"npec"' not in html and "7500.00" not in html  # no raw JSON
     exported = admin.get("/admin/auditentry/export/csv/").get_data(as_text=True).replace(NBSP, " ")
     assert "NPEC annuel : 7 000,00 € → 7 500,00 €" in exported
+    entry = models.AuditEntry.select().order_by(models.AuditEntry.id.desc()).first()
+    details = _text(admin.get(f"/admin/auditentry/details/?id={entry.id}").get_data(as_text=True))
+    assert "NPEC annuel : 7 000,00 € → 7 500,00 €" in details.replace(NBSP, " ")
 
 
 def test_an_unknown_action_code_is_shown_as_it_is(admin, factory, db):
     dossier = factory.dossier()
     record("Dossier", dossier.id, "a_code_not_yet_labelled", {"state": "recu", "subrogated": False},
            {"state": "en_instruction", "subrogated": True})
-    text = _text(admin.get("/admin/auditentry/").get_data(as_text=True))
+    record("Organisation", dossier.organisation_id, "update", {"name": "Avant"}, {"name": "<script>alert(1)</script>"})
+    html = admin.get("/admin/auditentry/").get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    text = _text(html)
     assert "a_code_not_yet_labelled" in text
     assert "État : Reçu → En instruction" in text and "Subrogé : Non → Oui" in text
 

@@ -5,8 +5,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask_admin.contrib.peewee.form import CustomModelConverter
-from flask_admin.form import DatePickerWidget
+from flask_admin.form import DatePickerWidget, DateTimePickerWidget
 from flask_admin.model import typefmt
+from wtforms import DateTimeField
 
 from forms.validators import DateFrField
 from infrastructure.formatting import date_fr, montant, oui_non
@@ -48,9 +49,37 @@ class FrenchDatePickerWidget(DatePickerWidget):
         return super().__call__(field, **kwargs)
 
 
+class FrenchDateTimePickerWidget(DateTimePickerWidget):
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("data-date-format", "DD/MM/YYYY HH:mm")
+        kwargs.setdefault("placeholder", "jj/mm/aaaa hh:mm")
+        return super().__call__(field, **kwargs)
+
+
+class DateTimeFrField(DateTimeField):
+    """A date-time typed jj/mm/aaaa hh:mm (seconds and ISO accepted), refused with a French message."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("format", ["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S",
+                                     "%Y-%m-%d %H:%M"])
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Date et heure invalides : saisissez-les au format jj/mm/aaaa hh:mm.") from None
+
+
 class FrenchModelConverter(CustomModelConverter):
-    """Scaffolded forms take dates as jj/mm/aaaa, with the portal's DateFrField and its French message."""
+    """Scaffolded forms take dates as jj/mm/aaaa (the portal's DateFrField and its French message) and date-times
+    as jj/mm/aaaa hh:mm."""
 
     def handle_date(self, model, field, **kwargs):
         kwargs["widget"] = FrenchDatePickerWidget()
         return field.name, DateFrField(**kwargs)
+
+    def handle_datetime(self, model, field, **kwargs):
+        kwargs["widget"] = FrenchDateTimePickerWidget()
+        return field.name, DateTimeFrField(**kwargs)

@@ -1,6 +1,6 @@
 """Back-office views of documents, letters, notifications, proposals and the audit log (read-only)."""
 from flask_admin.contrib.peewee.filters import FilterEqual
-from markupsafe import Markup
+from flask_admin.model.template import macro
 from peewee import JOIN
 
 from infrastructure import audit_display
@@ -84,13 +84,6 @@ def _field_labels(view, entity):
     return labels
 
 
-def _changes_html(view, context, entry, name):
-    found = audit_display.changes(entry.entity, entry.before, entry.after, _field_labels(view, entry.entity))
-    items = Markup("").join(Markup("<li><strong>{}</strong> : {} → {}</li>").format(c.field, c.before, c.after)
-                            for c in found)
-    return Markup('<ul class="list-unstyled mb-0 small">{}</ul>').format(items) if found else ""
-
-
 def _changes_text(view, context, entry, name):
     return audit_display.changes_text(entry.entity, entry.before, entry.after, _field_labels(view, entry.entity))
 
@@ -106,6 +99,8 @@ def _action(view, context, entry, name):
 class AuditEntryView(ReadOnlyModelView):
     """Who, when, what: the record and the action by their French names, the changes as « before → after »."""
 
+    list_template = "admin/audit_list.html"
+    details_template = "admin/audit_details.html"
     simple_list_pager = True
     column_list = ["at", "actor", "entity", "entity_id", "action", "changes", "note"]
     column_details_list = column_list
@@ -114,11 +109,14 @@ class AuditEntryView(ReadOnlyModelView):
     column_searchable_list = ["actor", "entity_id"]
     column_sortable_list = ["at", "actor", "entity", "action"]
     column_default_sort = ("id", True)
-    column_formatters = {"entity": _entity, "action": _action, "changes": _changes_html}
+    column_formatters = {"entity": _entity, "action": _action, "changes": macro("render_changes")}
     column_formatters_export = {"entity": _entity, "action": _action, "changes": _changes_text}
     column_labels = {"at": "Date", "actor": "Auteur", "entity": "Objet", "entity_id": "Identifiant",
                      "action": "Action", "changes": "Modifications (avant → après)", "before": "Avant",
                      "after": "Après", "note": "Note", "user": "Utilisateur"}
+
+    def changes_of(self, entry):
+        return audit_display.changes(entry.entity, entry.before, entry.after, _field_labels(self, entry.entity))
 
 
 VIEWS = [
