@@ -475,6 +475,11 @@ def _decimal_or_none(text):
 
 # --- bank details -----------------------------------------------------------------------------
 
+def _bank_status(view, ctx, model, name):
+    """The status with its date ("Remplacé le jj/mm/aaaa"): more than the status label alone."""
+    return model.get_status_display()
+
+
 IBAN_ROLES = {"comptable", "admin"}  # who pays needs the whole number; a conseiller sees it masked
 
 
@@ -493,8 +498,8 @@ class BankDetailsView(DecisionMixin, ReadOnlyModelView):
     joined_models = (Organisation,)
     column_sortable_list = ["status", "entered_at", "reviewed_at"]
     column_default_sort = ("entered_at", True)
-    column_formatters = {"iban": _iban_for_role}
-    column_formatters_export = {"iban": _iban_for_role_export}
+    column_formatters = {"iban": _iban_for_role, "status": _bank_status}
+    column_formatters_export = {"iban": _iban_for_role_export, "status": _bank_status}
     column_labels = {"organisation": "Organisme", "iban": "IBAN", "bic": "BIC", "holder": "Titulaire",
                      "third_party": "Tiers payeur", "status": "Statut", "refusal_reason": "Motif de refus",
                      "entered_by": "Saisi par", "entered_at": "Saisi le", "reviewed_by": "Examiné par",
