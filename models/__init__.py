@@ -11,11 +11,11 @@ from .dossier import (Amendment, Apprentice, Dossier, ExpiredSettlement, IdccCpn
                       NpecReference, Rupture)
 from .organisation import Delegation, Employer, Organisation
 from .proposal import ApiKey, ContractProposal, ProposalStep
-from .settings import SchemaVersion, Setting
+from .settings import SchemaVersion
 from .user import Membership, User, new_session_token
 
 MODELS = [
-    SchemaVersion, Setting, Counter,
+    SchemaVersion, Counter,
     Organisation, Employer, Delegation,
     User, Membership,
     Apprentice, Dossier, Installment, NpecReference, IdccCpne,

@@ -122,10 +122,6 @@ class Dossier(BaseModel):
     def __str__(self):
         return f"{self.number} – {self.apprentice_name}"
 
-    @classmethod
-    def for_organisations(cls, organisation_ids):
-        return cls.select().where(cls.organisation.in_(list(organisation_ids)))
-
 
 class Installment(BaseModel):
     dossier = ForeignKeyField(Dossier, backref="installments", on_delete="CASCADE")

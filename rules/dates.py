@@ -27,10 +27,6 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, day.day if day.day <= last else last)
 
 
-def add_years(day: date, years: int) -> date:
-    return add_months(day, 12 * years)
-
-
 def months_started(first: date, last: date) -> int:
     """Months started from ``first`` to ``last`` (both included): "tout mois commencé est dû".
 

@@ -36,12 +36,6 @@ def history(organisation):
                 .order_by(BankDetails.entered_at.desc(), BankDetails.id.desc()))
 
 
-def latest(organisation):
-    """The last entry, whatever its status (what the CFA sees first)."""
-    return (BankDetails.select().where(BankDetails.organisation == organisation)
-            .order_by(BankDetails.id.desc()).first())
-
-
 def approved_bank_details(organisation):
     """The bank details payments go to: the most recently approved entry, or None."""
     return (BankDetails.select()

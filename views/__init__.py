@@ -8,9 +8,3 @@ def register_views(app):
     app.register_blueprint(auth.bp)
     app.register_blueprint(portal.bp)
     init_admin(app)
-    try:
-        from . import api
-    except ImportError:  # the API arrives with its own issue
-        api = None
-    if api is not None:
-        app.register_blueprint(api.bp)

@@ -1,4 +1,4 @@
-"""Helpers for the billing tests (part A): invoices in a given state, approved RIBs, PDFs, payments."""
+"""Helpers for the billing tests: invoices in a given state, approved RIBs, PDFs, payments."""
 import io
 import re
 from decimal import Decimal

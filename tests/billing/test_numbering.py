@@ -108,7 +108,6 @@ def _portal_worker(database_url, folder, email, dossier_numbers, organisation_id
     client = PortalClient(app)
     failures = []
     # Sign in one at a time, then start together: concurrent sign-ins are not what this test measures
-    # (views/auth.py holds a deferred SQLite transaction across the password check: see the lead's report).
     with lock:
         client.login(email)
     barrier.wait(timeout=60)

@@ -6,7 +6,7 @@ import models
 import rules
 from services.dossier_rules import contract_from_dossier, store_schedule
 
-from .billing_helpers import pdf_bytes, pdf_file  # noqa: F401  (shared with part A)
+from .billing_helpers import pdf_bytes, pdf_file  # noqa: F401  (re-exported for the workflow tests)
 
 
 def engaged(factory, organisation=None, **kw):

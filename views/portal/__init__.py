@@ -23,7 +23,6 @@ PORTAL_MODULES = [
     "expired",
     "mass_invoicing",
     "invoice_compliance", "bank", "credit_notes", "payments",
-    # billing workflows (other engineer) append here, e.g. "billing", "bank", "credit_notes", "ruptures", "expired"
 ]
 
 

@@ -1,0 +1,114 @@
+"""One permission map and one question: `can(actor, permission, obj=None)`.
+
+An actor is a `Scope` (a staff user, a CFA or employer user in the organisation picked in the header, or an
+API key) or, for the OPCO's staff, their `User`. Role-level permissions come from the map below; a
+permission asked about an object also checks that the object belongs to the actor's organisations and,
+for dossiers, that the actor holds the right of that kind of dossier (contracts, stock, without contract).
+"""
+from .scope import Scope
+
+STAFF_PERMISSIONS = {
+    "conseiller": {
+        "backoffice.read", "dossier.instruct", "dossier.edit", "employer.manage", "delegation.read",
+    },
+    "comptable": {
+        "backoffice.read", "invoice.decide", "payment.record", "credit_note.manage", "bank_details.review",
+        "bank_details.read_iban", "delegation.read",
+    },
+}
+STAFF_PERMISSIONS["admin"] = set().union(*STAFF_PERMISSIONS.values()) | {
+    "organisation.manage", "user.manage", "registration.decide", "delegation.decide", "referential.manage",
+    "settings.manage", "api_key.revoke",
+}
+
+# CFA permissions: the membership role or the right(s) each needs (any one of them).
+ADMIN_OF = "admin_of"
+CFA_PERMISSIONS = {
+    "portal.use": None,  # any membership
+    "dossier.view": {"right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing",
+                     "right_no_contract", "right_no_contract_billing"},
+    "dossier.manage": {"right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing",
+                       "right_no_contract", "right_no_contract_billing"},
+    "dossier.bill": {"right_contracts_billing", "right_stock_billing", "right_no_contract_billing"},
+    "proposal.manage": {"right_contracts", "right_contracts_billing"},
+    "organisation.admin": ADMIN_OF,  # profile, bank details, users and rights, API keys, delegations
+    "delegation.request": ADMIN_OF,
+    "delegation.decide": ADMIN_OF,
+    "bank_details.submit": ADMIN_OF,
+    "user.manage": ADMIN_OF,
+    "api_key.manage": ADMIN_OF,
+}
+EMPLOYER_PERMISSIONS = {"portal.use", "proposal.decide"}
+
+# For a dossier, the rights that manage it and that bill it, by its kind.
+DOSSIER_RIGHTS = {
+    "stock": ({"right_stock", "right_stock_billing"}, {"right_stock_billing"}),
+    "no_contract": ({"right_no_contract", "right_no_contract_billing"}, {"right_no_contract_billing"}),
+    "contract": ({"right_contracts", "right_contracts_billing"}, {"right_contracts_billing"}),
+}
+
+
+def dossier_kind(dossier):
+    if dossier.is_stock:
+        return "stock"
+    if dossier.without_contract:
+        return "no_contract"
+    return "contract"
+
+
+def as_scope(actor):
+    """A Scope for `actor` (a Scope already, or a staff User); None when it cannot act."""
+    if isinstance(actor, Scope):
+        return actor
+    if getattr(actor, "kind", None) == "staff" and getattr(actor, "staff_role", None):
+        return Scope.of_staff(actor)
+    return None
+
+
+def can(actor, permission, obj=None):
+    scope = as_scope(actor)
+    if scope is None:
+        return False
+    if scope.is_staff:
+        return permission in STAFF_PERMISSIONS.get(scope.staff_role, ()) and _staff_object_rule(scope, permission, obj)
+    if scope.kind == "employer":
+        return permission in EMPLOYER_PERMISSIONS and _in_scope(scope, obj)
+    needed = CFA_PERMISSIONS.get(permission, False)
+    if needed is False:
+        return False
+    if needed == ADMIN_OF:
+        allowed = scope.is_admin_of
+    elif needed is None:
+        allowed = True
+    else:
+        allowed = bool(scope.rights & needed)
+    return allowed and _cfa_object_rule(scope, permission, obj)
+
+
+def _staff_object_rule(scope, permission, obj):
+    if permission == "bank_details.review" and obj is not None:
+        # four eyes: whoever entered a RIB does not approve it
+        return getattr(obj, "entered_by_id", None) != getattr(scope.user, "id", None)
+    return True
+
+
+def _cfa_object_rule(scope, permission, obj):
+    if obj is None:
+        return True
+    if hasattr(obj, "is_stock") and hasattr(obj, "without_contract"):  # a dossier
+        manage, bill = DOSSIER_RIGHTS[dossier_kind(obj)]
+        needed = bill if permission == "dossier.bill" else manage
+        return scope.covers(obj.organisation_id) and bool(scope.rights & needed)
+    if permission == "delegation.decide":  # the delegating organisation's administrator
+        return getattr(obj, "delegator_id", None) == scope.organisation_id
+    return _in_scope(scope, obj)
+
+
+def _in_scope(scope, obj):
+    """An object with an organisation belongs to the actor's organisations."""
+    if obj is None:
+        return True
+    org_id = getattr(obj, "organisation_id", None)
+    if org_id is None:
+        return True
+    return scope.covers(org_id)
