@@ -12,6 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
+from rules.money import from_cents
+
 LOCALE = "fr_FR"
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -44,21 +46,9 @@ def montant(value, currency=True):
     return f"{text}{NBSP}€" if currency else text
 
 
-def cents_to_euros(cents):
-    """Integer cents (as stored by models.MoneyField) to Decimal euros; None stays None."""
-    if cents is None:
-        return None
-    return (Decimal(int(cents)) / 100).quantize(CENT)
-
-
-def euros_to_cents(amount):
-    """Decimal euros to integer cents, rounded half-up to the cent first."""
-    return int(to_decimal(amount) * 100)
-
-
 def montant_cents(cents, currency=True):
-    """An amount stored in cents, displayed like `montant`."""
-    return montant(cents_to_euros(cents), currency)
+    """An amount stored in cents (rules.money.from_cents converts), displayed like `montant`."""
+    return "" if cents is None else montant(from_cents(cents), currency)
 
 
 def date_fr(value):
