@@ -1,9 +1,9 @@
 """The one French display of values, on Babel: pages, PDFs, e-mails, CSV exports and the back office.
 
 Amounts read `26 247,00 €`: Babel's fr_FR pattern, with U+00A0 (no-break space) both between thousands and
-before the euro sign. Babel's fr_FR data puts a narrow no-break space (U+202F) between thousands; the PDF fonts
-have no glyph for it and French Excel does not read it as a separator, so one character is used everywhere
-(services.sql_format writes the same text from the database). Dates read `jj/mm/aaaa`, date-times
+before the euro sign. Babel's fr_FR data puts a narrow no-break space (U+202F) between thousands, for which the
+PDFs' standard fonts have no glyph, so one character is used everywhere (services.sql_format writes the same text
+from the database). Dates read `jj/mm/aaaa`, date-times
 `jj/mm/aaaa HH:MM`, booleans `Oui` / `Non`. No Flask import: the workflows and the CLI use it too.
 """
 import datetime as dt
@@ -19,7 +19,6 @@ NBSP = "\u00a0"
 NNBSP = "\u202f"
 CENT = Decimal("0.01")
 DATE_FORMAT = "%d/%m/%Y"  # strptime / WTForms / openpyxl side of `jj/mm/aaaa`
-DATETIME_FORMAT = "%d/%m/%Y %H:%M"
 XLSX_DATE_FORMAT = "DD/MM/YYYY"
 XLSX_DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 XLSX_EURO_FORMAT = '#,##0.00\\ "€";\\-#,##0.00\\ "€"'  # Excel shows it with the reader's own separators
