@@ -10,7 +10,7 @@ import models
 from config import Config
 from services import passwords
 from services.extensions import babel, csrf, limiter, login_manager
-from services.formatting import date_fr, montant
+from infrastructure.formatting import date_fr, montant, oui_non
 from services.headers import content_security_policy, csp_nonce
 
 
@@ -65,6 +65,7 @@ def create_app(config=None):
 
     app.jinja_env.filters["montant"] = montant
     app.jinja_env.filters["date_fr"] = date_fr
+    app.jinja_env.filters["oui_non"] = oui_non
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     from views import register_views

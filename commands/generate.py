@@ -12,11 +12,11 @@ import time
 from contextlib import contextmanager
 from decimal import Decimal
 
-from peewee import PostgresqlDatabase, fn
+from peewee import fn
 
 import rules
-from models import Apprentice, Dossier, Employer, Installment, Organisation, db, now
 from models.states import DossierState as D, InstallmentStatus, OrganisationStatus
+from models import Apprentice, Dossier, Employer, Installment, Organisation, db, is_postgres, now
 
 # Diplomas of the sample NPEC referential (data/npec-referentiel-sample.csv), with their level.
 DIPLOMAS = [
@@ -132,9 +132,6 @@ class GenerationError(Exception):
     """A generation request that cannot be honoured (French message for the CLI)."""
 
 
-def _is_postgres():
-    return isinstance(db.obj, PostgresqlDatabase)
-
 
 def _insert(model, fields, rows):
     """Insert rows already in database form (cents, ISO dates, booleans).
@@ -152,7 +149,7 @@ def _insert(model, fields, rows):
     table = model._meta.table_name
     columns = ", ".join(f'"{field.column_name}"' for field in fields)
     cursor = db.cursor()
-    if _is_postgres():
+    if is_postgres():
         cursor.copy_expert(f'COPY "{table}" ({columns}) FROM STDIN', _copy_text(rows))
     else:
         marks = ", ".join("?" * len(fields))
@@ -197,7 +194,7 @@ def _next_id(model):
 
 def _reset_sequences(models_):
     """Explicit ids leave PostgreSQL sequences behind: move them past the new rows."""
-    if not _is_postgres():
+    if not is_postgres():
         return
     for model in models_:
         table = model._meta.table_name
@@ -208,7 +205,7 @@ def _reset_sequences(models_):
 @contextmanager
 def _fast_load():
     """During a bulk load commits need not wait for the disk; durability is restored afterwards."""
-    on, off = (("SET synchronous_commit TO OFF", "RESET synchronous_commit") if _is_postgres()
+    on, off = (("SET synchronous_commit TO OFF", "RESET synchronous_commit") if is_postgres()
                else ("PRAGMA synchronous = OFF", "PRAGMA synchronous = NORMAL"))
     db.execute_sql(on)
     try:
@@ -468,7 +465,7 @@ def _chunk(rng, offset, count, first_apprentice, first_dossier, plan, employer_i
 
 
 def _cents(amount):
-    return int((Decimal(amount) * 100).to_integral_value())
+    return rules.to_cents(amount)
 
 
 def register_generate_cli(app):

@@ -2,12 +2,11 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms import validators as v
 from models.organisation import SETTLEMENT_MODES
-from services.formatting import parse_date_fr
 
 
 class ReasonForm(FlaskForm):
@@ -58,14 +57,10 @@ class PaymentForm(FlaskForm):
     submission_key = HiddenField(validators=[DataRequired("Formulaire incomplet : rechargez la page.")])
     invoices = MultiCheckboxField("Factures validées à régler", coerce=int,
                                   validators=[DataRequired("Choisissez au moins une facture validée à régler.")])
-    date = StringField("Date du virement", validators=[Optional()], render_kw={"placeholder": "jj/mm/aaaa"})
+    date = v.DateFrField("Date du virement", validators=[Optional()])
     # Set by the confirmation page: the net it showed, which the recording checks again under lock.
     expected_net = HiddenField()
     confirm = HiddenField()
-
-    def validate_date(self, field):
-        if field.data and parse_date_fr(field.data) is None:
-            raise ValidationError("Date invalide : saisissez-la au format jj/mm/aaaa.")
 
 
 class CreditNoteIssueForm(FlaskForm):

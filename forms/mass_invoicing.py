@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from forms.rupture import DateFrField
+from forms.validators import DateFrField
 from services import clock
 
 
@@ -15,9 +15,9 @@ class MassInvoiceSendForm(FlaskForm):
     terms = BooleanField("J'atteste l'exactitude des informations et j'accepte les conditions générales de facturation")
 
     def validate_cfa_invoice_date(self, field):
-        if field.date and field.date > clock.today():
+        if field.data and field.data > clock.today():
             raise ValidationError("La date de la facture ne peut pas être dans le futur.")
-        if field.date and field.date.year < 2018:
+        if field.data and field.data.year < 2018:
             raise ValidationError("Date de facture invalide.")
 
     def validate_terms(self, field):

@@ -6,10 +6,10 @@ from wtforms import BooleanField, FileField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forms import validators as v
-from services.formatting import parse_date_fr
 
 MAX_QUANTITY = 100_000
-AmountField = v.MoneyField  # bounded at rules.money.MAX_AMOUNT (10 M€)
+AmountField = v.MoneyField
+DateFrField = v.DateFrField  # bounded at rules.money.MAX_AMOUNT (10 M€)
 
 
 class QuantityField(StringField):
@@ -35,38 +35,16 @@ class QuantityField(StringField):
         return self.raw if hasattr(self, "raw") else ""
 
 
-class DateFrField(StringField):
-    """A date typed jj/mm/aaaa (or sent aaaa-mm-jj by a date picker)."""
-
-    def process_formdata(self, valuelist):
-        self.raw = (valuelist[0] if valuelist else "") or ""
-        self.data = None
-
-    def pre_validate(self, form):
-        text = (getattr(self, "raw", "") or "").strip()
-        if not text:
-            return
-        if len(text) > 10:
-            raise ValidationError("Date invalide : format jj/mm/aaaa attendu.")
-        value = parse_date_fr(text)
-        if value is None or not 1990 <= value.year <= 2100:
-            raise ValidationError("Date invalide : format jj/mm/aaaa attendu.")
-        self.data = value
-
-    def _value(self):
-        return self.raw if hasattr(self, "raw") else ""
-
-
 def _required_date(form, field):
-    if not (getattr(field, "raw", "") or "").strip():
+    if not (field.raw or "").strip():
         raise ValidationError("Date obligatoire.")
 
 
 class ReimbursementForm(FlaskForm):
     """Seed 001 *Saisir une demande de remboursement*."""
 
-    period_start = DateFrField("Date de début", validators=[_required_date])
-    period_end = DateFrField("Date de fin", validators=[_required_date])
+    period_start = DateFrField("Date de début", validators=[_required_date], min_year=1990)
+    period_end = DateFrField("Date de fin", validators=[_required_date], min_year=1990)
     teaching_amount = AmountField("Frais pédagogiques")
     nights = QuantityField("Nombre de nuitées")
     lodging_amount = AmountField("Frais d'hébergement (nuitées)")

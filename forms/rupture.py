@@ -12,21 +12,9 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from forms import validators as v
 from rules.identifiers import normalize_rncp
 from rules.money import read_amount
-from services.formatting import parse_date_fr
 
 
-class DateFrField(StringField):
-    """A jj/mm/aaaa text field whose `.date` is the parsed day (None when empty)."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, render_kw={"placeholder": "jj/mm/aaaa"}, **kwargs)
-        self.date = None
-
-    def pre_validate(self, form):
-        text = (self.data or "").strip()
-        self.date = parse_date_fr(text) if text else None
-        if text and self.date is None:
-            raise ValidationError("Date invalide : saisissez-la au format jj/mm/aaaa.")
+DateFrField = v.DateFrField
 
 
 class RuptureForm(FlaskForm):
@@ -38,15 +26,15 @@ class RuptureForm(FlaskForm):
     new_contract_date = DateFrField("Date du nouveau contrat (si connue)", validators=[Optional()])
 
     def validate_new_contract_date(self, field):
-        if field.date and not self.continues_at_cfa.data:
+        if field.data and not self.continues_at_cfa.data:
             raise ValidationError("Une date de nouveau contrat n'a de sens que si l'apprenti(e) poursuit au CFA.")
-        if field.date and self.date.date and field.date <= self.date.date:
+        if field.data and self.date.data and field.data <= self.date.data:
             raise ValidationError("Le nouveau contrat doit commencer après la date de rupture.")
 
     def inputs(self):
         """The declared values, as the services take them."""
-        return dict(date=self.date.date, reason=(self.reason.data or "").strip(),
-                    continues_at_cfa=bool(self.continues_at_cfa.data), new_contract=self.new_contract_date.date)
+        return dict(date=self.date.data, reason=(self.reason.data or "").strip(),
+                    continues_at_cfa=bool(self.continues_at_cfa.data), new_contract=self.new_contract_date.data)
 
 
 class AmendmentForm(FlaskForm):
@@ -73,7 +61,7 @@ class AmendmentForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        if (ok and not self.new_end.date and getattr(self, "npec_value", None) is None
+        if (ok and not self.new_end.data and getattr(self, "npec_value", None) is None
                 and not (self.new_training.data or "").strip() and not (self.new_rncp_code.data or "").strip()):
             self.new_end.errors = list(self.new_end.errors) + [
                 "Indiquez une nouvelle date de fin et/ou un nouveau NPEC et/ou une nouvelle formation."]
@@ -81,7 +69,7 @@ class AmendmentForm(FlaskForm):
         return ok
 
     def inputs(self):
-        return dict(new_end=self.new_end.date, new_npec=getattr(self, "npec_value", None),
+        return dict(new_end=self.new_end.data, new_npec=getattr(self, "npec_value", None),
                     new_training=(self.new_training.data or "").strip(),
                     new_rncp_code=normalize_rncp(self.new_rncp_code.data) if (self.new_rncp_code.data or "").strip()
                     else "",

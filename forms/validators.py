@@ -1,7 +1,10 @@
 """WTForms validators and fields that call rules/ checks and speak French."""
-from wtforms import StringField
-from wtforms.validators import ValidationError
+import datetime as dt
 
+from wtforms import StringField
+from wtforms.validators import StopValidation, ValidationError
+
+from infrastructure.formatting import date_fr, parse_date_fr
 from rules import identifiers
 from rules.money import MAX_AMOUNT, read_amount
 
@@ -52,3 +55,42 @@ class MoneyField(StringField):
 
     def _value(self):
         return self.raw if hasattr(self, "raw") else ""
+
+
+DATE_MESSAGE = "Date invalide : saisissez-la au format jj/mm/aaaa."
+
+
+class DateFrField(StringField):
+    """A date typed jj/mm/aaaa (aaaa-mm-jj from a date picker accepted): the one date input of the portal and
+    the back office. `data` is the date (None when empty or invalid); what was typed is shown again when the
+    form is refused, with a French message that stops the other validators (DataRequired would hide it).
+    """
+
+    def __init__(self, label=None, validators=None, min_year=1900, max_year=2100, **kwargs):
+        render_kw = {"placeholder": "jj/mm/aaaa", "autocomplete": "off", **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+        self.min_year, self.max_year = min_year, max_year
+        self.raw = None
+
+    def _parse(self, text):
+        value = parse_date_fr(text)
+        return value if value is not None and self.min_year <= value.year <= self.max_year else None
+
+    def process_data(self, value):
+        """A date from the record, or the text of a saved draft."""
+        if isinstance(value, str):
+            self.raw, self.data = value, self._parse(value)
+        else:
+            self.raw, self.data = None, value if isinstance(value, dt.date) else None
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.raw = (valuelist[0] or "")[:40]
+            self.data = self._parse(self.raw)
+
+    def pre_validate(self, form):
+        if (self.raw or "").strip() and self.data is None:
+            raise StopValidation(DATE_MESSAGE)
+
+    def _value(self):
+        return self.raw if self.raw is not None else date_fr(self.data)

@@ -3,7 +3,7 @@ from playhouse.db_url import connect
 
 from .audit import AuditEntry
 from .bank_details import BankDetails
-from .base import BaseModel, JSONField, MoneyField, db, now
+from .base import BaseModel, JSONField, MoneyField, db, is_postgres, now
 from .billing import (Counter, CreditNote, IdempotencyRecord, Invoice, InvoiceEvent, InvoiceLine, Payment,
                       PaymentDeduction, PaymentLine)
 from .documents import Document, Letter, Notification, OutboxEmail

@@ -1,13 +1,18 @@
 """Database proxy, base model and the money field shared by every table."""
 import datetime as dt
 import json
-from decimal import Decimal, ROUND_HALF_UP
+from decimal import Decimal
 
-from peewee import BigIntegerField, DatabaseProxy, Model, TextField
+from peewee import BigIntegerField, DatabaseProxy, Model, PostgresqlDatabase, TextField
+
+from rules.money import from_cents, to_cents
 
 db = DatabaseProxy()
 
-CENT = Decimal("0.01")
+
+def is_postgres():
+    """True when the bound database is PostgreSQL (row locks, COPY, to_char), False for SQLite."""
+    return isinstance(db.obj, PostgresqlDatabase)
 
 
 def now():
@@ -20,15 +25,12 @@ class MoneyField(BigIntegerField):
     def db_value(self, value):
         if value is None:
             return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = Decimal(value)
-        euros = Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
-        return int(euros * 100)
+        return to_cents(Decimal(str(value)))
 
     def python_value(self, value):
         if value is None:
             return None
-        return (Decimal(int(value)) / 100).quantize(CENT)
+        return from_cents(value)
 
 
 class JSONField(TextField):

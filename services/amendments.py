@@ -18,7 +18,7 @@ from models import Amendment, Dossier, Installment
 from models.states import AmendmentState, RuptureState
 from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
-from services.formatting import date_fr, montant
+from infrastructure.formatting import date_fr, montant
 from services.ruptures import (RuptureError, apply_schedule, check_engaged, check_no_pending_invoice, credited_on,
                                paid_on, plan_schedule, transaction_with_files)
 from services.state_machines import AMENDMENT

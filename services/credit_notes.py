@@ -10,7 +10,7 @@ import rules
 from models import CreditNote, Dossier, now
 from models.states import OPEN_CREDIT_NOTE_STATES, CreditNoteState
 from services import audit
-from services.formatting import date_fr, montant
+from infrastructure.formatting import date_fr, montant
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction, next_number
 from services.state_machines import CREDIT_NOTE
@@ -186,7 +186,7 @@ def register_billing_cli(app):
     @click.option("--date", "on", default="", help="Jour de référence (jj/mm/aaaa), aujourd'hui par défaut.")
     def overdue_credit_notes_command(on):
         """Mark refund-mode credit notes unpaid after 15 days as en_retard and notify their CFA."""
-        from services.formatting import parse_date_fr
+        from infrastructure.formatting import parse_date_fr
 
         today = parse_date_fr(on) if on else clock.today()
         if on and today is None:

@@ -18,11 +18,10 @@ delegation that has ended since is refused when it is sent, and nothing is writt
 import datetime as dt
 import unicodedata
 
-from peewee import PostgresqlDatabase
 
 from access.permissions import ADMIN_OF, as_scope, can
-from models import Delegation, Dossier, Membership, Organisation, User, db
 from models.states import OPEN_DELEGATION_STATES, DelegationState, OrganisationStatus
+from models import Delegation, Dossier, Membership, Organisation, User, is_postgres
 from rules.identifiers import normalize_siret
 from services.audit import record
 from services.notify import notify_organisation
@@ -91,7 +90,7 @@ def request(delegate, siret, name, actor):
     if delegator.id == delegate.id:
         raise DelegationError("Un organisme ne peut pas se déléguer à lui-même.")
     with immediate_transaction():
-        if isinstance(db.obj, PostgresqlDatabase):
+        if is_postgres():
             # Two requests for the same pair run one after the other: the second sees the first.
             Organisation.select().where(Organisation.id == delegator.id).for_update().get()
         current = (Delegation.select()

@@ -4,6 +4,7 @@ import datetime as dt
 import click
 from peewee import JOIN
 
+from infrastructure.formatting import datetime_fr
 from models import Dossier, Notification, Organisation, OutboxEmail, User, db
 from access.scope import organisation_ids_of_user
 from services.notify import send_email
@@ -14,7 +15,7 @@ def digest_body(user, notifications):
              f"Voici les {len(notifications)} nouvelle(s) notification(s) de votre portail CFA :", ""]
     for note in notifications:
         dossier = f" (dossier {note.dossier.number})" if note.dossier_id else ""
-        lines.append(f"- {note.created_at:%d/%m/%Y %H:%M} – {note.organisation.name}{dossier} : {note.message}")
+        lines.append(f"- {datetime_fr(note.created_at)} – {note.organisation.name}{dossier} : {note.message}")
     lines += ["", "Retrouvez-les dans votre espace : /portail/notifications", "",
               "Vous recevez ce récapitulatif car l'option « récapitulatif quotidien » est activée dans votre compte."]
     return "\n".join(lines)

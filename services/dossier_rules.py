@@ -9,6 +9,7 @@ from peewee import fn
 import rules
 from rules.delta import employer_delta
 from rules.engaged import annex_total, annual_budget, engaged_annex_caps
+from rules.money import from_cents
 from models import CreditNote, Dossier, Installment, Invoice, InvoiceLine, PaymentLine
 from models.states import ACTIVE_INVOICE_STATES, DossierState, InstallmentStatus, InvoiceState
 from services import clock
@@ -78,7 +79,7 @@ def _by_nature(dossier, states):
     rows = (InvoiceLine.select(InvoiceLine.nature, fn.SUM(InvoiceLine.amount).coerce(False)).join(Invoice)
             .where((InvoiceLine.dossier == dossier.id) & Invoice.state.in_(states))
             .group_by(InvoiceLine.nature).tuples())
-    return {nature: Decimal(int(cents or 0)) / 100 for nature, cents in rows}
+    return {nature: from_cents(cents or 0) for nature, cents in rows}
 
 
 def _paid_shares(dossier):
@@ -102,7 +103,7 @@ def _paid_shares(dossier):
 
 
 def _cents(query):
-    return Decimal(int(query.scalar() or 0)) / 100
+    return from_cents(query.scalar() or 0)
 
 
 def financing_delta(dossier):

@@ -13,7 +13,7 @@ from models import Dossier, Installment, db
 from models.dossier import INSTALLMENT_KINDS, REGIMES
 from models.states import DossierState, InstallmentStatus
 from services.dossier_rules import contract_from_dossier, financing_delta, store_schedule
-from services.formatting import montant
+from infrastructure.formatting import montant
 from services.letters import issue_letter
 from services.npec_import import propose_npec
 from services.pdf import PdfError

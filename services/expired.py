@@ -11,13 +11,14 @@ from decimal import Decimal
 from peewee import fn
 
 import rules
+from rules.money import from_cents
 from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine
 from models.states import DossierState, InstallmentStatus, InvoiceState
 from services import audit
 from services.state_machines import DOSSIER
 from services.transitions import TransitionRefused, apply
 from services.dossier_rules import ACTIVE_INVOICE_STATES, contract_from_dossier
-from services.formatting import date_fr, montant
+from infrastructure.formatting import date_fr, montant
 from services import clock
 
 IN_PROCESS = InvoiceState.values(InvoiceState.PROCESSING, InvoiceState.ON_HOLD)
@@ -54,7 +55,7 @@ def candidates(query, today):
 
 
 def _cents_map(query):
-    return {row[0]: Decimal(int(row[1] or 0)) / 100 for row in query.tuples()}
+    return {row[0]: from_cents(row[1] or 0) for row in query.tuples()}
 
 
 def expired_rows(query, today=None, limit=LIST_LIMIT):
@@ -80,7 +81,7 @@ def _evaluate(dossiers, today):
         return []
     ids = [d.id for d in dossiers]
     live = Installment.status != InstallmentStatus.CANCELLED
-    schedule = {row[0]: (Decimal(int(row[1] or 0)) / 100, row[2]) for row in (
+    schedule = {row[0]: (from_cents(row[1] or 0), row[2]) for row in (
         Installment.select(Installment.dossier, fn.SUM(Installment.amount), fn.MAX(Installment.period_end))
         .where(Installment.dossier.in_(ids) & live).group_by(Installment.dossier).tuples())}
     open_amounts = _cents_map(Installment.select(Installment.dossier, fn.SUM(Installment.amount))

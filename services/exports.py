@@ -1,13 +1,23 @@
-"""Streamed CSV (';' + UTF-8 BOM, for French Excel) and XLSX (write-only workbook) responses."""
+"""Streamed CSV (';' + UTF-8 BOM, for French Excel) and XLSX (write-only workbook) responses.
+
+Rows hold plain values. CSV cells are French text (`26 247,00 €`, `jj/mm/aaaa`, `Oui`/`Non`, from
+infrastructure.formatting); XLSX cells are typed — amounts (Decimal euros) as numbers with a euro format, dates as
+dates shown dd/mm/yyyy — so that sums and sorts work in Excel.
+"""
 import codecs
 import csv
+import datetime as dt
 import io
 import re
 import tempfile
+from decimal import Decimal
 
 from flask import Response, stream_with_context
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
+from infrastructure.formatting import (XLSX_DATE_FORMAT, XLSX_DATETIME_FORMAT, XLSX_EURO_FORMAT, display,
+                                       oui_non)
 from models import db
 
 
@@ -25,8 +35,34 @@ def spreadsheet_safe(value):
     return value
 
 
-def _safe_row(row):
-    return [spreadsheet_safe(cell) for cell in row]
+def csv_cell(value):
+    """One CSV cell: the French display of the value, never a formula."""
+    return spreadsheet_safe(display(value))
+
+
+def _csv_row(row):
+    return [csv_cell(value) for value in row]
+
+
+def xlsx_cell(sheet, value):
+    """One typed XLSX cell: euros and dates keep their type (with a French-looking format), text is safe."""
+    if isinstance(value, bool):
+        return oui_non(value)
+    if isinstance(value, Decimal):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = XLSX_EURO_FORMAT
+        return cell
+    if isinstance(value, dt.datetime):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = XLSX_DATETIME_FORMAT
+        return cell
+    if isinstance(value, dt.date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = XLSX_DATE_FORMAT
+        return cell
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return spreadsheet_safe(str(value))
 
 
 class _Echo:
@@ -57,7 +93,7 @@ def csv_response(filename, header, rows, preformatted=False):
 def _batches(rows, size=500):
     batch = []
     for row in rows:
-        batch.append(_safe_row(row))
+        batch.append(_csv_row(row))
         if len(batch) >= size:
             yield batch
             batch = []
@@ -71,7 +107,7 @@ def xlsx_response(filename, header, rows):
     sheet = workbook.create_sheet("Export")
     sheet.append(header)
     for row in rows:
-        sheet.append(_safe_row(row))
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     spool = tempfile.TemporaryFile()
     workbook.save(spool)
     spool.seek(0)

@@ -18,12 +18,12 @@ or the invoice and the figures. The invariants, stated precisely:
 * every invoice past draft has its receipt number and its stored receipt (a `recepisse` document).
 """
 from dataclasses import dataclass
-from decimal import Decimal
 
 from models import (Amendment, AuditEntry, CreditNote, Delegation, Document, Dossier, ExpiredSettlement,
                     Installment, Invoice, InvoiceLine, Organisation, Payment, PaymentLine, Rupture, db)
 from models.states import DelegationState, DossierState, InstallmentStatus, InvoiceState
-from services.formatting import montant
+from infrastructure.formatting import montant
+from rules.money import from_cents
 from services.installments import ACTIVE, status_mismatches
 
 STATUS_LABELS = dict(Installment.status.choices)
@@ -50,7 +50,7 @@ def _in(values):
 
 
 def _eur(cents):
-    return montant(Decimal(int(cents or 0)) / 100)
+    return montant(from_cents(cents or 0))
 
 
 def _invoice_label(number, invoice_id):

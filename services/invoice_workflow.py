@@ -13,7 +13,7 @@ from models import Invoice, InvoiceEvent, InvoiceLine, now
 from models.states import InvoiceState
 from services import audit
 from services.installments import dossiers_of, sync_statuses
-from services.formatting import montant
+from infrastructure.formatting import montant
 from services.numbering import immediate_transaction, is_busy, next_number, retry_when_busy
 from services.state_machines import INVOICE
 from services.transitions import TransitionRefused, apply

@@ -19,11 +19,11 @@ from models import Dossier, Installment, Invoice, InvoiceLine
 from models.states import DossierState, InstallmentStatus, InvoiceState
 from rules.engaged import request_total
 from rules.mass_invoicing import annex_period, split_uplift
-from rules.money import read_amount
+from rules.money import from_cents, read_amount
 from services import audit
 from services.delegations import billing_organisation_ids
-from services.formatting import montant
 from services.invoice_workflow import InvoiceWorkflowError, submit_invoice
+from infrastructure.formatting import montant
 from services.numbering import immediate_transaction, next_number
 from services.reimbursement import build_context
 from services import clock
@@ -79,7 +79,7 @@ def billable_dossiers(scope, today, search=""):
     ids = [d.id for d in dossiers]
     amounts = {}
     if ids:
-        amounts = {row[0]: Decimal(int(row[1] or 0)) / 100 for row in (
+        amounts = {row[0]: from_cents(row[1] or 0) for row in (
             Installment.select(Installment.dossier, fn.SUM(Installment.amount))
             .where(Installment.dossier.in_(ids) & (Installment.status == InstallmentStatus.TO_INVOICE)
                    & (Installment.billable_from <= today))

@@ -18,7 +18,7 @@ import click
 from models import Employer, IdccCpne, NpecReference, db
 from rules.npec import applicable_npec, parse_cpne_code, parse_idcc_code, parse_npec_cell, split_rncp_codes
 from services.audit import record
-from services.formatting import date_fr, parse_date_fr
+from infrastructure.formatting import date_fr, parse_date_fr
 
 
 class ReferentialError(ValueError):

@@ -9,19 +9,16 @@ import random
 import time
 from contextlib import contextmanager
 
-from peewee import OperationalError, PostgresqlDatabase
+from peewee import OperationalError
 
-from models import Counter, db
+from models import Counter, db, is_postgres
 
-
-def _is_postgres():
-    return isinstance(db.obj, PostgresqlDatabase)
 
 
 @contextmanager
 def immediate_transaction():
     """A write transaction that takes its lock at once (SQLite) — safe for counters."""
-    if _is_postgres():
+    if is_postgres():
         with db.atomic() as txn:
             yield txn
     else:
@@ -65,7 +62,7 @@ def retry_when_busy(write, attempts=4, delay=0.05):
 
 def next_number(series: str) -> int:
     """Allocate the next number of `series`; must run inside immediate_transaction()."""
-    if _is_postgres():
+    if is_postgres():
         db.execute_sql("INSERT INTO counter (name, value) VALUES (%s, 0) ON CONFLICT (name) DO NOTHING", (series,))
         cursor = db.execute_sql("UPDATE counter SET value = value + 1 WHERE name = %s RETURNING value", (series,))
         return cursor.fetchone()[0]

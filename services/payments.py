@@ -11,18 +11,18 @@ returns the first payment and writes nothing.
 from collections import OrderedDict
 from decimal import Decimal
 
-from peewee import IntegrityError, PostgresqlDatabase
+from peewee import IntegrityError
 
 import rules
 from access.permissions import can
-from models import (CreditNote, Dossier, Invoice, InvoiceLine, Organisation, Payment,
-                    PaymentDeduction, PaymentLine, db, now)
 from models.states import InvoiceState
+from models import (CreditNote, Dossier, Invoice, InvoiceLine, Organisation, Payment,
+                    PaymentDeduction, PaymentLine, is_postgres, now)
 from services import audit
 from services.bank_details import approved_bank_details
 from services.credit_notes import deductible_credit_notes
 from services.delegations import DelegationError, check_may_bill
-from services.formatting import montant
+from infrastructure.formatting import date_fr, montant
 from services.installments import dossiers_of, sync_statuses
 from services.invoice_workflow import InvoiceWorkflowError, pay
 from services.notify import notify_organisation
@@ -66,9 +66,6 @@ def preview(organisation, invoices):
             "applied": [(by_id[i], amount) for i, amount in applied]}
 
 
-def _is_postgres():
-    return isinstance(db.obj, PostgresqlDatabase)
-
 
 def record_payment(organisation, invoice_ids, submission_key, user=None, date=None, expected_net=None):
     """Record one payment; returns (payment, created). A known submission key returns the first payment.
@@ -89,7 +86,7 @@ def record_payment(organisation, invoice_ids, submission_key, user=None, date=No
         raise PaymentError("Choisissez au moins une facture validée à régler.")
     try:
         with immediate_transaction():
-            if _is_postgres():
+            if is_postgres():
                 # Payments of one organisation run one at a time: the second sees the first's rows.
                 Organisation.select().where(Organisation.id == organisation.id).for_update().get()
             existing = Payment.get_or_none(Payment.submission_key == submission_key)
@@ -161,7 +158,7 @@ def _create(organisation, invoice_ids, submission_key, user, date, expected_net=
                  note=f"{len(invoices)} facture(s), brut {plan['gross']}, avoirs {plan['deductions']}")
     deducted = f", dont {montant(plan['deductions'])} d'avoirs déduits" if plan["deductions"] else ""
     notify_organisation(organisation, f"Règlement {reference} de {montant(plan['net'])} émis le "
-                        f"{date:%d/%m/%Y}{deducted}. L'avis de paiement est disponible dans vos règlements.",
+                        f"{date_fr(date)}{deducted}. L'avis de paiement est disponible dans vos règlements.",
                         category="billing")
     return payment
 

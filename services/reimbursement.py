@@ -14,6 +14,7 @@ from models import Invoice, InvoiceEvent, InvoiceLine, db
 from models.states import InvoiceState
 from rules.engaged import engaged_annex_caps, request_total
 from services.app_config import setting
+from rules.money import from_cents
 from services.audit import record
 from services.documents import save_document
 from services.installments import sync_statuses
@@ -51,7 +52,7 @@ def _line_sums(dossier):
     rows = (InvoiceLine.select(InvoiceLine.nature, fn.COALESCE(fn.SUM(InvoiceLine.amount), 0))
             .join(Invoice).where((InvoiceLine.dossier == dossier.id) & Invoice.state.in_(ACTIVE_INVOICE_STATES))
             .group_by(InvoiceLine.nature).tuples())
-    return {nature: Decimal(int(cents)) / 100 for nature, cents in rows}
+    return {nature: from_cents(cents) for nature, cents in rows}
 
 
 def _teaching_periods(dossier):

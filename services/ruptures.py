@@ -17,11 +17,12 @@ from peewee import fn
 
 import rules
 from access.permissions import can
+from rules.money import from_cents
 from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine, Rupture
 from models.states import DossierState, InstallmentStatus, InvoiceState, RuptureState
 from services import audit
 from services.dossier_rules import contract_from_dossier, stored_installments
-from services.formatting import date_fr, montant
+from infrastructure.formatting import date_fr, montant
 from services.installments import sync_statuses
 from services.notify import notify_organisation
 from services.numbering import immediate_transaction
@@ -59,7 +60,7 @@ def paid_on(dossier):
     cents = (InvoiceLine.select(fn.COALESCE(fn.SUM(InvoiceLine.amount), 0)).join(Invoice)
              .where((InvoiceLine.dossier == dossier.id) & InvoiceLine.nature.in_(SCHEDULE_NATURES)
                     & (Invoice.state == InvoiceState.PAID)).scalar() or 0)
-    return Decimal(int(cents)) / 100
+    return from_cents(cents)
 
 
 def instructs(actor, obj=None):
@@ -80,7 +81,7 @@ def credited_on(dossier):
     """Credit notes already issued on this dossier (the CFA gives that money back, or it is deducted)."""
     cents = CreditNote.select(fn.COALESCE(fn.SUM(CreditNote.amount), 0)).where(
         CreditNote.dossier == dossier.id).scalar() or 0
-    return Decimal(int(cents)) / 100
+    return from_cents(cents)
 
 
 def check_no_pending_invoice(dossier):

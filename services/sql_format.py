@@ -1,35 +1,37 @@
 """French formatting done by the database, for exports of a million rows (SQLite and PostgreSQL).
 
-The same texts as services.formatting and rules.identifiers.mask_nir, computed in SQL so that the
+The same texts as infrastructure.formatting and rules.identifiers.mask_nir, computed in SQL so that the
 export loop only hands tuples to the CSV writer.
 """
-from peewee import SQL, Case, PostgresqlDatabase, fn
+from peewee import SQL, Case, fn
 
-from models import db
+from infrastructure.formatting import NBSP
+from models import is_postgres
 
 APOSTROPHE = "''''"  # the SQL literal for one apostrophe
 
 
-def _postgres():
-    return isinstance(db.obj, PostgresqlDatabase)
-
 
 def date_fr(column):
     """jj/mm/aaaa, or '' when empty."""
-    text = fn.to_char(column, "DD/MM/YYYY") if _postgres() else fn.strftime("%d/%m/%Y", column)
+    text = fn.to_char(column, "DD/MM/YYYY") if is_postgres() else fn.strftime("%d/%m/%Y", column)
     return fn.COALESCE(text, "")
 
 
-def cents_fr(column):
-    """Integer cents as '1234,50' (non-negative amounts)."""
-    hundred = SQL("100")  # a literal: a number next to a MoneyField would be converted to cents
-    euros = column / hundred  # integer division on both databases (integer operands)
-    cents = column - euros * hundred  # not `%`: peewee reads it as LIKE
-    if _postgres():
-        text = fn.CONCAT(euros.cast("text"), ",", fn.LPAD(cents.cast("text"), 2, "0"))
+def montant(column):
+    """Integer cents as infrastructure.formatting.montant writes them: '-26 247,00 €', '' when empty."""
+    hundred = SQL("100")  # literals: a number next to a MoneyField would be converted to cents
+    positive = fn.ABS(column)
+    euros = positive / hundred  # integer division on both databases (integer operands)
+    cents = positive - euros * hundred  # not `%`: peewee reads it as LIKE
+    sign = Case(None, [(column < SQL("0"), "-")], "")
+    if is_postgres():
+        grouped = fn.REPLACE(fn.to_char(euros, "FM999,999,999,999,990"), ",", NBSP)
+        text = fn.CONCAT(sign, grouped, ",", fn.LPAD(cents.cast("text"), 2, "0"), NBSP + "€")
     else:
-        text = fn.printf("%d,%02d", euros, cents)
-    return fn.COALESCE(text, "")
+        grouped = fn.REPLACE(fn.printf("%,d", euros), ",", NBSP)
+        text = sign.concat(grouped).concat(fn.printf(",%02d", cents)).concat(NBSP + "€")
+    return Case(None, [(column.is_null(), "")], text)  # SQLite's printf reads NULL as 0
 
 
 def label(column, choices):

@@ -13,9 +13,9 @@ from services import integrity
 from services import invoice_workflow as workflow
 from services import reimbursement
 from services.dossier_workflow import Params, perform
-from services.formatting import montant
 from tests.billing.billing_helpers import pay_in_back_office
 from tests.factories import make_pdf
+from infrastructure.formatting import montant
 
 RECORD = "/admin/payment/enregistrer/"
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 import models
 import rules
-from services.formatting import montant
+from infrastructure.formatting import montant
 
 from .workflow_helpers import installments, invoice_and_pay
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import models
 import rules
-from services.formatting import montant
+from infrastructure.formatting import montant
 
 from .workflow_helpers import installments, invoice_and_pay
 

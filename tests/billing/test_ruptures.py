@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 import models
 import rules
-from services.formatting import montant
+from infrastructure.formatting import montant
 
 from .test_amendments import money_rows
 from .workflow_helpers import installments, invoice_and_pay

@@ -100,7 +100,7 @@ def test_csv_and_xlsx_exports_follow_the_filters_and_mask_the_nir(client, factor
     nir = kept.apprentice.nir
     assert nir not in body.decode("utf-8-sig") and rows[1][3].startswith(f"{nir[0]} {nir[1:3]} {nir[3:5]} ")
     assert "•" in rows[1][3]
-    assert rows[1][6:] == ["Apprentissage", "Contrats 2021-2025", "Engagé", "01/09/2025", "31/08/2027", "14600,05"]
+    assert rows[1][6:] == ["Apprentissage", "Contrats 2021-2025", "Engagé", "01/09/2025", "31/08/2027", "14\u00a0600,05\u00a0€"]
     xlsx = client.get("/portail/dossiers/export.xlsx?state=engage")
     sheet = load_workbook(io.BytesIO(xlsx.get_data()), read_only=True).active
     values = list(sheet.iter_rows(values_only=True))

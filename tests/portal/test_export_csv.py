@@ -17,7 +17,7 @@ def test_special_characters_survive_the_csv_export(make_client, factory, db, nam
     rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=";"))
     assert len(rows) == 2
     assert rows[1][0] == dossier.number and rows[1][1] == 'DE"CA;1' and rows[1][4] == name
-    assert rows[1][11] == "7000,10"
+    assert rows[1][11] == "7\u00a0000,10\u00a0€"
     assert len(rows[1]) == len(rows[0])
 
 

@@ -7,6 +7,7 @@ from services.headers import csp_nonce
 
 from . import billing, delegations, dossiers, organisations, records, ruptures, users
 from .dashboard import DashboardView
+from .french import TRANSLATIONS_PATH
 
 VIEW_MODULES = [organisations, delegations, users, dossiers, billing, records, ruptures]
 
@@ -19,6 +20,7 @@ def init_admin(app):
         index_view=DashboardView(name="Tableau de bord", url="/admin"),
         theme=Bootstrap4Theme(swatch="cerulean", base_template="admin/staff_master.html", fluid=True),
         csp_nonce_generator=csp_nonce,
+        translations_path=TRANSLATIONS_PATH,
     )
     for module in VIEW_MODULES:
         for view_class, model, name, category in module.VIEWS:

@@ -1,12 +1,12 @@
 """One base class for every back-office view: staff-only access, CSRF, French exports, audit."""
 import datetime as dt
+from decimal import Decimal
 
 from flask import abort, flash, g, make_response, redirect, request, session, url_for
 from flask_admin import AdminIndexView
 from flask_admin.actions import action
 from flask_admin.contrib.peewee import ModelView
 from flask_admin.form import BaseForm
-from flask_admin.model import typefmt
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from peewee import IntegrityError
@@ -14,15 +14,14 @@ from werkzeug.utils import secure_filename
 from wtforms.validators import ValidationError
 
 import models
-from models import db
 from access.permissions import can
+from models import db, is_postgres
 from services.audit import record, snapshot
 from services.deactivation import change_activity
 from services.exports import csv_response, spreadsheet_safe, xlsx_response
-from services.formatting import date_fr, montant
-from services.numbering import _is_postgres
 from services.transitions import TransitionRefused
 
+from .french import DETAIL_FORMATTERS, EXPORT_FORMATTERS, LIST_FORMATTERS, FrenchModelConverter, model_choices
 
 # Flask-Admin's French catalogue lacks these two flashes; shown as-is they would be in English.
 FRENCH_FLASHES = {
@@ -144,8 +143,19 @@ class StaffModelView(StaffAccessMixin, ModelView):
     can_set_page_size = True
     page_size_options = (25, 50, 100)
     audit_entity = None
-    column_type_formatters = None  # set below the class (dates jj/mm/aaaa, Oui/Non)
-    column_type_formatters_detail = None
+    column_type_formatters = LIST_FORMATTERS  # amounts, dates jj/mm/aaaa, Oui/Non (infrastructure.formatting)
+    column_type_formatters_detail = DETAIL_FORMATTERS
+    column_type_formatters_export = EXPORT_FORMATTERS
+    model_form_converter = FrenchModelConverter
+
+    def __init__(self, model, *args, **kwargs):
+        # Coded columns show the French label their model field declares, in lists, details and exports.
+        self.column_choices = {**model_choices(model), **(type(self).column_choices or {})}
+        super().__init__(model, *args, **kwargs)
+
+    def _get_list_value(self, context, model, name, column_formatters, column_type_formatters):
+        value = super()._get_list_value(context, model, name, column_formatters, column_type_formatters)
+        return "" if value is None else value  # an empty coded column (None) would read "None"
 
     # --- permissions, evaluated per request -------------------------------------------------
     @property
@@ -281,7 +291,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
         model = type(instance)
         with db.atomic() as txn:
             query = model.select().where(model.id == instance.id)
-            current = (query.for_update() if _is_postgres() else query).first()
+            current = (query.for_update() if is_postgres() else query).first()
             if current is None:
                 flash("Cet élément n'existe plus.", "error")
                 return False
@@ -333,7 +343,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
     def _export_table(self):
         columns = self._export_columns
         header = [str(label) for _, label in columns]
-        rows = ([_export_text(self.get_export_value(row, name)) for name, _ in columns] for row in self.export_rows())
+        rows = ([_export_value(self.get_export_value(row, name)) for name, _ in columns] for row in self.export_rows())
         return header, rows
 
     def _export_csv(self, return_url):
@@ -350,25 +360,11 @@ def _export_text(value):
     return "" if value is None else spreadsheet_safe(str(value))
 
 
-def money_formatter(view, context, model, name):
-    return montant(getattr(model, name))
-
-
-def date_formatter(view, context, model, name):
-    return date_fr(getattr(model, name))
-
-
-def _date_type_formatter(view, value, name):
-    return date_fr(value)
-
-
-def _bool_type_formatter(view, value, name):
-    return "Oui" if value else "Non"
-
-
-StaffModelView.column_type_formatters = {**typefmt.BASE_FORMATTERS, dt.date: _date_type_formatter}
-StaffModelView.column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, dt.date: _date_type_formatter,
-                                                bool: _bool_type_formatter}
+def _export_value(value):
+    """Amounts, dates, booleans and numbers keep their type (services.exports formats them per file type)."""
+    if isinstance(value, (Decimal, dt.date, bool, int)):
+        return value
+    return _export_text(value)
 
 
 class ReadOnlyModelView(StaffModelView):

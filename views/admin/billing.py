@@ -28,21 +28,16 @@ from services import bank_details as bank_service
 from services import credit_notes as credit_service
 from services import invoice_workflow as invoice_service
 from services import payments as payment_service
-from services.formatting import montant, parse_date_fr
 from views.downloads import attachment_response, document_response
+from infrastructure.formatting import montant
 from services.numbering import retry_when_busy
 from services.pdf import render_pdf
 from services.state_machines import BANK_DETAILS, INVOICE
 
-from .base import ReadOnlyModelView, date_formatter, money_formatter
+from .base import ReadOnlyModelView
 from services import clock
 
 MAX_BULK = 200
-
-
-def _choice_label(view, ctx, model, name):
-    field = getattr(type(model), name)
-    return dict(field.choices or []).get(getattr(model, name), getattr(model, name))
 
 
 def _pdf(data, filename):
@@ -204,10 +199,7 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
     column_exclude_list = ["draft", "submission_key"]
     column_details_exclude_list = ["draft", "submission_key"]
     column_export_exclude_list = ["draft", "submission_key"]
-    column_formatters = {"total_ttc": money_formatter, "total_ht": money_formatter, "state": _choice_label,
-                         "kind": _choice_label, "period_start": date_formatter, "period_end": date_formatter,
-                         "number": lambda v, c, m, n: m.display_number}
-    column_formatters_export = {"state": _choice_label, "kind": _choice_label}
+    column_formatters = {"number": lambda v, c, m, n: m.display_number}
     column_labels = {"number": "N° de facture", "organisation": "CFA", "dossier": "Dossier", "kind": "Type",
                      "apprentice": "Apprenti(e)", "state": "État", "period_start": "Début de période",
                      "period_end": "Fin de période",
@@ -276,11 +268,8 @@ class CreditNoteView(DecisionMixin, ReadOnlyModelView):
     joined_models = (Organisation,)
     column_sortable_list = ["number", "amount", "state", "issued_on", "due_date"]
     column_default_sort = ("number", True)
-    column_formatters = {"amount": money_formatter, "amount_settled": money_formatter, "state": _choice_label,
-                         "reason": _choice_label, "issued_on": date_formatter, "due_date": date_formatter,
-                         "settlement_mode": lambda v, c, m, n: dict(SETTLEMENT_MODES).get(m.settlement_mode,
-                                                                                         m.settlement_mode),
-                         "number": lambda v, c, m, n: m.display_number}
+    column_choices = {"settlement_mode": SETTLEMENT_MODES}
+    column_formatters = {"number": lambda v, c, m, n: m.display_number}
     column_labels = {"number": "N° pro forma", "organisation": "CFA", "dossier": "Dossier", "amount": "Montant",
                      "amount_settled": "Montant réglé", "reason": "Motif", "settlement_mode": "Mode de règlement",
                      "state": "État", "issued_on": "Émis le", "due_date": "Échéance", "settled_at": "Réglé le",
@@ -383,8 +372,7 @@ class PaymentView(ReadOnlyModelView):
     column_exclude_list = ["submission_key"]
     column_details_exclude_list = ["submission_key"]
     column_export_exclude_list = ["submission_key"]
-    column_formatters = {"gross": money_formatter, "deductions": money_formatter, "net": money_formatter,
-                         "date": date_formatter, "mode": lambda v, c, m, n: (m.mode or "").capitalize()}
+    column_formatters = {"mode": lambda v, c, m, n: (m.mode or "").capitalize()}
     column_labels = {"reference": "Référence", "organisation": "Bénéficiaire", "bank_details": "RIB",
                      "date": "Date", "mode": "Mode", "gross": "Montant brut", "deductions": "Avoirs déduits",
                      "net": "Montant versé", "created_by": "Enregistré par", "created_at": "Enregistré le"}
@@ -436,7 +424,7 @@ class PaymentView(ReadOnlyModelView):
             form.organisation.data = str(organisation.id)
             form.submission_key.data = secrets.token_urlsafe(24)
             form.invoices.data = []
-            form.date.data = clock.today().strftime("%d/%m/%Y")
+            form.date.data = clock.today()
         elif form.validate_on_submit() and not request.form.get("back"):
             chosen = [inv for inv in invoices if inv.id in form.invoices.data]
             if form.confirm.data == "1":
@@ -444,7 +432,7 @@ class PaymentView(ReadOnlyModelView):
                     payment, created = payment_service.record_payment(
                         organisation, form.invoices.data, form.submission_key.data,
                         user=current_user._get_current_object(),
-                        date=parse_date_fr(form.date.data) if form.date.data else None,
+                        date=form.date.data,
                         expected_net=_decimal_or_none(form.expected_net.data))
                 except payment_service.PaymentError as exc:
                     context["error"] = str(exc)
@@ -489,6 +477,7 @@ def _decimal_or_none(text):
 # --- bank details -----------------------------------------------------------------------------
 
 def _bank_status(view, ctx, model, name):
+    """The status with its date ("Remplacé le jj/mm/aaaa"): more than the status label alone."""
     return model.get_status_display()
 
 

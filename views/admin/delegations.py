@@ -10,7 +10,7 @@ from flask_admin.contrib.peewee.filters import FilterEqual
 from models import Delegation, Organisation
 from services import delegations as workflow
 
-from .base import ReadOnlyModelView, date_formatter
+from .base import ReadOnlyModelView
 from .billing import DecisionMixin
 
 
@@ -27,8 +27,7 @@ class DelegationView(DecisionMixin, ReadOnlyModelView):
     column_sortable_list = ["state", "created_at", "decided_at", "ended_at"]
     column_default_sort = ("created_at", True)
     column_filters = [FilterEqual(Delegation.state, "État", options=workflow.MACHINE.choices())]
-    column_formatters = {"state": lambda v, c, m, n: workflow.label(m.state), "decided_at": date_formatter,
-                         "ended_at": date_formatter}
+    column_formatters = {"state": lambda v, c, m, n: workflow.label(m.state)}
     column_formatters_export = {"state": lambda v, c, m, n: workflow.label(m.state)}
     errors = (workflow.TransitionRefused,)
     decisions = {

@@ -19,8 +19,8 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 from forms import validators as v
 from models import (Apprentice, Dossier, Employer, IdccCpne, Installment, Letter, NpecReference, Organisation, User,
                     db, now)
-from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES, REGIMES
 from models.states import BEFORE_AGREEMENT
+from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES
 from rules.money import read_amount
 from rules.identifiers import mask_nir
 from services import dossier_workflow as workflow
@@ -30,7 +30,7 @@ from services.dossier_rules import dossier_balance, financing_delta
 from services.letters import letter_filename, read_letter
 from services.npec_import import ReferentialError, import_referential, propose_npec
 
-from .base import ReadOnlyModelView, StaffModelView, date_formatter, money_formatter
+from .base import ReadOnlyModelView, StaffModelView
 
 MAX_BULK = 500
 MAX_NPEC = 100_000  # euros a year: far above any NPEC, catches a typo before it becomes a commitment
@@ -50,8 +50,7 @@ class ApprenticeView(StaffModelView):
     column_filters = ["rqth", "sex", "city"]
     column_sortable_list = ["birth_name", "first_name", "birth_date"]
     column_default_sort = "birth_name"
-    column_formatters = {"nir": lambda view, ctx, model, name: mask_nir(model.nir) if model.nir else "",
-                         "birth_date": date_formatter}
+    column_formatters = {"nir": lambda view, ctx, model, name: mask_nir(model.nir) if model.nir else ""}
     column_formatters_export = {"nir": lambda view, ctx, model, name: mask_nir(model.nir) if model.nir else ""}
     column_labels = {"birth_name": "Nom de naissance", "usage_name": "Nom d'usage", "first_name": "Prénom",
                      "birth_date": "Date de naissance", "nir": "NIR", "sex": "Sexe", "rqth": "RQTH",
@@ -64,22 +63,6 @@ class ApprenticeView(StaffModelView):
 
     def on_model_change(self, form, model, is_created):
         model.nir = (model.nir or "").replace(" ", "")
-
-
-def _state_label(view, ctx, model, name):
-    return dict(Dossier.state.choices).get(model.state, model.state)
-
-
-def _yes_no(view, ctx, model, name):
-    return "Oui" if getattr(model, name) else "Non"
-
-
-def _scheme_label(view, ctx, model, name):
-    return dict(Dossier.scheme.choices).get(model.scheme, model.scheme)
-
-
-def _regime_label(view, ctx, model, name):
-    return dict(REGIMES).get(model.regime, model.regime or "")
 
 
 def _parse_ids(text):
@@ -150,10 +133,6 @@ class DossierView(StaffModelView):
     column_sortable_list = ["number", "apprentice_name", "scheme", "state", "regime", "contract_start",
                             "contract_end", "total_financed", ("organisation", Organisation.name)]
     column_default_sort = ("id", True)
-    column_formatters = {"total_financed": money_formatter, "npec": money_formatter,
-                         "contract_start": date_formatter, "contract_end": date_formatter, "state": _state_label,
-                         "scheme": _scheme_label, "regime": _regime_label}
-    column_formatters_export = {"state": _state_label}
     column_labels = {
         "number": "N° de dossier", "deca_number": "N° DECA", "scheme": "Dispositif", "state": "État",
         "organisation": "CFA", "employer": "Employeur", "apprentice": "Apprenti", "apprentice_name": "Apprenti",
@@ -303,15 +282,6 @@ class DossierView(StaffModelView):
         "deposit_date", "complete_date", "agreement_date", "closing_date", "advisor", "missing_pieces",
         "refusal_reason",
     ]
-    column_formatters_detail = {
-        "state": _state_label, "regime": _regime_label, "scheme": _scheme_label,
-        **{name: _yes_no for name in ("subrogated", "is_stock", "reduced_duration", "completion_certificate")},
-        **{name: money_formatter for name in ("npec", "disability_uplift", "teaching_cost", "total_financed",
-                                              "employer_share", "cap_first_equipment", "cap_mobility")},
-        **{name: date_formatter for name in ("training_start", "training_end", "conclusion_date", "contract_start",
-                                             "contract_end", "rupture_date", "deposit_date", "complete_date",
-                                             "agreement_date", "closing_date")},
-    }
 
     def get_one(self, id):
         """One query for the dossier and what its page shows (CFA, employer, apprentice, advisor)."""
@@ -502,10 +472,6 @@ class InstallmentView(ReadOnlyModelView):
     column_filters = ["status", "kind", "billable_from", FilterEqual(Dossier.number, "N° de dossier")]
     joined_models = (Dossier,)
     column_sortable_list = ["number", "year", "billable_from", "amount", "status"]
-    column_formatters = {"amount": money_formatter, "billable_from": date_formatter,
-                         "period_start": date_formatter, "period_end": date_formatter,
-                         "kind": lambda v, c, m, n: dict(INSTALLMENT_KINDS).get(m.kind, m.kind),
-                         "status": lambda v, c, m, n: dict(INSTALLMENT_STATUSES).get(m.status, m.status)}
     column_labels = {"dossier": "Dossier", "number": "N°", "year": "Année", "kind": "Nature",
                      "billable_from": "Facturable à partir du", "period_start": "Début de période",
                      "period_end": "Fin de période", "amount": "Montant", "status": "Statut"}
@@ -547,7 +513,6 @@ class NpecReferenceView(StaffModelView):
     column_searchable_list = ["rncp_code", "cpne_code", "training_label"]
     column_filters = ["cpne_code", "status", "applicable_from"]
     column_sortable_list = ["rncp_code", "cpne_code", "npec", "applicable_from"]
-    column_formatters = {"npec": money_formatter, "applicable_from": date_formatter}
     column_labels = {"rncp_code": "Code RNCP", "cpne_code": "Code CPNE", "cpne_label": "CPNE",
                      "training_label": "Formation", "diploma_label": "Diplôme", "certifier": "Certificateur",
                      "npec": "NPEC annuel", "status": "Statut", "applicable_from": "Applicable à partir du",

@@ -4,7 +4,6 @@ from wtforms.validators import Optional
 
 from forms import validators as v
 from models import Employer, Organisation
-from models.organisation import EMPLOYER_STATUSES, ORG_STATUSES, SETTLEMENT_MODES
 from services.deactivation import EMPLOYER_ACTIVITY, ORGANISATION_ACTIVITY
 
 from .base import DeactivationMixin, StaffModelView
@@ -18,10 +17,6 @@ class OrganisationView(DeactivationMixin, StaffModelView):
     column_filters = ["status", "is_cfa", "city", "credit_note_mode", "for_profit"]
     column_sortable_list = ["siret", "name", "city", "status", "created_at"]
     column_default_sort = "name"
-    column_formatters = {
-        "status": lambda v, c, m, n: dict(ORG_STATUSES).get(m.status, m.status),
-        "credit_note_mode": lambda v, c, m, n: dict(SETTLEMENT_MODES).get(m.credit_note_mode, m.credit_note_mode),
-    }
     column_labels = {
         "siret": "SIRET", "name": "Raison sociale", "name_suite": "Raison sociale (suite)", "street": "Adresse",
         "street_suite": "Complément d'adresse", "postal_code": "Code postal", "city": "Ville", "phone": "Téléphone",
@@ -62,7 +57,6 @@ class EmployerView(DeactivationMixin, StaffModelView):
     column_filters = ["idcc", "naf", "city", "status"]
     column_sortable_list = ["siret", "name", "city", "idcc", "headcount", "status"]
     column_default_sort = "name"
-    column_formatters = {"status": lambda v, c, m, n: dict(EMPLOYER_STATUSES).get(m.status, m.status)}
     column_labels = {"siret": "SIRET", "name": "Raison sociale", "street": "Adresse", "postal_code": "Code postal",
                      "status": "Statut", "city": "Ville", "naf": "Code NAF", "idcc": "IDCC", "headcount": "Effectif",
                      "employer_type": "Type d'employeur", "collective_agreement": "Convention collective",

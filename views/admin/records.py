@@ -1,7 +1,9 @@
 """Back-office views of documents, letters, notifications, proposals and the audit log (read-only)."""
 from flask_admin.contrib.peewee.filters import FilterEqual
-
+from flask_admin.model.template import macro
 from peewee import JOIN
+
+from infrastructure import audit_display
 
 from models import AuditEntry, ContractProposal, Document, Dossier, Letter, Notification, Organisation, User
 
@@ -72,15 +74,49 @@ class ContractProposalView(ReadOnlyModelView):
                      "created_by": "Créé par", "created_at": "Créé le"}
 
 
+def _field_labels(view, entity):
+    """The French column labels the back office gives the entity's fields (every view of its model)."""
+    model = audit_display.model_of(entity)
+    labels = {}
+    for other in view.admin._views:
+        if model is not None and getattr(other, "model", None) is model:
+            labels.update({name: str(text) for name, text in (other.column_labels or {}).items()})
+    return labels
+
+
+def _changes_text(view, context, entry, name):
+    return audit_display.changes_text(entry.entity, entry.before, entry.after, _field_labels(view, entry.entity))
+
+
+def _entity(view, context, entry, name):
+    return audit_display.entity_label(entry.entity)
+
+
+def _action(view, context, entry, name):
+    return audit_display.action_label(entry.action)
+
+
 class AuditEntryView(ReadOnlyModelView):
+    """Who, when, what: the record and the action by their French names, the changes as « before → after »."""
+
+    list_template = "admin/audit_list.html"
+    details_template = "admin/audit_details.html"
     simple_list_pager = True
-    column_list = ["at", "actor", "entity", "entity_id", "action", "before", "after"]
+    column_list = ["at", "actor", "entity", "entity_id", "action", "changes", "note"]
+    column_details_list = column_list
+    column_export_list = column_list
     column_filters = ["entity", "action", "actor", "at", "entity_id"]
     column_searchable_list = ["actor", "entity_id"]
     column_sortable_list = ["at", "actor", "entity", "action"]
     column_default_sort = ("id", True)
+    column_formatters = {"entity": _entity, "action": _action, "changes": macro("render_changes")}
+    column_formatters_export = {"entity": _entity, "action": _action, "changes": _changes_text}
     column_labels = {"at": "Date", "actor": "Auteur", "entity": "Objet", "entity_id": "Identifiant",
-                     "action": "Action", "before": "Avant", "after": "Après", "note": "Note", "user": "Utilisateur"}
+                     "action": "Action", "changes": "Modifications (avant → après)", "before": "Avant",
+                     "after": "Après", "note": "Note", "user": "Utilisateur"}
+
+    def changes_of(self, entry):
+        return audit_display.changes(entry.entity, entry.before, entry.after, _field_labels(self, entry.entity))
 
 
 VIEWS = [

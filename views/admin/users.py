@@ -9,7 +9,6 @@ from wtforms.validators import Optional, ValidationError
 
 from forms import validators as v
 from models import Membership, User, new_session_token
-from models.user import STAFF_ROLES, USER_KINDS
 from services.deactivation import USER_ACTIVITY
 from services.passwords import hash_password, password_problems
 
@@ -36,10 +35,6 @@ class UserView(DeactivationMixin, StaffModelView):
     column_filters = ["kind", "staff_role", ACTIVE]
     column_sortable_list = ["email", "last_name", "first_name", "kind", "last_login_at"]
     column_default_sort = "email"
-    column_formatters = {
-        "kind": lambda v, c, m, n: dict(USER_KINDS).get(m.kind, m.kind),
-        "staff_role": lambda v, c, m, n: dict(STAFF_ROLES).get(m.staff_role, m.staff_role or ""),
-    }
     column_exclude_list = ["password_hash", "session_token"]
     column_details_exclude_list = ["password_hash", "session_token"]
     column_export_exclude_list = ["password_hash", "session_token"]

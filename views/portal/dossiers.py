@@ -18,7 +18,6 @@ from services.amendments import dossier_requests
 from services.dossier_rules import dossier_balance, financing_delta, stored_installments
 from services.documents import log_download
 from services.exports import csv_response, xlsx_response
-from services.formatting import date_fr
 from views.downloads import signed_in_user
 from views.portal import bp
 from services import clock
@@ -155,7 +154,7 @@ def _export_query(f, sort_key, direction, for_xlsx):
         labels = (Dossier.scheme, Dossier.regime, Dossier.state)
     else:
         columns = (sql_format.date_fr(Dossier.contract_start), sql_format.date_fr(Dossier.contract_end),
-                   sql_format.cents_fr(Dossier.total_financed))
+                   sql_format.montant(Dossier.total_financed))
         labels = (sql_format.label(Dossier.scheme, SCHEMES), sql_format.label(Dossier.regime, REGIMES),
                   sql_format.label(Dossier.state, DOSSIER_STATES))
     selected = [Dossier.number, Dossier.deca_number, Dossier.apprentice_name, sql_format.masked_nir(Apprentice.nir),

@@ -8,7 +8,7 @@ from access.permissions import can
 from access.web import current_scope, get_dossier_or_404, require
 from models import Dossier, ExpiredSettlement
 from services.documents import DocumentError
-from services.formatting import montant
+from infrastructure.formatting import montant
 from services.expired import ExpiredError, declare_certificate, declare_final_balance, expired_rows, history
 from views.portal import bp
 from services import clock

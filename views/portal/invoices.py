@@ -11,7 +11,6 @@ from models import Document, Dossier, Invoice, InvoiceEvent, InvoiceLine
 from models.billing import INVOICE_STATES, LINE_NATURES
 from views.downloads import document_response
 from services.exports import csv_response
-from services.formatting import date_fr
 from views.portal import bp
 
 PER_PAGE = 50
@@ -58,8 +57,7 @@ def invoices_csv():
     def rows():
         for inv in _query(f).iterator():
             yield [inv.display_number, inv.dossier.number if inv.dossier_id else "", labels.get(inv.state, inv.state),
-                   date_fr(inv.period_start), date_fr(inv.period_end), f"{inv.total_ttc:.2f}".replace(".", ","),
-                   inv.receipt_number, date_fr(inv.submitted_at)]
+                   inv.period_start, inv.period_end, inv.total_ttc, inv.receipt_number, inv.submitted_at]
 
     return csv_response("factures.csv", ["N° facture", "Dossier", "État", "Début de période", "Fin de période",
                                          "Montant TTC", "Récépissé", "Déposée le"], rows())

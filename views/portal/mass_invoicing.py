@@ -161,7 +161,7 @@ def mass_invoicing_send(invoice_id):
         return _step3(invoice, form)
     form = MassInvoiceSendForm()
     if request.form.get("action") == "save":
-        mass.save_step3(invoice, form.cfa_reference.data or "", form.cfa_invoice_date.data or "")
+        mass.save_step3(invoice, form.cfa_reference.data or "", form.cfa_invoice_date.raw or "")
         flash("Brouillon enregistré : vous pourrez reprendre cette facturation plus tard.", "success")
         return redirect(url_for("portal.mass_invoicing_send", invoice_id=invoice.id))
     if not form.validate():
@@ -171,7 +171,7 @@ def mass_invoicing_send(invoice_id):
     except DocumentError as exc:
         return _step3(invoice, form, exc.status, str(exc))
     try:
-        invoice = mass.send(invoice, form.cfa_reference.data.strip(), form.cfa_invoice_date.date, pdf, _user(),
+        invoice = mass.send(invoice, form.cfa_reference.data.strip(), form.cfa_invoice_date.data, pdf, _user(),
                             terms_accepted=bool(form.terms.data), allowed=scoped.billable_dossier_ids(current_scope()))
     except mass.MassInvoiceRefused as refused:
         return _step3(invoice, form, 400, "La facture est refusée : aucun dossier n'a été facturé.", refused.reasons)

@@ -10,7 +10,7 @@ from rules.identifiers import mask_iban
 from services import payments as payment_service
 from views.downloads import attachment_response
 from services.exports import csv_response, xlsx_response
-from services.formatting import date_fr, montant, parse_date_fr
+from infrastructure.formatting import date_fr, parse_date_fr
 from services.pdf import render_pdf
 from views.portal import bp
 
@@ -44,8 +44,7 @@ def payments():
 
 def _rows():
     for p in _query(_filters()).iterator():
-        yield [p.reference, date_fr(p.date), p.organisation.name, p.organisation.siret, montant(p.gross, False),
-               montant(p.deductions, False), montant(p.net, False)]
+        yield [p.reference, p.date, p.organisation.name, p.organisation.siret, p.gross, p.deductions, p.net]
 
 
 @bp.route("/reglements/export.csv")

@@ -12,7 +12,7 @@ from access.web import get_dossier_or_404, require
 from forms.rupture import RuptureForm
 from models import Installment
 from models.states import DossierState
-from services.formatting import date_fr
+from infrastructure.formatting import date_fr
 from services.ruptures import RuptureError, declare_rupture, declared_rupture, rupture_preview
 from views.portal import bp
 

@@ -1,0 +1,156 @@
+"""The audit log as people read it: French names of the records and actions, and each change as
+« label : before → after » in the French formats of infrastructure.formatting, instead of raw JSON.
+
+Entity names are matched loosely (`Dossier`, `dossier`, `bank_details` and `BankDetails` are one entity) and an
+unknown action code is shown as it is, so that entries written before or after a vocabulary change still read.
+"""
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from peewee import BooleanField, DateField, DateTimeField, ForeignKeyField
+
+import models
+from infrastructure.formatting import date_fr, datetime_fr, label, montant, oui_non
+
+EMPTY = "—"
+
+ENTITY_LABELS = {
+    "schemaversion": "Version du schéma", "setting": "Paramètre", "counter": "Compteur de numérotation",
+    "organisation": "Organisme", "employer": "Employeur", "delegation": "Délégation", "user": "Utilisateur",
+    "membership": "Rattachement d'utilisateur", "apprentice": "Apprenti(e)", "dossier": "Dossier",
+    "installment": "Échéance", "npecreference": "Référentiel NPEC", "idcccpne": "Correspondance IDCC – CPNE",
+    "rupture": "Rupture", "amendment": "Avenant", "expiredsettlement": "Solde de dossier échu", "bankdetails": "RIB",
+    "invoice": "Facture", "invoiceline": "Ligne de facture", "invoiceevent": "Événement de facture",
+    "creditnote": "Avoir", "payment": "Règlement", "paymentline": "Ligne de règlement",
+    "paymentdeduction": "Déduction d'avoir", "idempotencyrecord": "Requête rejouable", "document": "Pièce jointe",
+    "letter": "Courrier", "notification": "Notification", "outboxemail": "E-mail", "contractproposal":
+    "Proposition de contrat", "proposalstep": "Étape de proposition", "apikey": "Clé d'API",
+    "auditentry": "Journal d'audit", "demo": "Données de démonstration",
+}
+
+ACTION_LABELS = {
+    # records created, changed, removed
+    "create": "Création", "création": "Création", "update": "Modification", "modification": "Modification",
+    "delete": "Suppression", "suppression": "Suppression", "correction des données du contrat":
+    "Correction des données du contrat", "correct_contract": "Correction des données du contrat",
+    "import": "Import", "chargement": "Chargement", "load": "Chargement",
+    "depot": "Dépôt", "deposit": "Dépôt", "submit": "Dépôt", "telechargement": "Téléchargement",
+    "download": "Téléchargement", "verrouillage": "Verrouillage du compte", "lock": "Verrouillage du compte",
+    # dossiers
+    "instruire": "Prise en instruction", "take_into_instruction": "Prise en instruction",
+    "demander_pieces": "Demande de pièces", "request_documents": "Demande de pièces",
+    "reprendre": "Reprise de l'instruction", "resume_instruction": "Reprise de l'instruction",
+    "engager": "Engagement", "engage": "Engagement", "agree": "Engagement", "refuser": "Refus", "refuse": "Refus",
+    "refus": "Refus", "annuler": "Annulation", "cancel": "Annulation", "annulation": "Annulation",
+    "supprimer": "Suppression", "solder": "Solde", "settle": "Solde", "close": "Solde",
+    "rupture": "Rupture", "record_rupture": "Rupture enregistrée", "avenant": "Avenant",
+    "record_amendment": "Avenant enregistré", "certificat_realisation": "Certificat de réalisation déclaré",
+    "declare_certificate": "Certificat de réalisation déclaré", "solde_definitif": "Solde définitif déclaré",
+    "declare_final_balance": "Solde définitif déclaré", "reschedule": "Échéancier recalculé",
+    # ruptures, amendments, delegations
+    "confirmation": "Confirmation", "confirm": "Confirmation", "accord": "Accord", "grant": "Accord",
+    "demande": "Demande", "request": "Demande", "approbation": "Approbation", "approve": "Approbation",
+    "fin": "Fin", "end": "Fin",
+    # invoices, credit notes, payments, bank details
+    "brouillon": "Brouillon enregistré", "save_draft": "Brouillon enregistré", "envoi": "Envoi", "send": "Envoi",
+    "valider": "Validation", "validate": "Validation", "mettre_en_attente": "Mise en attente",
+    "put_on_hold": "Mise en attente", "rejeter": "Rejet", "reject": "Rejet", "reponse_cfa": "Réponse du CFA",
+    "cfa_response": "Réponse du CFA", "payer": "Paiement", "pay": "Paiement", "deduction": "Déduction",
+    "deduct": "Déduction", "refund": "Remboursement", "overdue": "Passage en retard",
+    "mark_overdue": "Passage en retard", "replaced": "Remplacement", "replace": "Remplacement",
+    "superseded": "Remplacé par un nouveau RIB", "supersede": "Remplacé par un nouveau RIB",
+    "credit_note_mode": "Mode de règlement des avoirs", "change_credit_note_mode": "Mode de règlement des avoirs",
+    # accounts and organisations
+    "validation de l'inscription": "Validation de l'inscription", "validate_registration":
+    "Validation de l'inscription", "désactivation": "Désactivation", "deactivate": "Désactivation",
+    "réactivation": "Réactivation", "reactivate": "Réactivation",
+}
+
+
+def _key(entity):
+    return (entity or "").replace("_", "").replace(" ", "").lower()
+
+
+_MODELS = {_key(model.__name__): model for model in models.MODELS}
+
+
+def entity_label(entity):
+    """'BankDetails' -> 'RIB'; an unknown entity as it is."""
+    return ENTITY_LABELS.get(_key(entity), entity or "")
+
+
+def action_label(action):
+    """'approve' -> 'Approbation'; an unknown code as it is."""
+    return ACTION_LABELS.get(action, action or "")
+
+
+def model_of(entity):
+    return _MODELS.get(_key(entity))
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str  # French label of the field
+    before: str
+    after: str
+
+
+def _parsed(text, kind):
+    if not isinstance(text, str):
+        return text
+    try:
+        return dt.datetime.fromisoformat(text) if kind is DateTimeField else dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return text
+
+
+def display_value(field, value):
+    """One stored value (as the audit snapshot keeps it) in French."""
+    if value is None or value == "":
+        return EMPTY
+    if field is not None:
+        if field.choices:
+            return label(value, field.choices)
+        if isinstance(field, models.MoneyField):
+            return montant(value)
+        if isinstance(field, DateTimeField):
+            return datetime_fr(_parsed(value, DateTimeField))
+        if isinstance(field, DateField):
+            return date_fr(_parsed(value, DateField))
+        if isinstance(field, BooleanField):
+            return oui_non(value)
+        if isinstance(field, ForeignKeyField):
+            return f"n° {value}"
+    if isinstance(value, bool):
+        return oui_non(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value) or EMPTY
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def changes(entity, before, after, field_labels=None):
+    """The fields whose value differs between `before` and `after` (either may be None), as French `Change`s."""
+    before, after = before or {}, after or {}
+    if not isinstance(before, dict) or not isinstance(after, dict):
+        return [Change("Valeur", display_value(None, before), display_value(None, after))]
+    model = model_of(entity)
+    fields = model._meta.fields if model is not None else {}
+    labels = field_labels or {}
+    result = []
+    for name in list(before) + [name for name in after if name not in before]:
+        old, new = before.get(name), after.get(name)
+        if name in before and name in after and old == new:
+            continue
+        field = fields.get(name)
+        text = str(labels.get(name) or name.replace("_", " ").capitalize())
+        result.append(Change(text, display_value(field, old) if name in before else EMPTY,
+                             display_value(field, new) if name in after else EMPTY))
+    return result
+
+
+def changes_text(entity, before, after, field_labels=None):
+    """The changes on one line, for exports: 'État : Reçu → En instruction ; Montant : …'."""
+    return " ; ".join(f"{c.field} : {c.before} → {c.after}" for c in changes(entity, before, after, field_labels))
