@@ -212,7 +212,7 @@ class DemoStory(BillingSteps, Calendar):
             teaching_cost=npec + (Decimal("600") if k % 3 == 0 else 0), cap_nights=60 if k % 2 else 0,
             cap_meals=250, cap_first_equipment=Decimal("500.00") if level <= 4 else Decimal("0"),
             deposit_date=deposit)
-        audit.record("dossier", dossier.id, "depot", None, dossier, user=self._admin_of(org.id),
+        audit.record("dossier", dossier.id, "deposit", None, dossier, user=self._admin_of(org.id),
                      note=f"Contrat de {dossier.apprentice_name} déposé")
         self.dossiers[dossier.apprentice_name] = (dossier.id, state, options)
         self._plan_dossier(dossier, state, options, deposit)

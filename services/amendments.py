@@ -138,7 +138,7 @@ def record_request(preview, user, document=None):
         difference=preview.result.difference, reason=inputs["reason"].strip(),
         document_id=document.id if document else None,
         declared_by=user.id if user else None)
-    audit.record("Amendment", amendment.id, "create", None, amendment, user=user,
+    audit.record("amendment", amendment.id, "create", None, amendment, user=user,
                  note=f"avenant déposé : écart prévu {montant(preview.result.difference)}")
     return amendment
 
@@ -220,7 +220,7 @@ def _agree(preview, amendment, user, stored_files):
         dossier.employer_share = result.financing.employer_share
         dossier.updated_at = dt.datetime.now()
         dossier.save()
-        audit.record("Dossier", dossier.id, "avenant", before, dossier, user=user,
+        audit.record("dossier", dossier.id, "record_amendment", before, dossier, user=user,
                      note=f"avenant : écart {montant(result.difference)}")
         credit_note = None
         if result.credit_note > 0 and not dossier.is_stock:

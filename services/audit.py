@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from playhouse.shortcuts import model_to_dict
 
-from models import AuditEntry
+from models import MODELS, AuditEntry
 from rules.identifiers import mask_iban, mask_nir
 
 MASKED = {"nir": mask_nir, "iban": mask_iban}
@@ -52,6 +52,17 @@ def actor_label(actor):
     return "système"
 
 
+def entity_name(entity):
+    """One audit name per model, its table's: 'BankDetails', 'bank_details' or the model itself → 'bank_details'."""
+    if isinstance(entity, type) or hasattr(entity, "_meta"):
+        return entity._meta.table_name
+    key = (entity or "").replace("_", "").lower()
+    return _TABLE_NAMES.get(key, entity)
+
+
+_TABLE_NAMES = {m.__name__.lower(): m._meta.table_name for m in MODELS}
+
+
 def record(entity, entity_id, action, before=None, after=None, user=None, note=""):
     """Write one entry; call inside the transaction of the change it describes.
 
@@ -70,7 +81,7 @@ def record(entity, entity_id, action, before=None, after=None, user=None, note="
     return AuditEntry.create(
         user=user.id if user else None,
         actor=label,
-        entity=entity,
+        entity=entity_name(entity),
         entity_id=str(entity_id),
         action=action,
         before=before,

@@ -85,7 +85,7 @@ def submit(organisation, iban, bic, holder, third_party=False, user=None, rib_up
                                      entered_by=user.id if user else None)
         if rib_upload is not None:
             store_upload(rib_upload, organisation, "rib", user=user, label="Le RIB", bank_details=details)
-        audit.record("BankDetails", details.id, "create", None, details, user=user)
+        audit.record("bank_details", details.id, "create", None, details, user=user)
     return details
 
 

@@ -55,7 +55,7 @@ def create_credit_note(dossier, amount, reason, user=None, issued_on=None, reaso
             reason_detail=(reason_detail or "").strip(), settlement_mode=mode, state=C.TO_ISSUE, issued_on=issued_on,
             due_date=rules.refund_due_date(issued_on) if mode == rules.credit_notes.REFUND else None,
         )
-        audit.record("CreditNote", note.id, "create", None, note, user=user,
+        audit.record("credit_note", note.id, "create", None, note, user=user,
                      note=f"{note.display_number} – dossier {dossier.number}")
         if mode == rules.credit_notes.REFUND:
             how = (f"à rembourser par virement avant le {date_fr(note.due_date)} "
@@ -104,7 +104,7 @@ def deposit_avoir(note, document, user):
                 return apply(CREDIT_NOTE, "deposer", note, user, note=f"avoir déposé : {document.original_name}")
             except TransitionRefused as exc:
                 raise CreditNoteError(f"Dépôt refusé : {exc}.") from None
-        audit.record("CreditNote", note.id, "deposit_again", None, None, user=user,
+        audit.record("credit_note", note.id, "deposit_again", None, None, user=user,
                      note=f"avoir déposé : {document.original_name}")
     return note
 

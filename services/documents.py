@@ -136,7 +136,7 @@ def save_document(name, data, organisation, doc_type, dossier=None, invoice=None
         organisation=organisation, dossier=dossier, invoice=invoice, credit_note=credit_note,
         bank_details=bank_details, doc_type=doc_type, original_name=name, stored_name=stored_name,
         content_type="application/pdf", size=size, sha256=sha256, uploaded_by=user.id if user else None)
-    record("document", document.id, "depot", after=document, user=user,
+    record("document", document.id, "deposit", after=document, user=user,
            note=f"{document.get_type_display()} : {name}")
     return document
 
@@ -155,4 +155,4 @@ def store_upload(file_storage, organisation, doc_type, dossier=None, invoice=Non
 
 def log_download(entity, entity_id, label, user=None):
     """Every nominative download leaves a trace: who, what, when (the audit log)."""
-    record(entity, entity_id, "telechargement", user=user, note=label)
+    record(entity, entity_id, "download", user=user, note=label)

@@ -155,8 +155,8 @@ def declare_certificate(dossier, file_storage, user=None, today=None):
         dossier.save()
         settlement = ExpiredSettlement.create(dossier=dossier.id, kind="certificate", amount_released=0,
                                               note=name, declared_by=user.id if user else None)
-        audit.record("Dossier", dossier.id, "certificat_realisation", before, dossier, user=user)
-        audit.record("ExpiredSettlement", settlement.id, "create", None, settlement, user=user)
+        audit.record("dossier", dossier.id, "declare_certificate", before, dossier, user=user)
+        audit.record("expired_settlement", settlement.id, "create", None, settlement, user=user)
     return settlement
 
 
@@ -180,7 +180,7 @@ def declare_final_balance(dossier, user=None, today=None):
             done["settlement"] = ExpiredSettlement.create(
                 dossier=dossier.id, kind="final_balance", amount_released=released,
                 note=f"{len(open_rows)} échéance(s) libérée(s)", declared_by=user.id if user else None)
-            audit.record("ExpiredSettlement", done["settlement"].id, "create", None, done["settlement"], user=user)
+            audit.record("expired_settlement", done["settlement"].id, "create", None, done["settlement"], user=user)
             return f"engagement libéré : {montant(released)}"
 
         try:

@@ -48,7 +48,7 @@ def create_invoice(organisation, lines, user=None, state=I.PROCESSING, kind="rei
             InvoiceLine.create(invoice=invoice, **line)
         sync_statuses(dossiers_of(invoice))
         InvoiceEvent.create(invoice=invoice, state=state, note=note, by=user.id if user else None)
-        audit.record("Invoice", invoice.id, "create", None, invoice, user=user, note=invoice.display_number)
+        audit.record("invoice", invoice.id, "create", None, invoice, user=user, note=invoice.display_number)
     return invoice
 
 

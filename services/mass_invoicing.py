@@ -101,7 +101,7 @@ def save_step1(invoice, organisation, fees, dossier_ids, allowed_ids, user, requ
         if invoice is None:
             invoice = Invoice.create(organisation=organisation.id, kind="mass", state=InvoiceState.DRAFT,
                                      draft=empty_draft(), created_by=user.id if user else None)
-            audit.record("Invoice", invoice.id, "create_draft", None, invoice, user=user, note="facturation en masse")
+            audit.record("invoice", invoice.id, "create_draft", None, invoice, user=user, note="facturation en masse")
         invoice = Invoice.get_by_id(invoice.id)
         _require_draft(invoice)
         data = draft_of(invoice)

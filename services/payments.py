@@ -145,7 +145,7 @@ def _create(organisation, invoice_ids, submission_key, user, date, expected_net=
             before = audit.snapshot(note)
             note.amount_settled = settled
             note.save(only=[CreditNote.amount_settled])
-            audit.record("CreditNote", note.id, "deduct_part", before, note, user=user, note=reference)
+            audit.record("credit_note", note.id, "deduct_part", before, note, user=user, note=reference)
     dossier_ids = set()
     for invoice in invoices:
         try:
@@ -154,7 +154,7 @@ def _create(organisation, invoice_ids, submission_key, user, date, expected_net=
             raise PaymentError(f"{exc} Recommencez.") from None
         dossier_ids.update(dossiers_of(invoice))
     sync_statuses(dossier_ids)
-    audit.record("Payment", payment.id, "create", None, payment, user=user,
+    audit.record("payment", payment.id, "create", None, payment, user=user,
                  note=f"{len(invoices)} facture(s), brut {plan['gross']}, avoirs {plan['deductions']}")
     deducted = f", dont {montant(plan['deductions'])} d'avoirs déduits" if plan["deductions"] else ""
     notify_organisation(organisation, f"Règlement {reference} de {montant(plan['net'])} émis le "

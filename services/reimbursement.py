@@ -143,7 +143,7 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
                           dossier=dossier, invoice=invoice, user=user)
         sync_statuses([dossier.id])
         InvoiceEvent.create(invoice=invoice, state=InvoiceState.PROCESSING, note="Demande de remboursement déposée", by=user.id)
-        record("invoice", invoice.id, "depot", after=invoice, user=user,
+        record("invoice", invoice.id, "deposit", after=invoice, user=user,
                note=f"Demande de remboursement {invoice.display_number} sur le dossier {dossier.number}")
         invoice.receipt_number = f"R{next_number('receipt'):07d}"
         invoice.save(only=[Invoice.receipt_number])

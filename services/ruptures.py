@@ -162,7 +162,7 @@ def apply_schedule(dossier, to_cancel, new_rows):
     if rows:
         Installment.insert_many(rows).execute()
     sync_statuses([dossier.id])
-    audit.record("Installment", dossier.id, "reschedule",
+    audit.record("installment", dossier.id, "reschedule",
                  {"installments_cancelled": [{"number": r.number, "amount": f"{Decimal(r.amount):.2f}"} for r in to_cancel]},
                  {"installments_added": [{"number": r["number"], "amount": f"{r['amount']:.2f}",
                              "billable_from": r["billable_from"].isoformat()} for r in rows]},
@@ -221,13 +221,13 @@ def _declare(dossier, preview, user, source):
                              continues_at_cfa=inputs["continues_at_cfa"], new_contract_date=inputs["new_contract"],
                              due=preview.settlement.due, credit_note_amount=preview.settlement.credit_note,
                              declared_by=user.id if user else None)
-    audit.record("Rupture", rupture.id, "create", None, rupture, user=user,
+    audit.record("rupture", rupture.id, "create", None, rupture, user=user,
                  note=f"rupture au {date_fr(rupture.date)} déclarée")
     if source == "expired":
         settled = ExpiredSettlement.create(dossier=dossier.id, kind="rupture", amount_released=0,
                                            note=f"Rupture au {date_fr(rupture.date)}",
                                            declared_by=user.id if user else None)
-        audit.record("ExpiredSettlement", settled.id, "create", None, settled, user=user)
+        audit.record("expired_settlement", settled.id, "create", None, settled, user=user)
     return rupture
 
 
@@ -284,7 +284,7 @@ def _settle(preview, rupture, user, stored_files):
         dossier.employer_share = settlement.employer_share
         dossier.updated_at = dt.datetime.now()
         dossier.save()
-        audit.record("Dossier", dossier.id, "rupture", before, dossier, user=user,
+        audit.record("dossier", dossier.id, "record_rupture", before, dossier, user=user,
                      note=f"rupture au {date_fr(rupture.date)} ; dû {montant(settlement.due)}")
         credit_note = None
         if settlement.credit_note > 0 and not dossier.is_stock:

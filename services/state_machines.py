@@ -69,7 +69,7 @@ DOSSIER = Machine("dossier", Dossier, "dossier", D, describe=lambda d: f"Dossier
                "declare_final_balance", notify=TELL_BILLING),
 ])
 
-INVOICE = Machine("invoice", Invoice, "Invoice", I, describe=lambda i: f"Facture {i.display_number}", transitions=[
+INVOICE = Machine("invoice", Invoice, "invoice", I, describe=lambda i: f"Facture {i.display_number}", transitions=[
     Transition("deposer", (I.DRAFT,), I.PROCESSING, "dossier.bill", "Déposer la facture", "submit"),
     Transition("valider", (I.PROCESSING,), I.VALIDATED, "invoice.decide", "Valider", "validate",
                notify=TELL_BILLING, done="validée (bon à payer)", button="success",
@@ -84,7 +84,7 @@ INVOICE = Machine("invoice", Invoice, "Invoice", I, describe=lambda i: f"Facture
     Transition("payer", (I.VALIDATED,), I.PAID, "payment.record", "Régler", "pay"),
 ])
 
-CREDIT_NOTE = Machine("credit_note", CreditNote, "CreditNote", C, describe=lambda c: f"Avoir {c.display_number}",
+CREDIT_NOTE = Machine("credit_note", CreditNote, "credit_note", C, describe=lambda c: f"Avoir {c.display_number}",
                       transitions=[
     Transition("deposer", (C.TO_ISSUE,), C.DEPOSITED, "dossier.bill", "Déposer l'avoir", "deposit"),
     Transition("rembourser", (C.TO_ISSUE, C.DEPOSITED, C.OVERDUE), C.REFUNDED, "credit_note.manage",
@@ -95,7 +95,7 @@ CREDIT_NOTE = Machine("credit_note", CreditNote, "CreditNote", C, describe=lambd
                "mark_overdue", notify=TELL_BILLING),
 ])
 
-BANK_DETAILS = Machine("bank_details", BankDetails, "BankDetails", B, column="status",
+BANK_DETAILS = Machine("bank_details", BankDetails, "bank_details", B, column="status",
                        describe=lambda b: "Vos coordonnées bancaires", transitions=[
     Transition("approuver", (B.PENDING,), B.APPROVED, "bank_details.review", "Valider le RIB", "approve",
                notify=TELL_ADMINS),
@@ -119,14 +119,14 @@ DELEGATION = Machine("delegation", Delegation, "delegation", DG, describe=lambda
                only=_either_side, notify=(Notify("both", "organisation.admin", "delegation"),)),
 ])
 
-AMENDMENT = Machine("amendment", Amendment, "Amendment", A, describe=lambda a: "Demande d'avenant", transitions=[
+AMENDMENT = Machine("amendment", Amendment, "amendment", A, describe=lambda a: "Demande d'avenant", transitions=[
     Transition("accorder", (A.DEPOSITED,), A.GRANTED, "dossier.instruct", "Accorder l'avenant", "grant",
                notify=TELL_DOSSIER),
     Transition("refuser", (A.DEPOSITED,), A.REFUSED, "dossier.instruct", "Refuser l'avenant", "refuse",
                needs_reason=True, notify=TELL_DOSSIER),
 ])
 
-RUPTURE = Machine("rupture", Rupture, "Rupture", R, describe=lambda r: "Rupture", transitions=[
+RUPTURE = Machine("rupture", Rupture, "rupture", R, describe=lambda r: "Rupture", transitions=[
     Transition("confirmer", (R.DECLARED,), R.CONFIRMED, "dossier.instruct", "Confirmer la rupture", "confirm",
                notify=TELL_DOSSIER),
 ])
@@ -151,7 +151,7 @@ USER = Machine("user", User, "user", USER_ACTIVITY_LABELS, column="active", tran
     Transition("reactiver", (False,), True, "user.manage", "Réactiver", "reactivate", only=_same_organisation),
 ])
 
-PROPOSAL = Machine("proposal", ContractProposal, "ContractProposal", P, describe=lambda p: "Proposition de contrat",
+PROPOSAL = Machine("proposal", ContractProposal, "contract_proposal", P, describe=lambda p: "Proposition de contrat",
                    transitions=[
     Transition("envoyer", (P.DRAFT,), P.SENT, "proposal.manage", "Envoyer à l'entreprise", "send"),
     Transition("examiner", (P.SENT, P.FROM_API), P.UNDER_REVIEW, "proposal.decide", "Accepter et compléter",

@@ -97,7 +97,7 @@ def test_an_edit_writes_one_audit_entry_with_before_and_after(make_client, facto
                                                     & (models.AuditEntry.entity_id == str(org.id))))
     assert len(entries) == 1
     entry = entries[0]
-    assert entry.action == "modification"
+    assert entry.action == "update"
     assert entry.user_id == admin.id and entry.actor == admin.email
     assert entry.before["name"] == "CFA Avant" and entry.after["name"] == "CFA Après"
     assert "city" not in entry.before  # only what changed

@@ -54,7 +54,7 @@ def test_six_wrong_passwords_delay_the_right_user_only_a_few_seconds(client, fac
     _at(monkeypatch, start + dt.timedelta(seconds=6))
     assert client.login(user.email).headers["Location"].endswith("/admin/")
     assert models.User.get_by_id(user.id).failed_logins == 0
-    assert models.AuditEntry.select().where(models.AuditEntry.action == "verrouillage").count() == 1
+    assert models.AuditEntry.select().where(models.AuditEntry.action == "lock").count() == 1
 
 
 def test_the_delay_doubles_with_each_failure_and_stops_at_five_minutes(client, factory, db, monkeypatch):
@@ -253,4 +253,4 @@ def test_concurrent_failed_logins_are_all_counted_and_throttle_once_without_any_
     assert set(codes) == {401}, codes
     throttled = models.User.get_by_id(user.id)
     assert throttled.failed_logins >= 3 and throttled.locked_until > dt.datetime.now()
-    assert models.AuditEntry.select().where(models.AuditEntry.action == "verrouillage").count() == 1
+    assert models.AuditEntry.select().where(models.AuditEntry.action == "lock").count() == 1

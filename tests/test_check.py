@@ -165,7 +165,7 @@ def test_an_invoice_line_on_a_dossier_of_another_organisation(ledger, app, db, f
 
 
 def test_a_payment_without_its_audit_entry(ledger, app, db):
-    sql(db, 'DELETE FROM "audit_entry" WHERE entity = ? AND entity_id = ?', "Payment", str(ledger.payment.id))
+    sql(db, 'DELETE FROM "audit_entry" WHERE entity = ? AND entity_id = ?', "payment", str(ledger.payment.id))
     _broken(app, f"Règlement {ledger.payment.reference} : aucune entrée au journal d'audit.")
 
 
@@ -185,7 +185,7 @@ def test_an_invoice_without_its_stored_receipt_or_its_number(ledger, app, db):
 
 def test_problems_lists_every_broken_invariant_at_once(ledger, db):
     sql(db, 'UPDATE "installment" SET status = ? WHERE id = ?', "invoiced", ledger.first.id)
-    sql(db, 'DELETE FROM "audit_entry" WHERE entity = ?', "Payment")
+    sql(db, 'DELETE FROM "audit_entry" WHERE entity = ?', "payment")
     assert {p.invariant for p in integrity.problems()} == {"installment_status", "audit"}
 
 

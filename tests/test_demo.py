@@ -341,9 +341,9 @@ def test_every_agreed_dossier_has_its_schedule_and_its_agreement_letter_dated_th
 
 
 AUDITED_STATES = [  # model, entity names in the audit log, state column
-    (Dossier, ("dossier", "Dossier"), "state"), (Invoice, ("Invoice", "invoice"), "state"),
-    (CreditNote, ("CreditNote",), "state"), (BankDetails, ("BankDetails",), "status"),
-    (Delegation, ("delegation",), "state"), (Rupture, ("Rupture",), "state"), (Amendment, ("Amendment",), "state"),
+    (Dossier, ("dossier",), "state"), (Invoice, ("invoice",), "state"),
+    (CreditNote, ("credit_note",), "state"), (BankDetails, ("bank_details",), "status"),
+    (Delegation, ("delegation",), "state"), (Rupture, ("rupture",), "state"), (Amendment, ("amendment",), "state"),
 ]
 
 
@@ -359,7 +359,7 @@ def test_every_record_has_the_audit_entry_of_the_change_that_brought_it_to_its_s
         assert reached[-1].at <= dt.datetime.now()
     if model is Dossier:
         for row in rows:
-            assert AuditEntry.select().where((AuditEntry.entity == "dossier") & (AuditEntry.action == "depot")
+            assert AuditEntry.select().where((AuditEntry.entity == "dossier") & (AuditEntry.action == "deposit")
                                              & (AuditEntry.entity_id == str(row.id))).exists(), row.number
 
 

@@ -107,8 +107,8 @@ def test_the_audit_entry_names_the_actor_passed_in(factory):
     ouest = factory.organisation()
     user = factory.cfa_user(ouest)
 
-    by_user = audit.record("dossier", 1, "depot", user=scoped.scope_for_user(user))
-    by_key = audit.record("dossier", 1, "depot", user=scoped.scope_for_api_key(make_key(ouest)))
+    by_user = audit.record("dossier", 1, "deposit", user=scoped.scope_for_user(user))
+    by_key = audit.record("dossier", 1, "deposit", user=scoped.scope_for_api_key(make_key(ouest)))
     by_system = audit.record("dossier", 1, "relance")
     assert (by_user.user_id, by_user.actor) == (user.id, user.email)
     assert (by_key.user_id, by_key.actor) == (None, f"clé API pk{ouest.id}")

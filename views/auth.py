@@ -104,7 +104,7 @@ def _count_failure(user, now):
         until = now + delay
         User.update(locked_until=until).where(User.id == user.id).execute()
         if failed == cfg["LOGIN_FREE_FAILURES"]:
-            record("user", user.id, "verrouillage", {"failed_logins": failed}, {"locked_until": until},
+            record("user", user.id, "lock", {"failed_logins": failed}, {"locked_until": until},
                    user=user, note="Connexions ralenties après échecs de connexion")
 
 

@@ -92,7 +92,7 @@ def test_a_deposit_without_the_billing_right_changes_no_money(factory, make_clie
     assert amendment.old_npec == dossier.npec and amendment.declared_by_id is not None
     document = models.Document.get_by_id(amendment.document_id)
     assert document.doc_type == "avenant" and document.dossier_id == dossier.id
-    assert ("Amendment", "create") in {(a.entity, a.action) for a in models.AuditEntry.select()}
+    assert ("amendment", "create") in {(a.entity, a.action) for a in models.AuditEntry.select()}
     page = client.get(f"/portail/dossiers/{dossier.number}").get_data(as_text=True)
     assert "Déposé par le CFA" in page
 
@@ -199,8 +199,8 @@ def test_agreeing_recomputes_the_schedule_with_a_letter_and_an_audit(factory, ma
         dt.date(2027, 8, 31), dt.date(2027, 2, 28), expected.difference)
     assert models.Letter.select().where(models.Letter.kind == "avenant").count() == 1
     actions = {(a.entity, a.action) for a in models.AuditEntry.select()}
-    assert {("Dossier", "avenant"), ("Amendment", "create"), ("Amendment", "grant"),
-            ("Installment", "reschedule")} <= actions
+    assert {("dossier", "record_amendment"), ("amendment", "create"), ("amendment", "grant"),
+            ("installment", "reschedule")} <= actions
     notes = [n.message for n in models.Notification.select().where(models.Notification.dossier == dossier.id)]
     assert any("accordé" in n for n in notes)
     # Agreeing twice does nothing more.
@@ -257,7 +257,7 @@ def test_refusing_needs_a_reason_and_tells_the_cfa(factory, make_client):
     assert money_rows(dossier) == before
     notes = [n.message for n in models.Notification.select().where(models.Notification.dossier == dossier.id)]
     assert any("refusée" in n and "Avenant non signé par l'employeur" in n for n in notes)
-    assert ("Amendment", "refuse") in {(a.entity, a.action) for a in models.AuditEntry.select()}
+    assert ("amendment", "refuse") in {(a.entity, a.action) for a in models.AuditEntry.select()}
     assert "Avenant non signé par l'employeur" in text(client.get(f"/portail/dossiers/{dossier.number}"))
     # Once refused, a new request may be deposited.
     assert deposit(client, dossier).status_code == 302
@@ -304,7 +304,7 @@ def test_a_conseiller_records_an_amendment_from_the_back_office(factory, make_cl
     assert response.status_code == 302
     amendment = models.Amendment.get()
     assert amendment.difference == expected.difference and amendment.state == "accordee"
-    assert {("Amendment", "create"), ("Amendment", "grant")} <= {(a.entity, a.action)
+    assert {("amendment", "create"), ("amendment", "grant")} <= {(a.entity, a.action)
                                                                   for a in models.AuditEntry.select()}
     assert models.Dossier.get_by_id(dossier.id).contract_end == dt.date(2027, 2, 28)
     comptable = make_client(factory.staff("comptable").email)

@@ -32,7 +32,7 @@ def test_the_admin_of_enters_bank_details_that_wait_for_approval(factory, make_c
     assert (details.iban, details.status, details.third_party, details.entered_by_id) == (IBAN, "pending", True, user.id)
     doc = models.Document.get(models.Document.bank_details == details.id)
     assert doc.doc_type == "rib"
-    assert models.AuditEntry.select().where(models.AuditEntry.entity == "BankDetails").count() == 1
+    assert models.AuditEntry.select().where(models.AuditEntry.entity == "bank_details").count() == 1
     page = client.get(URL).get_data(as_text=True)
     assert "En attente de validation" in page and IBAN not in page  # masked in the history
 
@@ -177,7 +177,7 @@ def test_approving_a_new_rib_replaces_the_previous_one_with_the_date(factory, ma
     assert (old.status, new.status) == ("replaced", "approved")
     assert old.replaced_at == new.reviewed_at
     assert bank_service.approved_bank_details(org).id == new.id
-    entry = models.AuditEntry.get((models.AuditEntry.entity == "BankDetails")
+    entry = models.AuditEntry.get((models.AuditEntry.entity == "bank_details")
                                   & (models.AuditEntry.action == "replace"))
     assert entry.entity_id == str(old.id) and entry.user_id == user.id
     assert entry.before["status"] == "approved" and entry.after["status"] == "replaced"

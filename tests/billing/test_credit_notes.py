@@ -20,7 +20,7 @@ def test_a_credit_note_takes_the_next_number_and_the_organisation_mode(factory):
     assert first.display_number == "PRO-1" and first.transfer_reference == "AVCAP PRO-1"
     assert first.settlement_mode == "refund" and first.due_date == dt.date(2026, 3, 16)
     assert first.amount == Decimal("120.50") and first.state == "a_emettre"
-    assert models.AuditEntry.select().where(models.AuditEntry.entity == "CreditNote").count() == 2
+    assert models.AuditEntry.select().where(models.AuditEntry.entity == "credit_note").count() == 2
     told = models.Notification.select().where(models.Notification.organisation == org)
     assert [n.user_id for n in told] == [billing.id, billing.id]
 
@@ -91,7 +91,7 @@ def test_the_cfa_chooses_refund_and_sees_the_instructions(factory, make_client, 
     page = client.get("/portail/organisation/avoirs").get_data(as_text=True)
     assert "AVCAP PRO-" in page and app.config["OPCO_IBAN"] in page and "15 jours" in page
     assert client.post_form("/portail/organisation/avoirs", {"mode": "cash"}).status_code == 400
-    assert models.AuditEntry.select().where(models.AuditEntry.action == "credit_note_mode").count() == 1
+    assert models.AuditEntry.select().where(models.AuditEntry.action == "change_credit_note_mode").count() == 1
     note = create_credit_note(factory.dossier(organisation=org, state="engage"), "42", "rupture")
     assert note.settlement_mode == "refund"
 

@@ -86,8 +86,8 @@ def test_declaring_the_certificate_records_it(factory, make_client):
     assert models.Document.get().doc_type == "certificat"
     settlement = models.ExpiredSettlement.get()
     assert settlement.kind == "certificate" and settlement.dossier_id == dossier.id
-    assert models.AuditEntry.select().where((models.AuditEntry.entity == "Dossier")
-                                            & (models.AuditEntry.action == "certificat_realisation")).count() == 1
+    assert models.AuditEntry.select().where((models.AuditEntry.entity == "dossier")
+                                            & (models.AuditEntry.action == "declare_certificate")).count() == 1
     assert "Certificat de réalisation déclaré" in client.get("/portail/echus").get_data(as_text=True)
 
 

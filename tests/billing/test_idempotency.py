@@ -31,7 +31,7 @@ def test_the_same_form_posted_5_times_records_one_payment(factory, make_client):
     assert {r.status_code for r in responses} == {302}
     assert {r.headers["Location"].split("?")[-1] for r in responses} == {f"id={payment.id}"}
     assert models.PaymentLine.select().count() == 3
-    assert models.AuditEntry.select().where(models.AuditEntry.entity == "Payment").count() == 1
+    assert models.AuditEntry.select().where(models.AuditEntry.entity == "payment").count() == 1
     assert "déjà été enregistré" in client.get(f"/admin/payment/details/?id={payment.id}").get_data(as_text=True)
     # a fresh page gives a fresh key: nothing left to pay, so the next submission is refused, not duplicated
     other_key = client.post_form(RECORD, dict(data, submission_key="another-key"))

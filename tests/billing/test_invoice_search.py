@@ -60,7 +60,7 @@ def test_staff_download_the_cfa_invoice_and_certificate_and_the_download_is_logg
         assert response.headers["Content-Disposition"].startswith("attachment")
         entry = models.AuditEntry.get((models.AuditEntry.entity == "document")
                                       & (models.AuditEntry.entity_id == str(doc.id))
-                                      & (models.AuditEntry.action == "telechargement"))
+                                      & (models.AuditEntry.action == "download"))
         assert entry.user_id == user.id
     assert client.get(f"/admin/invoice/document/{loose.id}").status_code == 404  # not an invoice's piece
     assert client.get("/admin/invoice/document/999999").status_code == 404

@@ -31,7 +31,7 @@ def test_a_comptable_validates_an_invoice_in_process(factory, make_client):
     assert fresh.state == "validee" and fresh.validated_at is not None
     event = models.InvoiceEvent.select().where(models.InvoiceEvent.invoice == inv.id).order_by(-models.InvoiceEvent.id).first()
     assert event.state == "validee" and event.by_id == user.id
-    assert models.AuditEntry.select().where((models.AuditEntry.entity == "Invoice") & (models.AuditEntry.action == "validate")).count() == 1
+    assert models.AuditEntry.select().where((models.AuditEntry.entity == "invoice") & (models.AuditEntry.action == "validate")).count() == 1
     [told] = models.Notification.select().where(models.Notification.message.contains("validée"))
     assert told.user_id == billing.id
 

@@ -107,7 +107,7 @@ def test_an_accepted_invoice_is_numbered_with_its_lines_installments_event_and_a
     assert models.Installment.get_by_id(a.id).status == "invoiced" and models.Installment.get_by_id(b.id).status == "invoiced"
     assert models.InvoiceEvent.get().state == "en_traitement"
     assert models.Document.get().doc_type == "facture"
-    assert models.AuditEntry.select().where((models.AuditEntry.entity == "Invoice")
+    assert models.AuditEntry.select().where((models.AuditEntry.entity == "invoice")
                                             & (models.AuditEntry.action == "submit")).count() == 1
     assert client.get(f"/portail/facturation/{invoice.id}/envoi").status_code == 302  # no longer editable
 

@@ -51,7 +51,7 @@ def test_a_payment_covers_each_invoice_and_dossier_and_marks_them_paid(factory, 
                             (inv2.id, d2.id, Decimal("1530.00"))])
     assert {models.Invoice.get_by_id(i.id).state for i in (inv1, inv2)} == {"payee"}
     assert models.Installment.get_by_id(inst.id).status == "paid"
-    assert models.AuditEntry.select().where(models.AuditEntry.entity == "Payment").count() == 1
+    assert models.AuditEntry.select().where(models.AuditEntry.entity == "payment").count() == 1
     details = client.get(response.headers["Location"]).get_data(as_text=True)
     assert payment.reference in details and d2.number in details
 

@@ -74,7 +74,7 @@ def test_a_declaration_is_recorded_and_changes_no_money(factory, make_client):
     assert (rupture.state, rupture.date, rupture.declared_by_id) == ("declaree", dt.date(2026, 2, 28),
                                                                       rupture.declared_by_id)
     assert rupture.declared_by_id is not None and rupture.confirmed_by_id is None
-    assert ("Rupture", "create") in {(a.entity, a.action) for a in models.AuditEntry.select()}
+    assert ("rupture", "create") in {(a.entity, a.action) for a in models.AuditEntry.select()}
     page = text(client.get(f"/portail/dossiers/{dossier.number}"))
     assert "Rupture au 28/02/2026" in page and "Déclarée par le CFA" in page
 
@@ -112,8 +112,8 @@ def test_confirming_updates_the_schedule_and_records_everything(factory, make_cl
     notes = [n.message for n in models.Notification.select().where(models.Notification.dossier == dossier.id)]
     assert any("confirmée au 28/02/2026" in n for n in notes)
     actions = {(a.entity, a.action) for a in models.AuditEntry.select()}
-    assert {("Dossier", "rupture"), ("Rupture", "create"), ("Rupture", "confirm"),
-            ("Installment", "reschedule")} <= actions
+    assert {("dossier", "record_rupture"), ("rupture", "create"), ("rupture", "confirm"),
+            ("installment", "reschedule")} <= actions
     assert models.CreditNote.select().count() == 0
 
 
@@ -349,7 +349,7 @@ def test_a_conseiller_records_a_rupture_from_the_back_office_with_a_preview(fact
     rupture = models.Rupture.get()
     assert rupture.due == expected.due and rupture.declared_by_id is not None
     assert rupture.state == "confirmee" and rupture.confirmed_by_id == rupture.declared_by_id
-    assert {("Rupture", "create"), ("Rupture", "confirm")} <= {(a.entity, a.action)
+    assert {("rupture", "create"), ("rupture", "confirm")} <= {(a.entity, a.action)
                                                                     for a in models.AuditEntry.select()}
     assert models.Letter.select().where(models.Letter.kind == "rupture").count() == 1
 

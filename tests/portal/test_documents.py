@@ -84,7 +84,7 @@ def test_download_is_an_attachment_never_sniffed_and_is_logged(setup):
     assert response.data == data
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    log = models.AuditEntry.get(models.AuditEntry.action == "telechargement")
+    log = models.AuditEntry.get(models.AuditEntry.action == "download")
     assert (log.entity, log.entity_id, log.actor) == ("document", str(doc.id), "admin@cfa-sud.test")
     assert "convention.pdf" in log.note and log.at is not None
 

@@ -105,7 +105,7 @@ def test_csv_and_xlsx_exports_follow_the_filters_and_mask_the_nir(client, factor
     sheet = load_workbook(io.BytesIO(xlsx.get_data()), read_only=True).active
     values = list(sheet.iter_rows(values_only=True))
     assert len(values) == 2 and values[1][0] == kept.number and nir not in str(values)
-    logged = [e.note for e in models.AuditEntry.select().where(models.AuditEntry.action == "telechargement")]
+    logged = [e.note for e in models.AuditEntry.select().where(models.AuditEntry.action == "download")]
     assert logged == ["Export CSV des dossiers (state=engage)", "Export XLSX des dossiers (state=engage)"]
 
 

@@ -72,7 +72,7 @@ def test_first_advance_is_accepted_without_certificate_and_gives_a_receipt_with_
     lines = list(invoice.lines)
     assert [(line.nature, line.amount) for line in lines] == [("teaching", Decimal("2800.00"))]
     assert (lines[0].period_start, lines[0].period_end) == (dt.date(2025, 9, 1), dt.date(2026, 2, 28))
-    audit = models.AuditEntry.get((models.AuditEntry.entity == "invoice") & (models.AuditEntry.action == "depot"))
+    audit = models.AuditEntry.get((models.AuditEntry.entity == "invoice") & (models.AuditEntry.action == "deposit"))
     assert audit.entity_id == str(invoice.id) and audit.actor == "admin@cfa-sud.test"
     kinds = sorted(d.doc_type for d in models.Document.select().where(models.Document.invoice == invoice.id))
     assert kinds == ["facture", "recepisse"]
@@ -103,7 +103,7 @@ def test_the_receipt_stays_downloadable_from_the_invoices_list(client, cfa):
     listing = client.get("/portail/factures").get_data(as_text=True)
     assert invoice.display_number in listing and f"/portail/factures/{invoice.id}/recepisse" in listing
     assert client.get(f"/portail/factures/{invoice.id}/recepisse").data.startswith(b"%PDF-")
-    logged = models.AuditEntry.select().where(models.AuditEntry.action == "telechargement").count()
+    logged = models.AuditEntry.select().where(models.AuditEntry.action == "download").count()
     assert logged == 1
 
 

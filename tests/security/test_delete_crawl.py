@@ -193,7 +193,7 @@ def test_an_unreferenced_record_is_deleted_by_the_allowed_role_on_every_path_wit
         entries = list(models.AuditEntry.select().where(models.AuditEntry.id > last_entry))
         assert len(entries) == 1, f"{role} / {name}: {len(entries)} audit entries for one deletion"
         entry = entries[0]
-        assert (entry.entity, entry.entity_id, entry.action) == (endpoint, str(record.id), "suppression")
+        assert (entry.entity, entry.entity_id, entry.action) == (model._meta.table_name, str(record.id), "delete")
         assert entry.user_id == actor.id and entry.before["id"] == record.id and entry.after is None
 
 

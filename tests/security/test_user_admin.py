@@ -38,7 +38,7 @@ def test_an_admin_edits_a_cfa_user_role_and_rights_without_a_500(make_client, fa
     membership = models.Membership.get_by_id(membership.id)
     assert membership.role == "admin_of"
     assert membership.rights == {"right_contracts", "right_contracts_billing"}
-    entry = models.AuditEntry.get((models.AuditEntry.entity == "user") & (models.AuditEntry.action == "modification"))
+    entry = models.AuditEntry.get((models.AuditEntry.entity == "user") & (models.AuditEntry.action == "update"))
     assert entry.entity_id == str(user.id)
 
 

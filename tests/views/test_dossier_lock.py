@@ -139,7 +139,7 @@ def test_the_correction_action_rewrites_a_fact_with_a_reason_and_one_audit_entry
     stored = models.Dossier.get_by_id(dossier.id)
     assert stored.subrogated is False and stored.state == "engage"
     entry = models.AuditEntry.get((models.AuditEntry.entity == "dossier")
-                                  & (models.AuditEntry.action == "correction des données du contrat"))
+                                  & (models.AuditEntry.action == "correct_contract"))
     assert entry.entity_id == str(dossier.id) and entry.user_id == agent.id
     assert entry.before == {"subrogated": True} and entry.after == {"subrogated": False}
     assert entry.note == "Erreur de saisie du CERFA"

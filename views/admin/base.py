@@ -244,7 +244,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
                 txn.rollback()
                 g.admin_save_failed = True
                 return False
-            record(self.entity_name(), model.id, "création", None, snapshot(model), user=self.actor)
+            record(self.entity_name(), model.id, "create", None, snapshot(model), user=self.actor)
         return model
 
     def update_model(self, form, model):
@@ -259,7 +259,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
             after = snapshot(fresh)
             changed_before = {k: v for k, v in before.items() if after.get(k) != v}
             changed_after = {k: after[k] for k in changed_before}
-            record(self.entity_name(), model.id, "modification", changed_before, changed_after,
+            record(self.entity_name(), model.id, "update", changed_before, changed_after,
                    note=self.audit_note(form, model), user=self.actor)
         return True
 
@@ -309,7 +309,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
                 flash(f"Suppression impossible : « {current} » est utilisé par d'autres données. "
                       f"Rien n'a été supprimé.", "error")
                 return False
-            record(self.entity_name(), current.id, "suppression", before, None, user=self.actor)
+            record(self.entity_name(), current.id, "delete", before, None, user=self.actor)
         return True
 
     def delete_model(self, model):

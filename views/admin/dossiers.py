@@ -97,7 +97,7 @@ FINANCING_INPUTS = ["conclusion_date", "contract_start", "contract_end", "level"
 CONTRACT_FACTS = ["number", "deca_number", "scheme", "employer", "apprentice", "subrogated", "without_contract",
                   "diploma_code", "rncp_code", "training_start", "training_end", "deposit_date", "complete_date"]
 PRE_AGREEMENT_STATES = BEFORE_AGREEMENT
-CORRECTION_ACTION = "correction des données du contrat"
+CORRECTION_ACTION = "correct_contract"
 
 
 class _DisabledWidget:

@@ -51,7 +51,7 @@ def credit_notes():
         if org.credit_note_mode != form.mode.data:
             org.credit_note_mode = form.mode.data
             org.save(only=[Organisation.credit_note_mode])
-            audit.record("Organisation", org.id, "credit_note_mode", before, {"credit_note_mode": org.credit_note_mode},
+            audit.record("organisation", org.id, "change_credit_note_mode", before, {"credit_note_mode": org.credit_note_mode},
                          user=current_user._get_current_object())
     flash("Mode de règlement des avoirs enregistré : il s'applique aux prochains avoirs.", "success")
     return redirect(url_for("portal.credit_notes"))
