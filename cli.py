@@ -1,4 +1,5 @@
 """Command-line tasks: `flask --app app <command>`."""
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -69,14 +70,40 @@ def register_cli(app):
             raise SystemExit(1)
         click.echo(f"Contrôle d'intégrité : aucune anomalie ({integrity.summary()}).")
 
-    from services.npec_import import register_npec_cli
-    register_npec_cli(app)
+    @app.cli.command("import-npec")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_npec(path):
+        """Import France compétences' NPEC referential (CSV or XLSX) and its IDCC → CPNE table."""
+        from services.npec_import import ReferentialError, import_referential
+        try:
+            report = import_referential(Path(path).name, Path(path).read_bytes())
+        except ReferentialError as exc:
+            raise click.ClickException(str(exc))
+        click.echo(report.summary())
+        for table, line, reason in report.rejected:
+            click.echo(f"  {table}, ligne {line} : {reason}")
 
-    from services.credit_notes import register_billing_cli
-    register_billing_cli(app)
+    @app.cli.command("overdue-credit-notes")
+    @click.option("--date", "on", default="", help="Jour de référence (jj/mm/aaaa), aujourd'hui par défaut.")
+    def overdue_credit_notes(on):
+        """Run daily (cron): refund-mode credit notes unpaid after 15 days become overdue and their CFA is told."""
+        from infrastructure.formatting import parse_date_fr
+        from services import clock
+        from services.credit_notes import mark_overdue_credit_notes
+        today = parse_date_fr(on) if on else clock.today()
+        if on and today is None:
+            raise click.BadParameter("date attendue au format jj/mm/aaaa", param_hint="--date")
+        count = mark_overdue_credit_notes(today)
+        click.echo(f"{count} avoir(s) passé(s) en retard de remboursement.")
 
-    from services.digest import register_digest_cli
-    register_digest_cli(app)
+    @app.cli.command("digest")
+    @click.option("--hours", default=24, show_default=True, help="période couverte, en heures")
+    def digest(hours):
+        """Send the daily digest of unread notifications (run it once a day, e.g. from cron)."""
+        from services.digest import send_daily_digest
+        since = dt.datetime.now() - dt.timedelta(hours=hours)
+        count = send_daily_digest(since)
+        click.echo(f"{count} récapitulatif(s) écrit(s) dans la boîte d'envoi.")
 
     from commands.demo import register_demo_cli
     register_demo_cli(app)

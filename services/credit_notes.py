@@ -176,20 +176,3 @@ def deductible_credit_notes(organisation):
                        & (CreditNote.settlement_mode == rules.credit_notes.DEDUCTION)
                        & CreditNote.state.in_(OPEN_STATES))
                 .order_by(CreditNote.issued_on, CreditNote.number))
-
-
-def register_billing_cli(app):
-    """`flask --app app overdue-credit-notes [--date jj/mm/aaaa]`: run daily (cron) to flag late refunds."""
-    import click
-
-    @app.cli.command("overdue-credit-notes")
-    @click.option("--date", "on", default="", help="Jour de référence (jj/mm/aaaa), aujourd'hui par défaut.")
-    def overdue_credit_notes_command(on):
-        """Mark refund-mode credit notes unpaid after 15 days as en_retard and notify their CFA."""
-        from infrastructure.formatting import parse_date_fr
-
-        today = parse_date_fr(on) if on else clock.today()
-        if on and today is None:
-            raise click.BadParameter("date attendue au format jj/mm/aaaa", param_hint="--date")
-        count = mark_overdue_credit_notes(today)
-        click.echo(f"{count} avoir(s) passé(s) en retard de remboursement.")

@@ -1,7 +1,5 @@
 """The daily digest (SPEC §3 User.daily_digest, §9 CLI): one email per CFA user with the day's notifications."""
-import datetime as dt
 
-import click
 from peewee import JOIN
 
 from infrastructure.formatting import datetime_fr
@@ -45,14 +43,4 @@ def send_daily_digest(since):
     return sent
 
 
-def register_digest_cli(app):
-    @app.cli.command("digest")
-    @click.option("--hours", default=24, show_default=True, help="période couverte, en heures")
-    def digest_command(hours):
-        """Send the daily digest of unread notifications (run it once a day, e.g. from cron)."""
-        since = dt.datetime.now() - dt.timedelta(hours=hours)
-        count = send_daily_digest(since)
-        click.echo(f"{count} récapitulatif(s) écrit(s) dans la boîte d'envoi.")
-
-
-__all__ = ["send_daily_digest", "register_digest_cli", "OutboxEmail"]
+__all__ = ["send_daily_digest", "OutboxEmail"]

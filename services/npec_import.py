@@ -13,7 +13,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
 
 from models import Employer, IdccCpne, NpecReference, db
 from rules.npec import applicable_npec, parse_cpne_code, parse_idcc_code, parse_npec_cell, split_rncp_codes
@@ -276,19 +275,3 @@ def propose_npec(dossier, employer=None):
                                     f"CPNE {link.cpne_code}"))
     return NpecProposal(npec=choice.npec, applicable_from=choice.applicable_from, rncp_code=dossier.rncp_code,
                         cpne_code=link.cpne_code)
-
-
-# --- CLI -------------------------------------------------------------------------------------------
-
-def register_npec_cli(app):
-    @app.cli.command("import-npec")
-    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-    def import_npec(path):
-        """Import France compétences' NPEC referential (CSV or XLSX) and its IDCC → CPNE table."""
-        try:
-            report = import_referential(Path(path).name, Path(path).read_bytes())
-        except ReferentialError as exc:
-            raise click.ClickException(str(exc))
-        click.echo(report.summary())
-        for table, line, reason in report.rejected:
-            click.echo(f"  {table}, ligne {line} : {reason}")
