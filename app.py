@@ -8,10 +8,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models
 from config import Config
-from services import passwords
-from services.extensions import babel, csrf, limiter, login_manager
+from infrastructure import passwords
+from views.extensions import babel, csrf, limiter, login_manager
 from infrastructure.formatting import date_fr, montant, oui_non
-from services.headers import content_security_policy, csp_nonce
+from views.headers import content_security_policy, csp_nonce
 
 
 def create_app(config=None):
@@ -123,7 +123,7 @@ def _register_error_pages(app):
     @app.errorhandler(OperationalError)
     def _database_busy(e):
         # Every write runs in one transaction, rolled back by the error: a busy database is "try again", not a crash.
-        from services.numbering import is_busy
+        from infrastructure.numbering import is_busy
         if not is_busy(e):
             raise e
         app.logger.warning("Base occupée (%s) sur %s %s : réponse 503", e, request.method, request.path)

@@ -28,7 +28,7 @@ def register_cli(app):
     @click.option("--last-name", default="")
     def create_staff(email, password, role, first_name, last_name):
         """Create an OPCO staff user."""
-        from services.passwords import hash_password
+        from infrastructure.passwords import hash_password
         models.create_schema()
         models.User.create(email=email.strip().lower(), password_hash=hash_password(password), kind="staff",
                            staff_role=role, first_name=first_name, last_name=last_name)
@@ -38,7 +38,7 @@ def register_cli(app):
     @click.argument("target_dir", required=False)
     def backup(target_dir):
         """Archive the SQLite database, the uploaded files and the secret key (default folder: DATA_DIR/sauvegardes)."""
-        from services.backup import create_backup
+        from commands.backup import create_backup
         folder = target_dir or str(Path(app.config["DATA_DIR"]) / "sauvegardes")
         archive, contents = create_backup(app.config, folder)
         click.echo(f"Sauvegarde écrite dans {archive} : {', '.join(contents)}.")
@@ -50,7 +50,7 @@ def register_cli(app):
     @click.option("--force", is_flag=True, help="Remplacer la base et la clé existantes.")
     def restore(archive, force):
         """Put back a backup made by `backup` (stop the application first)."""
-        from services.backup import BackupError, restore_backup
+        from commands.backup import BackupError, restore_backup
         models.db.close()
         try:
             restored = restore_backup(app.config, archive, force=force)
@@ -61,7 +61,7 @@ def register_cli(app):
     @app.cli.command("check")
     def check():
         """Check the ledger's invariants: print each anomaly in French, exit 1 when there is any."""
-        from services import integrity
+        from workflows import integrity
         found = integrity.problems()
         for problem in found:
             click.echo(problem.message)
@@ -74,7 +74,7 @@ def register_cli(app):
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def import_npec(path):
         """Import France compétences' NPEC referential (CSV or XLSX) and its IDCC → CPNE table."""
-        from services.npec_import import ReferentialError, import_referential
+        from workflows.npec_import import ReferentialError, import_referential
         try:
             report = import_referential(Path(path).name, Path(path).read_bytes())
         except ReferentialError as exc:
@@ -88,8 +88,8 @@ def register_cli(app):
     def overdue_credit_notes(on):
         """Run daily (cron): refund-mode credit notes unpaid after 15 days become overdue and their CFA is told."""
         from infrastructure.formatting import parse_date_fr
-        from services import clock
-        from services.credit_notes import mark_overdue_credit_notes
+        from infrastructure import clock
+        from workflows.credit_notes import mark_overdue_credit_notes
         today = parse_date_fr(on) if on else clock.today()
         if on and today is None:
             raise click.BadParameter("date attendue au format jj/mm/aaaa", param_hint="--date")
@@ -100,7 +100,7 @@ def register_cli(app):
     @click.option("--hours", default=24, show_default=True, help="période couverte, en heures")
     def digest(hours):
         """Send the daily digest of unread notifications (run it once a day, e.g. from cron)."""
-        from services.digest import send_daily_digest
+        from workflows.digest import send_daily_digest
         since = dt.datetime.now() - dt.timedelta(hours=hours)
         count = send_daily_digest(since)
         click.echo(f"{count} récapitulatif(s) écrit(s) dans la boîte d'envoi.")

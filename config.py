@@ -16,7 +16,7 @@ class Config:
         self.DATABASE_URL = env.get("DATABASE_URL", f"sqlite:///{data_dir / 'portail.db'}")
         self.UPLOAD_DIR = env.get("UPLOAD_DIR", str(data_dir / "files"))
         # A form may carry two files (invoice + completion certificate): each one is held to MAX_UPLOAD_BYTES
-        # exactly by services.documents; this only cuts requests that cannot be valid.
+        # exactly by workflows.documents; this only cuts requests that cannot be valid.
         self.MAX_CONTENT_LENGTH = 2 * int(env.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)) + 512 * 1024
         self.MAX_UPLOAD_BYTES = int(env.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
         self.MAIL_SERVER = env.get("MAIL_SERVER", "")

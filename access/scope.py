@@ -17,13 +17,14 @@ from functools import reduce
 
 from peewee import JOIN, fn
 
+from models.states import DelegationState, OrganisationStatus
 from models import (CreditNote, Delegation, Document, Dossier, Invoice, InvoiceLine, Letter, Membership,
                     Notification, Organisation, Payment, PaymentLine)
 
 RIGHTS = ("right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing",
           "right_no_contract", "right_no_contract_billing")
 BILLING_RIGHTS = frozenset({"right_contracts_billing", "right_stock_billing", "right_no_contract_billing"})
-APPROVED = "approuvee"  # the only delegation state that opens the delegator's records
+APPROVED = DelegationState.APPROVED  # the only delegation state that opens the delegator's records
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def memberships_of(user):
              .join(Organisation).switch(Membership)
              .join(Delegation, JOIN.LEFT_OUTER, on=((Delegation.delegate == Membership.organisation)
                                                     & (Delegation.state == APPROVED)))
-             .where((Membership.user == user.id) & (Organisation.status == "active"))
+             .where((Membership.user == user.id) & (Organisation.status == OrganisationStatus.ACTIVE))
              .order_by(Organisation.name, Membership.id))
     found, delegators = {}, {}
     for row in query:
@@ -143,7 +144,7 @@ def scope_for_api_key(key, now=None):
     """
     now = now or dt.datetime.now()
     organisation = Organisation.get_or_none(Organisation.id == key.organisation_id)
-    if key.revoked_at is not None or key.expires_at <= now or organisation is None or organisation.status != "active":
+    if key.revoked_at is not None or key.expires_at <= now or organisation is None or organisation.status != OrganisationStatus.ACTIVE:
         return Scope(kind="api", api_key=key)
     return Scope.of_api_key(key, approved_delegator_ids(key.organisation_id))
 

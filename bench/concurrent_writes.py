@@ -565,7 +565,7 @@ def open_database(database_url):
 def add_staff(database_url):
     """One more comptable, so that every client signs in with its own account (as `flask create-staff` does)."""
     models, database = open_database(database_url)
-    from services.passwords import hash_password
+    from infrastructure.passwords import hash_password
 
     try:
         for email, role in EXTRA_STAFF:

@@ -128,8 +128,8 @@ def _raw_dump(db_path, sql):
 def _receipt_times(url, folder, siret, count):
     """Render the receipt of one reimbursement invoice `count` times (after one warm-up)."""
     import models
-    from services.invoice_workflow import create_invoice
-    from services.receipts import render_receipt
+    from workflows.invoice_workflow import create_invoice
+    from workflows.receipts import render_receipt
 
     app = _app(url, folder)
     with app.app_context(), app.test_request_context():

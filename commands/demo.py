@@ -2,10 +2,10 @@
 
 Every demo record is one a user could have produced: the contracts of commands/demo_data.py are
 deposited, then their story is played day by day through the workflows the screens call —
-services.dossier_workflow for the advisor's actions (schedule and letters), services.reimbursement and
-services.mass_invoicing for the CFA's requests (receipts), services.invoice_workflow for the comptable's
-decisions, services.payments, services.ruptures (and the credit note it issues), services.bank_details,
-services.delegations and services.amendments. Each step runs on the day it is dated (`today=`/`date=`
+workflows.dossier_workflow for the advisor's actions (schedule and letters), workflows.reimbursement and
+workflows.mass_invoicing for the CFA's requests (receipts), workflows.invoice_workflow for the comptable's
+decisions, workflows.payments, workflows.ruptures (and the credit note it issues), workflows.bank_details,
+workflows.delegations and workflows.amendments. Each step runs on the day it is dated (`today=`/`date=`
 where the service takes one); the timestamps a service takes from the wall clock are then moved back to
 that moment — date columns only, never a state or an amount. The whole load is one transaction: it adds
 the complete demo or nothing, and `flask --app app check` finds nothing on it.
@@ -27,9 +27,10 @@ from commands.generate import DEMO_PASSWORD, make_iban, make_nir, make_siret, ma
 from models import (Apprentice, AuditEntry, CreditNote, Dossier, Employer, IdccCpne, Invoice, Membership,
                     Notification, NpecReference, Organisation, User)
 from models.user import RIGHTS
-from services import audit, bank_details, clock, credit_notes, delegations, dossier_workflow
-from services.numbering import immediate_transaction
-from services.passwords import hash_password
+from workflows import audit, bank_details, credit_notes, delegations, dossier_workflow
+from infrastructure import clock
+from infrastructure.numbering import immediate_transaction
+from infrastructure.passwords import hash_password
 
 __all__ = ["DEMO_PASSWORD", "DemoAlreadyLoaded", "DemoStepFailed", "demo_present", "load_demo", "register_demo_cli"]
 

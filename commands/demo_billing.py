@@ -13,7 +13,7 @@ from commands.demo_story import DemoStepFailed, moment as _moment, pdf_of
 from access.scope import scope_for_user
 from models.states import DossierState, InvoiceState
 from models import CreditNote, Dossier, Installment, Invoice, Organisation
-from services import amendments, invoice_workflow, mass_invoicing, payments, reimbursement, ruptures
+from workflows import amendments, invoice_workflow, mass_invoicing, payments, reimbursement, ruptures
 
 HOLD_REASON = "Le certificat de réalisation de la période facturée est manquant."
 REJECTION_REASON = ("La facture jointe ne porte ni le numéro de dossier ni le nom de l'apprenti ; merci de déposer "

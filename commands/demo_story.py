@@ -88,6 +88,6 @@ class Calendar:
 
     @staticmethod
     def check(outcome):
-        """A workflow outcome (services.dossier_workflow) that must have succeeded."""
+        """A workflow outcome (workflows.dossier_workflow) that must have succeeded."""
         if not outcome.ok:
             raise DemoStepFailed(outcome.line)

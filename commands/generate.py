@@ -334,7 +334,7 @@ def _target_user(email, organisation_id):
     """An admin OF of the target organisation with all six rights, signing in with the demo password."""
     from models import Membership, User
     from models.user import RIGHTS
-    from services.passwords import hash_password
+    from infrastructure.passwords import hash_password
     email = rules.normalize_email(email)
     if rules.check_email(email):
         raise GenerationError(f"--user-email : {rules.check_email(email)}.")

@@ -5,7 +5,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from forms.validators import DateFrField
-from services import clock
+from infrastructure import clock
 
 
 class MassInvoiceSendForm(FlaskForm):

@@ -1,7 +1,7 @@
 """Forms of the rupture and amendment workflows (portal and back office).
 
 Dates are typed jj/mm/aaaa (ISO accepted too); checks that need the dossier
-(inside the contract, engaged state) live in services.ruptures / services.amendments.
+(inside the contract, engaged state) live in workflows.ruptures / workflows.amendments.
 """
 from decimal import Decimal
 

@@ -2,7 +2,7 @@
 
 Amounts read `26 247,00 €`: Babel's fr_FR pattern, with U+00A0 (no-break space) both between thousands and
 before the euro sign. Babel's fr_FR data puts a narrow no-break space (U+202F) between thousands, for which the
-PDFs' standard fonts have no glyph, so one character is used everywhere (services.sql_format writes the same text
+PDFs' standard fonts have no glyph, so one character is used everywhere (infrastructure.sql_format writes the same text
 from the database). Dates read `jj/mm/aaaa`, date-times
 `jj/mm/aaaa HH:MM`, booleans `Oui` / `Non`. No Flask import: the workflows and the CLI use it too.
 """

@@ -70,7 +70,7 @@ class Delegation(BaseModel):
     """`delegate` manages the contracts of `delegator` once the request is approved (seed 001, SPEC §4).
 
     The states are DelegationState (models/states.py), their transitions the DELEGATION table of
-    services/state_machines.py; only an approved delegation opens anything of the delegator to the delegate.
+    workflows/state_machines.py; only an approved delegation opens anything of the delegator to the delegate.
     """
 
     delegate = ForeignKeyField(Organisation, backref="delegations_received", on_delete="CASCADE")

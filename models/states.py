@@ -60,7 +60,7 @@ class DossierState(State):
 
 
 class InstallmentStatus(State):
-    """Derived from the invoices and payments of the dossier (services/installments.py), not a machine."""
+    """Derived from the invoices and payments of the dossier (workflows/installments.py), not a machine."""
 
     TO_INVOICE = "to_invoice", "À facturer", "info"
     INVOICED = "invoiced", "Facturée", "primary"

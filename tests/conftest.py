@@ -19,8 +19,8 @@ from itsdangerous import URLSafeTimedSerializer  # noqa: E402
 
 import models  # noqa: E402
 from app import create_app  # noqa: E402
-from services import clock  # noqa: E402
-from services.extensions import limiter  # noqa: E402
+from infrastructure import clock  # noqa: E402
+from views.extensions import limiter  # noqa: E402
 
 from .factories import Factory  # noqa: E402
 
@@ -165,8 +165,8 @@ def demo(db, app, monkeypatch):
     from tests.factories import make_pdf
 
     blank = make_pdf()
-    monkeypatch.setattr("services.receipts.render_receipt", lambda *args, **kwargs: blank)
-    monkeypatch.setattr("services.letters.render_pdf", lambda *args, **kwargs: blank)
+    monkeypatch.setattr("workflows.receipts.render_receipt", lambda *args, **kwargs: blank)
+    monkeypatch.setattr("workflows.letters.render_pdf", lambda *args, **kwargs: blank)
     with app.app_context():
         return cached_data_set(app, "demo", load_demo)
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import models
 import rules
-from services.passwords import hash_password
+from infrastructure.passwords import hash_password
 
 PASSWORD = "Portail-Demo-2026"
 IBAN = "FR7630006000011234567890189"
@@ -63,7 +63,7 @@ def make_uai(n):
 
 def contract(**overrides):
     """The rules' contract of `Factory.dossier()`'s defaults, written out here (not read back from a row
-    through services.dossier_rules): tests compare what the app stored with rules/ run on these literals."""
+    through workflows.dossier_rules): tests compare what the app stored with rules/ run on these literals."""
     fields = dict(conclusion=dt.date(2025, 8, 20), start=dt.date(2025, 9, 1), end=dt.date(2027, 8, 31),
                   npec=Decimal("7000.00"), stock=False, disability_uplift=Decimal("0"), reduced_duration=False,
                   distance_share=Decimal("0"), level=5)
@@ -99,7 +99,7 @@ def comptable():
 
 def make_invoice(organisation, dossier, amount="1000.00", state="en_traitement", lines=None):
     """An invoice created the way the portal creates one, then moved to `state` through the workflow."""
-    from services import invoice_workflow as workflow
+    from workflows import invoice_workflow as workflow
 
     lines = lines or [dict(dossier=dossier, nature="teaching", quantity=1, amount=Decimal(amount))]
     inv = workflow.create_invoice(organisation, lines, dossier=dossier)
@@ -184,7 +184,7 @@ class Factory:
 
     def engaged_dossier(self, organisation=None, **kw):
         """A dossier agreed by the OPCO: regime, financing and schedule computed by rules/ and stored."""
-        from services.dossier_rules import contract_from_dossier, store_schedule
+        from workflows.dossier_rules import contract_from_dossier, store_schedule
 
         kw.setdefault("state", "engage")
         kw.setdefault("agreement_date", dt.date(2025, 9, 10))
@@ -201,7 +201,7 @@ class Factory:
 
     def approved_bank(self, organisation, iban=IBAN):
         """Bank details entered by the CFA and approved by a comptable."""
-        from services import bank_details as bank_service
+        from workflows import bank_details as bank_service
 
         details = models.BankDetails.create(organisation=organisation, iban=iban, bic=BIC, holder=organisation.name)
         return bank_service.approve(details, self.staff("comptable"))

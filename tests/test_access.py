@@ -138,7 +138,7 @@ def db_digest():
 
 
 # Routes whose very purpose is to tell the other organisation something: a delegation request notifies the
-# organisation asked (services/delegations.py); the request itself opens nothing (tests/security/test_delegations.py).
+# organisation asked (workflows/delegations.py); the request itself opens nothing (tests/security/test_delegations.py).
 NOTIFYING_ROUTES = {("/portail/delegations", "POST"): "delegation"}
 
 

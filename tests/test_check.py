@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 import models
-from services import integrity
-from services import invoice_workflow as workflow
-from services import reimbursement
-from services.dossier_workflow import Params, perform
+from workflows import integrity
+from workflows import invoice_workflow as workflow
+from workflows import reimbursement
+from workflows.dossier_workflow import Params, perform
 from tests.billing.billing_helpers import pay_in_back_office
 from tests.factories import make_pdf
 from infrastructure.formatting import montant

@@ -14,8 +14,8 @@ from models import (Amendment, Apprentice, AuditEntry, BankDetails, CreditNote, 
                     NpecReference, Organisation, Payment, PaymentLine, Rupture, User)
 from models.user import RIGHTS
 from commands.demo import DEMO_PASSWORD, DemoAlreadyLoaded, load_demo
-from services.dossier_rules import contract_from_dossier
-from services.storage import get_storage
+from workflows.dossier_rules import contract_from_dossier
+from infrastructure.storage import get_storage
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 ALL_STATES = {"recu", "en_instruction", "en_attente", "engage", "solde", "refuse", "annule", "supprime"}
@@ -277,7 +277,7 @@ def test_every_portal_page_renders_the_demo_without_error(demo, app, make_client
 
 
 def test_the_demo_breaks_none_of_the_ledger_invariants(demo):
-    from services import integrity
+    from workflows import integrity
 
     assert [p.message for p in integrity.problems()] == []
 
@@ -364,7 +364,7 @@ def test_every_record_has_the_audit_entry_of_the_change_that_brought_it_to_its_s
 
 
 def test_the_demo_story_is_dated_in_the_past_not_on_the_day_it_was_loaded(demo):
-    from services import clock
+    from infrastructure import clock
 
     loaded = dt.datetime.combine(clock.today(), dt.time(0))
     assert Invoice.select().where(Invoice.created_at >= loaded).count() == 0

@@ -2,8 +2,8 @@
 import datetime as dt
 
 import models
-from services.digest import send_daily_digest
-from services.notify import notify_organisation
+from workflows.digest import send_daily_digest
+from workflows.notify import notify_organisation
 
 
 def test_each_cfa_user_gets_the_unread_notifications_of_their_organisations_only(app, factory, db):

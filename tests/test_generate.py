@@ -38,7 +38,7 @@ def test_generated_financing_is_the_rules_own(db):
     generate(300, with_installments=True)
     engaged = list(Dossier.select().where(Dossier.state.in_(("engage", "solde"))))
     assert engaged
-    from services.dossier_rules import contract_from_dossier
+    from workflows.dossier_rules import contract_from_dossier
     for dossier in engaged[:60]:
         financing = rules.compute_financing(contract_from_dossier(dossier))
         assert (dossier.regime, dossier.total_financed, dossier.employer_share) == \

@@ -8,7 +8,7 @@ import pytest
 
 import models
 from rules.npec import applicable_npec, parse_npec_cell, split_rncp_codes
-from services.npec_import import propose_npec
+from workflows.npec_import import propose_npec
 
 # The sample of shared/data (same shape as the real file; amounts invented), as an Excel user exports it.
 NPEC_CSV = """Code RNCP;Libellé de la formation;Certificateur;Libellé du Diplôme;Code CPNE;CPNE;NPEC final;Statut;Date d'applicabilité des NPEC

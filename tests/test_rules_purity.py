@@ -3,7 +3,7 @@ import ast
 from pathlib import Path
 
 FORBIDDEN = {"flask", "peewee", "playhouse", "wtforms", "flask_admin", "flask_login", "flask_wtf", "xhtml2pdf",
-             "models", "views", "services", "forms"}
+             "models", "views", "workflows", "infrastructure", "access", "commands", "forms"}
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import models
 from access import scope as scoped
 from access.permissions import can
-from services import audit, delegations
+from workflows import audit, delegations
 
 
 def numbers(query):

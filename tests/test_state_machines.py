@@ -1,4 +1,4 @@
-"""Every transition of every table in services/state_machines.py, walked in one small world.
+"""Every transition of every table in workflows/state_machines.py, walked in one small world.
 
 For each transition (a new one is walked automatically): every actor lacking its permission is refused and
 nothing changes; from a state outside its from-states the guarded update refuses in French and nothing
@@ -20,8 +20,8 @@ import pytest
 import models
 from access.scope import Scope
 from models.states import DelegationState
-from services.state_machines import MACHINES
-from services.transitions import SYSTEM, TransitionRefused, apply
+from workflows.state_machines import MACHINES
+from workflows.transitions import SYSTEM, TransitionRefused, apply
 
 TRANSITIONS = [(m.name, t.name) for m in MACHINES.values() for t in m.transitions.values()]
 

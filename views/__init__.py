@@ -3,7 +3,7 @@
 
 def register_views(app):
     from . import auth, portal
-    from .admin import init_admin
+    from views.admin import init_admin
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(portal.bp)

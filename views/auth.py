@@ -7,10 +7,10 @@ from peewee import Case
 
 from forms.auth import LoginForm
 from models import User, new_session_token
-from services.audit import record
-from services.extensions import limiter
-from services.numbering import immediate_transaction
-from services.passwords import hash_password, needs_rehash, throttle_delay, verify_password
+from workflows.audit import record
+from views.extensions import limiter
+from infrastructure.numbering import immediate_transaction
+from infrastructure.passwords import hash_password, needs_rehash, throttle_delay, verify_password
 
 bp = Blueprint("auth", __name__)
 

@@ -1,6 +1,6 @@
 """File downloads as HTTP responses: attachments browsers never render inline nor sniff, every one logged.
 
-The checks and the download log live in services/documents.py; this module only turns them into responses
+The checks and the download log live in workflows/documents.py; this module only turns them into responses
 and names the signed-in user as who downloaded.
 """
 import unicodedata
@@ -9,8 +9,8 @@ from urllib.parse import quote
 from flask import Response, abort
 from flask_login import current_user
 
-from services.documents import download_name, log_download
-from services.storage import get_storage
+from workflows.documents import download_name, log_download
+from infrastructure.storage import get_storage
 
 
 def signed_in_user():

@@ -5,7 +5,7 @@ and show `state_label(obj)` / `state_badge(obj)`, read from models/states.py thr
 """
 from models import Installment
 from models import states
-from services.state_machines import BY_MODEL
+from workflows.state_machines import BY_MODEL
 
 # model -> (state column, State enum or {value: label}); installments are derived, not a machine
 STATE_COLUMNS = {model: (m.column, m.states) for model, m in BY_MODEL.items()}

@@ -3,7 +3,7 @@ import io
 
 import models
 from rules.identifiers import format_iban
-from services import bank_details as bank_service
+from workflows import bank_details as bank_service
 from tests.billing.billing_helpers import admin_client
 from tests.factories import BIC, IBAN, OTHER_IBAN, make_invoice, pdf_file
 
@@ -146,7 +146,7 @@ def test_a_change_needs_a_new_approval_and_keeps_the_history(factory, make_clien
     assert _post(cfa, iban=OTHER_IBAN).status_code == 302
     rows = list(models.BankDetails.select().where(models.BankDetails.organisation == org).order_by(models.BankDetails.id))
     assert [(r.iban, r.status) for r in rows] == [(IBAN, "approved"), (OTHER_IBAN, "pending")]
-    from services.bank_details import approved_bank_details
+    from workflows.bank_details import approved_bank_details
     assert approved_bank_details(org).iban == IBAN  # payments keep going to the approved one
     _action(client, "approuver", [rows[1].id])
     assert approved_bank_details(org).iban == OTHER_IBAN

@@ -77,7 +77,7 @@ def test_an_invoice_still_busy_after_the_retries_is_reported_and_the_others_are_
                                                                                          monkeypatch):
     from peewee import OperationalError
 
-    from services import invoice_workflow
+    from workflows import invoice_workflow
 
     org = factory.organisation()
     dossier = factory.dossier(organisation=org, state="engage")

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 import models
-from services.credit_notes import CreditNoteError, create_credit_note, mark_overdue_credit_notes
+from workflows.credit_notes import CreditNoteError, create_credit_note, mark_overdue_credit_notes
 
 
 def test_a_credit_note_takes_the_next_number_and_the_organisation_mode(factory):

@@ -11,7 +11,7 @@ from infrastructure.formatting import montant
 from .workflow_helpers import installments, invoice_and_pay
 
 from tests.factories import pdf_file
-from services import clock
+from infrastructure import clock
 
 TODAY = clock.today()
 
@@ -190,7 +190,7 @@ def test_the_list_does_not_issue_one_query_per_dossier(factory, make_client, db)
 
 
 def test_candidates_are_read_in_batches_until_enough_expired_dossiers_are_found(factory, make_client, monkeypatch):
-    import services.expired as expired_service
+    import workflows.expired as expired_service
 
     monkeypatch.setattr(expired_service, "BATCH_SIZE", 2)
     org, client = setup(factory, make_client)

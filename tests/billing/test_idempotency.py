@@ -40,7 +40,7 @@ def test_the_same_form_posted_5_times_records_one_payment(factory, make_client):
 
 def _worker(database_url, folder, organisation_id, invoice_ids, user_id, key, attempts):
     from app import create_app
-    from services.payments import record_payment
+    from workflows.payments import record_payment
 
     app = create_app({"DATABASE_URL": database_url, "DATA_DIR": folder, "UPLOAD_DIR": folder, "SECRET_KEY": "t",
                       "TESTING": True})

@@ -3,7 +3,7 @@ import html
 from decimal import Decimal
 
 import models
-from services.documents import save_document
+from workflows.documents import save_document
 from tests.billing.billing_helpers import admin_client
 from tests.factories import make_invoice, make_pdf
 

@@ -180,7 +180,7 @@ def test_a_decision_never_redirects_outside_the_site(factory, make_client):
 
 
 def test_two_clerks_deciding_on_the_same_invoice_cannot_both_win(factory):
-    from services import invoice_workflow as workflow
+    from workflows import invoice_workflow as workflow
     import pytest
 
     org, dossier = _setup(factory)

@@ -9,7 +9,7 @@ from rules.mass_invoicing import split_uplift
 from .workflow_helpers import installments
 
 from tests.factories import pdf_file
-from services import clock
+from infrastructure import clock
 
 TODAY = clock.today()
 

@@ -7,9 +7,9 @@ import pytest
 from peewee import IntegrityError
 
 import models
-from services.credit_notes import create_credit_note
-from services.invoice_workflow import InvoiceWorkflowError, create_invoice
-from services.numbering import immediate_transaction, next_number
+from workflows.credit_notes import create_credit_note
+from workflows.invoice_workflow import InvoiceWorkflowError, create_invoice
+from infrastructure.numbering import immediate_transaction, next_number
 
 PROCESSES = 4
 INVOICES_EACH = 250
@@ -72,7 +72,7 @@ def test_a_failure_after_allocation_leaves_no_gap(factory):
 
 
 def test_a_draft_gets_no_number_until_it_is_submitted(factory):
-    from services.invoice_workflow import submit_invoice
+    from workflows.invoice_workflow import submit_invoice
 
     organisation = factory.organisation()
     dossier = factory.dossier(organisation=organisation, state="engage")

@@ -9,8 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 import models
-from services.credit_notes import create_credit_note
-from services.payments import PaymentError, record_payment
+from workflows.credit_notes import create_credit_note
+from workflows.payments import PaymentError, record_payment
 from tests.billing.billing_helpers import admin_client, pay_in_back_office
 from tests.factories import comptable, make_invoice
 

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from peewee import fn
 
 import models
-from services import invoice_workflow as workflow
-from services.credit_notes import create_credit_note
-from services.payments import PaymentError, payable_invoices, record_payment
+from workflows import invoice_workflow as workflow
+from workflows.credit_notes import create_credit_note
+from workflows.payments import PaymentError, payable_invoices, record_payment
 from tests.factories import BIC, IBAN, comptable
 
 TOUCHED = [models.PaymentDeduction, models.PaymentLine, models.Payment, models.InvoiceEvent, models.InvoiceLine,

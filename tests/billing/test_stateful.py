@@ -1,17 +1,17 @@
 """Random journeys through the real billing services keep the ledger's invariants after every step.
 
-A Hypothesis state machine engages dossiers (services.dossier_workflow), deposits reimbursement
-requests (services.reimbursement) and mass invoices (services.mass_invoicing), decides invoices
-(services.invoice_workflow: hold, answer, validate, reject), pays them (services.payments), records
-ruptures and amendments as staff (services.ruptures, services.amendments), issues credit notes for
-what was paid beyond what is due and settles them (services.credit_notes). After every step,
-services.integrity.problems() — what `flask --app app check` prints — must be empty.
+A Hypothesis state machine engages dossiers (workflows.dossier_workflow), deposits reimbursement
+requests (workflows.reimbursement) and mass invoices (workflows.mass_invoicing), decides invoices
+(workflows.invoice_workflow: hold, answer, validate, reject), pays them (workflows.payments), records
+ruptures and amendments as staff (workflows.ruptures, workflows.amendments), issues credit notes for
+what was paid beyond what is due and settles them (workflows.credit_notes). After every step,
+workflows.integrity.problems() — what `flask --app app check` prints — must be empty.
 
 PDF rendering (letters, receipts) is replaced by a blank page: it is slow and not what is checked here;
 the documents are still stored. One database is reused, emptied between examples.
 
 Known gap, left out of the journeys: a reimbursement request for part of an installment, then a rupture
-or an amendment. services.ruptures.plan_schedule keeps whole installments only, so the part paid of an
+or an amendment. workflows.ruptures.plan_schedule keeps whole installments only, so the part paid of an
 installment it cancels drops out of the schedule (Σ installments − credit notes ≠ engaged amount).
 """
 import datetime as dt
@@ -27,21 +27,21 @@ from peewee import fn
 from werkzeug.datastructures import FileStorage
 
 import models
-from services import integrity
-from services import invoice_workflow as workflow
-from services import mass_invoicing as mass
-from services import reimbursement
-from services.amendments import confirm_amendment
-from services.credit_notes import CreditNoteError, create_credit_note, deposit_avoir, mark_refunded
-from services.documents import save_document
-from services.dossier_workflow import Params, perform
-from services.installments import ACTIVE
-from services.payments import PaymentError, record_payment
-from services.ruptures import RuptureError, confirm_rupture, paid_on
+from workflows import integrity
+from workflows import invoice_workflow as workflow
+from workflows import mass_invoicing as mass
+from workflows import reimbursement
+from workflows.amendments import confirm_amendment
+from workflows.credit_notes import CreditNoteError, create_credit_note, deposit_avoir, mark_refunded
+from workflows.documents import save_document
+from workflows.dossier_workflow import Params, perform
+from workflows.installments import ACTIVE
+from workflows.payments import PaymentError, record_payment
+from workflows.ruptures import RuptureError, confirm_rupture, paid_on
 from tests.factories import BIC, IBAN, make_pdf
 from tests.conftest import _empty_tables
 from tests.factories import make_nir, make_siret, password_hash
-from services import clock
+from infrastructure import clock
 
 POSTGRES = os.environ.get("TEST_DB", "sqlite") == "postgres"
 EXAMPLES = int(os.environ.get("STATEFUL_EXAMPLES", 30 if POSTGRES else 200))
@@ -293,8 +293,8 @@ class Ledger(RuleBasedStateMachine):
 
 
 def test_random_billing_journeys_keep_the_ledger_invariants(app, db, monkeypatch):
-    monkeypatch.setattr("services.receipts.render_pdf", lambda *args, **kwargs: BLANK)
-    monkeypatch.setattr("services.letters.render_pdf", lambda *args, **kwargs: BLANK)
+    monkeypatch.setattr("workflows.receipts.render_pdf", lambda *args, **kwargs: BLANK)
+    monkeypatch.setattr("workflows.letters.render_pdf", lambda *args, **kwargs: BLANK)
     CONTEXT["db"] = db
     with app.test_request_context():
         run_state_machine_as_test(Ledger, settings=settings(

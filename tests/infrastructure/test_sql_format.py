@@ -9,7 +9,7 @@ import pytest
 from peewee import Select, Value
 
 from infrastructure.formatting import date_fr, montant
-from services import sql_format
+from infrastructure import sql_format
 
 CENTS = [0, 1, 5, 99, 100, 12345, 100000, 2624700, 99999999, 123456789, 1000000000, -1, -5, -1250, -2624700,
          -123456789, None]

@@ -127,7 +127,7 @@ def test_stock_and_no_contract_dossiers_need_their_rights(make_client, factory, 
 
 def test_the_dossier_page_shows_training_contract_financing_schedule_balance_payments_letters(client, factory, org,
                                                                                                app):
-    from services.storage import LocalStorage
+    from infrastructure.storage import LocalStorage
     d = factory.engaged_dossier(org, npec=Decimal("7000.00"), teaching_cost=Decimal("7600.00"), cap_nights=10,
                                 cap_meals=20, disability_uplift=Decimal("1000.00"))
     name, sha, size = LocalStorage(app.config["UPLOAD_DIR"]).save(make_pdf())

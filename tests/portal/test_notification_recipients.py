@@ -1,8 +1,8 @@
 """Notifications reach exactly the users entitled to their subject (issue 10): through the real services
 and the portal's notifications page."""
 import models
-from services import bank_details as bank_service
-from services import invoice_workflow
+from workflows import bank_details as bank_service
+from workflows import invoice_workflow
 from tests.billing.billing_helpers import comptable, invoice
 
 

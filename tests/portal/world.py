@@ -14,7 +14,7 @@ def engaged_dossier(factory, organisation, **kw):
 
 
 def store_file(app, data=None):
-    from services.storage import LocalStorage
+    from infrastructure.storage import LocalStorage
 
     return LocalStorage(app.config["UPLOAD_DIR"]).save(data or make_pdf())
 

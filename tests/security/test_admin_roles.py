@@ -68,7 +68,7 @@ def _requests(app, rule, sud):
     if "<decision>" in rule:
         return [(rule.replace("<decision>", name), body) for name in getattr(view, "decisions", {})]
     if "<action_name>" in rule:
-        from services.dossier_workflow import ACTIONS
+        from workflows.dossier_workflow import ACTIONS
         return [(rule.replace("<action_name>", name), {**body, "ids": str(sud.dossier.id)}) for name in ACTIONS]
     if "<int:dossier_id>" in rule:
         return [(rule.replace("<int:dossier_id>", str(sud.dossier.id)), body)]

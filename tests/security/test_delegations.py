@@ -6,12 +6,12 @@ import io
 import pytest
 
 import models
-from services import invoice_workflow
-from services.delegations import DelegationError
+from workflows import invoice_workflow
+from workflows.delegations import DelegationError
 from tests.billing.billing_helpers import pay_in_back_office
 from tests.factories import comptable, make_pdf
 from tests.test_access import db_digest
-from services import clock
+from infrastructure import clock
 
 TODAY = clock.today()
 
@@ -254,7 +254,7 @@ def test_a_reimbursement_form_opened_under_the_delegation_is_refused_once_it_has
 def test_a_reimbursement_request_whose_delegation_ends_before_the_write_is_refused_in_french(world, factory,
                                                                                            make_client, app):
     """The service re-checks inside its transaction (the delegation may end between the page and the write)."""
-    from services.reimbursement import RequestData, submit
+    from workflows.reimbursement import RequestData, submit
     from decimal import Decimal
 
     row = approved(world, factory, make_client)

@@ -3,7 +3,7 @@ a stored name read from the database never leads outside the storage folder."""
 import pytest
 
 import models
-from services.storage import LocalStorage
+from infrastructure.storage import LocalStorage
 from tests.portal.world import store_file, two_cfas
 
 ODD_NAME = 'RIB “société” n°1 – 100 € œ.pdf'

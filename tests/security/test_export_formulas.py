@@ -39,7 +39,7 @@ def test_negative_amounts_are_not_mangled(app, factory, make_client):
 
 def test_portal_invoice_and_payment_exports_neutralise_formulas_too():
     """The portal's lists go through the same streamed writers as the back office."""
-    from services.exports import spreadsheet_safe
+    from infrastructure.exports import spreadsheet_safe
 
     assert spreadsheet_safe('=HYPERLINK("http://x")') == "'=HYPERLINK(\"http://x\")"
     assert spreadsheet_safe("@SUM(A1)") == "'@SUM(A1)"

@@ -10,7 +10,7 @@ import pytest
 import models
 from tests.billing.workflow_helpers import installments
 from tests.factories import make_pdf
-from services import clock
+from infrastructure import clock
 
 # Starts with %PDF- and pypdf reads it (it rebuilds the cross-reference table), but a browser that sniffs the
 # first bytes sees a web page with a script.
@@ -50,7 +50,7 @@ def _bank_details(factory, make_client, data, name):
 
 
 def _credit_note(factory, make_client, data, name):
-    from services.credit_notes import create_credit_note
+    from workflows.credit_notes import create_credit_note
     org = factory.organisation(credit_note_mode="refund")
     note = create_credit_note(factory.dossier(organisation=org, state="engage"), "321.50", "rupture")
     client = make_client(factory.cfa_user(org).email)
@@ -107,12 +107,12 @@ def test_every_upload_url_accepts_a_real_pdf_and_drops_bidi_controls_from_its_na
     ("Convention signée – 2026.pdf", "Convention signée – 2026.pdf"),
 ])
 def test_control_and_format_characters_are_dropped_from_the_displayed_name(name, shown):
-    from services.documents import clean_filename
+    from workflows.documents import clean_filename
     assert clean_filename(name) == shown
 
 
 def test_markup_later_in_the_file_or_a_pdf_without_any_is_not_mistaken(app):
-    from services.documents import check_pdf
+    from workflows.documents import check_pdf
     assert check_pdf(make_pdf("Facture <b>2026</b>")) == make_pdf("Facture <b>2026</b>")
     with app.app_context(), pytest.raises(ValueError, match="HTML"):
         check_pdf(make_pdf().replace(b"\n", b"\n%<!DOCTYPE html>\n", 1))

@@ -4,7 +4,7 @@ The session token is what the cookie carries (Flask-Login's user id): it never s
 the audit log.
 """
 import models
-from services.passwords import verify_password
+from infrastructure.passwords import verify_password
 
 NEW_PASSWORD = "Nouveau-Secret-2027"
 

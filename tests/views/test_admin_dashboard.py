@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 import models
-from services import clock
+from infrastructure import clock
 
 TODAY = clock.today()
 
@@ -113,7 +113,7 @@ def test_every_staff_role_sees_the_dashboard_and_others_do_not(make_client, fact
 
 
 def test_the_decision_clock_stops_while_documents_are_awaited_and_restarts_on_resumption(staff_client, factory, app):
-    from services import dossier_workflow as workflow
+    from workflows import dossier_workflow as workflow
 
     advisor = factory.staff("conseiller")
     dossier = factory.dossier(state="recu", complete_date=None)
@@ -136,7 +136,7 @@ def test_the_decision_clock_stops_while_documents_are_awaited_and_restarts_on_re
 
 
 def test_a_dossier_taken_into_instruction_keeps_the_day_it_was_complete(factory):
-    from services import dossier_workflow as workflow
+    from workflows import dossier_workflow as workflow
 
     complete = TODAY - dt.timedelta(days=3)
     dossier = factory.dossier(state="recu", complete_date=complete)

@@ -9,11 +9,11 @@ import pytest
 
 import models
 import rules
-from services.dossier_rules import contract_from_dossier
-from services.pdf import PdfError
+from workflows.dossier_rules import contract_from_dossier
+from infrastructure.pdf import PdfError
 from tests.factories import contract
 from tests.querycount import count_queries
-from services import clock
+from infrastructure import clock
 
 ACTION_URL = "/admin/dossier/action/"
 
@@ -319,12 +319,12 @@ def test_bulk_engaging_engages_the_dossiers_in_instruction_and_reports_the_other
 
 def test_a_failure_while_engaging_leaves_neither_the_change_nor_the_audit_entry(staff_client, factory,
                                                                                 monkeypatch, app):
-    import services.letters
+    import workflows.letters
 
     def broken(*args, **kwargs):
         raise PdfError("Génération du PDF impossible (test)")
 
-    monkeypatch.setattr(services.letters, "render_pdf", broken)
+    monkeypatch.setattr(workflows.letters, "render_pdf", broken)
     dossier = factory.dossier(state="en_instruction")
     response = staff_client.post_form("/admin/dossier/action/engager/", {"ids": str(dossier.id)},
                                       follow_redirects=True)
@@ -337,12 +337,12 @@ def test_a_failure_while_engaging_leaves_neither_the_change_nor_the_audit_entry(
 
 
 def test_a_failing_audit_write_undoes_the_change_and_the_stored_letter(staff_client, factory, monkeypatch, app):
-    import services.transitions
+    import workflows.transitions
 
     def broken(*args, **kwargs):
         raise ValueError("journal d'audit indisponible")
 
-    monkeypatch.setattr(services.transitions, "record", broken)
+    monkeypatch.setattr(workflows.transitions, "record", broken)
     dossier = factory.dossier(state="en_instruction")
     staff_client.post_form("/admin/dossier/action/refuser/", {"ids": str(dossier.id), "reason": "Hors délai"})
     assert reload(dossier).state == "en_instruction"
@@ -502,7 +502,7 @@ def test_details_page_shows_schedule_and_balance_for_an_agreed_demo_dossier_of_e
 
 
 def test_demo_dossiers_in_instruction_engage_with_the_npec_of_the_demo_referential(demo, make_client):
-    from services.npec_import import propose_npec
+    from workflows.npec_import import propose_npec
 
     client = make_client("conseiller@opco.test")
     pending = list(models.Dossier.select().where(models.Dossier.state == "en_instruction"))
@@ -550,7 +550,7 @@ ALL_STATES = [code for code, _ in models.dossier.DOSSIER_STATES]
 
 @pytest.mark.parametrize("action", sorted(ALLOWED_FROM))
 def test_each_action_runs_from_the_states_of_the_spec_only(app, factory, advisor, action):
-    from services import dossier_workflow as workflow
+    from workflows import dossier_workflow as workflow
 
     params = workflow.Params(pieces=["CERFA signé"], reason="Hors champ")
     with app.test_request_context():

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from rules import parse_eur
-from services import invoice_workflow as workflow
-from services import payments
+from workflows import invoice_workflow as workflow
+from workflows import payments
 pass
 pass
 

@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 
 import models
-from infrastructure import audit_display
-from services.audit import record
+from views.admin import audit_display
+from workflows.audit import record
 
 NBSP = "\u00a0"
 
@@ -152,7 +152,8 @@ def test_every_model_has_a_french_entity_name_and_entity_spellings_agree():
     assert {audit_display.entity_label(name) for name in ("BankDetails", "bank_details", "bankdetails")} == {"RIB"}
     assert audit_display.entity_label("CreditNote") == "Avoir" and audit_display.entity_label("invoice") == "Facture"
     assert audit_display.entity_label("something_else") == "something_else"
-    assert audit_display.action_label("approve") == "Approbation" and audit_display.action_label("zzz") == "zzz"
+    assert audit_display.action_label("approve", "delegation") == "Approuver" and audit_display.action_label("zzz") == "zzz"
+    assert audit_display.action_label("update", "dossier") == "Modification"
 
 
 def test_a_creation_and_a_deletion_read_from_and_to_nothing():

@@ -7,7 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 import models
-from services import clock
+from infrastructure import clock
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from access.permissions import can
-from services.headers import csp_nonce
+from views.headers import csp_nonce
 
 from . import billing, delegations, dossiers, organisations, records, ruptures, users
 from .dashboard import DashboardView

@@ -16,10 +16,10 @@ from wtforms.validators import ValidationError
 import models
 from access.permissions import can
 from models import db, is_postgres
-from services.audit import record, snapshot
-from services.deactivation import change_activity
-from services.exports import csv_response, spreadsheet_safe, xlsx_response
-from services.transitions import TransitionRefused
+from workflows.audit import record, snapshot
+from workflows.deactivation import change_activity
+from infrastructure.exports import csv_response, spreadsheet_safe, xlsx_response
+from workflows.transitions import TransitionRefused
 
 from .french import DETAIL_FORMATTERS, EXPORT_FORMATTERS, LIST_FORMATTERS, FrenchModelConverter, model_choices
 
@@ -356,12 +356,12 @@ class StaffModelView(StaffAccessMixin, ModelView):
 
 
 def _export_text(value):
-    """Text as typed, never run as a formula in the OPCO's Excel (services.exports.spreadsheet_safe)."""
+    """Text as typed, never run as a formula in the OPCO's Excel (infrastructure.exports.spreadsheet_safe)."""
     return "" if value is None else spreadsheet_safe(str(value))
 
 
 def _export_value(value):
-    """Amounts, dates, booleans and numbers keep their type (services.exports formats them per file type)."""
+    """Amounts, dates, booleans and numbers keep their type (infrastructure.exports formats them per file type)."""
     if isinstance(value, (Decimal, dt.date, bool, int)):
         return value
     return _export_text(value)

@@ -24,18 +24,18 @@ from models.states import InvoiceState
 from models.organisation import SETTLEMENT_MODES
 from rules.money import read_amount
 from rules.identifiers import format_iban, mask_iban
-from services import bank_details as bank_service
-from services import credit_notes as credit_service
-from services import invoice_workflow as invoice_service
-from services import payments as payment_service
+from workflows import bank_details as bank_service
+from workflows import credit_notes as credit_service
+from workflows import invoice_workflow as invoice_service
+from workflows import payments as payment_service
 from views.downloads import attachment_response, document_response
 from infrastructure.formatting import montant
-from services.numbering import retry_when_busy
-from services.pdf import render_pdf
-from services.state_machines import BANK_DETAILS, INVOICE
+from infrastructure.numbering import retry_when_busy
+from infrastructure.pdf import render_pdf
+from workflows.state_machines import BANK_DETAILS, INVOICE
 
 from .base import ReadOnlyModelView
-from services import clock
+from infrastructure import clock
 
 MAX_BULK = 200
 

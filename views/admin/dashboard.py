@@ -14,7 +14,7 @@ from peewee import fn
 from models import BankDetails, CreditNote, Dossier, Employer, Invoice, Organisation
 
 from .base import StaffIndexView
-from services import clock
+from infrastructure import clock
 from models.states import BankDetailsStatus, CreditNoteState, DossierState, InvoiceState
 
 DECISION_DAYS = 20

@@ -1,6 +1,6 @@
 """Back-office list of delegations: the OPCO approves, refuses (with a reason) or ends them (SPEC §4).
 
-States, labels and who may act come from the DELEGATION table (services/state_machines.py); nothing here
+States, labels and who may act come from the DELEGATION table (workflows/state_machines.py); nothing here
 writes a state.
 A delegation is requested from the portal by the delegate organisation, never created or edited here.
 """
@@ -8,7 +8,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import FilterEqual
 
 from models import Delegation, Organisation
-from services import delegations as workflow
+from workflows import delegations as workflow
 
 from .base import ReadOnlyModelView
 from .billing import DecisionMixin

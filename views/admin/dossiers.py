@@ -23,12 +23,12 @@ from models.states import BEFORE_AGREEMENT
 from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES
 from rules.money import read_amount
 from rules.identifiers import mask_nir
-from services import dossier_workflow as workflow
-from services.amendments import dossier_requests
-from services.audit import record, snapshot
-from services.dossier_rules import dossier_balance, financing_delta
-from services.letters import letter_filename, read_letter
-from services.npec_import import ReferentialError, import_referential, propose_npec
+from workflows import dossier_workflow as workflow
+from workflows.amendments import dossier_requests
+from workflows.audit import record, snapshot
+from workflows.dossier_rules import dossier_balance, financing_delta
+from workflows.letters import letter_filename, read_letter
+from workflows.npec_import import ReferentialError, import_referential, propose_npec
 
 from .base import ReadOnlyModelView, StaffModelView
 

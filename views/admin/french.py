@@ -31,7 +31,7 @@ def _yes_no(view, value, name):
 
 LIST_FORMATTERS = {**typefmt.BASE_FORMATTERS, bool: _yes_no, dt.date: _date, Decimal: _money}
 DETAIL_FORMATTERS = {**typefmt.DETAIL_FORMATTERS, bool: _yes_no, dt.date: _date, Decimal: _money}
-# Exports keep amounts, dates and booleans typed: services.exports writes them as French text in CSV and as
+# Exports keep amounts, dates and booleans typed: infrastructure.exports writes them as French text in CSV and as
 # numbers / dates in XLSX.
 EXPORT_FORMATTERS = dict(typefmt.EXPORT_FORMATTERS)
 

@@ -4,7 +4,7 @@ from wtforms.validators import Optional
 
 from forms import validators as v
 from models import Employer, Organisation
-from services.deactivation import EMPLOYER_ACTIVITY, ORGANISATION_ACTIVITY
+from workflows.deactivation import EMPLOYER_ACTIVITY, ORGANISATION_ACTIVITY
 
 from .base import DeactivationMixin, StaffModelView
 

@@ -3,7 +3,7 @@ from flask_admin.contrib.peewee.filters import FilterEqual
 from flask_admin.model.template import macro
 from peewee import JOIN
 
-from infrastructure import audit_display
+from views.admin import audit_display
 
 from models import AuditEntry, ContractProposal, Document, Dossier, Letter, Notification, Organisation, User
 
@@ -93,7 +93,7 @@ def _entity(view, context, entry, name):
 
 
 def _action(view, context, entry, name):
-    return audit_display.action_label(entry.action)
+    return audit_display.action_label(entry.action, entry.entity)
 
 
 class AuditEntryView(ReadOnlyModelView):

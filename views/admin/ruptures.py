@@ -12,15 +12,15 @@ from flask_login import current_user
 
 from forms.rupture import AmendmentForm, RuptureForm
 from models import Amendment, Document, Dossier, Installment, Organisation, Rupture
-from services.amendments import (AMENDMENT_MACHINE, agree_amendment, amendment_preview, confirm_amendment,
+from workflows.amendments import (AMENDMENT_MACHINE, agree_amendment, amendment_preview, confirm_amendment,
                                  pending_amendment, refuse_amendment, request_preview)
-from services.credit_notes import CreditNoteError
-from services.documents import DocumentError
+from workflows.credit_notes import CreditNoteError
+from workflows.documents import DocumentError
 from views.downloads import document_response
-from services.ruptures import (RUPTURE_MACHINE, RuptureError, confirm_declared_rupture, confirm_rupture,
+from workflows.ruptures import (RUPTURE_MACHINE, RuptureError, confirm_declared_rupture, confirm_rupture,
                                declared_preview, declared_rupture, rupture_preview)
 from models.states import AmendmentState, RuptureState
-from services.transitions import TransitionRefused
+from workflows.transitions import TransitionRefused
 
 from .base import StaffAccessMixin
 

@@ -9,8 +9,8 @@ from wtforms.validators import Optional, ValidationError
 
 from forms import validators as v
 from models import Membership, User, new_session_token
-from services.deactivation import USER_ACTIVITY
-from services.passwords import hash_password, password_problems
+from workflows.deactivation import USER_ACTIVITY
+from infrastructure.passwords import hash_password, password_problems
 
 from .base import DeactivationMixin, StaffModelView
 

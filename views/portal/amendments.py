@@ -9,9 +9,9 @@ from flask_login import current_user
 from access.web import get_dossier_or_404, require
 from forms.rupture import AmendmentForm
 from models import Installment
-from services.amendments import AmendmentError, amendment_preview, deposit_amendment
-from services.documents import DocumentError
-from services.ruptures import RuptureError
+from workflows.amendments import AmendmentError, amendment_preview, deposit_amendment
+from workflows.documents import DocumentError
+from workflows.ruptures import RuptureError
 from views.portal import bp
 from views.portal.ruptures import dossier_url
 

@@ -9,8 +9,8 @@ from flask_login import current_user
 from access.web import current_organisation, require
 from forms.billing import BankDetailsForm
 from rules.identifiers import mask_iban
-from services import bank_details as bank_service
-from services.documents import DocumentError, is_provided
+from workflows import bank_details as bank_service
+from workflows.documents import DocumentError, is_provided
 from views.portal import bp
 
 

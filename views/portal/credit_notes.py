@@ -13,12 +13,12 @@ from access.permissions import can
 from access.web import current_organisation, current_scope, get_credit_note_or_404, require
 from forms.billing import AvoirUploadForm, SettlementModeForm
 from models import CreditNote, Dossier, Organisation
-from services import audit
-from services import credit_notes as credit_service
-from services.documents import DocumentError, store_upload
+from workflows import audit
+from workflows import credit_notes as credit_service
+from workflows.documents import DocumentError, store_upload
 from views.downloads import attachment_response
-from services.numbering import immediate_transaction
-from services.pdf import render_pdf
+from infrastructure.numbering import immediate_transaction
+from infrastructure.pdf import render_pdf
 from views.portal import bp
 
 

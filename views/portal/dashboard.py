@@ -11,10 +11,10 @@ from access.web import (cfa_required, current_membership, current_scope, portal_
 from models import CreditNote, Dossier, Installment, Invoice
 from models.dossier import DOSSIER_STATES, SCHEMES
 from models.states import DossierState, InstallmentStatus, InvoiceState
-from services.credit_notes import OPEN_STATES
-from services.expired import expired_rows
+from workflows.credit_notes import OPEN_STATES
+from workflows.expired import expired_rows
 from views.portal import bp
-from services import clock
+from infrastructure import clock
 
 
 DASHBOARD_EXPIRED_LIMIT = 100  # the dashboard shows "100+" rather than evaluating every old dossier

@@ -1,6 +1,6 @@
 """Gestion des accès (seed 001): delegation requests asked, received and decided by the organisations' admin OF.
 
-The workflow (states, who decides, notifications) is services/delegations.py; this page only shows the
+The workflow (states, who decides, notifications) is workflows/delegations.py; this page only shows the
 current organisation's two sides: the delegations it asked for or holds, and those of its own contracts.
 """
 from flask import flash, redirect, render_template, request, url_for
@@ -9,7 +9,7 @@ from access import scope as scoped
 from access.web import current_organisation, current_scope, forget_scope, get_delegation_or_404, require
 from forms.portal import DelegationForm
 from models import Delegation, Organisation
-from services import delegations as workflow
+from workflows import delegations as workflow
 from views.portal import bp
 
 
@@ -41,7 +41,7 @@ def delegations():
 
 
 def _sentence(text):
-    """A refusal of services/transitions.py ("le motif est obligatoire") as a sentence."""
+    """A refusal of workflows/transitions.py ("le motif est obligatoire") as a sentence."""
     text = text.strip()
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
 

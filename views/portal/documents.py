@@ -3,7 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from access.web import cfa_required, get_document_or_404, get_dossier_or_404, get_letter_or_404
 from models import db
-from services.documents import DocumentError, DocumentTooLarge, log_download, store_upload
+from workflows.documents import DocumentError, DocumentTooLarge, log_download, store_upload
 from views.downloads import attachment_response, document_response, read_stored, signed_in_user
 from views.portal import bp
 from views.portal.dossiers import UPLOAD_TYPES

@@ -13,14 +13,14 @@ from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEME
 from models.states import DossierState, InstallmentStatus
 from rules import mask_nir
 from rules.engaged import engaged_annex_caps
-from services import sql_format
-from services.amendments import dossier_requests
-from services.dossier_rules import dossier_balance, financing_delta, stored_installments
-from services.documents import log_download
-from services.exports import csv_response, xlsx_response
+from infrastructure import sql_format
+from workflows.amendments import dossier_requests
+from workflows.dossier_rules import dossier_balance, financing_delta, stored_installments
+from workflows.documents import log_download
+from infrastructure.exports import csv_response, xlsx_response
 from views.downloads import signed_in_user
 from views.portal import bp
-from services import clock
+from infrastructure import clock
 
 PER_PAGE_CHOICES = (20, 50, 100)
 MAX_PAGE = 50_000

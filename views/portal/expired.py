@@ -7,11 +7,11 @@ from access import scope as scoped
 from access.permissions import can
 from access.web import current_scope, get_dossier_or_404, require
 from models import Dossier, ExpiredSettlement
-from services.documents import DocumentError
+from workflows.documents import DocumentError
 from infrastructure.formatting import montant
-from services.expired import ExpiredError, declare_certificate, declare_final_balance, expired_rows, history
+from workflows.expired import ExpiredError, declare_certificate, declare_final_balance, expired_rows, history
 from views.portal import bp
-from services import clock
+from infrastructure import clock
 
 KIND_LABELS = dict(ExpiredSettlement.kind.choices)
 

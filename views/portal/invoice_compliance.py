@@ -9,9 +9,9 @@ from flask_login import current_user
 from access.web import get_invoice_or_404, require
 from forms.billing import ComplianceDocumentForm
 from models.states import InvoiceState
-from services.documents import DocumentError, store_upload
-from services.numbering import immediate_transaction
-from services.invoice_workflow import InvoiceWorkflowError, answer_hold
+from workflows.documents import DocumentError, store_upload
+from infrastructure.numbering import immediate_transaction
+from workflows.invoice_workflow import InvoiceWorkflowError, answer_hold
 from views.portal import bp
 
 

@@ -10,7 +10,7 @@ from access.web import current_scope, get_invoice_or_404, require
 from models import Document, Dossier, Invoice, InvoiceEvent, InvoiceLine
 from models.billing import INVOICE_STATES, LINE_NATURES
 from views.downloads import document_response
-from services.exports import csv_response
+from infrastructure.exports import csv_response
 from views.portal import bp
 
 PER_PAGE = 50

@@ -13,10 +13,10 @@ from access.web import current_organisation, current_scope, get_invoice_or_404, 
 from forms.mass_invoicing import MassInvoiceSendForm
 from models import Invoice, InvoiceLine
 from models.states import InvoiceState
-from services import mass_invoicing as mass
-from services.documents import DocumentError, read_pdf_upload
+from workflows import mass_invoicing as mass
+from workflows.documents import DocumentError, read_pdf_upload
 from views.portal import bp
-from services import clock
+from infrastructure import clock
 
 STEP_ENDPOINTS = {1: "portal.mass_invoicing_dossiers", 2: "portal.mass_invoicing_installments",
                   3: "portal.mass_invoicing_send"}

@@ -10,7 +10,7 @@ from access.web import cfa_required, current_scope, get_notification_or_404
 from models import Dossier, Notification, db
 from views.portal import bp
 
-# Categories written by services.notify callers; any other short code still filters, shown as is.
+# Categories written by workflows.notify callers; any other short code still filters, shown as is.
 CATEGORIES = [("dossier", "Dossiers"), ("courrier", "Courriers"), ("billing", "Facturation"), ("facture", "Factures"),
               ("avoir", "Avoirs"), ("rib", "Coordonnées bancaires"), ("delegation", "Délégations"),
               ("document", "Documents"), ("compte", "Compte")]

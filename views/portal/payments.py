@@ -7,11 +7,11 @@ from access import scope as scoped
 from access.web import current_scope, require
 from models import Organisation, Payment
 from rules.identifiers import mask_iban
-from services import payments as payment_service
+from workflows import payments as payment_service
 from views.downloads import attachment_response
-from services.exports import csv_response, xlsx_response
+from infrastructure.exports import csv_response, xlsx_response
 from infrastructure.formatting import date_fr, parse_date_fr
-from services.pdf import render_pdf
+from infrastructure.pdf import render_pdf
 from views.portal import bp
 
 EXPORT_HEADER = ["Référence", "Date", "Bénéficiaire", "SIRET", "Montant brut", "Avoirs déduits", "Montant versé"]

@@ -12,10 +12,10 @@ import rules
 from forms.portal import ReimbursementForm
 from models import Invoice
 from models.states import DossierState
-from services.delegations import DelegationError
-from services.documents import DocumentError, DocumentTooLarge, is_provided, read_pdf_upload
-from services.dossier_rules import stored_installments
-from services.reimbursement import RequestData, RequestRefused, certificate_needed, check, submit
+from workflows.delegations import DelegationError
+from workflows.documents import DocumentError, DocumentTooLarge, is_provided, read_pdf_upload
+from workflows.dossier_rules import stored_installments
+from workflows.reimbursement import RequestData, RequestRefused, certificate_needed, check, submit
 from views.portal import bp
 
 RHYTHMS = {

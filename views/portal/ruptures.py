@@ -13,7 +13,7 @@ from forms.rupture import RuptureForm
 from models import Installment
 from models.states import DossierState
 from infrastructure.formatting import date_fr
-from services.ruptures import RuptureError, declare_rupture, declared_rupture, rupture_preview
+from workflows.ruptures import RuptureError, declare_rupture, declared_rupture, rupture_preview
 from views.portal import bp
 
 # "Manage contracts" (with or without billing) or stock contracts: apprentices without contract have none to break.

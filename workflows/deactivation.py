@@ -1,12 +1,12 @@
 """Deactivation instead of deletion: organisations, employers and users keep their history and go inactive.
 
-One machine per table (services/state_machines.py); the back office offers them as list actions and details
+One machine per table (workflows/state_machines.py); the back office offers them as list actions and details
 buttons. A deactivated user is signed out everywhere at once (new session token in the same UPDATE).
 """
 from models import new_session_token
 
-from .state_machines import EMPLOYER, ORGANISATION, USER
-from .transitions import TransitionRefused, apply
+from workflows.state_machines import EMPLOYER, ORGANISATION, USER
+from workflows.transitions import TransitionRefused, apply
 
 
 ORGANISATION_ACTIVITY = ORGANISATION

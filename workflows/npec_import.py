@@ -16,7 +16,7 @@ from pathlib import Path
 
 from models import Employer, IdccCpne, NpecReference, db
 from rules.npec import applicable_npec, parse_cpne_code, parse_idcc_code, parse_npec_cell, split_rncp_codes
-from services.audit import record
+from workflows.audit import record
 from infrastructure.formatting import date_fr, parse_date_fr
 
 

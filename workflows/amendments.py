@@ -16,13 +16,13 @@ from decimal import Decimal
 import rules
 from models import Amendment, Dossier, Installment
 from models.states import AmendmentState, RuptureState
-from services import audit
-from services.dossier_rules import contract_from_dossier, stored_installments
+from workflows import audit
+from workflows.dossier_rules import contract_from_dossier, stored_installments
 from infrastructure.formatting import date_fr, montant
-from services.ruptures import (RuptureError, apply_schedule, check_engaged, check_no_pending_invoice, credited_on,
+from workflows.ruptures import (RuptureError, apply_schedule, check_engaged, check_no_pending_invoice, credited_on,
                                paid_on, plan_schedule, transaction_with_files)
-from services.state_machines import AMENDMENT
-from services.transitions import TransitionRefused, apply
+from workflows.state_machines import AMENDMENT
+from workflows.transitions import TransitionRefused, apply
 
 AMENDMENT_MACHINE = AMENDMENT
 MAX_TEXT = 2000
@@ -118,7 +118,7 @@ def _require_reason(reason):
 
 def _deposit(preview, name, data, user, stored_files):
     """Store the signed avenant and create the `deposee` request (inside the caller's transaction)."""
-    from services.documents import save_document
+    from workflows.documents import save_document
 
     dossier = preview.dossier
     document = save_document(name, data, dossier.organisation_id, "avenant", dossier=dossier.id, user=user)
@@ -145,7 +145,7 @@ def record_request(preview, user, document=None):
 
 def _signed_avenant(reason, file_storage):
     """Check the object and read the signed avenant (name, bytes) before any transaction starts."""
-    from services.documents import read_pdf_upload
+    from workflows.documents import read_pdf_upload
 
     _require_reason(reason)
     return read_pdf_upload(file_storage, label="L'avenant signé (PDF)")
@@ -202,8 +202,8 @@ def confirm_amendment(dossier, new_end, new_npec, reason, file_storage, user=Non
 
 def _agree(preview, amendment, user, stored_files):
     """Agree `amendment` and apply `preview` to the dossier (inside the caller's transaction)."""
-    from services.credit_notes import create_credit_note
-    from services.letters import issue_letter
+    from workflows.credit_notes import create_credit_note
+    from workflows.letters import issue_letter
 
     dossier, result = preview.dossier, preview.result
     title, rncp = preview.training
@@ -250,7 +250,7 @@ def _agreed_notice(preview, credit_note):
 def dossier_requests(dossier):
     """The ruptures and amendments of a dossier, newest first, with their state labels (dossier pages)."""
     from models import Rupture
-    from services.state_machines import RUPTURE
+    from workflows.state_machines import RUPTURE
 
     rows = []
     for rupture in Rupture.select().where(Rupture.dossier == dossier.id):

@@ -20,14 +20,14 @@ from access.permissions import can
 from rules.money import from_cents
 from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine, Rupture
 from models.states import DossierState, InstallmentStatus, InvoiceState, RuptureState
-from services import audit
-from services.dossier_rules import contract_from_dossier, stored_installments
+from workflows import audit
+from workflows.dossier_rules import contract_from_dossier, stored_installments
 from infrastructure.formatting import date_fr, montant
-from services.installments import sync_statuses
-from services.notify import notify_organisation
-from services.numbering import immediate_transaction
-from services.state_machines import RUPTURE
-from services.transitions import TransitionRefused, apply
+from workflows.installments import sync_statuses
+from workflows.notify import notify_organisation
+from infrastructure.numbering import immediate_transaction
+from workflows.state_machines import RUPTURE
+from workflows.transitions import TransitionRefused, apply
 
 OPEN = InstallmentStatus.TO_INVOICE
 DONE = InstallmentStatus.values(InstallmentStatus.INVOICED, InstallmentStatus.PAID)
@@ -269,8 +269,8 @@ def confirm_rupture(dossier, date, reason, continues_at_cfa=False, new_contract=
 
 def _settle(preview, rupture, user, stored_files):
     """Confirm `rupture` and apply `preview`: schedule, dossier, credit note, letter (caller's transaction)."""
-    from services.credit_notes import create_credit_note
-    from services.letters import issue_letter
+    from workflows.credit_notes import create_credit_note
+    from workflows.letters import issue_letter
 
     dossier, settlement = preview.dossier, preview.settlement
     done = {}
@@ -329,7 +329,7 @@ def transaction_with_files():
 
 
 def _forget_files(names):
-    from services.storage import get_storage
+    from infrastructure.storage import get_storage
 
     for name in names:
         try:

@@ -14,12 +14,12 @@ import rules
 from rules.money import from_cents
 from models import CreditNote, Dossier, ExpiredSettlement, Installment, Invoice, InvoiceLine
 from models.states import DossierState, InstallmentStatus, InvoiceState
-from services import audit
-from services.state_machines import DOSSIER
-from services.transitions import TransitionRefused, apply
-from services.dossier_rules import ACTIVE_INVOICE_STATES, contract_from_dossier
+from workflows import audit
+from workflows.state_machines import DOSSIER
+from workflows.transitions import TransitionRefused, apply
+from workflows.dossier_rules import ACTIVE_INVOICE_STATES, contract_from_dossier
 from infrastructure.formatting import date_fr, montant
-from services import clock
+from infrastructure import clock
 
 IN_PROCESS = InvoiceState.values(InvoiceState.PROCESSING, InvoiceState.ON_HOLD)
 # add_months clamps month ends (31/12 + 2 months = 28/02): the SQL bound is loosened by a few days
@@ -139,8 +139,8 @@ def _require_expired(dossier, today):
 
 def declare_certificate(dossier, file_storage, user=None, today=None):
     """Store the completion certificate and record the declaration (one transaction)."""
-    from services.documents import read_pdf_upload, save_document
-    from services.numbering import immediate_transaction
+    from workflows.documents import read_pdf_upload, save_document
+    from infrastructure.numbering import immediate_transaction
 
     if dossier.completion_certificate:
         raise ExpiredError("Le certificat de réalisation de ce dossier est déjà déclaré.")
@@ -162,7 +162,7 @@ def declare_certificate(dossier, file_storage, user=None, today=None):
 
 def declare_final_balance(dossier, user=None, today=None):
     """Release what is left of the commitment: open installments cancelled, dossier → soldé."""
-    from services.numbering import immediate_transaction
+    from infrastructure.numbering import immediate_transaction
 
     today = today or clock.today()
     with immediate_transaction():

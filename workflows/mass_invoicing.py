@@ -2,7 +2,7 @@
 
 The draft is an Invoice in state `brouillon`, kind `mass`, without a number; the steps' data live in
 `Invoice.draft` (JSON). Each dossier of the invoice is checked by rules.check_invoice with the context
-services.reimbursement.build_context builds from the stored schedule; the invoice is accepted whole or
+workflows.reimbursement.build_context builds from the stored schedule; the invoice is accepted whole or
 refused whole with the reasons per dossier. Sending allocates the gapless number in the same
 transaction as the lines, the installments' status, the event, the PDF and the audit entry.
 """
@@ -20,13 +20,13 @@ from models.states import DossierState, InstallmentStatus, InvoiceState
 from rules.engaged import request_total
 from rules.mass_invoicing import annex_period, split_uplift
 from rules.money import from_cents, read_amount
-from services import audit
-from services.delegations import billing_organisation_ids
-from services.invoice_workflow import InvoiceWorkflowError, submit_invoice
+from workflows import audit
+from workflows.delegations import billing_organisation_ids
+from workflows.invoice_workflow import InvoiceWorkflowError, submit_invoice
 from infrastructure.formatting import montant
-from services.numbering import immediate_transaction, next_number
-from services.reimbursement import build_context
-from services import clock
+from infrastructure.numbering import immediate_transaction, next_number
+from workflows.reimbursement import build_context
+from infrastructure import clock
 
 FEE_TYPES = [("teaching", "Coût pédagogique / majoration RQTH (échéances)"), ("annex", "Frais annexes")]
 ANNEX_FIELDS = [("nights", "Nuitées", int), ("lodging", "Hébergement (€)", Decimal),
@@ -320,8 +320,8 @@ def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=Tru
     The scope is checked again here, in the write transaction: every dossier of the draft must still be
     billable by the invoicing organisation (and by the user, `allowed`), or nothing is written.
     """
-    from services.documents import save_document
-    from services.receipts import store_receipt
+    from workflows.documents import save_document
+    from workflows.receipts import store_receipt
 
     today = today or clock.today()
     with immediate_transaction():

@@ -13,14 +13,14 @@ import rules
 from models import Invoice, InvoiceEvent, InvoiceLine, db
 from models.states import InvoiceState
 from rules.engaged import engaged_annex_caps, request_total
-from services.app_config import setting
+from infrastructure.app_config import setting
 from rules.money import from_cents
-from services.audit import record
-from services.documents import save_document
-from services.installments import sync_statuses
-from services.dossier_rules import ACTIVE_INVOICE_STATES, as_rule_installments, stored_installments
-from services.numbering import immediate_transaction, next_number
-from services.ruptures import declared_rupture
+from workflows.audit import record
+from workflows.documents import save_document
+from workflows.installments import sync_statuses
+from workflows.dossier_rules import ACTIVE_INVOICE_STATES, as_rule_installments, stored_installments
+from infrastructure.numbering import immediate_transaction, next_number
+from workflows.ruptures import declared_rupture
 
 ANNEX_NATURES = ("lodging", "meals", "first_equipment", "mobility")
 
@@ -110,11 +110,11 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
     """Record an accepted request; files are (name, bytes) already checked. Returns the Invoice.
 
     `organisation` is the one that bills (the current organisation, the delegate on a delegated dossier;
-    services/delegations.py): it is the invoice's organisation and the one paid. Re-checks inside the write
+    workflows/delegations.py): it is the invoice's organisation and the one paid. Re-checks inside the write
     transaction that it may still bill the dossier and that two concurrent requests cannot both pass the ceiling.
     """
-    from services.delegations import check_may_bill
-    from services.receipts import store_receipt
+    from workflows.delegations import check_may_bill
+    from workflows.receipts import store_receipt
 
     organisation_id = organisation.id if organisation is not None else dossier.organisation_id
     with immediate_transaction():

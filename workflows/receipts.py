@@ -5,9 +5,9 @@ from models import Document, Dossier, InvoiceLine
 from models.billing import LINE_NATURES
 from models.dossier import SCHEMES
 from rules import mask_nir
-from services.documents import save_document
-from services.dossier_rules import dossier_balance
-from services.pdf import render_pdf
+from workflows.documents import save_document
+from workflows.dossier_rules import dossier_balance
+from infrastructure.pdf import render_pdf
 
 
 def receipt_context(invoice, certificate_provided, user=None):

@@ -13,9 +13,9 @@ from pypdf import PdfReader
 
 from models import Document
 from models.base import now
-from services.app_config import setting
-from services.audit import actor_user, record
-from services.storage import get_storage
+from infrastructure.app_config import setting
+from workflows.audit import actor_user, record
+from infrastructure.storage import get_storage
 
 PDF_MAGIC = b"%PDF-"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024

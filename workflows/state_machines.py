@@ -1,5 +1,5 @@
 """Every state machine as a table (SPEC §4): the transitions, who may run them, what the audit log calls
-them and who is told. `services.transitions.apply` runs any of them; the back office and the portal read
+them and who is told. `workflows.transitions.apply` runs any of them; the back office and the portal read
 their labels, buttons and filters from here. A transition added here is walked by tests/test_state_machines.py.
 """
 from models import (Amendment, BankDetails, ContractProposal, CreditNote, Delegation, Dossier, Employer, Invoice,
@@ -7,7 +7,7 @@ from models import (Amendment, BankDetails, ContractProposal, CreditNote, Delega
 from models.states import (AmendmentState, BankDetailsStatus, CreditNoteState, DelegationState, DossierState,
                            EmployerStatus, InvoiceState, OrganisationStatus, ProposalState, RuptureState,
                            USER_ACTIVITY_LABELS)
-from services.transitions import Machine, Notify, Transition
+from workflows.transitions import Machine, Notify, Transition
 
 D, I, C, B = DossierState, InvoiceState, CreditNoteState, BankDetailsStatus
 DG, A, R, O, E, P = DelegationState, AmendmentState, RuptureState, OrganisationStatus, EmployerStatus, ProposalState

@@ -1,8 +1,8 @@
 """The audit log as people read it: French names of the records and actions, and each change as
 « label : before → after » in the French formats of infrastructure.formatting, instead of raw JSON.
 
-Entity names are matched loosely (`Dossier`, `dossier`, `bank_details` and `BankDetails` are one entity) and an
-unknown action code is shown as it is, so that entries written before or after a vocabulary change still read.
+Entity names are matched loosely (`Dossier`, `dossier`, `bank_details` and `BankDetails` are one entity); an action
+reads as the label of its transition in workflows/state_machines.py, and an unknown code is shown as it is.
 """
 import datetime as dt
 import json
@@ -12,6 +12,7 @@ from peewee import BooleanField, DateField, DateTimeField, ForeignKeyField
 
 import models
 from infrastructure.formatting import date_fr, datetime_fr, label, montant, oui_non
+from workflows.state_machines import MACHINES
 
 EMPTY = "—"
 
@@ -29,43 +30,18 @@ ENTITY_LABELS = {
     "auditentry": "Journal d'audit", "demo": "Données de démonstration",
 }
 
-ACTION_LABELS = {
-    # records created, changed, removed
-    "create": "Création", "création": "Création", "update": "Modification", "modification": "Modification",
-    "delete": "Suppression", "suppression": "Suppression", "correction des données du contrat":
-    "Correction des données du contrat", "correct_contract": "Correction des données du contrat",
-    "import": "Import", "chargement": "Chargement", "load": "Chargement",
-    "depot": "Dépôt", "deposit": "Dépôt", "submit": "Dépôt", "telechargement": "Téléchargement",
-    "download": "Téléchargement", "verrouillage": "Verrouillage du compte", "lock": "Verrouillage du compte",
-    # dossiers
-    "instruire": "Prise en instruction", "take_into_instruction": "Prise en instruction",
-    "demander_pieces": "Demande de pièces", "request_documents": "Demande de pièces",
-    "reprendre": "Reprise de l'instruction", "resume_instruction": "Reprise de l'instruction",
-    "engager": "Engagement", "engage": "Engagement", "agree": "Engagement", "refuser": "Refus", "refuse": "Refus",
-    "refus": "Refus", "annuler": "Annulation", "cancel": "Annulation", "annulation": "Annulation",
-    "supprimer": "Suppression", "solder": "Solde", "settle": "Solde", "close": "Solde",
-    "rupture": "Rupture", "record_rupture": "Rupture enregistrée", "avenant": "Avenant",
-    "record_amendment": "Avenant enregistré", "certificat_realisation": "Certificat de réalisation déclaré",
-    "declare_certificate": "Certificat de réalisation déclaré", "solde_definitif": "Solde définitif déclaré",
-    "declare_final_balance": "Solde définitif déclaré", "reschedule": "Échéancier recalculé",
-    # ruptures, amendments, delegations
-    "confirmation": "Confirmation", "confirm": "Confirmation", "accord": "Accord", "grant": "Accord",
-    "demande": "Demande", "request": "Demande", "approbation": "Approbation", "approve": "Approbation",
-    "fin": "Fin", "end": "Fin",
-    # invoices, credit notes, payments, bank details
-    "brouillon": "Brouillon enregistré", "save_draft": "Brouillon enregistré", "envoi": "Envoi", "send": "Envoi",
-    "valider": "Validation", "validate": "Validation", "mettre_en_attente": "Mise en attente",
-    "put_on_hold": "Mise en attente", "rejeter": "Rejet", "reject": "Rejet", "reponse_cfa": "Réponse du CFA",
-    "cfa_response": "Réponse du CFA", "payer": "Paiement", "pay": "Paiement", "deduction": "Déduction",
-    "deduct": "Déduction", "refund": "Remboursement", "overdue": "Passage en retard",
-    "mark_overdue": "Passage en retard", "replaced": "Remplacement", "replace": "Remplacement",
-    "superseded": "Remplacé par un nouveau RIB", "supersede": "Remplacé par un nouveau RIB",
-    "credit_note_mode": "Mode de règlement des avoirs", "change_credit_note_mode": "Mode de règlement des avoirs",
-    # accounts and organisations
-    "validation de l'inscription": "Validation de l'inscription", "validate_registration":
-    "Validation de l'inscription", "désactivation": "Désactivation", "deactivate": "Désactivation",
-    "réactivation": "Réactivation", "reactivate": "Réactivation",
+# What is not a transition of workflows/state_machines.py (those carry their own French label).
+OTHER_ACTIONS = {
+    "create": "Création", "update": "Modification", "delete": "Suppression",
+    "correct_contract": "Correction des données du contrat", "import": "Import", "load": "Chargement",
+    "deposit": "Dépôt", "deposit_again": "Nouveau dépôt", "download": "Téléchargement",
+    "lock": "Verrouillage du compte", "create_draft": "Brouillon enregistré", "request": "Demande",
+    "record_rupture": "Rupture enregistrée", "record_amendment": "Avenant enregistré",
+    "declare_certificate": "Certificat de réalisation déclaré", "reschedule": "Échéancier recalculé",
+    "deduct_part": "Déduction partielle", "change_credit_note_mode": "Mode de règlement des avoirs",
 }
+TRANSITION_LABELS = {(machine.entity, t.action): t.label
+                     for machine in MACHINES.values() for t in machine.transitions.values()}
 
 
 def _key(entity):
@@ -80,9 +56,12 @@ def entity_label(entity):
     return ENTITY_LABELS.get(_key(entity), entity or "")
 
 
-def action_label(action):
-    """'approve' -> 'Approbation'; an unknown code as it is."""
-    return ACTION_LABELS.get(action, action or "")
+def action_label(action, entity=None):
+    """'approve' on a delegation -> 'Approuver'; 'update' -> 'Modification'; an unknown code as it is."""
+    model = model_of(entity)
+    if model is not None and (model._meta.table_name, action) in TRANSITION_LABELS:
+        return TRANSITION_LABELS[(model._meta.table_name, action)]
+    return OTHER_ACTIONS.get(action, action or "")
 
 
 def model_of(entity):

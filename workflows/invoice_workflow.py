@@ -1,6 +1,6 @@
 """Invoice life cycle (SPEC §4): numbering on submission, compliance decisions, the CFA's answer.
 
-The transitions are the INVOICE table of services/state_machines.py, run by services.transitions.apply:
+The transitions are the INVOICE table of workflows/state_machines.py, run by workflows.transitions.apply:
 a conditional UPDATE on the expected state, so two clerks acting at once cannot both succeed; the
 InvoiceEvent and the audit entry share its transaction, the CFA's billing users are told after it.
 """
@@ -11,12 +11,12 @@ from peewee import OperationalError
 
 from models import Invoice, InvoiceEvent, InvoiceLine, now
 from models.states import InvoiceState
-from services import audit
-from services.installments import dossiers_of, sync_statuses
+from workflows import audit
+from workflows.installments import dossiers_of, sync_statuses
 from infrastructure.formatting import montant
-from services.numbering import immediate_transaction, is_busy, next_number, retry_when_busy
-from services.state_machines import INVOICE
-from services.transitions import TransitionRefused, apply
+from infrastructure.numbering import immediate_transaction, is_busy, next_number, retry_when_busy
+from workflows.state_machines import INVOICE
+from workflows.transitions import TransitionRefused, apply
 
 I = InvoiceState
 STATE_LABELS = InvoiceState.labels()

@@ -1,4 +1,4 @@
-"""The one function that runs a transition of a state machine (tables in services/state_machines.py).
+"""The one function that runs a transition of a state machine (tables in workflows/state_machines.py).
 
 `apply()` checks the transition's permission with `access.permissions.can`, moves the state with a guarded
 ``UPDATE … WHERE id = ? AND state IN (from_states)`` (0 rows means the record is no longer in a state the
@@ -14,7 +14,7 @@ from access.permissions import as_scope, can
 from access.scope import Scope
 from models import Delegation, Dossier, Membership, User, db
 from models.states import DelegationState
-from services.audit import record, snapshot
+from workflows.audit import record, snapshot
 
 SYSTEM = None  # the actor of transitions nobody triggers by hand (the clock): no permission, no user
 
@@ -215,7 +215,7 @@ def notified_organisations(rule, row):
 
 
 def _notify(machine, transition, row, notice, state_before):
-    from services.notify import notify_users
+    from workflows.notify import notify_users
 
     if callable(notice):
         notice = notice(row)

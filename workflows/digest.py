@@ -5,7 +5,7 @@ from peewee import JOIN
 from infrastructure.formatting import datetime_fr
 from models import Dossier, Notification, Organisation, OutboxEmail, User, db
 from access.scope import organisation_ids_of_user
-from services.notify import send_email
+from workflows.notify import send_email
 
 
 def digest_body(user, notifications):

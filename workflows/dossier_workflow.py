@@ -1,6 +1,6 @@
 """The dossier lifecycle (SPEC §4): the one code path behind every back-office action on a dossier.
 
-The actions are the DOSSIER table of services/state_machines.py, run by services.transitions.apply
+The actions are the DOSSIER table of workflows/state_machines.py, run by workflows.transitions.apply
 (permission "dossier.instruct", guarded UPDATE, one audit entry). A change, its schedule, its letter and its
 notifications are written in one transaction: a refusal or a failure leaves none of them.
 """
@@ -12,15 +12,15 @@ from access.permissions import can
 from models import Dossier, Installment, db
 from models.dossier import INSTALLMENT_KINDS, REGIMES
 from models.states import DossierState, InstallmentStatus
-from services.dossier_rules import contract_from_dossier, financing_delta, store_schedule
+from workflows.dossier_rules import contract_from_dossier, financing_delta, store_schedule
 from infrastructure.formatting import montant
-from services.letters import issue_letter
-from services.npec_import import propose_npec
-from services.pdf import PdfError
-from services.state_machines import DOSSIER
-from services.storage import get_storage
-from services.transitions import TransitionRefused, apply
-from services import clock
+from workflows.letters import issue_letter
+from workflows.npec_import import propose_npec
+from infrastructure.pdf import PdfError
+from workflows.state_machines import DOSSIER
+from infrastructure.storage import get_storage
+from workflows.transitions import TransitionRefused, apply
+from infrastructure import clock
 
 D = DossierState
 STATE_LABELS = DossierState.labels()
@@ -30,7 +30,7 @@ STATE_PHRASES = {
     D.DELETED: "supprimé",
 }
 MAX_TEXT = 2000
-# The advisors' actions of the DOSSIER table (services/state_machines.py), with the buttons' texts.
+# The advisors' actions of the DOSSIER table (workflows/state_machines.py), with the buttons' texts.
 ACTIONS = {name: t for name, t in DOSSIER.transitions.items() if t.permission == "dossier.instruct"}
 
 KIND_LABELS = dict(INSTALLMENT_KINDS)

@@ -1,7 +1,7 @@
 """Payments (*règlements*) of validated invoices, with credit-note deductions and remittance (SPEC §5–§6).
 
 One payment = one organisation, its approved bank details, some of its `validee` invoices. On a delegated
-dossier the organisation paid is the one that billed, the delegate (services/delegations.py); a payment is
+dossier the organisation paid is the one that billed, the delegate (workflows/delegations.py); a payment is
 refused while the delegation of one of its dossiers is not (or no longer) approved.
 gross = sum of the payment lines (one per invoice and dossier); deductions = what the organisation's
 deduction-mode credit notes absorb (rules.apply_deductions, oldest first); net = gross − deductions.
@@ -18,18 +18,18 @@ from access.permissions import can
 from models.states import InvoiceState
 from models import (CreditNote, Dossier, Invoice, InvoiceLine, Organisation, Payment,
                     PaymentDeduction, PaymentLine, is_postgres, now)
-from services import audit
-from services.bank_details import approved_bank_details
-from services.credit_notes import deductible_credit_notes
-from services.delegations import DelegationError, check_may_bill
+from workflows import audit
+from workflows.bank_details import approved_bank_details
+from workflows.credit_notes import deductible_credit_notes
+from workflows.delegations import DelegationError, check_may_bill
 from infrastructure.formatting import date_fr, montant
-from services.installments import dossiers_of, sync_statuses
-from services.invoice_workflow import InvoiceWorkflowError, pay
-from services.notify import notify_organisation
-from services.numbering import immediate_transaction, next_number
-from services.state_machines import CREDIT_NOTE
-from services.transitions import apply
-from services import clock
+from workflows.installments import dossiers_of, sync_statuses
+from workflows.invoice_workflow import InvoiceWorkflowError, pay
+from workflows.notify import notify_organisation
+from infrastructure.numbering import immediate_transaction, next_number
+from workflows.state_machines import CREDIT_NOTE
+from workflows.transitions import apply
+from infrastructure import clock
 
 class PaymentError(ValueError):
     """A payment refused; the French message says why."""

@@ -9,13 +9,13 @@ from decimal import Decimal
 import rules
 from models import CreditNote, Dossier, now
 from models.states import OPEN_CREDIT_NOTE_STATES, CreditNoteState
-from services import audit
+from workflows import audit
 from infrastructure.formatting import date_fr, montant
-from services.notify import notify_organisation
-from services.numbering import immediate_transaction, next_number
-from services.state_machines import CREDIT_NOTE
-from services.transitions import SYSTEM, TransitionRefused, apply
-from services import clock
+from workflows.notify import notify_organisation
+from infrastructure.numbering import immediate_transaction, next_number
+from workflows.state_machines import CREDIT_NOTE
+from workflows.transitions import SYSTEM, TransitionRefused, apply
+from infrastructure import clock
 
 C = CreditNoteState
 OPEN_STATES = OPEN_CREDIT_NOTE_STATES
@@ -70,7 +70,7 @@ def create_credit_note(dossier, amount, reason, user=None, issued_on=None, reaso
 
 def overpayment_of(dossier):
     """(paid, due, credited, overpaid) of the dossier's teaching, from its one running balance."""
-    from services.dossier_rules import dossier_balance
+    from workflows.dossier_rules import dossier_balance
 
     teaching = dossier_balance(dossier).teaching
     return teaching.paid, teaching.committed, teaching.credited, teaching.overpaid

@@ -4,16 +4,16 @@ Every entry is a new row (the history is kept); it is `pending` until a comptabl
 other than the person who entered it approves or refuses it. Payments only ever go to the
 latest approved row. No change while one of the organisation's invoices is being processed.
 When a new RIB is approved, the one approved before becomes `replaced` (with the date), through the
-`remplacer` transition of services/state_machines.py, audited in the approval's transaction.
+`remplacer` transition of workflows/state_machines.py, audited in the approval's transaction.
 """
 
 from models import BankDetails, Invoice, now
 from models.states import BankDetailsStatus, InvoiceState
 from rules.identifiers import check_bic, check_iban, mask_iban, normalize_bic, normalize_iban
-from services import audit
-from services.numbering import immediate_transaction
-from services.state_machines import BANK_DETAILS
-from services.transitions import TransitionRefused, apply, permitted
+from workflows import audit
+from infrastructure.numbering import immediate_transaction
+from workflows.state_machines import BANK_DETAILS
+from workflows.transitions import TransitionRefused, apply, permitted
 
 REPLACEMENT = BANK_DETAILS
 B = BankDetailsStatus
@@ -62,12 +62,12 @@ def check_entry(iban, bic, holder):
 def submit(organisation, iban, bic, holder, third_party=False, user=None, rib_upload=None):
     """Record new bank details (pending approval), with the RIB PDF; the previous pending entry is superseded.
 
-    `rib_upload` is a werkzeug FileStorage checked by services.documents (PDF only).
+    `rib_upload` is a werkzeug FileStorage checked by workflows.documents (PDF only).
     """
     errors = check_entry(iban, bic, holder)
     if errors:
         raise BankDetailsError(" ".join(errors.values()))
-    from services.documents import store_upload
+    from workflows.documents import store_upload
 
     with immediate_transaction():
         blocked = change_blocked_reason(organisation)

@@ -11,7 +11,7 @@ or the invoice and the figures. The invariants, stated precisely:
   counts invoices not drafts nor rejected, validated those validated or paid, and paid the payment
   lines (per nature: the lines of invoices that carry a payment line);
 * credited (Σ credit notes) ≤ paid (Σ payment lines), per dossier;
-* installment statuses are those services.installments derives from invoices and payments;
+* installment statuses are those workflows.installments derives from invoices and payments;
 * every invoice line is on a dossier of the invoicing organisation or of an organisation that
   delegates to it (once delegations have a state: approved, or ended for a closed invoice);
 * every invoice, payment, credit note, rupture, amendment and engaged dossier has an audit entry;
@@ -24,7 +24,7 @@ from models import (Amendment, AuditEntry, CreditNote, Delegation, Document, Dos
 from models.states import DelegationState, DossierState, InstallmentStatus, InvoiceState
 from infrastructure.formatting import montant
 from rules.money import from_cents
-from services.installments import ACTIVE, status_mismatches
+from workflows.installments import ACTIVE, status_mismatches
 
 STATUS_LABELS = dict(Installment.status.choices)
 NATURE_LABELS = dict(InvoiceLine.nature.choices)
@@ -180,7 +180,7 @@ def check_billing_scope():
             for invoice_id, number, dossier, org, dossier_org in _rows(sql)]
 
 
-AUDITED = [  # model, entity names written by services.audit.record, condition, French label, label column
+AUDITED = [  # model, entity names written by workflows.audit.record, condition, French label, label column
     (Invoice, ("Invoice", "invoice"), "1 = 1", "Facture", "x.number"),
     (Payment, ("Payment", "payment"), "1 = 1", "Règlement", "x.reference"),
     (CreditNote, ("CreditNote", "credit_note", "creditnote"), "1 = 1", "Avoir", "x.number"),

@@ -9,7 +9,7 @@ or by the OPCO. access/scope.py opens B's dossiers to A only while the delegatio
 Who bills and who is paid on a delegated dossier — one rule on every path: the organisation that bills,
 the delegate named by the approved delegation, is the invoicing organisation (`Invoice.organisation`) of a
 reimbursement request and of a mass invoice alike, and a payment of that invoice goes to the approved RIB
-of that organisation (services/payments.py pays an organisation its own validated invoices only). The
+of that organisation (workflows/payments.py pays an organisation its own validated invoices only). The
 delegator is never paid for what the delegate billed. Reimbursement, mass-invoicing send and payment
 recording re-check, inside their write transaction, that the invoicing organisation still owns each
 dossier or holds an approved delegation for it (`check_may_bill`): a draft or a form started under a
@@ -23,11 +23,11 @@ from access.permissions import ADMIN_OF, as_scope, can
 from models.states import OPEN_DELEGATION_STATES, DelegationState, OrganisationStatus
 from models import Delegation, Dossier, Membership, Organisation, User, is_postgres
 from rules.identifiers import normalize_siret
-from services.audit import record
-from services.notify import notify_organisation
-from services.numbering import immediate_transaction
-from services.state_machines import DELEGATION
-from services.transitions import TransitionRefused, apply
+from workflows.audit import record
+from workflows.notify import notify_organisation
+from infrastructure.numbering import immediate_transaction
+from workflows.state_machines import DELEGATION
+from workflows.transitions import TransitionRefused, apply
 
 OPEN_STATES = OPEN_DELEGATION_STATES
 

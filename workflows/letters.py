@@ -8,10 +8,10 @@ and calling ``issue_letter``.
 import datetime as dt
 
 from models import Apprentice, Employer, Letter, Organisation, User
-from services.audit import actor_user
-from services.notify import notify_organisation
-from services.pdf import render_pdf
-from services.storage import get_storage
+from workflows.audit import actor_user
+from workflows.notify import notify_organisation
+from infrastructure.pdf import render_pdf
+from infrastructure.storage import get_storage
 
 LETTER_TITLES = {
     "accord": "Courrier d'accord de prise en charge",

@@ -12,7 +12,7 @@ from rules.engaged import annex_total, annual_budget, engaged_annex_caps
 from rules.money import from_cents
 from models import CreditNote, Dossier, Installment, Invoice, InvoiceLine, PaymentLine
 from models.states import ACTIVE_INVOICE_STATES, DossierState, InstallmentStatus, InvoiceState
-from services import clock
+from infrastructure import clock
 
 VALIDATED_INVOICE_STATES = InvoiceState.values(InvoiceState.VALIDATED, InvoiceState.PAID)
 ENGAGED_STATES = DossierState.values(DossierState.ENGAGED, DossierState.SETTLED)

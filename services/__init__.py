@@ -1,1 +1,0 @@
-"""Glue between views and models: audit, numbering, storage, PDFs, access scope, exports."""
