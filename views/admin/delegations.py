@@ -11,7 +11,7 @@ from models import Delegation, Organisation
 from workflows import delegations as workflow
 
 from .base import ReadOnlyModelView
-from .billing import DecisionMixin
+from .decisions import DecisionMixin
 
 
 class DelegationView(DecisionMixin, ReadOnlyModelView):
