@@ -3,7 +3,6 @@
 It fails on any 5xx, any gap in the invoice or credit-note numbers, or a failed `flask check`; here we also
 make sure the clients really wrote (redirects after POSTs), so a bench that stopped writing cannot pass.
 """
-import os
 import re
 import subprocess
 import sys

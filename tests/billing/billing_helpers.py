@@ -1,18 +1,8 @@
 """Page helpers for the billing tests: a signed-in comptable, a payment recorded through the back office.
 
-The record builders are in tests/factories.py; the names below them are aliases kept for branches written before
-the builders were merged.
+The record builders are in tests/factories.py.
 """
 import re
-
-from tests.factories import BIC, IBAN, OTHER_IBAN, Factory, comptable, make_invoice, make_pdf, pdf_file  # noqa: F401
-
-pdf_bytes = make_pdf
-invoice = make_invoice
-
-
-def approved_bank(factory, organisation, iban=IBAN):
-    return factory.approved_bank(organisation, iban=iban)
 
 
 def admin_client(make_client, factory, role="comptable"):

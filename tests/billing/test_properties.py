@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from peewee import fn
 
 import models
 from workflows import invoice_workflow as workflow

@@ -36,7 +36,7 @@ from workflows.credit_notes import CreditNoteError, create_credit_note, deposit_
 from workflows.documents import save_document
 from workflows.dossier_workflow import Params, perform
 from workflows.installments import ACTIVE
-from workflows.payments import PaymentError, record_payment
+from workflows.payments import record_payment
 from workflows.ruptures import RuptureError, confirm_rupture, paid_on
 from tests.factories import BIC, IBAN, make_pdf
 from tests.conftest import _empty_tables

@@ -1,19 +1,11 @@
 """Helpers for the billing-workflow tests: installments of a dossier, invoices paid in one step.
 
-The record builders are in tests/factories.py; `engaged`, `billing_user` and `pdf_*` below are aliases kept for
-branches written before the builders were merged.
+The record builders are in tests/factories.py.
 """
 import datetime as dt
 from decimal import Decimal
 
 import models
-from tests.factories import make_pdf, pdf_file  # noqa: F401
-
-pdf_bytes = make_pdf
-
-
-def engaged(factory, organisation=None, **kw):
-    return factory.engaged_dossier(organisation, **kw)
 
 
 def installments(dossier, status=None):
@@ -45,6 +37,3 @@ def invoice_and_pay(dossier, count, paid=True):
         models.PaymentLine.create(payment=payment, invoice=invoice, dossier=dossier.id, amount=total)
     return invoice, total
 
-
-def billing_user(factory, organisation, rights=None, role="gestionnaire_of"):
-    return factory.billing_user(organisation, rights=rights, role=role)

@@ -1,11 +1,9 @@
 """Dashboard counters and actions, notifications (filters, open, read, delete), delegations, employer home."""
-import datetime as dt
 import re
 
 import pytest
 
 import models
-pass
 
 
 @pytest.fixture

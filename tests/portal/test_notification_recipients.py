@@ -3,7 +3,7 @@ and the portal's notifications page."""
 import models
 from workflows import bank_details as bank_service
 from workflows import invoice_workflow
-from tests.billing.billing_helpers import comptable, invoice
+from tests.factories import comptable, make_invoice
 
 
 def page(client):
@@ -30,7 +30,7 @@ def test_a_gestionnaire_without_billing_right_gets_no_billing_notification(facto
                      rights=["right_contracts", "right_contracts_billing"])
     factory.cfa_user(org, email="suivi@cfa-ouest.test", role="gestionnaire_of", rights=["right_contracts"])
     dossier = factory.dossier(organisation=org, state="engage")
-    inv = invoice_workflow.validate(invoice(org, dossier), comptable())
+    inv = invoice_workflow.validate(make_invoice(org, dossier), comptable())
     billing, plain = make_client("compta@cfa-ouest.test"), make_client("suivi@cfa-ouest.test")
     assert f"Facture {inv.display_number}" in page(billing)
     assert billing.get(f"/portail/factures/{inv.id}").status_code == 200

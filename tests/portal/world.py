@@ -8,11 +8,6 @@ from tests.factories import make_pdf
 PASSWORD = "Portail-Demo-2026"
 
 
-def engaged_dossier(factory, organisation, **kw):
-    """Alias of `factory.engaged_dossier` for branches written before the builders were merged."""
-    return factory.engaged_dossier(organisation, **kw)
-
-
 def store_file(app, data=None):
     from infrastructure.storage import LocalStorage
 

@@ -59,7 +59,6 @@ def _credit_note(factory, make_client, data, name):
 
 
 def _mass_invoice(factory, make_client, data, name):
-    import datetime as dt
     org = factory.organisation()
     client = make_client(factory.billing_user(org).email)
     dossier = factory.engaged_dossier(organisation=org)

@@ -1,5 +1,4 @@
 """Letters (courriers) issued by the dossier actions: valid PDFs naming the dossier, listed and downloadable."""
-import datetime as dt
 import html
 import io
 
