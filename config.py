@@ -39,6 +39,7 @@ class Config:
         # Per-IP limit on POST /connexion (failed attempts only). `memory://` holds for one process: a
         # deployment with several workers sets RATELIMIT_STORAGE_URI=redis://host:6379 so they share it.
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "20 per minute;100 per hour")
+        self.PASSWORD_RESET_RATE_LIMIT = env.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute;30 per hour")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True  # a storage outage must not stop sign-in (the account throttle stays)

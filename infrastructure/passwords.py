@@ -35,8 +35,24 @@ def needs_rehash(password_hash):
         return True
 
 
+# Passwords that meet the length and case rule yet come first in every guessing list (compared lower-case,
+# and also with trailing digits and "!?.*" removed, so "Azerty2024!" is caught with "azerty").
+COMMON_PASSWORDS = frozenset("""
+password motdepasse azerty qwerty azertyuiop qwertyuiop soleil bonjour doudou loulou chouchou marseille
+paris football iloveyou jetaime welcome bienvenue admin administrateur letmein monkey dragon sunshine
+princess master portail portailcfa opco apprenti apprentissage formation changeme chocolat nicolas
+abcdefgh abcdefg abcdef azertyui qwertyui motdepass passw0rd p@ssw0rd pa55word
+""".split())
+
+
+def _is_common(password):
+    lowered = (password or "").lower()
+    stem = lowered.rstrip("0123456789!?.*")
+    return lowered in COMMON_PASSWORDS or stem in COMMON_PASSWORDS
+
+
 def password_problems(password):
-    """French messages for a password that breaks the policy (≥ 8, lower and upper case)."""
+    """French messages for a password that breaks the policy (≥ 8, lower and upper case, not a common one)."""
     problems = []
     if len(password or "") < 8:
         problems.append("Le mot de passe doit contenir au moins 8 caractères.")
@@ -44,6 +60,9 @@ def password_problems(password):
         problems.append("Le mot de passe doit contenir au moins une lettre minuscule.")
     if not re.search(r"[A-ZÀ-Ý]", password or ""):
         problems.append("Le mot de passe doit contenir au moins une lettre majuscule.")
+    if _is_common(password):
+        problems.append("Ce mot de passe est trop courant (il figure parmi les premiers essayés par les "
+                        "attaquants) : choisissez-en un autre, plus long de préférence.")
     return problems
 
 

@@ -12,12 +12,13 @@ from .dossier import (Amendment, Apprentice, Dossier, ExpiredSettlement, IdccCpn
 from .organisation import Delegation, Employer, Organisation
 from .proposal import ApiKey, ContractProposal, ProposalStep
 from .settings import SchemaVersion
+from .token import OneTimeToken
 from .user import Membership, User, new_session_token
 
 MODELS = [
     SchemaVersion, Counter,
     Organisation, Employer, Delegation,
-    User, Membership,
+    User, Membership, OneTimeToken,
     Apprentice, Dossier, Installment, NpecReference, IdccCpne,
     Rupture, Amendment, ExpiredSettlement,
     BankDetails, Invoice, InvoiceLine, InvoiceEvent, CreditNote,

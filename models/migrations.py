@@ -8,8 +8,17 @@ from playhouse.migrate import SchemaMigrator, migrate  # noqa: F401  (migrate us
 from .base import db
 from .settings import SchemaVersion
 
+
+
+def _0001_create_one_time_token(migrator):
+    """Emailed links (password reset, later activation and invitations) need their token table."""
+    from .token import OneTimeToken
+    db.create_tables([OneTimeToken], safe=True)
+
+
 STEPS = [
     # def _0001_add_example(migrator): migrate(migrator.add_column("dossier", "x", CharField(default="")))
+    _0001_create_one_time_token,
 ]
 SCHEMA_VERSION = len(STEPS)
 

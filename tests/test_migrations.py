@@ -30,3 +30,17 @@ def test_init_db_is_idempotent_on_an_existing_database(app, db, factory):
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0
     assert models.Organisation.select().where(models.Organisation.name == "Toujours là").exists()
+
+
+def test_a_database_from_before_the_token_table_gets_it_from_its_step(app, db):
+    """Step 1 creates the one-time token table on a database made before it existed."""
+    version = models.SchemaVersion.get().version
+    db.drop_tables([models.OneTimeToken])
+    models.SchemaVersion.update(version=0).execute()
+    try:
+        assert migrations.migrate_schema() == len(migrations.STEPS)
+        assert "one_time_token" in db.get_tables()
+        assert models.SchemaVersion.get().version == len(migrations.STEPS)
+    finally:
+        db.create_tables([models.OneTimeToken], safe=True)
+        models.SchemaVersion.update(version=version).execute()

@@ -2,9 +2,10 @@
 
 
 def register_views(app):
-    from . import auth, portal
+    from . import auth, password_reset, portal
     from views.admin import init_admin
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(password_reset.bp)
     app.register_blueprint(portal.bp)
     init_admin(app)

@@ -11,6 +11,7 @@ from forms import validators as v
 from models import Membership, User, new_session_token
 from workflows.deactivation import USER_ACTIVITY
 from infrastructure.passwords import hash_password, password_problems
+from workflows.tokens import revoke_open_tokens
 
 from .base import DeactivationMixin, StaffModelView
 
@@ -65,6 +66,8 @@ class UserView(DeactivationMixin, StaffModelView):
                 raise ValidationError(" ".join(problems))
             model.password_hash = hash_password(password)
             model.session_token = new_session_token()
+            if not is_created:
+                revoke_open_tokens(model.id)  # emailed reset and activation links die with the old password
         elif is_created:
             raise ValidationError("Indiquez un mot de passe pour le nouvel utilisateur.")
         if model.kind == "staff" and not model.staff_role:
