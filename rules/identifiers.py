@@ -260,3 +260,26 @@ __all__ = [name for name in dir() if name.startswith(("check_", "normalize_", "m
 
 # Re-exported so callers can catch stdnum errors without importing stdnum.
 _ = (InvalidComponent, InvalidFormat)
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s.\-/()]")
+
+
+def normalize_phone(value) -> str:
+    """``+33 (0)1.23.45.67.89`` → ``+33123456789``: separators dropped, nothing else changed."""
+    return _PHONE_SEPARATORS.sub("", str(value or "")).replace("+33(0)", "+33")
+
+
+def check_phone(value):
+    """A French phone number: 10 digits starting with 0, or +33 and 9 digits (seed 003 *Fiche OF*)."""
+    number = normalize_phone(value).replace("+330", "+33")
+    if not re.fullmatch(r"0[1-9]\d{8}|\+33[1-9]\d{8}", number):
+        return "Numéro de téléphone invalide : 10 chiffres attendus (ex. 01 23 45 67 89)"
+    return None
+
+
+def check_postal_code(value):
+    """A French postal code: 5 digits."""
+    if not re.fullmatch(r"\d{5}", _compact(value)):
+        return "Code postal invalide : 5 chiffres attendus"
+    return None
