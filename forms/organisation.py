@@ -8,8 +8,8 @@ from rules import identifiers
 from workflows.organisation_profile import CIVILITIES
 
 YES_NO = [("1", "Oui"), ("0", "Non")]
-phone = v._checker(identifiers.check_phone)
-postal_code = v._checker(identifiers.check_postal_code)
+phone_number = v._checker(identifiers.check_phone)
+postal_code_number = v._checker(identifiers.check_postal_code)
 
 
 def _text(label, size, *checks, required=None):
@@ -33,9 +33,9 @@ class OrganisationProfileForm(FlaskForm):
     name_suite = _text("Raison sociale (suite)", 200)
     street = _text("Adresse", 200)
     street_suite = _text("Adresse (suite)", 200)
-    postal_code = _text("Code postal", 5, postal_code)
+    postal_code = _text("Code postal", 5, postal_code_number)
     city = _text("Ville", 100)
-    phone = _text("Téléphone", 20, phone)
+    phone = _text("Téléphone", 20, phone_number)
     email = _text("Adresse électronique", 254, v.email)
     uai = _text("Numéro UAI", 12, v.uai)
     da_number = _text("Numéro de déclaration d'activité (DA)", 20)
@@ -44,7 +44,7 @@ class OrganisationProfileForm(FlaskForm):
     contact_last_name = _text("Nom", 100)
     contact_first_name = _text("Prénom", 100)
     contact_function = _text("Fonction", 100)
-    contact_phone = _text("Téléphone", 20, phone)
+    contact_phone = _text("Téléphone", 20, phone_number)
     contact_email = _text("Adresse électronique", 254, v.email)
     esignature = _choice(RadioField, "Signature électronique des documents", YES_NO, "0")
 
