@@ -33,7 +33,7 @@ class OrganisationProfileForm(FlaskForm):
     name_suite = _text("Raison sociale (suite)", 200)
     street = _text("Adresse", 200)
     street_suite = _text("Adresse (suite)", 200)
-    postal_code = _text("Code postal", 5, postal_code_number)
+    postal_code = _text("Code postal", 10, postal_code_number)
     city = _text("Ville", 100)
     phone = _text("Téléphone", 20, phone_number)
     email = _text("Adresse électronique", 254, v.email)

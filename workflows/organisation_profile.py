@@ -6,7 +6,7 @@ only, so the log reads as "who changed what from what to what".
 """
 from access.permissions import can
 from models import Organisation
-from rules.identifiers import normalize_email, normalize_uai
+from rules.identifiers import normalize_email, normalize_postal_code, normalize_uai
 from workflows.audit import record
 
 EDITABLE = (
@@ -15,7 +15,8 @@ EDITABLE = (
     "contact_phone", "contact_email", "esignature",
 )
 CIVILITIES = [("", "—"), ("M.", "M."), ("Mme", "Mme")]
-NORMALIZE = {"uai": normalize_uai, "email": normalize_email, "contact_email": normalize_email}
+NORMALIZE = {"uai": normalize_uai, "postal_code": normalize_postal_code, "email": normalize_email,
+             "contact_email": normalize_email}
 
 
 class ProfileRefused(PermissionError):

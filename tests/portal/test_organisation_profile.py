@@ -117,12 +117,13 @@ def test_an_invalid_value_is_refused_in_french_with_what_was_typed_and_nothing_c
     assert profile_audit(nord_org) == []
 
 
-def test_a_valid_uai_with_spaces_is_stored_compact(nord_org, make_client):
+def test_a_valid_uai_and_postal_code_with_spaces_are_stored_compact(nord_org, make_client):
     client = make_client("admin@cfa-nord.test")
     uai = make_uai(4242)
-    response = client.post_form(URL, current_form(nord_org) | {"uai": f" {uai[:4]} {uai[4:].lower()} "})
+    response = client.post_form(URL, current_form(nord_org) | {"uai": f" {uai[:4]} {uai[4:].lower()} ",
+                                                               "postal_code": " 59 100 "})
     assert response.status_code == 302
-    assert fresh(nord_org).uai == uai
+    assert (fresh(nord_org).uai, fresh(nord_org).postal_code) == (uai, "59100")
 
 
 def test_siret_opco_reference_and_status_cannot_be_changed_even_if_posted(nord_org, make_client):
