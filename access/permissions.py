@@ -5,6 +5,8 @@ API key) or, for the OPCO's staff, their `User`. Role-level permissions come fro
 permission asked about an object also checks that the object belongs to the actor's organisations and,
 for dossiers, that the actor holds the right of that kind of dossier (contracts, stock, without contract).
 """
+from models import Organisation
+
 from .scope import BILLING_RIGHTS, RIGHTS, Scope
 
 STAFF_PERMISSIONS = {
@@ -105,6 +107,8 @@ def _cfa_object_rule(scope, permission, obj):
         manage, bill = DOSSIER_RIGHTS[dossier_kind(obj)]
         needed = bill if permission == "dossier.bill" else manage
         return scope.covers(obj.organisation_id) and bool(scope.rights & needed)
+    if isinstance(obj, Organisation):  # its own profile: only the organisation picked in the header
+        return obj.id == scope.organisation_id
     if permission == "delegation.decide":  # the delegating organisation's administrator
         return getattr(obj, "delegator_id", None) == scope.organisation_id
     if hasattr(obj, "delegator_id") and hasattr(obj, "delegate_id"):  # a delegation: either party

@@ -260,3 +260,29 @@ __all__ = [name for name in dir() if name.startswith(("check_", "normalize_", "m
 
 # Re-exported so callers can catch stdnum errors without importing stdnum.
 _ = (InvalidComponent, InvalidFormat)
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s.\-/()]")
+
+
+def normalize_phone(value) -> str:
+    """``+33 (0)1.23.45.67.89`` → ``+33123456789``: separators and the written trunk ``(0)`` dropped."""
+    return _PHONE_SEPARATORS.sub("", str(value or "").replace("(0)", ""))
+
+
+def check_phone(value):
+    """A French phone number: 10 digits starting with 0, or +33 and 9 digits (seed 003 *Fiche OF*)."""
+    if not re.fullmatch(r"0[1-9][0-9]{8}|\+33[1-9][0-9]{8}", normalize_phone(value)):
+        return "Numéro de téléphone invalide : 10 chiffres attendus (ex. 01 23 45 67 89)"
+    return None
+
+
+def normalize_postal_code(value) -> str:
+    return _compact(value)
+
+
+def check_postal_code(value):
+    """A French postal code: 5 digits."""
+    if not re.fullmatch(r"[0-9]{5}", normalize_postal_code(value)):
+        return "Code postal invalide : 5 chiffres attendus"
+    return None

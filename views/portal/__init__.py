@@ -23,6 +23,7 @@ PORTAL_MODULES = [
     "expired",
     "mass_invoicing",
     "invoice_compliance", "bank", "credit_notes", "payments",
+    "organisation",
 ]
 
 
