@@ -44,7 +44,26 @@ def password_problems(password):
         problems.append("Le mot de passe doit contenir au moins une lettre minuscule.")
     if not re.search(r"[A-ZÀ-Ý]", password or ""):
         problems.append("Le mot de passe doit contenir au moins une lettre majuscule.")
+    if is_common_password(password):
+        problems.append("Ce mot de passe fait partie des plus courants : il serait deviné en quelques essais. "
+                        "Choisissez-en un moins prévisible, une phrase par exemple.")
     return problems
+
+
+# The most used passwords (published leak rankings, French ones included), compared without case and
+# without the digits and symbols people append to pass a policy ("Azerty123!" is "azerty").
+COMMON_PASSWORDS = frozenset("""
+password motdepasse azerty azertyuiop qwerty qwertyuiop abcdef abcdefgh abc iloveyou jetaime soleil bonjour
+doudou loulou chouchou marseille nicolas julien camille portail portailcfa admin administrateur welcome
+letmein monkey dragon football sunshine princess master superman batman starwars azertyui qwertz changeme
+bienvenue secret motdepass passw0rd passe
+""".split())
+
+
+def is_common_password(password):
+    core = re.sub(r"[\d\W_]+$", "", (password or "").strip().lower())
+    core = re.sub(r"^[\d\W_]+", "", core)
+    return bool(password) and (core in COMMON_PASSWORDS or not core)
 
 
 def throttle_delay(failures, free_failures, first_delay, max_delay):
