@@ -35,22 +35,6 @@ def needs_rehash(password_hash):
         return True
 
 
-# Passwords that meet the length and case rule yet come first in every guessing list (compared lower-case,
-# and also with trailing digits and "!?.*" removed, so "Azerty2024!" is caught with "azerty").
-COMMON_PASSWORDS = frozenset("""
-password motdepasse azerty qwerty azertyuiop qwertyuiop soleil bonjour doudou loulou chouchou marseille
-paris football iloveyou jetaime welcome bienvenue admin administrateur letmein monkey dragon sunshine
-princess master portail portailcfa opco apprenti apprentissage formation changeme chocolat nicolas
-abcdefgh abcdefg abcdef azertyui qwertyui motdepass passw0rd p@ssw0rd pa55word
-""".split())
-
-
-def _is_common(password):
-    lowered = (password or "").lower()
-    stem = lowered.rstrip("0123456789!?.*")
-    return lowered in COMMON_PASSWORDS or stem in COMMON_PASSWORDS
-
-
 def password_problems(password):
     """French messages for a password that breaks the policy (≥ 8, lower and upper case, not a common one)."""
     problems = []
@@ -60,10 +44,27 @@ def password_problems(password):
         problems.append("Le mot de passe doit contenir au moins une lettre minuscule.")
     if not re.search(r"[A-ZÀ-Ý]", password or ""):
         problems.append("Le mot de passe doit contenir au moins une lettre majuscule.")
-    if _is_common(password):
-        problems.append("Ce mot de passe est trop courant (il figure parmi les premiers essayés par les "
-                        "attaquants) : choisissez-en un autre, plus long de préférence.")
+    if is_common_password(password):
+        problems.append("Ce mot de passe fait partie des plus courants : il serait deviné en quelques essais. "
+                        "Choisissez-en un moins prévisible, une phrase par exemple.")
     return problems
+
+
+# The most used passwords (published leak rankings, French ones included), compared without case and
+# without the digits and symbols people append to pass a policy ("Azerty123!" is "azerty").
+COMMON_PASSWORDS = frozenset("""
+password motdepasse azerty azertyuiop qwerty qwertyuiop abcdef abcdefg abcdefgh abc iloveyou jetaime soleil
+bonjour doudou loulou chouchou marseille paris nicolas julien camille portail portailcfa opco apprenti
+apprentissage formation admin administrateur welcome bienvenue letmein monkey dragon football sunshine princess
+master superman batman starwars azertyui qwertyui qwertz changeme chocolat secret motdepass passw0rd p@ssw0rd
+pa55word passe
+""".split())
+
+
+def is_common_password(password):
+    core = re.sub(r"[\d\W_]+$", "", (password or "").strip().lower())
+    core = re.sub(r"^[\d\W_]+", "", core)
+    return bool(password) and (core in COMMON_PASSWORDS or not core)
 
 
 def throttle_delay(failures, free_failures, first_delay, max_delay):

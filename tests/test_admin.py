@@ -193,7 +193,7 @@ def test_admin_creates_a_user_with_a_membership_and_rights(make_client, factory,
     org = factory.organisation()
     response = client.post_form("/admin/user/new/", {
         "email": "Nouvelle@CFA.test", "last_name": "Nouvelle", "first_name": "Anne", "kind": "cfa", "active": "y",
-        "new_password": "Motdepasse-2026", "daily_digest": "y",
+        "new_password": "Chaton-Bleu-2026", "daily_digest": "y",
         "memberships-0-organisation": str(org.id), "memberships-0-role": "gestionnaire_of",
         "memberships-0-right_contracts": "y"})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
@@ -208,7 +208,7 @@ def test_a_membership_without_any_right_is_refused(make_client, factory, db):
     org = factory.organisation()
     response = client.post_form("/admin/user/new/", {
         "email": "sansdroit@cfa.test", "last_name": "Sans", "first_name": "Droit", "kind": "cfa", "active": "y",
-        "new_password": "Motdepasse-2026",
+        "new_password": "Chaton-Bleu-2026",
         "memberships-0-organisation": str(org.id), "memberships-0-role": "gestionnaire_of"})
     assert "au moins un des six droits" in client.get("/admin/user/").get_data(as_text=True) + \
         response.get_data(as_text=True)

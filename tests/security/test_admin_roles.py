@@ -31,6 +31,8 @@ def allowed_roles(rule):
     """The staff roles allowed to POST to `rule`, from the spec."""
     parts = rule.strip("/").split("/")
     view = parts[1]
+    if view == "compte":  # one's own account (/admin/compte/): every staff role
+        return {"admin", "conseiller", "comptable"}
     if view in ("rupture", "avenant"):
         return DOSSIER_ACTORS
     if view == "dossier" and parts[2] == "action":

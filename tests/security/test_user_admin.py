@@ -147,7 +147,7 @@ def test_the_session_token_never_shows_in_pages_exports_or_the_audit_log(make_cl
     admin = make_client(factory.staff("admin").email)
     created = admin.post_form("/admin/user/new/", {
         "email": "nouveau@opco.test", "last_name": "Nouveau", "first_name": "Agent", "kind": "staff",
-        "staff_role": "conseiller", "new_password": "Motdepasse-2026"})
+        "staff_role": "conseiller", "new_password": "Chaton-Bleu-2026"})
     assert created.status_code == 302
     user = models.User.get(models.User.email == "nouveau@opco.test")
     admin.post_form(f"/admin/user/edit/?id={user.id}", _edit_body(user, new_password=NEW_PASSWORD))

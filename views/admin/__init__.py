@@ -6,6 +6,7 @@ from access.permissions import can
 from views.headers import csp_nonce
 
 from . import billing, delegations, dossiers, organisations, records, ruptures, users
+from .account import StaffAccountView
 from .dashboard import DashboardView
 from .french import TRANSLATIONS_PATH
 
@@ -25,6 +26,7 @@ def init_admin(app):
     for module in VIEW_MODULES:
         for view_class, model, name, category in module.VIEWS:
             admin.add_view(view_class(model, name=name, category=category, endpoint=model.__name__.lower()))
+    admin.add_view(StaffAccountView(name="Mon compte", endpoint="staff_account", url="/admin/compte"))
     app.jinja_env.globals.setdefault("can", can)  # templates ask the permission map, never a role
     app.extensions["portail_admin"] = admin
     return admin

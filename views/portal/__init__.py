@@ -24,6 +24,7 @@ PORTAL_MODULES = [
     "mass_invoicing",
     "invoice_compliance", "bank", "credit_notes", "payments",
     "organisation",
+    "account",
 ]
 
 
@@ -32,7 +33,7 @@ def _portal_context():
     """What the portal header needs on every page: organisations, current one, rights, unread badge."""
     from access import scope as scoped
     from access.permissions import can
-    from access.web import current_organisation, current_scope, memberships
+    from access.web import current_membership, current_organisation, current_scope, memberships
     from models import Notification
 
     endpoint = request.endpoint or ""  # `ep` is visible inside every block of portal/base.html
@@ -46,6 +47,7 @@ def _portal_context():
     return {"ep": endpoint, "portal_nav": {
         "memberships": memberships(),
         "current": current_organisation(),
+        "membership": current_membership(),
         "billing": can(current_scope(), "dossier.bill"),
         "admin_of": can(current_scope(), "organisation.admin"),
         "unread": unread,

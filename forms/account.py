@@ -1,0 +1,48 @@
+"""*Mon compte* forms, shared by the portal and the back office."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+PASSWORD_RULE = ("Au moins 8 caractères, dont une lettre minuscule et une lettre majuscule ; plus long est mieux. "
+                 "Les mots de passe trop courants sont refusés.")
+
+
+class AccountForm(FlaskForm):
+    form_name = HiddenField(default="profil")
+    last_name = StringField("Nom", validators=[DataRequired("Saisissez votre nom."),
+                                               Length(max=100, message="100 caractères au plus.")])
+    first_name = StringField("Prénom", validators=[DataRequired("Saisissez votre prénom."),
+                                                   Length(max=100, message="100 caractères au plus.")])
+    newsletter = RadioField("Recevoir la lettre d'information", choices=[("oui", "Oui"), ("non", "Non")],
+                            default="non", validate_choice=False)
+    daily_digest = BooleanField("Recevoir chaque jour le récapitulatif de mes notifications non lues")
+
+    def validate_newsletter(self, field):
+        if field.data not in ("oui", "non"):
+            field.data = "non"
+            raise ValidationError("Choisissez Oui ou Non.")
+
+    def validate_last_name(self, field):
+        _no_control_characters(field)
+
+    def validate_first_name(self, field):
+        _no_control_characters(field)
+
+
+class PasswordChangeForm(FlaskForm):
+    form_name = HiddenField(default="mot_de_passe")
+    current_password = PasswordField("Mot de passe actuel", validators=[
+        DataRequired("Saisissez votre mot de passe actuel."), Length(max=200, message="Mot de passe trop long.")])
+    new_password = PasswordField("Nouveau mot de passe", description=PASSWORD_RULE, validators=[
+        DataRequired("Saisissez le nouveau mot de passe."), Length(max=200, message="Mot de passe trop long.")])
+    confirmation = PasswordField("Confirmation du nouveau mot de passe", validators=[
+        DataRequired("Confirmez le nouveau mot de passe."),
+        EqualTo("new_password", message="La confirmation ne correspond pas au nouveau mot de passe.")])
+
+
+def _no_control_characters(field):
+    value = field.data or ""
+    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF or ord(c) == 0x7F for c in value):
+        raise ValidationError("Caractères non autorisés.")
+    if not value.strip():
+        raise ValidationError("Ce champ est obligatoire.")

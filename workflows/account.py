@@ -1,0 +1,56 @@
+"""A user's own account (SPEC §6 *Mon compte*): identity, newsletter, daily digest and password.
+
+The caller passes the signed-in user; every change is audited on entity "user".
+"""
+from infrastructure.passwords import hash_password, password_problems, verify_password
+from models import User, db, new_session_token
+from workflows.audit import record
+
+ACCOUNT_FIELDS = ("last_name", "first_name", "newsletter", "daily_digest")
+
+
+class AccountError(Exception):
+    """A refused change, with the French messages to show next to `field`."""
+
+    def __init__(self, field, messages):
+        super().__init__(" ".join(messages))
+        self.field = field
+        self.messages = list(messages)
+
+
+def update_account(user, last_name, first_name, newsletter, daily_digest):
+    """Save the user's name and mail preferences; return True when something changed."""
+    after = {"last_name": last_name.strip(), "first_name": first_name.strip(),
+             "newsletter": bool(newsletter), "daily_digest": bool(daily_digest)}
+    before = {name: getattr(user, name) for name in ACCOUNT_FIELDS}
+    if after == before:
+        return False
+    with db.atomic():
+        User.update(**after).where(User.id == user.id).execute()
+        record("user", user.id, "update_account", before, after, user=user)
+    for name, value in after.items():
+        setattr(user, name, value)
+    return True
+
+
+def change_password(user, current_password, new_password):
+    """Check the current password and the policy, store the argon2id hash and rotate the session token.
+
+    The new token ends every other session of the user at its next request; the caller signs the current
+    session in again with it. Raises AccountError (nothing written) when refused.
+    """
+    if not verify_password(user.password_hash, current_password or ""):
+        raise AccountError("current_password", ["Le mot de passe actuel est incorrect."])
+    problems = password_problems(new_password)
+    if not problems and new_password == current_password:
+        problems = ["Le nouveau mot de passe doit être différent de l'actuel."]
+    if problems:
+        raise AccountError("new_password", problems)
+    token = new_session_token()
+    with db.atomic():
+        User.update(password_hash=hash_password(new_password), session_token=token,
+                    failed_logins=0, locked_until=None).where(User.id == user.id).execute()
+        record("user", user.id, "change_password", None, {"password": "modifié", "other_sessions": "fermées"},
+               user=user)
+    user.session_token = token
+    return user
