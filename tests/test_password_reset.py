@@ -170,7 +170,7 @@ def test_a_password_set_in_the_back_office_invalidates_an_unused_link(make_clien
     path = _link(user.email)
     response = admin.post_form(f"/admin/user/edit/?id={user.id}", {
         "email": user.email, "kind": "staff", "staff_role": "conseiller", "active": "y",
-        "last_name": user.last_name, "first_name": user.first_name, "new_password": "Motdepasse-2026"})
+        "last_name": user.last_name, "first_name": user.first_name, "new_password": "Chaton-Bleu-2026"})
     assert response.status_code == 302
     assert anonymous.get(path).status_code == 410
 
