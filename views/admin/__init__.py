@@ -5,11 +5,11 @@ from flask_admin.theme import Bootstrap4Theme
 from access.permissions import can
 from views.headers import csp_nonce
 
-from . import billing, delegations, dossiers, organisations, records, ruptures, users
+from . import billing, delegations, dossiers, organisations, outbox, records, ruptures, users
 from .dashboard import DashboardView
 from .french import TRANSLATIONS_PATH
 
-VIEW_MODULES = [organisations, delegations, users, dossiers, billing, records, ruptures]
+VIEW_MODULES = [organisations, delegations, users, dossiers, billing, records, ruptures, outbox]
 
 
 def init_admin(app):

@@ -1,0 +1,46 @@
+"""The outbox (Administration › Boîte d'envoi): every email the portal wrote, sent by SMTP or not.
+
+Without MAIL_SERVER this is where emails are read. Bodies hold activation and reset links, so only the OPCO
+administrators (settings.manage) open it; nothing is exported, edited or deleted here.
+"""
+from markupsafe import Markup, escape
+
+from models import OutboxEmail
+
+from .base import ReadOnlyModelView
+
+
+def _preformatted(view, context, row, name):
+    value = getattr(row, name)
+    if not value:
+        return ""
+    return Markup('<pre style="white-space: pre-wrap; font-family: inherit;">%s</pre>') % escape(value)
+
+
+def _state(view, context, row, name):
+    if row.sent_at:
+        return "Envoyé"
+    return "En échec" if row.last_error else "Non envoyé"
+
+
+class OutboxEmailView(ReadOnlyModelView):
+    read_permission = "settings.manage"
+    can_export = False
+    column_list = ["created_at", "recipient", "subject", "state", "sent_at", "attempts"]
+    column_details_list = ["created_at", "recipient", "subject", "state", "sent_at", "attempts", "last_error",
+                           "body", "html_body"]
+    column_filters = ["recipient", "created_at", "sent_at"]
+    column_searchable_list = ["recipient", "subject"]
+    column_sortable_list = ["created_at", "recipient", "subject", "sent_at"]
+    column_default_sort = ("id", True)
+    column_formatters = {"state": _state}
+    column_formatters_detail = {"state": _state, "body": _preformatted, "html_body": _preformatted,
+                                "last_error": _preformatted}
+    column_labels = {"created_at": "Écrit le", "recipient": "Destinataire", "subject": "Objet", "state": "État",
+                     "sent_at": "Envoyé le", "attempts": "Tentatives", "last_error": "Dernière erreur",
+                     "body": "Texte", "html_body": "Version HTML (source)", "claimed_at": "En cours d'envoi depuis"}
+
+
+VIEWS = [
+    (OutboxEmailView, OutboxEmail, "Boîte d'envoi", "Administration"),
+]
