@@ -51,3 +51,10 @@ def test_a_cfa_user_never_reaches_the_outbox(make_client, factory, written):
     client = make_client(factory.cfa_user().email)
     response = client.get("/admin/outboxemail/")
     assert response.status_code in (302, 403) and "reset/def" not in response.get_data(as_text=True)
+
+
+def test_an_html_body_is_shown_as_its_source_never_interpreted(make_client, factory, db):
+    row = send_email("x@cfa.test", "Objet", "Texte <b>brut</b>", '<p onclick="alert(1)">Bonjour</p>')
+    page = make_client(factory.staff("admin").email).get(f"/admin/outboxemail/details/?id={row.id}")
+    html = page.get_data(as_text=True)
+    assert "&lt;p onclick=" in html and '<p onclick="alert(1)">' not in html and "&lt;b&gt;brut" in html
