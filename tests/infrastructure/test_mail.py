@@ -3,11 +3,14 @@ import datetime as dt
 import email
 import email.policy
 import socket
+import ssl
+import subprocess
 import threading
 import time
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from flask import Response
 
 import models
@@ -196,6 +199,46 @@ def test_without_mail_server_nothing_connects_and_the_outbox_keeps_the_email(app
     result = app.test_cli_runner().invoke(args=["send-emails"])
     assert "MAIL_SERVER n'est pas configuré" in result.output
     assert models.OutboxEmail.select().where(models.OutboxEmail.sent_at.is_null()).count() == 2
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1 (openssl), trusted by the test only."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(key),
+                    "-out", str(cert), "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def test_starttls_then_login_when_the_relay_requires_both(app, db, certificate, monkeypatch):
+    cert, key = certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        logins.append((session.ssl is not None, auth_data.login, auth_data.password))
+        return AuthResult(success=(auth_data.login, auth_data.password) == (b"portail", b"s3cret"))
+
+    box = Mailbox()
+    port = _free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port, tls_context=server_tls, require_starttls=True,
+                            authenticator=authenticator, auth_require_tls=True)
+    controller.start()
+    trusting = ssl.create_default_context
+    monkeypatch.setattr(mail.ssl, "create_default_context", lambda: trusting(cafile=str(cert)))
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=True,
+                          MAIL_USERNAME="portail", MAIL_PASSWORD="s3cret")
+        send_email("chiffre@cfa.test", "Réinitialisation de votre mot de passe", "Votre lien")
+        assert mail.drain_outbox(app.config) == (1, 0)
+        assert logins == [(True, b"portail", b"s3cret")]  # credentials only ever sent inside TLS
+        [(recipients, message)] = box.messages
+        assert recipients == ["chiffre@cfa.test"]
+        assert message["Subject"] == "Réinitialisation de votre mot de passe"
+    finally:
+        controller.stop()
 
 
 def test_starttls_and_login_are_used_when_configured(app, db):
