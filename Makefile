@@ -25,6 +25,11 @@ install-test: $(VENV)/.installed-test
 ## make run: install, create the SQLite database with demo data when missing, serve on 127.0.0.1:5000
 run: install
 	@if [ ! -f data/portail.db ]; then $(FLASK) init-db && $(FLASK) demo; else $(FLASK) init-db; fi
+	@if [ -z "$$MAIL_SERVER" ]; then \
+		echo "Emails : aucun MAIL_SERVER, ils restent dans la boîte d'envoi — http://127.0.0.1:5000/admin/outboxemail/ (administrateur OPCO)"; \
+	else \
+		echo "Emails : envoyés par SMTP via $$MAIL_SERVER:$${MAIL_PORT:-25} ; relance des échecs : $(FLASK) send-emails"; \
+	fi
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 ## make test: install the test extras and run the whole suite on SQLite, then on PostgreSQL

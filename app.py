@@ -77,6 +77,7 @@ def create_app(config=None):
     register_cli(app)
 
     _register_error_pages(app)
+    _send_emails_after_commit(app)
 
     @app.after_request
     def _security_headers(response):
@@ -89,6 +90,31 @@ def create_app(config=None):
         return response
 
     return app
+
+
+def _send_emails_after_commit(app):
+    """A request that wrote outbox emails has committed them by the time its response is sent: with MAIL_SERVER
+    set, they leave once the response is closed, so the user never waits for the SMTP server."""
+    from infrastructure.mail import drain_outbox
+    from workflows.notify import take_emails_written
+
+    @app.before_request
+    def _forget_emails_of_another_request():
+        take_emails_written()
+
+    @app.after_request
+    def _drain_outbox(response):
+        if take_emails_written() and app.config.get("MAIL_SERVER"):
+            config = app.config
+
+            def send():
+                try:
+                    drain_outbox(config)
+                finally:
+                    if not models.db.is_closed():
+                        models.db.close()
+            response.call_on_close(send)
+        return response
 
 
 ERRORS = {

@@ -104,6 +104,22 @@ def register_cli(app):
         since = dt.datetime.now() - dt.timedelta(hours=hours)
         count = send_daily_digest(since)
         click.echo(f"{count} récapitulatif(s) écrit(s) dans la boîte d'envoi.")
+        _send_outbox()
+
+    @app.cli.command("send-emails")
+    def send_emails():
+        """Send the outbox emails not sent yet by SMTP (MAIL_SERVER); run it from cron to retry failures."""
+        if not app.config.get("MAIL_SERVER"):
+            click.echo("MAIL_SERVER n'est pas configuré : les emails restent dans la boîte d'envoi "
+                       "(back office, Administration › Boîte d'envoi).")
+            return
+        _send_outbox()
+
+    def _send_outbox():
+        from infrastructure.mail import drain_outbox
+        if app.config.get("MAIL_SERVER"):
+            sent, failed = drain_outbox(app.config)
+            click.echo(f"{sent} email(s) envoyé(s), {failed} en échec (nouvel essai au prochain envoi).")
 
     from commands.demo import register_demo_cli
     register_demo_cli(app)

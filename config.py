@@ -22,6 +22,9 @@ class Config:
         self.MAIL_SERVER = env.get("MAIL_SERVER", "")
         self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))
         self.MAIL_SENDER = env.get("MAIL_SENDER", "portail@opco.test")
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME", "")  # with MAIL_PASSWORD: SMTP login (AUTH)
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD", "")
+        self.MAIL_USE_TLS = env.get("MAIL_USE_TLS", "").strip().lower() in ("1", "true", "yes", "oui")  # STARTTLS
         self.OPCO_NAME = env.get("OPCO_NAME", "OPCO Avenir Compétences")
         self.OPCO_ADDRESS = env.get("OPCO_ADDRESS", "12 rue de la Formation, 75010 Paris")
         self.OPCO_IBAN = env.get("OPCO_IBAN", "FR7630006000011234567890189")

@@ -1,5 +1,5 @@
 """Uploaded documents, generated letters and notifications."""
-from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField, TextField
+from peewee import BigIntegerField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from .bank_details import BankDetails
 from .base import BaseModel, now
@@ -72,10 +72,14 @@ class Notification(BaseModel):
 
 
 class OutboxEmail(BaseModel):
-    """Emails are written here; a configured SMTP server is used in addition."""
+    """Every email is written here first; with MAIL_SERVER set, infrastructure.mail sends it after commit."""
 
     recipient = CharField(max_length=254)
     subject = CharField(max_length=200)
     body = TextField()
+    html_body = TextField(null=True)
     created_at = DateTimeField(default=now)
     sent_at = DateTimeField(null=True)
+    attempts = IntegerField(default=0)
+    last_error = TextField(null=True)
+    claimed_at = DateTimeField(null=True)  # a worker is sending it; stale after infrastructure.mail.CLAIM_TIMEOUT

@@ -3,11 +3,20 @@
 Add a step as a function taking a `SchemaMigrator` and append it to STEPS:
 the schema version is the number of steps applied.
 """
-from playhouse.migrate import SchemaMigrator, migrate  # noqa: F401  (migrate used by steps)
+from peewee import DateTimeField, IntegerField, TextField
+from playhouse.migrate import SchemaMigrator, migrate
 
 from .base import db
 from .settings import SchemaVersion
 
+
+
+def _add_missing_columns(migrator, table, columns):
+    """Add the columns a table lacks (a database created after the model changed already has them)."""
+    present = {column.name for column in db.get_columns(table)}
+    operations = [migrator.add_column(table, name, field) for name, field in columns if name not in present]
+    if operations:
+        migrate(*operations)
 
 
 def _0001_create_one_time_token(migrator):
@@ -16,9 +25,16 @@ def _0001_create_one_time_token(migrator):
     db.create_tables([OneTimeToken], safe=True)
 
 
+def _0002_outbox_delivery(migrator):
+    """Outbox emails sent by SMTP: HTML alternative, attempts, last error, claim for one worker."""
+    _add_missing_columns(migrator, "outbox_email", [
+        ("html_body", TextField(null=True)), ("attempts", IntegerField(default=0)),
+        ("last_error", TextField(null=True)), ("claimed_at", DateTimeField(null=True))])
+
+
 STEPS = [
-    # def _0001_add_example(migrator): migrate(migrator.add_column("dossier", "x", CharField(default="")))
     _0001_create_one_time_token,
+    _0002_outbox_delivery,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -43,4 +43,22 @@ def test_a_database_from_before_the_token_table_gets_it_from_its_step(app, db):
         assert models.SchemaVersion.get().version == len(migrations.STEPS)
     finally:
         db.create_tables([models.OneTimeToken], safe=True)
+
+
+def test_step_two_gives_an_old_outbox_its_delivery_columns_and_keeps_its_emails(app, db):
+    """A database created before emails left by SMTP: its outbox gains html_body, attempts, last_error, claimed_at."""
+    columns = ("html_body", "attempts", "last_error", "claimed_at")
+    models.OutboxEmail.create(recipient="ancien@cfa.test", subject="Écrit avant", body="Corps")
+    migrator = migrations.SchemaMigrator.from_database(db)
+    migrate(*[migrator.drop_column("outbox_email", name) for name in columns])
+    version = models.SchemaVersion.get().version
+    before = migrations.STEPS.index(migrations._0002_outbox_delivery)
+    models.SchemaVersion.update(version=before).execute()
+    try:
+        assert migrations.migrate_schema() == len(migrations.STEPS) - before
+        present = {column.name for column in db.get_columns("outbox_email")}
+        assert set(columns) <= present
+        row = models.OutboxEmail.get()
+        assert (row.recipient, row.subject, row.attempts, row.sent_at) == ("ancien@cfa.test", "Écrit avant", 0, None)
+    finally:
         models.SchemaVersion.update(version=version).execute()

@@ -3,20 +3,18 @@
 from peewee import JOIN
 
 from infrastructure.formatting import datetime_fr
+from infrastructure.mail import render_email
 from models import Dossier, Notification, Organisation, OutboxEmail, User, db
 from access.scope import organisation_ids_of_user
 from workflows.notify import send_email
 
 
-def digest_body(user, notifications):
-    lines = [f"Bonjour {user.first_name or ''},".replace(" ,", ","), "",
-             f"Voici les {len(notifications)} nouvelle(s) notification(s) de votre portail CFA :", ""]
-    for note in notifications:
-        dossier = f" (dossier {note.dossier.number})" if note.dossier_id else ""
-        lines.append(f"- {datetime_fr(note.created_at)} – {note.organisation.name}{dossier} : {note.message}")
-    lines += ["", "Retrouvez-les dans votre espace : /portail/notifications", "",
-              "Vous recevez ce récapitulatif car l'option « récapitulatif quotidien » est activée dans votre compte."]
-    return "\n".join(lines)
+def digest_bodies(user, notifications):
+    """The plain-text and HTML bodies (templates/email/digest.txt and .html)."""
+    items = [{"when": datetime_fr(note.created_at), "organisation": note.organisation.name,
+              "dossier": note.dossier.number if note.dossier_id else None, "message": note.message}
+             for note in notifications]
+    return render_email("digest", first_name=user.first_name or "", items=items)
 
 
 def send_daily_digest(since):
@@ -37,8 +35,8 @@ def send_daily_digest(since):
         if not notifications:
             continue
         with db.atomic():
-            send_email(user.email, f"Portail CFA – {len(notifications)} nouvelle(s) notification(s)",
-                       digest_body(user, notifications))
+            text, html = digest_bodies(user, notifications)
+            send_email(user.email, f"Portail CFA – {len(notifications)} nouvelle(s) notification(s)", text, html)
         sent += 1
     return sent
 

@@ -4,6 +4,8 @@ A notification is written per recipient user: the active users of the organisati
 membership holds the permission the subject needs (billing subjects: a billing right; an organisation's
 bank details or delegations: its administrators). Nobody reads another user's notifications.
 """
+import contextvars
+
 from access.permissions import can
 from access.scope import Scope
 from models import Delegation, Membership, Notification, OutboxEmail, User
@@ -56,6 +58,18 @@ def notify_organisation(organisation, message, dossier=None, category="dossier",
             for row in notify_users(org, permission, message, subject=subject, dossier=dossier, category=category)]
 
 
-def send_email(recipient, subject, body):
-    """Emails go to the outbox table; an SMTP relay (MAIL_SERVER) can drain it."""
-    return OutboxEmail.create(recipient=recipient, subject=subject, body=body)
+_emails_written = contextvars.ContextVar("emails_written", default=False)
+
+
+def send_email(recipient, subject, body, html_body=None):
+    """Write the email to the outbox, in the caller's transaction; it leaves by SMTP (MAIL_SERVER) only after
+    that transaction commits: the app drains the outbox after each request that wrote one, `send-emails` retries."""
+    _emails_written.set(True)
+    return OutboxEmail.create(recipient=recipient, subject=subject, body=body, html_body=html_body)
+
+
+def take_emails_written():
+    """Whether emails were written since the last call (the request's hook asks, then drains the outbox)."""
+    written = _emails_written.get()
+    _emails_written.set(False)
+    return written

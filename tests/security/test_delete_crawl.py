@@ -71,6 +71,7 @@ def _world(app, factory):
                                               employer_name="Garage", apprentice_last_name="Durand",
                                               apprentice_first_name="Léo", created_by=sud.admin)
     models.ProposalStep.create(proposal=proposal, state="brouillon", by=sud.admin)
+    models.OutboxEmail.create(recipient=sud.admin.email, subject="Récapitulatif", body="Deux notifications")
     return sud
 
 
