@@ -27,7 +27,7 @@ ENTITY_LABELS = {
     "paymentdeduction": "Déduction d'avoir", "idempotencyrecord": "Requête rejouable", "document": "Pièce jointe",
     "letter": "Courrier", "notification": "Notification", "outboxemail": "E-mail", "contractproposal":
     "Proposition de contrat", "proposalstep": "Étape de proposition", "apikey": "Clé d'API",
-    "auditentry": "Journal d'audit", "demo": "Données de démonstration",
+    "auditentry": "Journal d'audit", "demo": "Données de démonstration", "onetimetoken": "Lien à usage unique",
 }
 
 # What is not a transition of workflows/state_machines.py (those carry their own French label).
