@@ -19,7 +19,7 @@ from workflows.npec_import import propose_npec
 from infrastructure.pdf import PdfError
 from workflows.state_machines import DOSSIER
 from infrastructure.storage import get_storage
-from workflows.transitions import TransitionRefused, apply
+from workflows.transitions import Outcome, TransitionRefused, apply
 from infrastructure import clock
 
 D = DossierState
@@ -39,18 +39,6 @@ REGIME_LABELS = dict(REGIMES)
 
 class WorkflowRefusal(Exception):
     """An action refused for a reason the advisor can read (French)."""
-
-
-@dataclass
-class Outcome:
-    dossier_id: int
-    number: str
-    ok: bool
-    message: str
-
-    @property
-    def line(self):
-        return f"{self.number} : {self.message}"
 
 
 @dataclass

@@ -4,7 +4,6 @@ The transitions are the INVOICE table of workflows/state_machines.py, run by wor
 a conditional UPDATE on the expected state, so two clerks acting at once cannot both succeed; the
 InvoiceEvent and the audit entry share its transaction, the CFA's billing users are told after it.
 """
-from dataclasses import dataclass
 from decimal import Decimal
 
 from peewee import OperationalError
@@ -16,7 +15,7 @@ from workflows.installments import dossiers_of, sync_statuses
 from infrastructure.formatting import montant
 from infrastructure.numbering import immediate_transaction, is_busy, next_number, retry_when_busy
 from workflows.state_machines import INVOICE
-from workflows.transitions import TransitionRefused, apply
+from workflows.transitions import Outcome, TransitionRefused, apply
 
 I = InvoiceState
 STATE_LABELS = InvoiceState.labels()
@@ -148,18 +147,6 @@ def pay(invoice, user, reference):
 
 
 # --- decisions on several invoices (back-office bulk actions) -----------------------------------------------
-
-@dataclass
-class Outcome:
-    invoice_id: int
-    number: str
-    ok: bool
-    message: str
-
-    @property
-    def line(self):
-        return f"{self.number} : {self.message}"
-
 
 DECISIONS = {  # action name -> (service(invoice, reason, user), past participle shown per invoice)
     "valider": (lambda inv, reason, user: validate(inv, user), INVOICE.transitions["valider"].done),

@@ -19,6 +19,19 @@ from workflows.audit import record, snapshot
 SYSTEM = None  # the actor of transitions nobody triggers by hand (the clock): no permission, no user
 
 
+@dataclass
+class Outcome:
+    """What a bulk action did to one record (its id, its displayed number), shown as one line per row."""
+    record_id: int
+    number: str
+    ok: bool
+    message: str
+
+    @property
+    def line(self):
+        return f"{self.number} : {self.message}"
+
+
 class TransitionRefused(Exception):
     """A transition refused for a reason the user can read (French)."""
 
