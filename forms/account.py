@@ -1,7 +1,9 @@
 """*Mon compte* forms, shared by the portal and the back office."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, RadioField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from forms import validators as v
 
 PASSWORD_RULE = ("Au moins 8 caractères, dont une lettre minuscule et une lettre majuscule ; plus long est mieux. "
                  "Les mots de passe trop courants sont refusés.")
@@ -38,6 +40,22 @@ class PasswordChangeForm(FlaskForm):
     confirmation = PasswordField("Confirmation du nouveau mot de passe", validators=[
         DataRequired("Confirmez le nouveau mot de passe."),
         EqualTo("new_password", message="La confirmation ne correspond pas au nouveau mot de passe.")])
+
+
+class EmailChangeForm(FlaskForm):
+    """A new login email, typed twice, and the current password (the link goes to the new address)."""
+    form_name = HiddenField(default="email")
+    new_email = EmailField("Nouvelle adresse e-mail de connexion", validators=[
+        DataRequired("Saisissez la nouvelle adresse e-mail."),
+        Length(max=254, message="Adresse e-mail trop longue (254 caractères au plus)."), v.email])
+    new_email_confirmation = EmailField("Confirmation de la nouvelle adresse", validators=[
+        DataRequired("Confirmez la nouvelle adresse e-mail.")])
+    email_password = PasswordField("Mot de passe actuel", validators=[
+        DataRequired("Saisissez votre mot de passe actuel."), Length(max=200, message="Mot de passe trop long.")])
+
+    def validate_new_email_confirmation(self, field):
+        if (field.data or "").strip().lower() != (self.new_email.data or "").strip().lower():
+            raise ValidationError("La confirmation ne correspond pas à la nouvelle adresse.")
 
 
 def _no_control_characters(field):

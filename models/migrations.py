@@ -3,7 +3,7 @@
 Add a step as a function taking a `SchemaMigrator` and append it to STEPS:
 the schema version is the number of steps applied.
 """
-from peewee import DateTimeField, IntegerField, TextField
+from peewee import CharField, DateTimeField, IntegerField, TextField
 from playhouse.migrate import SchemaMigrator, migrate
 
 from .base import db
@@ -32,9 +32,15 @@ def _0002_outbox_delivery(migrator):
         ("last_error", TextField(null=True)), ("claimed_at", DateTimeField(null=True))])
 
 
+def _0004_user_pending_email(migrator):
+    """A change of login email waits on the user for its confirmation link to be opened."""
+    _add_missing_columns(migrator, "user", [("pending_email", CharField(max_length=254, null=True))])
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
+    _0004_user_pending_email,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -32,6 +32,7 @@ class User(BaseModel):
     first_name = CharField(max_length=100, default="")
     active = BooleanField(default=True)
     email_confirmed_at = DateTimeField(null=True)
+    pending_email = CharField(max_length=254, null=True)  # the new login asked for, until its link is opened
     kind = CharField(max_length=10, choices=USER_KINDS, index=True)
     staff_role = CharField(max_length=12, null=True, choices=STAFF_ROLES)
     employer = ForeignKeyField(Employer, null=True, backref="users", on_delete="SET NULL")

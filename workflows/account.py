@@ -4,6 +4,7 @@ The caller passes the signed-in user; every change is audited on entity "user".
 """
 from infrastructure.passwords import hash_password, password_problems, verify_password
 from models import User, db, new_session_token
+from workflows import tokens
 from workflows.audit import record
 
 ACCOUNT_FIELDS = ("last_name", "first_name", "newsletter", "daily_digest")
@@ -37,7 +38,8 @@ def change_password(user, current_password, new_password):
     """Check the current password and the policy, store the argon2id hash and rotate the session token.
 
     The new token ends every other session of the user at its next request; the caller signs the current
-    session in again with it. Raises AccountError (nothing written) when refused.
+    session in again with it; the user's emailed links still open (reset, email change…) stop working.
+    Raises AccountError (nothing written) when refused.
     """
     if not verify_password(user.password_hash, current_password or ""):
         raise AccountError("current_password", ["Le mot de passe actuel est incorrect."])
@@ -50,6 +52,7 @@ def change_password(user, current_password, new_password):
     with db.atomic():
         User.update(password_hash=hash_password(new_password), session_token=token,
                     failed_logins=0, locked_until=None).where(User.id == user.id).execute()
+        tokens.revoke_open_tokens(user.id)  # reset, activation and email-change links die with the old password
         record("user", user.id, "change_password", None, {"password": "modifié", "other_sessions": "fermées"},
                user=user)
     user.session_token = token

@@ -6,6 +6,7 @@ that login receives a link, valid RESET_LIFETIME, single use. Setting a password
 """
 import datetime as dt
 
+from infrastructure.mail import render_email
 from infrastructure.numbering import immediate_transaction
 from infrastructure.passwords import hash_password, password_problems
 from models import User, new_session_token, now as db_now
@@ -14,6 +15,7 @@ from workflows.audit import record
 from workflows.notify import send_email
 
 RESET_LIFETIME = dt.timedelta(minutes=60)
+RESET_SUBJECT = "Réinitialisation de votre mot de passe — Portail CFA"
 
 
 class PasswordRefused(Exception):
@@ -37,13 +39,9 @@ def request_reset(email, link_for, now=None):
     with immediate_transaction():
         secret = tokens.issue(user, "reset", RESET_LIFETIME, now=now)
         until = now + RESET_LIFETIME
-        send_email(user.email, "Réinitialisation de votre mot de passe — Portail CFA", (
-            f"Bonjour {user.full_name},\n\n"
-            "Une réinitialisation du mot de passe de votre compte Portail CFA a été demandée.\n"
-            f"Pour choisir un nouveau mot de passe, ouvrez ce lien (valable 60 minutes, jusqu'au "
-            f"{until:%d/%m/%Y} à {until:%H:%M}, utilisable une seule fois) :\n\n{link_for(secret)}\n\n"
-            "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe "
-            "actuel reste valable.\n"))
+        send_email(user.email, RESET_SUBJECT, *render_email(
+            "password_reset", full_name=user.full_name, link=link_for(secret),
+            until_date=f"{until:%d/%m/%Y}", until_time=f"{until:%H:%M}"))
 
 
 def _password_hash(password):

@@ -16,5 +16,5 @@ class StaffAccountView(StaffAccessMixin, BaseView):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         user = self.actor
-        return handle_account(user, url_for(".index"), lambda profile, password: self.render(
-            "admin/account.html", profile=profile, password=password, user=user))
+        return handle_account(user, url_for(".index"), lambda **forms: self.render(
+            "admin/account.html", user=user, **forms))

@@ -11,5 +11,5 @@ from views.portal import bp
 @portal_login_required
 def account():
     user = current_user._get_current_object()
-    return handle_account(user, url_for("portal.account"), lambda profile, password: render_template(
-        "portal/account.html", profile=profile, password=password, user=user))
+    return handle_account(user, url_for("portal.account"), lambda **forms: render_template(
+        "portal/account.html", user=user, **forms))
