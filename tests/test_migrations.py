@@ -62,3 +62,19 @@ def test_step_two_gives_an_old_outbox_its_delivery_columns_and_keeps_its_emails(
         assert (row.recipient, row.subject, row.attempts, row.sent_at) == ("ancien@cfa.test", "Écrit avant", 0, None)
     finally:
         models.SchemaVersion.update(version=version).execute()
+
+
+def test_step_four_gives_an_old_user_table_its_pending_email_and_keeps_the_users(app, db, factory):
+    """A database from before the change of login email: `user` gains `pending_email`, its rows stay."""
+    user = factory.staff("admin", email="ancien@opco.test")
+    migrate(migrations.SchemaMigrator.from_database(db).drop_column("user", "pending_email"))
+    version = models.SchemaVersion.get().version
+    before = migrations.STEPS.index(migrations._0004_user_pending_email)
+    models.SchemaVersion.update(version=before).execute()
+    try:
+        assert migrations.migrate_schema() == len(migrations.STEPS) - before
+        assert "pending_email" in {column.name for column in db.get_columns("user")}
+        saved = models.User.get_by_id(user.id)
+        assert (saved.email, saved.pending_email) == ("ancien@opco.test", None)
+    finally:
+        models.SchemaVersion.update(version=version).execute()

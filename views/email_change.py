@@ -41,6 +41,8 @@ def confirm(token):
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("auth/email_change_confirm.html", form=form, new_email=pending), status, NO_REFERRER
+    signed_in = current_user.id if current_user.is_authenticated else None  # read before the token rotates
+    account_url = _account_url()
     try:
         user = confirm_email_change(token)
     except tokens.TokenInvalid as refused:
@@ -48,11 +50,11 @@ def confirm(token):
     except EmailTaken:
         return _refused(409, UNUSABLE + " Votre adresse de connexion n'a pas changé ; vous pouvez faire une "
                                        "nouvelle demande depuis Mon compte.")
-    if current_user.is_authenticated and current_user.id == user.id:
+    if signed_in == user.id:
         login_user(user)  # this session carries the new token; the others no longer match
         flash(f"Votre adresse de connexion est désormais {user.email}. Vos autres sessions ont été fermées.",
               "success")
-        return redirect(_account_url())
+        return redirect(account_url)
     flash(f"Votre adresse de connexion est désormais {user.email}. Connectez-vous avec cette adresse ; "
           "vos autres sessions ont été fermées.", "success")
     return redirect(url_for("auth.login"))
