@@ -2,10 +2,14 @@
 
 
 def register_views(app):
-    from . import auth, password_reset, portal
+    from . import auth, health, password_reset, portal
+    from .extensions import csrf, limiter
     from views.admin import init_admin
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(health.bp)
+    csrf.exempt(health.bp)  # GET only; and never rate limited: probes come often, from one address
+    limiter.exempt(health.bp)
     app.register_blueprint(password_reset.bp)
     app.register_blueprint(portal.bp)
     init_admin(app)
