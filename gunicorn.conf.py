@@ -6,15 +6,19 @@ Every value may be changed by the environment below (or on the command line, whi
   connection; on PostgreSQL count about (2 × cores) per machine, on SQLite keep few (one writer at a time).
 - worker_class gthread, THREADS (default 4) per worker: a slow page or a long export holds one thread, not the
   whole worker, so /healthz and quick pages still answer beside it.
-- timeout 300 s (TIMEOUT): with gthread the master only kills a worker whose main loop stops for that long,
-  which a streamed CSV export of a million dossiers (80 to 100 s measured) never does; 30 s, gunicorn's default,
-  cut such an export. A worker really stuck is killed, logged ("WORKER TIMEOUT") and replaced: never silently.
-- graceful_timeout 60 s: on restart or deploy, requests under way (an export) get a minute to finish.
+- timeout 300 s (TIMEOUT): gunicorn's default worker (sync, 30 s) killed the worker serving a 1M-dossier CSV
+  export at 30.9 s, and a 49 s page with no answer at all. Under gthread the timeout watches the worker's main
+  loop, which keeps beating while its threads work: a slow page or a long streamed export runs to its end, and
+  only a worker frozen as a whole (the loop blocked for 300 s) is killed — logged as "WORKER TIMEOUT", then
+  replaced, never silently. 300 s also covers such an export if the worker class is changed back to sync.
+  Every request's duration is in the access log, so slow pages show there.
+- graceful_timeout = timeout: a worker retired (max_requests below) or stopped (SIGTERM on deploy) finishes the
+  requests under way before it exits, a long export included; with nothing under way it exits at once.
 - max_requests 1000 + jitter 100: each worker is replaced after about a thousand requests, one at a time, so a
   slow memory growth (PDF rendering, caches) never builds up, and workers do not all restart together.
 - keepalive 5 s: behind a reverse proxy that reuses its connections.
 - access log on stdout with the request id (the `X-Request-ID` response header, see views/request_id.py) and
-  the time taken in microseconds; the application's own log records carry the same id.
+  the time taken in milliseconds; the application's own log records carry the same id.
 """
 import os
 
@@ -23,7 +27,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("THREADS", "4"))
 timeout = int(os.environ.get("TIMEOUT", "300"))
-graceful_timeout = 60
+graceful_timeout = timeout
 keepalive = 5
 max_requests = 1000
 max_requests_jitter = 100
