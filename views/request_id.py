@@ -38,6 +38,9 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+_FILTER = RequestIdFilter()
+
+
 def init_request_id(app):
     """Hooks on the app: the id is set before any other hook runs and returned on every response."""
 
@@ -52,7 +55,6 @@ def init_request_id(app):
             response.headers[HEADER] = g.request_id
         return response
 
-    log_filter = RequestIdFilter()
-    app.logger.addFilter(log_filter)  # records of the app's own logger, whichever handler writes them
-    default_handler.addFilter(log_filter)
+    app.logger.addFilter(_FILTER)  # records of the app's own logger, whichever handler writes them
+    default_handler.addFilter(_FILTER)  # one instance: the logger and handler are shared by every app built
     default_handler.setFormatter(logging.Formatter(LOG_FORMAT))
