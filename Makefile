@@ -6,7 +6,9 @@ PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app app
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test install install-test test-sqlite test-postgres browser-deps demo clean
+GUNICORN := $(VENV)/bin/gunicorn
+
+.PHONY: run serve test install install-test test-sqlite test-postgres browser-deps demo clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +33,12 @@ run: install
 		echo "Emails : envoyés par SMTP via $$MAIL_SERVER:$${MAIL_PORT:-25} ; relance des échecs : $(FLASK) send-emails"; \
 	fi
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## make serve: production serving — install, migrate the configured database (DATABASE_URL), then gunicorn with
+## gunicorn.conf.py (WEB_CONCURRENCY workers, default 2; BIND or PORT, default 127.0.0.1:8000)
+serve: install
+	$(FLASK) init-db
+	exec $(GUNICORN) -c gunicorn.conf.py "app:create_app()"
 
 ## make test: install the test extras and run the whole suite on SQLite, then on PostgreSQL
 test: install-test browser-deps

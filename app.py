@@ -32,6 +32,8 @@ def create_app(config=None):
 
     @app.before_request
     def _open_db():
+        if request.blueprint == "health":  # the probes open it themselves, and report a failure as such
+            return
         database.connect(reuse_if_open=True)
 
     @app.before_request
@@ -67,6 +69,9 @@ def create_app(config=None):
     app.jinja_env.filters["date_fr"] = date_fr
     app.jinja_env.filters["oui_non"] = oui_non
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    from views.request_id import init_request_id
+    init_request_id(app)
 
     from views import register_views
     from views.state_helpers import register_state_helpers

@@ -2,10 +2,14 @@
 
 
 def register_views(app):
-    from . import auth, email_change, password_reset, portal
+    from . import auth, email_change, health, password_reset, portal
+    from .extensions import csrf, limiter
     from views.admin import init_admin
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(health.bp)
+    csrf.exempt(health.bp)  # GET only; and never rate limited: probes come often, from one address
+    limiter.exempt(health.bp)
     app.register_blueprint(password_reset.bp)
     app.register_blueprint(email_change.bp)
     app.register_blueprint(portal.bp)
