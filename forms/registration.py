@@ -3,7 +3,7 @@ sheet *Validation des Données OF*, and the request of a new activation link."""
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from forms import validators as v
@@ -146,3 +146,12 @@ class ResendActivationForm(FlaskForm):
 
 class ActivateForm(FlaskForm):
     """The button of the activation page (a POST: mail scanners that open links do not activate accounts)."""
+
+
+class RegistrationRefusalForm(FlaskForm):
+    """Staff refuse a registration: the reason is required and emailed to the requester."""
+
+    ids = HiddenField()
+    reason = TextAreaField("Motif du refus (envoyé au demandeur)", filters=[_strip], validators=[
+        DataRequired("Le motif est obligatoire : il est envoyé au demandeur."),
+        Length(max=2000, message="Motif trop long (2 000 caractères au plus).")])
