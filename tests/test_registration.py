@@ -426,3 +426,29 @@ def test_the_activation_email_leaves_by_smtp_and_its_link_works(client, known, s
     assert url in html
     assert client.post_form(urlsplit(url).path).status_code == 200
     assert _login(client, user.email).status_code == 302
+
+
+def test_step_three_gives_an_old_database_the_registration_columns_and_keeps_its_rows(app, db, factory):
+    """A database from before registration by SIRET: users gain `registered_for` (unique), organisations the
+    sheet's comment; the rows stay."""
+    from playhouse.migrate import migrate
+
+    from models import is_postgres, migrations
+
+    user = factory.cfa_user(email="ancien@cfa.test")
+    migrator = migrations.SchemaMigrator.from_database(db)
+    legacy = {} if is_postgres() else {"legacy": True}  # SQLite drops a foreign-key column by a table rebuild
+    migrate(migrator.drop_index("user", "user_registered_for_id"),
+            migrator.drop_column("user", "registered_for_id", **legacy),
+            migrator.drop_column("organisation", "registration_comment"))
+    version = models.SchemaVersion.get().version
+    before = migrations.STEPS.index(migrations._0003_self_registration)
+    models.SchemaVersion.update(version=before).execute()
+    try:
+        assert migrations.migrate_schema() == len(migrations.STEPS) - before
+        assert "registered_for_id" in {c.name for c in db.get_columns("user")}
+        assert "registration_comment" in {c.name for c in db.get_columns("organisation")}
+        assert any(i.unique and i.columns == ["registered_for_id"] for i in db.get_indexes("user"))
+        assert models.User.get_by_id(user.id).email == "ancien@cfa.test"
+    finally:
+        models.SchemaVersion.update(version=version).execute()
