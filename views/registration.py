@@ -48,11 +48,6 @@ INVALID = {
 }
 
 
-@bp.app_template_global()
-def registration_url():
-    return url_for("registration.siret")
-
-
 @bp.errorhandler(429)
 def _too_many(error):
     return render_template("error.html", code=429, title="Trop de tentatives",
