@@ -452,3 +452,21 @@ def test_step_three_gives_an_old_database_the_registration_columns_and_keeps_its
         assert models.User.get_by_id(user.id).email == "ancien@cfa.test"
     finally:
         models.SchemaVersion.update(version=version).execute()
+
+
+def test_a_simultaneous_registration_with_the_same_email_ends_in_the_notice_not_a_500(client, known, factory,
+                                                                                        monkeypatch):
+    """The check passed in both requests, the unique email refuses the second insert: same neutral answer."""
+    factory.cfa_user(email="course@cfa.test")
+    real, calls = registration._email_taken, []
+
+    def first_check_misses(email):  # the other request had not committed yet
+        calls.append(email)
+        return False if len(calls) == 1 else real(email)
+
+    monkeypatch.setattr(registration, "_email_taken", first_check_misses)
+    _siret(client, known.siret)
+    response = _account(client, "course@cfa.test")
+    assert response.status_code == 200 and SENT in response.text
+    assert "déjà un compte" in _last_mail("course@cfa.test").body
+    assert registration.lookup(known.siret) == registration.ACCOUNT

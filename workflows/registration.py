@@ -118,9 +118,13 @@ def _register(siret, expected, email, password, links, now, create_organisation,
             return user
     except IntegrityError:  # a simultaneous registration of the same SIRET or email won the race
         outcome = lookup(siret)
-        if outcome == expected:
+        if outcome != expected:
+            raise RegistrationRefused(outcome) from None
+        if not _email_taken(email):
             raise
-        raise RegistrationRefused(outcome) from None
+        with immediate_transaction():
+            _tell_email_taken(email, links["login"])
+        return None
 
 
 def register_account(siret, email, password, links, now=None):
