@@ -43,6 +43,8 @@ class Config:
         # deployment with several workers sets RATELIMIT_STORAGE_URI=redis://host:6379 so they share it.
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "20 per minute;100 per hour")
         self.PASSWORD_RESET_RATE_LIMIT = env.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute;30 per hour")
+        # Per-IP limit shared by the POSTs of the registration pages (SIRET, account, sheet, new activation link).
+        self.REGISTRATION_RATE_LIMIT = env.get("REGISTRATION_RATE_LIMIT", "30 per minute;200 per hour")
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True  # a storage outage must not stop sign-in (the account throttle stays)

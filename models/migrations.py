@@ -32,6 +32,16 @@ def _0002_outbox_delivery(migrator):
         ("last_error", TextField(null=True)), ("claimed_at", DateTimeField(null=True))])
 
 
+def _0003_self_registration(migrator):
+    """Registration by SIRET: the organisation a user registered for (unique), the sheet's comment."""
+    from .user import User
+
+    _add_missing_columns(migrator, "organisation", [("registration_comment", TextField(default=""))])
+    present = {column.name for column in db.get_columns("user")}
+    if "registered_for_id" not in present:  # with its unique index
+        migrate(migrator.add_column("user", "registered_for_id", User.registered_for))
+
+
 def _0004_user_pending_email(migrator):
     """A change of login email waits on the user for its confirmation link to be opened."""
     _add_missing_columns(migrator, "user", [("pending_email", CharField(max_length=254, null=True))])
@@ -40,6 +50,7 @@ def _0004_user_pending_email(migrator):
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
+    _0003_self_registration,
     _0004_user_pending_email,
 ]
 SCHEMA_VERSION = len(STEPS)

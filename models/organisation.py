@@ -39,6 +39,7 @@ class Organisation(BaseModel):
     third_party_billing = BooleanField(default=False)
     esignature = BooleanField(default=False)
     parent = ForeignKeyField("self", null=True, backref="establishments", on_delete="SET NULL")
+    registration_comment = TextField(default="")  # the *Commentaire* of the registration sheet (seed 001)
     created_at = DateTimeField(default=now)
 
     def __str__(self):

@@ -43,6 +43,10 @@ class User(BaseModel):
     session_token = CharField(max_length=64, default=new_session_token, index=True)
     last_login_at = DateTimeField(null=True)
     created_at = DateTimeField(default=now)
+    # The organisation this user registered by its SIRET (seed 001 *Pas de compte ?*); unique, so one
+    # self-registered account per organisation. Such an account signs in once its email is confirmed.
+    registered_for = ForeignKeyField(Organisation, null=True, unique=True, backref="self_registrations",
+                                     on_delete="SET NULL")
 
     def __str__(self):
         name = f"{self.first_name} {self.last_name}".strip()
@@ -63,6 +67,12 @@ class User(BaseModel):
 
     def get_id(self):
         return self.session_token
+
+    @property
+    def awaiting_activation(self):
+        """A self-registered account whose activation link has not been followed yet (`active` stays the
+        administrators' switch: a deactivated account is another thing)."""
+        return self.registered_for_id is not None and self.email_confirmed_at is None
 
     @property
     def is_staff(self):

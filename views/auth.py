@@ -8,6 +8,7 @@ from peewee import Case
 from forms.auth import LoginForm
 from models import User, new_session_token
 from workflows.audit import record
+from workflows.registration import sign_in_refusal
 from views.extensions import limiter
 from infrastructure.numbering import immediate_transaction
 from infrastructure.passwords import hash_password, needs_rehash, throttle_delay, verify_password
@@ -20,6 +21,17 @@ _DUMMY_HASH = None
 # One answer for an unknown email, a wrong password and a throttled account: none tells which emails exist.
 REFUSAL = ("Adresse e-mail ou mot de passe incorrect. Après plusieurs échecs, la connexion à ce compte est "
            "retardée de quelques minutes au plus.")
+
+# Said only to whoever typed the right password of a self-registered account (workflows/registration.py).
+NOT_YET = {
+    "not_activated": "Votre compte n'est pas encore activé : cliquez sur le lien de l'e-mail d'activation reçu lors "
+                     "de la création du compte (valable 24 heures). Lien expiré ou e-mail introuvable ? Demandez un "
+                     "nouveau lien d'activation.",
+    "pending": "L'inscription de votre organisme est en cours de validation par l'OPCO : vous pourrez vous "
+               "connecter dès qu'elle sera validée, un e-mail vous en informera.",
+    "refused": "L'inscription de votre organisme a été refusée par l'OPCO (motif envoyé par e-mail). Contactez "
+               "l'OPCO pour toute question.",
+}
 
 
 def _now():
@@ -74,6 +86,9 @@ def login():
                 form.password.errors = [REFUSAL]
             elif not user.active:  # said only to whoever knows the password
                 form.password.errors = ["Ce compte est désactivé. Contactez votre administrateur."]
+            elif refusal := sign_in_refusal(user):
+                form.password.errors = [NOT_YET[refusal]]
+                return render_template("auth/login.html", form=form, not_activated=refusal == "not_activated"), 403
             else:
                 changes = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
                 if needs_rehash(user.password_hash):

@@ -15,7 +15,7 @@ from models import BankDetails, CreditNote, Dossier, Employer, Invoice, Organisa
 
 from .base import StaffIndexView
 from infrastructure import clock
-from models.states import BankDetailsStatus, CreditNoteState, DossierState, InvoiceState
+from models.states import BankDetailsStatus, CreditNoteState, DossierState, InvoiceState, OrganisationStatus
 
 DECISION_DAYS = 20
 # A file awaiting documents is not complete: its clock is stopped (the workflow restarts it on resumption).
@@ -77,9 +77,14 @@ class DashboardView(StaffIndexView):
         bank_pending = BankDetails.select().where(BankDetails.status == BankDetailsStatus.PENDING).count()
         bank_url = filtered_list_url("bankdetails", BankDetails.status, BankDetailsStatus.PENDING.value)
 
+        registrations_pending = Organisation.select().where(
+            Organisation.status == OrganisationStatus.PENDING).count()
+        registrations_url = filtered_list_url("organisation", Organisation.status, OrganisationStatus.PENDING.value)
+
         refunds_count = overdue_refunds_query(today).count()
         refunds = list(overdue_refunds_query(today).select(CreditNote, Organisation).join(Organisation)
                        .order_by(CreditNote.due_date).limit(LIST_LIMIT))
         return self.render("admin/dashboard.html", states=states, late=late, late_count=late_count,
                            decision_days=DECISION_DAYS, today=today, invoices=invoices, bank_pending=bank_pending,
-                           bank_url=bank_url, refunds=refunds, refunds_count=refunds_count)
+                           bank_url=bank_url, refunds=refunds, refunds_count=refunds_count,
+                           registrations_pending=registrations_pending, registrations_url=registrations_url)

@@ -1,10 +1,21 @@
-"""Back-office views of organisations and employers (delegations: views/admin/delegations.py)."""
+"""Back-office views of organisations and employers (delegations: views/admin/delegations.py).
+
+Registrations by SIRET (workflows/registration.py) arrive as *pending* organisations: the list filtered on
+that status is "Inscriptions à valider"; they are validated, or refused with a reason, through the
+ORGANISATION transition table, and the requester is emailed either way.
+"""
+from flask import abort, flash, make_response, redirect, request, url_for
+from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.helpers import get_redirect_target
 from wtforms.validators import Optional
 
 from forms import validators as v
+from forms.registration import RegistrationRefusalForm
 from models import Employer, Organisation
 from workflows.deactivation import EMPLOYER_ACTIVITY, ORGANISATION_ACTIVITY
+from workflows.registration import refuse_registration, validate_registration
+from workflows.transitions import TransitionRefused
 
 from .base import DeactivationMixin, StaffModelView
 
@@ -28,11 +39,12 @@ class OrganisationView(DeactivationMixin, StaffModelView):
         "contact_civility": "Civilité du contact", "contact_last_name": "Nom du contact",
         "contact_first_name": "Prénom du contact", "contact_function": "Fonction du contact",
         "contact_phone": "Téléphone du contact", "contact_email": "E-mail du contact",
+        "registration_comment": "Commentaire de l'inscription",
     }
     # status moves through ORGANISATION_ACTIVITY (validate, deactivate, reactivate), never typed in the form
     form_excluded_columns = ["status", "created_at", "memberships", "dossiers", "invoices", "credit_notes", "payments",
                              "bank_details", "documents", "notifications", "proposals", "api_keys",
-                             "delegations_received", "delegations_given", "establishments"]
+                             "delegations_received", "delegations_given", "establishments", "self_registrations"]
     form_args = {
         "siret": {"validators": [v.siret]},
         "uai": {"validators": [Optional(), v.uai]},
@@ -44,9 +56,61 @@ class OrganisationView(DeactivationMixin, StaffModelView):
         model.siret = (model.siret or "").replace(" ", "")
         model.uai = (model.uai or "").strip().upper()
 
-    @action("valider_inscription", "Valider l'inscription", "Valider l'inscription des organismes sélectionnés ?")
+    decide_permission = "registration.decide"
+
+    def is_action_allowed(self, name):
+        if name in ("valider_inscription", "refuser_inscription"):
+            return self.allowed(self.decide_permission)
+        return super().is_action_allowed(name)
+
+    def _ids(self, ids):
+        if not self.allowed(self.decide_permission):
+            abort(403)
+        try:
+            return [int(i) for i in ids][:200]
+        except (TypeError, ValueError):
+            abort(400)
+
+    def _decide(self, ids, label, decide):
+        done = 0
+        for org in list(Organisation.select().where(Organisation.id.in_(ids)).order_by(Organisation.id)):
+            try:
+                decide(org)
+                done += 1
+            except TransitionRefused as exc:
+                flash(f"{org} : {exc}.", "error")
+        if done:
+            flash(f"{label} : {done} organisme(s) traité(s), demandeur(s) informé(s) par e-mail.", "success")
+
+    @action("valider_inscription", "Valider l'inscription", "Valider l'inscription des organismes sélectionnés ? "
+                                                          "Leurs demandeurs seront informés par e-mail.")
     def action_valider_inscription(self, ids):
-        return self._change_activity("valider_inscription", ids)
+        login_url = url_for("auth.login", _external=True)
+        self._decide(self._ids(ids), "Inscription validée",
+                     lambda org: validate_registration(org, self.actor, login_url))
+
+    @action("refuser_inscription", "Refuser l'inscription")
+    def action_refuser_inscription(self, ids):
+        return redirect(url_for(".refusal_view", ids=",".join(str(i) for i in self._ids(ids)),
+                                url=get_redirect_target() or self.get_url(".index_view")))
+
+    @expose("/refus-inscription/", methods=("GET", "POST"))
+    def refusal_view(self):
+        """The reason of a refusal (required), emailed to the requester."""
+        form = RegistrationRefusalForm()
+        if request.method == "GET":
+            form.ids.data = request.args.get("ids", "")
+        ids = self._ids([i for i in (form.ids.data or "").split(",") if i.strip()])
+        if not ids:
+            abort(400)
+        return_url = get_redirect_target() or self.get_url(".index_view")
+        if form.validate_on_submit():
+            self._decide(ids, "Inscription refusée", lambda org: refuse_registration(org, form.reason.data, self.actor))
+            return redirect(return_url)
+        objects = list(Organisation.select().where(Organisation.id.in_(ids)).order_by(Organisation.id))
+        html = self.render("admin/billing_reason.html", form=form, label="Refuser l'inscription", objects=objects,
+                           return_url=return_url)
+        return make_response(html, 400 if request.method == "POST" else 200)
 
 
 class EmployerView(DeactivationMixin, StaffModelView):

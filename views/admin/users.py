@@ -45,11 +45,11 @@ class UserView(DeactivationMixin, StaffModelView):
                      "daily_digest": "Récapitulatif quotidien", "failed_logins": "Échecs de connexion",
                      "email_confirmed_at": "E-mail confirmé le", "created_at": "Créé le",
                      "pending_email": "Nouvel e-mail en attente de confirmation",
-                     "new_password": "Nouveau mot de passe"}
+                     "new_password": "Nouveau mot de passe", "registered_for": "Inscrit par SIRET pour"}
     # `active` moves through USER_ACTIVITY (Désactiver / Réactiver), which also ends the user's sessions
     form_excluded_columns = [ACTIVE, "password_hash", "session_token", "failed_logins", "last_login_at", "created_at",
-                             "pending_email", "audit_entries", "notifications", "dossiers_advised", "bank_details_entered",
-                             "bank_details_reviewed"]
+                             "pending_email", "audit_entries", "notifications", "dossiers_advised",
+                             "bank_details_entered", "bank_details_reviewed", "registered_for"]
     form_extra_fields = {"new_password": PasswordField("Nouveau mot de passe", validators=[Optional()])}
     form_args = {"email": {"validators": [v.email]}}
     inline_models = [(Membership, {
