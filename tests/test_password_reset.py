@@ -230,3 +230,15 @@ def test_both_forms_never_answer_5xx_whatever_is_typed(client, app, factory, db)
 
     forgot()
     reset()
+
+
+def test_the_link_is_signed_an_unsigned_or_altered_token_opens_nothing(client, factory):
+    user = factory.cfa_user(email="signe@cfa.test")
+    _ask(client, user.email)
+    path = _link(user.email)
+    raw_secret = tokens.issue(user, "reset", dt.timedelta(hours=1))  # an open token, but not signed by the app
+    assert client.get(f"/reinitialiser/{raw_secret}").status_code == 404
+    altered = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
+    assert client.get(altered).status_code == 404
+    assert _reset(client, altered).status_code == 404
+    assert verify_password(models.User.get_by_id(user.id).password_hash, NEW) is False

@@ -3,6 +3,7 @@ from flask import flash, redirect, request, url_for
 from flask_login import login_user
 
 from forms.account import AccountForm, EmailChangeForm, PasswordChangeForm
+from infrastructure import signed_links
 from workflows.account import AccountError, change_password, update_account
 from workflows.email_change import pending_email_change, request_email_change
 
@@ -42,7 +43,8 @@ def handle_account(user, page_url, render):
             try:
                 new_email = request_email_change(
                     user, email_change.new_email.data, email_change.email_password.data,
-                    lambda secret: url_for("email_change.confirm", token=secret, _external=True))
+                    lambda secret: url_for("email_change.confirm", token=signed_links.sign(secret, "email_change"),
+                                            _external=True))
             except AccountError as refused:
                 field = "email_password" if refused.field == "current_password" else refused.field
                 getattr(email_change, field).errors = list(refused.messages)

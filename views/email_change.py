@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
+from infrastructure import signed_links
 from workflows import tokens
 from workflows.email_change import UNUSABLE, EmailTaken, confirm_email_change
 
@@ -33,8 +34,11 @@ def _refused(code, text):
 
 @bp.route("/confirmer-email/<token>", methods=["GET", "POST"])
 def confirm(token):
+    secret = signed_links.unsign(token, "email_change")
+    if secret is None:
+        return _refused(*INVALID["unknown"])
     try:
-        pending = tokens.check(token, "email_change").user.pending_email
+        pending = tokens.check(secret, "email_change").user.pending_email
     except tokens.TokenInvalid as refused:
         return _refused(*INVALID[refused.reason])
     form = FlaskForm()
@@ -44,7 +48,7 @@ def confirm(token):
     signed_in = current_user.id if current_user.is_authenticated else None  # read before the token rotates
     account_url = _account_url()
     try:
-        user = confirm_email_change(token)
+        user = confirm_email_change(secret)
     except tokens.TokenInvalid as refused:
         return _refused(*INVALID[refused.reason])
     except EmailTaken:

@@ -3,6 +3,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from flask_login import current_user, logout_user
 
 from forms.password_reset import ForgotPasswordForm, ResetPasswordForm
+from infrastructure import signed_links
 from views.extensions import limiter
 from workflows import tokens
 from workflows.password_reset import PasswordRefused, request_reset, reset_password
@@ -32,7 +33,8 @@ def forgot():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         request_reset(form.email.data,
-                      lambda secret: url_for("password_reset.reset", token=secret, _external=True))
+                      lambda secret: url_for("password_reset.reset", token=signed_links.sign(secret, "reset"),
+                                             _external=True))
         return render_template("auth/forgot_password.html", form=form, sent=SENT)
     status = 400 if form.is_submitted() else 200
     return render_template("auth/forgot_password.html", form=form, sent=None), status
@@ -40,15 +42,18 @@ def forgot():
 
 @bp.route("/reinitialiser/<token>", methods=["GET", "POST"])
 def reset(token):
+    secret = signed_links.unsign(token, "reset")
+    if secret is None:
+        return _invalid("unknown")
     try:
-        tokens.check(token, "reset")
+        tokens.check(secret, "reset")
     except tokens.TokenInvalid as refused:
         return _invalid(refused.reason)
     form = ResetPasswordForm()
     status = 200
     if form.validate_on_submit():
         try:
-            user = reset_password(token, form.password.data)
+            user = reset_password(secret, form.password.data)
         except tokens.TokenInvalid as refused:
             return _invalid(refused.reason)
         except PasswordRefused as refused:
