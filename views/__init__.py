@@ -2,10 +2,11 @@
 
 
 def register_views(app):
-    from . import auth, password_reset, portal
+    from . import auth, invitation, password_reset, portal
     from views.admin import init_admin
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(password_reset.bp)
+    app.register_blueprint(invitation.bp)
     app.register_blueprint(portal.bp)
     init_admin(app)
