@@ -3,11 +3,10 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional
+from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from forms import validators as v
-from forms.password_reset import PASSWORD_RULE, password_policy
 from models.user import RIGHTS
 from workflows.users import AT_LEAST_ONE_RIGHT, ROLE_LABELS, Grant
 
@@ -27,7 +26,8 @@ class UserFiltersForm(FlaskForm):
     class Meta:
         csrf = False
 
-    nom = StringField("Nom", filters=[_strip], validators=[Optional(), Length(max=100, message="100 caractères au maximum.")])
+    nom = StringField("Nom", filters=[_strip],
+                      validators=[Optional(), Length(max=100, message="100 caractères au maximum.")])
     prenom = StringField("Prénom", filters=[_strip],
                          validators=[Optional(), Length(max=100, message="100 caractères au maximum.")])
     email = StringField("E-mail", filters=[_strip],
@@ -117,15 +117,3 @@ class RightsForm(FlaskForm):
         allowed = {str(org.id) for org in establishments}
         return any((match := FIELD_NAME.match(key)) and match.group(1) not in allowed for key in formdata.keys())
 
-
-class InvitationPasswordForm(FlaskForm):
-    """The invitation link's page: the password of the new account, under the same rule as everywhere."""
-    password = PasswordField("Mot de passe", description=PASSWORD_RULE, validators=[
-        DataRequired("Saisissez un mot de passe."),
-        Length(max=200, message="Mot de passe trop long (200 caractères au plus)."),
-        password_policy,
-    ])
-    confirm = PasswordField("Confirmation du mot de passe", validators=[
-        DataRequired("Confirmez le mot de passe."),
-        EqualTo("password", message="Les deux mots de passe ne sont pas identiques."),
-    ])

@@ -3,7 +3,7 @@ confirms the email; nobody is signed in by it. Expired, used or unknown links ge
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user, logout_user
 
-from forms.users import InvitationPasswordForm
+from forms.password_reset import ResetPasswordForm
 from workflows import tokens
 from workflows.password_reset import PasswordRefused
 from workflows.users import accept_invitation, invited_user
@@ -29,7 +29,7 @@ def accept(token):
         user = invited_user(token)
     except tokens.TokenInvalid as refused:
         return _invalid(refused.reason)
-    form = InvitationPasswordForm()
+    form = ResetPasswordForm()  # the same password rule as everywhere
     if form.validate_on_submit():
         try:
             user = accept_invitation(token, form.password.data)

@@ -28,7 +28,7 @@ def world(factory):
         "sud_gestion": factory.cfa_user(sud, email="gestion@cfa-sud.test", role="gestionnaire_of",
                                         rights=["right_contracts"], last_name="Petit", first_name="Bruno"),
         "nord_admin": factory.cfa_user(nord, email="admin@cfa-nord.test", last_name="Nordin", first_name="Nadia"),
-        "nord_user": factory.cfa_user(nord, email="Marc.Nord@cfa-nord.test".lower(), role="gestionnaire_of",
+        "nord_user": factory.cfa_user(nord, email="marc.nord@cfa-nord.test", role="gestionnaire_of",
                                       rights=["right_stock"], last_name="Lenord", first_name="Marc"),
         "employer": factory.employer_user(email="rh@entreprise.test"),
         "staff": factory.staff("admin", email="admin@opco.test"),
@@ -41,7 +41,8 @@ def fresh(user):
 
 
 def membership(user, org):
-    return models.Membership.get_or_none((models.Membership.user == user.id) & (models.Membership.organisation == org.id))
+    return models.Membership.get_or_none((models.Membership.user == user.id)
+                                         & (models.Membership.organisation == org.id))
 
 
 def audit(user, action=None):
@@ -363,7 +364,8 @@ def test_the_last_active_administrator_can_be_neither_demoted_nor_deactivated(wo
     assert client.post_form(f"{LIST}/{admin.id}/droits", rights_body(sud, "gestionnaire_of")).status_code == 400
     assert membership(admin, sud).role == "admin_of" and audit(admin) == []
     # with a second active administrator, the first may step down
-    models.User.update(password_hash=admin.password_hash).where(models.User.email == "futur.admin@cfa-sud.test").execute()
+    models.User.update(password_hash=admin.password_hash).where(
+        models.User.email == "futur.admin@cfa-sud.test").execute()
     assert client.post_form(f"{LIST}/{admin.id}/droits", rights_body(sud, "gestionnaire_of")).status_code == 302
     assert membership(admin, sud).role == "gestionnaire_of"
     assert client.get(NEW).status_code == 403  # and manages no one any more
