@@ -215,7 +215,11 @@ def test_creation_in_two_steps_then_the_invitation_sets_the_password(world, app,
     invited.login("ines.durand@cfa-sud.test", NEW_PASSWORD)
     assert invited.get("/portail/dossiers").status_code == 200
     assert invited.get("/portail/factures").status_code == 403  # the contracts right only: no billing
-    assert [e.action for e in audit(user)] == ["invite", "accept_invitation"]
+    invite, accept = audit(user)
+    assert (invite.action, invite.actor, invite.before) == ("invite", "admin@cfa-sud.test", None)
+    assert invite.after == {"email": "ines.durand@cfa-sud.test", "last_name": "Durand", "first_name": "Inès",
+                            f"droits_{world['sud'].siret}": "Gestionnaire OF : Gérer les contrats"}
+    assert (accept.action, accept.actor) == ("accept_invitation", "ines.durand@cfa-sud.test")
 
 
 def test_the_invitation_link_works_once_and_for_24_hours(world, app, make_client):
