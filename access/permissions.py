@@ -42,6 +42,7 @@ CFA_PERMISSIONS = {
     "delegation.end": {ADMIN_OF},
     "bank_details.submit": BILLING_RIGHTS | {ADMIN_OF},
     "user.manage": {ADMIN_OF},
+    "user.read": None,  # the users list, read-only for a gestionnaire OF (seed 004)
     "api_key.manage": {ADMIN_OF},
 }
 EMPLOYER_PERMISSIONS = {"portal.use", "proposal.decide"}

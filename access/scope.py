@@ -9,6 +9,11 @@ The queries (`dossiers`, `invoices`, `documents`, `letters`, `credit_notes`, `pa
 `delegations_received` / `delegations_given`) apply the stock and "without contract" rights; invoices,
 payments and their files need the billing right of every dossier they cover. Anything outside is a 404 for
 the view, never a hint.
+
+Establishments (seed 004): an organisation may be the main establishment (`Organisation.parent`) of secondary
+ones. A membership of a main establishment does NOT reach its secondary establishments: each establishment is
+reached through its own membership, with its own role and rights (the users screen grants them establishment
+by establishment), so nothing opens records by inheritance. `establishment_memberships` lists them.
 """
 import datetime as dt
 import operator
@@ -129,6 +134,18 @@ def scope_for_user(user, organisation_id=None, rows=None):
         return Scope.nobody(user)
     delegator_ids = delegators.get(m.organisation.id, ()) if user.kind == "cfa" else ()
     return Scope.of_membership(m, delegator_ids, user=user)
+
+
+def establishment_memberships(user):
+    """The user's memberships of every organisation (whatever its status), with the organisation and its main
+    establishment loaded, sorted by name: the *Établissements* screen. Each one is reached by its own
+    membership only (see the module's docstring)."""
+    if getattr(user, "kind", None) != "cfa":
+        return []
+    main = Organisation.alias("main_establishment")
+    return list(Membership.select(Membership, Organisation, main)
+                .join(Organisation).join(main, JOIN.LEFT_OUTER, on=(Organisation.parent == main.id))
+                .where(Membership.user == user.id).order_by(Organisation.name, Organisation.id))
 
 
 def approved_delegator_ids(organisation_id):

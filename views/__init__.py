@@ -2,7 +2,7 @@
 
 
 def register_views(app):
-    from . import auth, email_change, health, password_reset, portal, registration
+    from . import auth, email_change, health, invitation, password_reset, portal, registration
     from .extensions import csrf, limiter
     from views.admin import init_admin
 
@@ -13,5 +13,6 @@ def register_views(app):
     app.register_blueprint(password_reset.bp)
     app.register_blueprint(email_change.bp)
     app.register_blueprint(registration.bp)
+    app.register_blueprint(invitation.bp)
     app.register_blueprint(portal.bp)
     init_admin(app)

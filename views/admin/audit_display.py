@@ -39,6 +39,8 @@ OTHER_ACTIONS = {
     "record_rupture": "Rupture enregistrée", "record_amendment": "Avenant enregistré",
     "declare_certificate": "Certificat de réalisation déclaré", "reschedule": "Échéancier recalculé",
     "deduct_part": "Déduction partielle", "change_credit_note_mode": "Mode de règlement des avoirs",
+    "invite": "Invitation d'un utilisateur", "change_rights": "Modification des droits",
+    "resend_invitation": "Nouvelle invitation envoyée", "accept_invitation": "Invitation acceptée",
 }
 TRANSITION_LABELS = {(machine.entity, t.action): t.label
                      for machine in MACHINES.values() for t in machine.transitions.values()}

@@ -25,6 +25,8 @@ PORTAL_MODULES = [
     "invoice_compliance", "bank", "credit_notes", "payments",
     "organisation",
     "account",
+    "users",
+    "establishments",
 ]
 
 
