@@ -4,6 +4,7 @@ from flask import Blueprint, render_template, url_for
 from flask_login import current_user, logout_user
 
 from forms.password_reset import ResetPasswordForm
+from infrastructure import signed_links
 from workflows import tokens
 from workflows.password_reset import PasswordRefused
 from workflows.users import accept_invitation, invited_user
@@ -25,14 +26,17 @@ def _invalid(reason):
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept(token):
+    secret = signed_links.unsign(token, "invitation")
+    if secret is None:
+        return _invalid("unknown")
     try:
-        user = invited_user(token)
+        user = invited_user(secret)
     except tokens.TokenInvalid as refused:
         return _invalid(refused.reason)
     form = ResetPasswordForm()  # the same password rule as everywhere
     if form.validate_on_submit():
         try:
-            user = accept_invitation(token, form.password.data)
+            user = accept_invitation(secret, form.password.data)
         except tokens.TokenInvalid as refused:
             return _invalid(refused.reason)
         except PasswordRefused as refused:

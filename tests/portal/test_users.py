@@ -63,7 +63,7 @@ def invitation_link(email):
     mail = (models.OutboxEmail.select().where(models.OutboxEmail.recipient == email)
             .order_by(models.OutboxEmail.id.desc()).first())
     assert mail is not None, f"no email to {email}"
-    [link] = set(re.findall(r"https?://\S+/invitation/[A-Za-z0-9_\-]+", mail.body))
+    [link] = set(re.findall(r"https?://\S+/invitation/[A-Za-z0-9_.\-]+", mail.body))
     assert link in mail.html_body
     return urlparse(link).path, mail
 

@@ -5,6 +5,7 @@ from flask import abort, flash, make_response, redirect, render_template, reques
 
 from access.web import current_scope, int_or_404, require
 from forms.users import RightsForm, UserFiltersForm, UserIdentityForm
+from infrastructure import signed_links
 from views.portal import bp
 from workflows import users as workflow
 
@@ -14,7 +15,7 @@ DRAFT = "user_invitation"  # the identity typed at step 1, until step 2 creates 
 
 
 def _link(secret):
-    return url_for("invitation.accept", token=secret, _external=True)
+    return url_for("invitation.accept", token=signed_links.sign(secret, "invitation"), _external=True)
 
 
 def _page():
