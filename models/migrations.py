@@ -3,7 +3,7 @@
 Add a step as a function taking a `SchemaMigrator` and append it to STEPS:
 the schema version is the number of steps applied.
 """
-from peewee import CharField, DateTimeField, IntegerField, TextField
+from peewee import BooleanField, CharField, DateTimeField, IntegerField, TextField
 from playhouse.migrate import SchemaMigrator, migrate
 
 from .base import db
@@ -47,11 +47,22 @@ def _0004_user_pending_email(migrator):
     _add_missing_columns(migrator, "user", [("pending_email", CharField(max_length=254, null=True))])
 
 
+def _0006_proposal_mandate(migrator):
+    """The employer's management mandate declared on a proposal, and the dossier deposited under it."""
+    from .proposal import ContractProposal
+
+    _add_missing_columns(migrator, "contract_proposal", [
+        ("mandate_document_id", IntegerField(null=True)), ("mandate_declared_at", DateTimeField(null=True)),
+        ("mandate_declared_by_id", ContractProposal.mandate_declared_by)])
+    _add_missing_columns(migrator, "dossier", [("under_mandate", BooleanField(default=False))])
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
     _0003_self_registration,
     _0004_user_pending_email,
+    _0006_proposal_mandate,
 ]
 SCHEMA_VERSION = len(STEPS)
 
