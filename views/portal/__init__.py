@@ -27,6 +27,8 @@ PORTAL_MODULES = [
     "account",
     "users",
     "establishments",
+    "employer",
+    "proposal_mandate",
 ]
 
 
