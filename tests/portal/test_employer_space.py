@@ -56,8 +56,8 @@ def test_the_employer_sees_the_proposals_addressed_to_its_siret_only(world):
 def test_another_employers_proposal_is_a_404_for_every_route(world):
     other, client = world["other"], world["employer"]
     assert client.get(url(other)).status_code == 404
-    assert client.get(url(other, "onglets/contrat")).status_code == 404
-    for action in ("accepter", "transmettre", "onglets/employeur"):
+    assert client.get(url(other, "completer?onglet=contrat")).status_code == 404
+    for action in ("accepter", "transmettre", "completer?onglet=employeur"):
         assert client.post_form(url(other, action)).status_code == 404
     assert client.post_form(url(other, "refuser"), {"reason": "Non"}).status_code == 404
     assert state(other) == ProposalState.SENT
@@ -83,10 +83,10 @@ def test_accept_complete_and_transmit_make_a_received_dossier_with_the_data(worl
     told = models.Notification.select().where(models.Notification.user == world["author"].id)
     assert any("acceptée" in n.message for n in told)
 
-    form = client.get(url(proposal, "onglets/contrat"))
+    form = client.get(url(proposal, "completer?onglet=contrat"))
     assert form.status_code == 200 and "Date de conclusion" in page_text(form)
     # the employer corrects the conclusion date (typed jj/mm/aaaa) and the hiring pay
-    response = client.post_form(url(proposal, "onglets/contrat"), {
+    response = client.post_form(url(proposal, "completer?onglet=contrat"), {
         **{k: v for k, v in proposal.data.items() if k.startswith("contrat.")},
         "contrat.dateConclusion": "25/08/2026", "contrat.salaireEmbauche": "800,00"})
     assert response.status_code == 302
@@ -165,11 +165,11 @@ def test_refusal_needs_a_reason_then_tells_the_cfa_and_leaves_the_space(world):
 
 def test_completing_needs_the_acceptance_first(world):
     client, proposal = world["employer"], world["proposal"]
-    response = client.post_form(url(proposal, "onglets/employeur"), {"employeur.denomination": "Autre nom"})
+    response = client.post_form(url(proposal, "completer?onglet=employeur"), {"employeur.denomination": "Autre nom"})
     assert response.status_code == 302
     assert models.ContractProposal.get_by_id(proposal.id).data["employeur.denomination"] == "Garage Central"
     assert client.post_form(url(proposal, "transmettre")).status_code == 409
-    assert client.get(url(proposal, "onglets/apprenti")).status_code == 404
+    assert client.get(url(proposal, "completer?onglet=apprenti")).status_code == 404
 
 
 def test_a_proposal_transmitted_twice_makes_one_dossier(world):

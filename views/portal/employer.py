@@ -165,10 +165,12 @@ def employer_proposal_refuse(proposal_id):
     return redirect(url_for("portal.dashboard"))
 
 
-@bp.route("/entreprise/propositions/<int:proposal_id>/onglets/<tab>", methods=["GET", "POST"])
+@bp.route("/entreprise/propositions/<int:proposal_id>/completer", methods=["GET", "POST"])
 @employer_required
-def employer_proposal_tab(proposal_id, tab):
+def employer_proposal_tab(proposal_id):
+    """One of the employer's tabs (`?onglet=employeur|contrat|attestation`) to complete once accepted."""
     proposal = get_proposal_or_404(proposal_id)
+    tab = request.args.get("onglet", decisions.EMPLOYER_TABS[0])
     if tab not in decisions.EMPLOYER_TABS:
         abort(404)
     if proposal.state != P.UNDER_REVIEW:
@@ -190,7 +192,7 @@ def employer_proposal_tab(proposal_id, tab):
                 flash(f"Enregistrement impossible : {exc}.", "danger")
                 return redirect(url_for("portal.employer_proposal", proposal_id=proposal.id))
             flash("Modifications enregistrées.", "success")
-            return redirect(url_for("portal.employer_proposal_tab", proposal_id=proposal.id, tab=tab))
+            return redirect(url_for("portal.employer_proposal_tab", proposal_id=proposal.id, onglet=tab))
     errors = _field_errors(values)
     return render_template("portal/employer/tab.html", proposal=proposal, tab=tab, tab_title=_tab_title(tab),
                            fields=fields, values=values, errors=errors, form=form,
