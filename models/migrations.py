@@ -47,11 +47,20 @@ def _0004_user_pending_email(migrator):
     _add_missing_columns(migrator, "user", [("pending_email", CharField(max_length=254, null=True))])
 
 
+def _0005_smic_rate(migrator):
+    """The SMIC is a dated setting (CERFA minimum pay in euros): its table and the known rates."""
+    from .settings import SmicRate, seed_smic_rates
+
+    db.create_tables([SmicRate], safe=True)
+    seed_smic_rates()
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
     _0003_self_registration,
     _0004_user_pending_email,
+    _0005_smic_rate,
 ]
 SCHEMA_VERSION = len(STEPS)
 
@@ -65,6 +74,8 @@ def create_schema():
         if not SchemaVersion.select().exists():
             SchemaVersion.create(version=SCHEMA_VERSION)
     migrate_schema()
+    from .settings import seed_smic_rates
+    seed_smic_rates()
 
 
 def migrate_schema():
