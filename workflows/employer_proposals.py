@@ -11,6 +11,7 @@ import re
 
 from models import ContractProposal, ProposalStep
 from models.states import ProposalState
+from rules.cerfa_fields import NO, YES, fields_of
 from infrastructure.numbering import immediate_transaction
 from workflows.audit import actor_user, record
 from workflows.documents import save_document
@@ -22,14 +23,11 @@ from workflows.transitions import TransitionRefused, apply
 EMPLOYER_TABS = ("employeur", "contrat", "attestation")
 # Never the employer's to change: the SIRET the proposal is addressed to.
 LOCKED_KEYS = frozenset({"employeur.siret"})
-YES, NO = "oui", "non"
 FRENCH_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 
 
 def editable_fields(tab_key):
     """The catalogue's fields of an employer tab that the employer may change."""
-    from rules.cerfa_fields import fields_of
-
     if tab_key not in EMPLOYER_TABS:
         return ()
     return tuple(f for f in fields_of(tab_key) if f.key not in LOCKED_KEYS)

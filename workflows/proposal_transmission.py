@@ -13,15 +13,17 @@ its apprentice (NIR checked), training and contract data mapped from the catalog
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from models import Apprentice, ContractProposal, Document, Dossier, Employer, ProposalStep
+from models import Apprentice, ContractProposal, Document, Dossier, Employer, NpecReference, ProposalStep
 from models.states import DossierState, ProposalState
+from rules.cerfa import check_proposal
+from rules.cerfa_fields import FIELDS_BY_KEY, FIRST_CONTRACT, TABS_BY_KEY, YES, tab_of
 from rules.identifiers import check_nir, check_siret, normalize_nir, normalize_siret
 from infrastructure.numbering import immediate_transaction, next_number
 from workflows.audit import actor_user, record
+from workflows.smic import smic_on
 from workflows.state_machines import PROPOSAL
 from workflows.transitions import TransitionRefused, apply
 
-YES = "oui"
 # The fields without which no dossier can exist (the other checks are rules/cerfa.py's, run before).
 NEEDED = {
     "employeur.siret": "le SIRET de l'employeur", "employeur.denomination": "la dénomination de l'employeur",
@@ -30,7 +32,6 @@ NEEDED = {
     "contrat.dateConclusion": "la date de conclusion du contrat",
     "contrat.dateDebutContrat": "la date de début du contrat", "contrat.dateFinContrat": "la date de fin du contrat",
 }
-CONTRACT_TYPE_LABELS = {"11": "Contrat initial"}
 
 
 class TransmissionRefused(Exception):
@@ -83,22 +84,18 @@ def blocking_problems(data, today):
 
 
 def cerfa_errors(data, today):
-    """Every check of SPEC §7 through rules/cerfa.py (the catalogue's `check_proposal`): {key: [messages]}."""
-    from rules import cerfa
-
-    check = getattr(cerfa, "check_proposal", None)
-    if check is None:
-        return {}
-    return check(data, today, None)
+    """Every check of SPEC §7 through rules/cerfa.py: {key: [messages]}, with the SMIC in effect at the contract's
+    start (a dated setting) and the RNCP codes of the NPEC referential when it holds any."""
+    start = _date((data or {}).get("contrat.dateDebutContrat")) or today
+    known = {code for (code,) in NpecReference.select(NpecReference.rncp_code).distinct().tuples()}
+    return check_proposal(data or {}, today, smic_on(start), known_rncp=known or None)
 
 
 def _label(key):
-    try:
-        from rules.cerfa_fields import FIELDS_BY_KEY
-    except ImportError:
-        return key
     field = FIELDS_BY_KEY.get(key)
-    return field.label if field else key
+    if field is not None:
+        return field.label
+    return TABS_BY_KEY[tab_of(key)].title
 
 
 def transmit_by_employer(proposal, scope, today):
@@ -185,12 +182,10 @@ def _level_of(diploma_code):
 
 
 def _contract_type(code):
-    try:
-        from rules.cerfa_fields import FIELDS_BY_KEY
-        label = FIELDS_BY_KEY["contrat.typeContratApp"].choice_label(code)
-    except (ImportError, KeyError):
-        label = CONTRACT_TYPE_LABELS.get(code, code or "")
-    return (label or "Contrat initial")[:60]
+    """The dossier's contract type: « Contrat initial » for a first contract, else the CERFA's label."""
+    if code in (None, "", FIRST_CONTRACT):
+        return "Contrat initial"
+    return FIELDS_BY_KEY["contrat.typeContratApp"].choice_label(code)[:60]
 
 
 def employer_for(data, scope):

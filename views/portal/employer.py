@@ -3,6 +3,7 @@ and transmission to the OPCO. Every read goes through `access.scope.employer_pro
 SIRET (or a draft, or one the employer refused) is a 404.
 """
 import datetime as dt
+from functools import wraps
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,8 +12,10 @@ from access import scope as scoped
 from access.web import current_scope, first_or_404, int_or_404
 from forms.employer_proposals import DecisionForm, RefusalForm
 from infrastructure import clock
+from infrastructure.formatting import date_fr
 from models import ContractProposal, Organisation
 from models.states import ProposalState
+from rules.cerfa_fields import TABS_BY_KEY
 from rules.identifiers import mask_nir
 from views.portal import bp
 from workflows import employer_proposals as decisions
@@ -25,7 +28,6 @@ TABS_SHOWN = ("employeur", "apprenti", "maitres", "contrat", "formation", "synth
 
 def employer_required(view):
     """Employer pages: anonymous → /connexion, any other kind of user → 403."""
-    from functools import wraps
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -80,8 +82,6 @@ def employer_home():
 
 
 def _display(field, value):
-    from infrastructure.formatting import date_fr
-
     if value in (None, ""):
         return ""
     if field.kind == "bool":
@@ -97,8 +97,6 @@ def _display(field, value):
 
 def _sections(proposal):
     """The proposal's tabs as (title, [(label, shown value)]) for the read-only view."""
-    from rules.cerfa_fields import TABS_BY_KEY
-
     data = proposal.data or {}
     return [(TABS_BY_KEY[key].title, [(f.label, _display(f, data.get(f.key))) for f in TABS_BY_KEY[key].fields])
             for key in TABS_SHOWN if key in TABS_BY_KEY]
@@ -122,8 +120,6 @@ def _detail(proposal, status=200, refusal_form=None, problems=None):
 
 
 def _tab_title(key):
-    from rules.cerfa_fields import TABS_BY_KEY
-
     return TABS_BY_KEY[key].title
 
 
