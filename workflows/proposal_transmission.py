@@ -20,6 +20,7 @@ from rules.cerfa_fields import FIELDS_BY_KEY, FIRST_CONTRACT, TABS_BY_KEY, YES, 
 from rules.identifiers import check_nir, check_siret, normalize_nir, normalize_siret
 from infrastructure.numbering import immediate_transaction, next_number
 from workflows.audit import actor_user, record
+from workflows.npec_import import propose_npec
 from workflows.smic import smic_on
 from workflows.state_machines import PROPOSAL
 from workflows.transitions import TransitionRefused, apply
@@ -167,6 +168,11 @@ def _create_dossier(proposal, scope, today, under_mandate):
         cap_first_equipment=_decimal(data.get("financement.fraisAnnexes.premierEquipement")) or Decimal("0"),
         cap_mobility=_decimal(data.get("financement.fraisAnnexes.mobiliteInternationale")) or Decimal("0"),
         deposit_date=today, under_mandate=under_mandate)
+    if not dossier.npec:  # none typed in Synthèse: the referential's (RNCP × IDCC → CPNE), as the back office does
+        proposed = propose_npec(dossier, employer=employer)
+        if proposed.found:
+            Dossier.update(npec=proposed.npec).where(Dossier.id == dossier.id).execute()
+            dossier = Dossier.get_by_id(dossier.id)
     attached = attach_documents(proposal, dossier)
     record("dossier", dossier.id, "deposit", None, dossier, user=scope,
            note=f"Contrat de {dossier.apprentice_name} déposé depuis la proposition n° {proposal.id}"

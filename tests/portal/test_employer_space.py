@@ -239,3 +239,14 @@ def test_the_mandate_pages_are_the_proposing_cfas_only(world, factory, make_clie
     assert client.get(f"/portail/propositions/{proposal.id}/mandat").status_code == 404
     assert client.post_form(f"/portail/propositions/{proposal.id}/transmettre-opco").status_code == 404
     assert world["employer"].get(f"/portail/propositions/{proposal.id}/mandat").status_code == 403
+
+
+def test_the_dossier_takes_the_referentials_npec_when_the_cfa_typed_none(world):
+    models.IdccCpne.create(idcc="1090", cpne_code="0115", cpne_label="CPNE des services automobiles")
+    models.NpecReference.create(rncp_code="RNCP35847", cpne_code="0115", npec="8100.00",
+                                applicable_from=dt.date(2025, 9, 1))
+    models.Employer.update(idcc="1090").where(models.Employer.id == world["garage"].id).execute()
+    proposal = sent_proposal(world["cfa"], world["garage"], state=ProposalState.UNDER_REVIEW)
+    assert world["employer"].post_form(url(proposal, "transmettre")).status_code == 302
+    dossier = models.ContractProposal.get_by_id(proposal.id).dossier
+    assert str(dossier.npec) == "8100.00"
