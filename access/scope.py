@@ -336,3 +336,14 @@ def delegations(scope):
         return _none(Delegation.select(), Delegation)
     org = scope.organisation_id
     return Delegation.select().where((Delegation.delegate == org) | (Delegation.delegator == org))
+
+
+def proposals(scope, query=None):
+    """Contract proposals of the scope's organisations, for users holding a contracts right (CFA side)."""
+    from models import ContractProposal
+
+    query = query if query is not None else ContractProposal.select()
+    ids = organisation_ids(scope)
+    if not ids or not scope.rights & {"right_contracts", "right_contracts_billing"}:
+        return _none(query, ContractProposal)
+    return query.where(ContractProposal.organisation.in_(ids))
