@@ -366,3 +366,14 @@ def employer_proposals(scope, query=None):
         return _none(query, ContractProposal)
     return query.where(ContractProposal.employer_siret.in_(sorted(scope.employer_sirets))
                        & ContractProposal.state.in_(EMPLOYER_VISIBLE_PROPOSAL_STATES))
+
+
+def proposals(scope, query=None):
+    """Contract proposals of the scope's organisations, for users holding a contracts right (CFA side)."""
+    from models import ContractProposal
+
+    query = query if query is not None else ContractProposal.select()
+    ids = organisation_ids(scope)
+    if not ids or not scope.rights & {"right_contracts", "right_contracts_billing"}:
+        return _none(query, ContractProposal)
+    return query.where(ContractProposal.organisation.in_(ids))
