@@ -12,6 +12,7 @@ import re
 from models import ContractProposal, ProposalStep
 from models.states import ProposalState
 from rules.cerfa_fields import NO, YES, fields_of
+from infrastructure.mail import render_email
 from infrastructure.numbering import immediate_transaction
 from workflows.audit import actor_user, record
 from workflows.documents import save_document
@@ -51,9 +52,10 @@ def refuse(proposal, scope, reason):
         _step(row, scope, reason)
         author = row.created_by
         if author is not None and author.active:
-            send_email(author.email, f"Proposition de contrat refusée par {row.employer_name or 'l’entreprise'}",
-                       f"Bonjour,\n\nL'entreprise {row.employer_name or row.employer_siret} a refusé la proposition "
-                       f"de contrat de {_apprentice(row)}.\n\nMotif : {reason}\n\nPortail CFA")
+            employer = row.employer_name or row.employer_siret
+            send_email(author.email, f"Proposition de contrat refusée par {employer}",
+                       *render_email("proposal_refused", full_name=author.full_name, employer=employer,
+                                     apprentice=_apprentice(row), reason=reason))
 
     return apply(PROPOSAL, "refuser", proposal, scope, reason=reason, within=within,
                  notice=lambda row: f"{_who(row)} : refusée par l'entreprise. Motif : {reason}")

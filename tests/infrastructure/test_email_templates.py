@@ -35,6 +35,8 @@ SAMPLES = {
                              "reason": "Organisme inconnu du registre"},
     "registration_validated": {"organisation": "CFA Étoile", "siret": "42110064500967",
                                "login_url": "https://portail.test/connexion", "awaiting_activation": True},
+    "proposal_refused": {"full_name": "Léa Martin", "employer": "Garage Central", "apprentice": "LEBLANC Inès",
+                         "reason": "Poste pourvu en interne"},
 }
 # The variable holding the recipient's name, for the escaping check.
 NAME_VARIABLE = {"digest": "first_name", "registration_claimed": "organisation",
