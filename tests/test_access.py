@@ -39,6 +39,7 @@ VARIABLES = {
     "payment_reference": lambda t: t.payment.reference,
     "credit_note_id": lambda t: t.credit_note.id,
     "user_id": lambda t: t.admin.id,
+    "proposal_id": lambda t: t.proposal.id,
 }
 # Where one name means different things: (rule prefix, name) → value; the longest prefix wins.
 VARIABLES_BY_PREFIX = {
@@ -147,7 +148,7 @@ def tenant_snapshot(tenant, told=None):
     """The other organisation's own records, as stored (notifications of category `told` aside)."""
     records = [tenant.organisation, tenant.dossier, tenant.stock_dossier, tenant.document, tenant.invoice,
                tenant.invoice_document, tenant.letter, tenant.notification, tenant.delegation, tenant.credit_note,
-               tenant.payment]
+               tenant.payment, tenant.proposal]
     state = [model_to_dict(type(r).get_by_id(r.id), recurse=False) if type(r).get_or_none(id=r.id) else None
              for r in records]
     counts = {m.__name__: m.select().where(m.organisation == tenant.organisation.id).count()

@@ -30,6 +30,7 @@ class Tenant:
     payment: models.Payment
     loose_dossier: models.Dossier = None
     markers: list = field(default_factory=list)
+    proposal: models.ContractProposal = None
 
 
 def tenant(app, factory, name, email, number_base):
@@ -75,8 +76,14 @@ def tenant(app, factory, name, email, number_base):
                f"Message secret {name}", delegator.name]
     markers.append(payment.reference)
     markers.append(loose.number)
+    proposal = models.ContractProposal.create(
+        organisation=org, employer_name=f"Employeur de {name}", apprentice_last_name=f"PROPOSE{number_base}",
+        apprentice_first_name="Secret", data={"employeur.denomination": f"Employeur de {name}",
+                                              "apprenti.nom": f"PROPOSE{number_base}", "apprenti.prenom": "Secret"})
+    models.ProposalStep.create(proposal=proposal, state="brouillon", note="Création", by=admin)
+    markers.append(f"PROPOSE{number_base}")
     return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation,
-                  credit_note, payment, loose, markers)
+                  credit_note, payment, loose, markers, proposal)
 
 
 def two_cfas(app, factory):
