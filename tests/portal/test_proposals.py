@@ -250,8 +250,8 @@ def test_the_list_tabs_filter_and_search_and_the_history(cfa, factory):
 
 def test_synthese_proposes_the_npec_of_the_referential_and_shows_pay_in_euros(cfa):
     client, _, _ = cfa
-    models.IdccCpne.create(idcc="1090", idcc_label="Services de l'automobile", cpne_code="CPNE01", cpne_label="Auto")
-    models.NpecReference.create(rncp_code="RNCP35823", cpne_code="CPNE01", training_label="BTS MV", npec="8500",
+    models.IdccCpne.create(idcc="1090", idcc_label="Services de l'automobile", cpne_code="0021", cpne_label="Auto")
+    models.NpecReference.create(rncp_code="RNCP35823", cpne_code="0021", training_label="BTS MV", npec="8500",
                                 applicable_from="2024-01-01", status="A")
     pid = proposal_id_of(new_draft(client, **{"employeur.siret": EMPLOYER_SIRET}))
     fill_everything(client, pid, complete_data())
