@@ -348,10 +348,10 @@ def test_a_page_or_file_of_what_covers_a_dossier_the_user_may_not_bill_is_a_404(
 
 
 @pytest.mark.parametrize("role", ["employer_sud", "employer_nord"])
-def test_an_employer_sees_the_proposal_sent_to_its_siret_and_never_the_others(crawl, role):
-    own, other = (crawl["sud"], crawl["nord"]) if role == "employer_sud" else (crawl["nord"], crawl["sud"])
-    client = crawl["clients"][role]
-    client.login(own.employer_user.email)  # the crawl may have signed it out
+def test_an_employer_sees_the_proposal_sent_to_its_siret_and_never_the_others(world, make_client, role):
+    sud, nord, _, _ = world
+    own, other = (sud, nord) if role == "employer_sud" else (nord, sud)
+    client = make_client(own.employer_user.email)
     home = client.get("/portail/").get_data(as_text=True)
     assert own.proposal.apprentice_last_name in home and other.proposal.apprentice_last_name not in home
     assert client.get(f"/portail/entreprise/propositions/{own.proposal.id}").status_code == 200
