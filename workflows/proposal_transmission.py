@@ -106,7 +106,7 @@ def transmit_by_employer(proposal, scope, today):
 
 def transmit_under_mandate(proposal, scope, today):
     """The CFA's *Transmettre à l'OPCO* under the employer's declared mandate, skipping the employer's step."""
-    if proposal.mandate_document_id is None:
+    if ContractProposal.get_by_id(proposal.id).mandate_document_id is None:
         raise TransmissionRefused(["Déclarez d'abord le mandat de gestion de l'employeur, avec son attestation."])
     return _transmit(proposal, scope, today, "transmettre_mandat", under_mandate=True)
 
