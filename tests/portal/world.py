@@ -95,6 +95,7 @@ def employer_with_proposal(factory, org, name, number_base):
 
 def two_cfas(app, factory):
     """CFA Sud and CFA Nord, each with its own records; plus an employer user and a staff user."""
+    models.settings.seed_smic_rates()  # what every new database holds (the tests empty the tables)
     sud = tenant(app, factory, "CFA Sud", "admin@cfa-sud.test", 3100000000)
     nord = tenant(app, factory, "CFA Nord", "admin@cfa-nord.test", 3200000000)
     employer = factory.employer_user(email="rh@entreprise.test")

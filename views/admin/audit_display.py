@@ -28,6 +28,7 @@ ENTITY_LABELS = {
     "letter": "Courrier", "notification": "Notification", "outboxemail": "E-mail", "contractproposal":
     "Proposition de contrat", "proposalstep": "Étape de proposition", "apikey": "Clé d'API",
     "auditentry": "Journal d'audit", "demo": "Données de démonstration", "onetimetoken": "Lien à usage unique",
+    "smicrate": "SMIC",
 }
 
 # What is not a transition of workflows/state_machines.py (those carry their own French label).

@@ -20,6 +20,7 @@ class SmicRateView(StaffModelView):
     """Staff admins add the SMIC of each revaluation; every change is audited like any back-office edit."""
 
     manage_permission = "settings.manage"
+    deletable = False  # a rate once in effect stays in the history: a typo is corrected by editing it
     column_list = ["effective_from", "hourly", "monthly"]
     column_sortable_list = ["effective_from"]
     column_default_sort = ("effective_from", True)
