@@ -47,11 +47,17 @@ def _0004_user_pending_email(migrator):
     _add_missing_columns(migrator, "user", [("pending_email", CharField(max_length=254, null=True))])
 
 
+def _0005_user_notification_email(migrator):
+    """Mon compte: an address of its own for notification emails (empty: the login email)."""
+    _add_missing_columns(migrator, "user", [("notification_email", CharField(max_length=254, default=""))])
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
     _0003_self_registration,
     _0004_user_pending_email,
+    _0005_user_notification_email,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -36,7 +36,7 @@ def send_daily_digest(since):
             continue
         with db.atomic():
             text, html = digest_bodies(user, notifications)
-            send_email(user.email, f"Portail CFA – {len(notifications)} nouvelle(s) notification(s)", text, html)
+            send_email(user.notices_address, f"Portail CFA – {len(notifications)} nouvelle(s) notification(s)", text, html)
         sent += 1
     return sent
 
