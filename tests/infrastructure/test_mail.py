@@ -37,6 +37,8 @@ def test_the_daily_digest_arrives_by_smtp_with_recipient_subject_and_both_bodies
     text, html = _body(message, "plain"), _body(message, "html")
     assert "Bonjour Léa," in text and "Pièces demandées : convention signée" in text and "CFA Étoile" in text
     assert "<li>" in html and "Pièces demandées : convention signée" in html
+    link = app.config["SITE_URL"] + "/portail/notifications"  # absolute: it opens from a mail client
+    assert link.startswith("http") and link in text and f'href="{link}"' in html
     row = models.OutboxEmail.get()
     assert row.sent_at is not None and row.attempts == 1 and row.last_error is None
 
