@@ -102,7 +102,7 @@ def register_cli(app):
         """Send the daily digest of unread notifications (run it once a day, e.g. from cron)."""
         from workflows.digest import send_daily_digest
         since = dt.datetime.now() - dt.timedelta(hours=hours)
-        count = send_daily_digest(since)
+        count = send_daily_digest(since, site_url=app.config["SITE_URL"])
         click.echo(f"{count} récapitulatif(s) écrit(s) dans la boîte d'envoi.")
         _send_outbox()
 

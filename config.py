@@ -22,6 +22,8 @@ class Config:
         self.MAIL_SERVER = env.get("MAIL_SERVER", "")
         self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))
         self.MAIL_SENDER = env.get("MAIL_SENDER", "portail@opco.test")
+        # The portal's public address, for links in emails written outside a request (the daily digest).
+        self.SITE_URL = env.get("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.MAIL_USERNAME = env.get("MAIL_USERNAME", "")  # with MAIL_PASSWORD: SMTP login (AUTH)
         self.MAIL_PASSWORD = env.get("MAIL_PASSWORD", "")
         self.MAIL_USE_TLS = env.get("MAIL_USE_TLS", "").strip().lower() in ("1", "true", "yes", "oui")  # STARTTLS

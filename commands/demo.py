@@ -23,6 +23,7 @@ from commands.demo_billing import BillingSteps
 from commands.demo_proposals import ProposalSteps
 from commands.demo_data import (BANKS, CFA_USERS, CPNE_OF_IDCC, DIPLOMAS, DOSSIERS, EMPLOYERS, IDCC_ROWS, NPEC_ROWS,
                                 ORGANISATIONS, STAFF)
+from commands.demo_registrations import add_registrations
 from commands.demo_story import Calendar, DemoStepFailed, moment as _moment, pdf_of
 from commands.generate import DEMO_PASSWORD, make_iban, make_nir, make_siret, make_uai
 from models import (Apprentice, AuditEntry, CreditNote, Dossier, Employer, IdccCpne, Invoice, Membership,
@@ -78,6 +79,7 @@ class DemoStory(BillingSteps, ProposalSteps, Calendar):
         for k, line in enumerate(DOSSIERS, start=1):
             self.at(_moment(self._deposit_date(line), 9, 30), self._deposit, k, line)
         self.at(dt.datetime(2024, 1, 2, 10, 30), self._delegation)
+        self.at(dt.datetime(2026, 9, 14, 16, 0), self._registrations)
         self.plan_billing()
         self.plan_proposals()
         self.run()
@@ -93,6 +95,9 @@ class DemoStory(BillingSteps, ProposalSteps, Calendar):
         AuditEntry.create(actor="système", entity="demo", entity_id="-", action="chargement", after=counts,
                           note="Données de démonstration chargées")
         return counts
+
+    def _registrations(self, moment):
+        add_registrations(DEMO_PASSWORD, moment)
 
     # --- referentials, accounts, bank details, delegation ---------------------------------------------
 

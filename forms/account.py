@@ -1,7 +1,7 @@
 """*Mon compte* forms, shared by the portal and the back office."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from forms import validators as v
 
@@ -15,6 +15,11 @@ class AccountForm(FlaskForm):
                                                Length(max=100, message="100 caractères au plus.")])
     first_name = StringField("Prénom", validators=[DataRequired("Saisissez votre prénom."),
                                                    Length(max=100, message="100 caractères au plus.")])
+    notification_email = EmailField(
+        "E-mail de notification", filters=[lambda value: (value or "").strip()],
+        description="Adresse qui reçoit le récapitulatif de vos notifications ; vide : votre adresse de connexion.",
+        validators=[Optional(), v.email,
+                    Length(max=254, message="254 caractères au plus.")])
     newsletter = RadioField("Recevoir la lettre d'information", choices=[("oui", "Oui"), ("non", "Non")],
                             default="non", validate_choice=False)
     daily_digest = BooleanField("Recevoir chaque jour le récapitulatif de mes notifications non lues")

@@ -47,6 +47,11 @@ def _0004_user_pending_email(migrator):
     _add_missing_columns(migrator, "user", [("pending_email", CharField(max_length=254, null=True))])
 
 
+def _0005_user_notification_email(migrator):
+    """Mon compte: an address of its own for notification emails (empty: the login email)."""
+    _add_missing_columns(migrator, "user", [("notification_email", CharField(max_length=254, default=""))])
+
+
 def _0005_smic_rate(migrator):
     """The SMIC is a dated setting (CERFA minimum pay in euros): its table and the known rates."""
     from .settings import SmicRate, seed_smic_rates
@@ -70,6 +75,7 @@ STEPS = [
     _0002_outbox_delivery,
     _0003_self_registration,
     _0004_user_pending_email,
+    _0005_user_notification_email,
     _0005_smic_rate,
     _0006_proposal_mandate,
 ]

@@ -37,6 +37,7 @@ class User(BaseModel):
     staff_role = CharField(max_length=12, null=True, choices=STAFF_ROLES)
     employer = ForeignKeyField(Employer, null=True, backref="users", on_delete="SET NULL")
     newsletter = BooleanField(default=False)
+    notification_email = CharField(max_length=254, default="")  # where notices go; empty: the login email
     daily_digest = BooleanField(default=True)
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
@@ -77,6 +78,11 @@ class User(BaseModel):
     @property
     def is_staff(self):
         return self.kind == "staff"
+
+    @property
+    def notices_address(self):
+        """Where notification emails (the daily digest) go: the chosen address, else the login email."""
+        return self.notification_email or self.email
 
     @property
     def full_name(self):

@@ -57,7 +57,8 @@ def handle_account(user, page_url, render):
     if profile_posted:
         if profile.validate():
             changed = update_account(user, profile.last_name.data, profile.first_name.data,
-                                     profile.newsletter.data == "oui", profile.daily_digest.data)
+                                     profile.newsletter.data == "oui", profile.daily_digest.data,
+                                     profile.notification_email.data or "")
             flash("Vos informations ont été enregistrées." if changed else "Aucune modification.", "success")
             return redirect(page_url)
         return page(400)
@@ -66,4 +67,4 @@ def handle_account(user, page_url, render):
 
 def _initial(user):
     return {"form_name": "profil", "last_name": user.last_name, "first_name": user.first_name,
-            "newsletter": "oui" if user.newsletter else "non", "daily_digest": bool(user.daily_digest)}
+            "notification_email": user.notification_email, "newsletter": "oui" if user.newsletter else "non", "daily_digest": bool(user.daily_digest)}

@@ -7,7 +7,7 @@ from models import User, db, new_session_token
 from workflows import tokens
 from workflows.audit import record
 
-ACCOUNT_FIELDS = ("last_name", "first_name", "newsletter", "daily_digest")
+ACCOUNT_FIELDS = ("last_name", "first_name", "notification_email", "newsletter", "daily_digest")
 
 
 class AccountError(Exception):
@@ -19,9 +19,18 @@ class AccountError(Exception):
         self.messages = list(messages)
 
 
-def update_account(user, last_name, first_name, newsletter, daily_digest):
-    """Save the user's name and mail preferences; return True when something changed."""
+def update_account(user, last_name, first_name, newsletter, daily_digest, notification_email=None):
+    """Save the user's name and mail preferences; return True when something changed.
+
+    `notification_email` (None keeps the current one, "" means the login email) receives the daily digest.
+    """
+    if notification_email is None:
+        notification_email = user.notification_email
+    notification_email = notification_email.strip().lower()
+    if notification_email == user.email:
+        notification_email = ""
     after = {"last_name": last_name.strip(), "first_name": first_name.strip(),
+             "notification_email": notification_email,
              "newsletter": bool(newsletter), "daily_digest": bool(daily_digest)}
     before = {name: getattr(user, name) for name in ACCOUNT_FIELDS}
     if after == before:

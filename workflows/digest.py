@@ -9,15 +9,16 @@ from access.scope import organisation_ids_of_user
 from workflows.notify import send_email
 
 
-def digest_bodies(user, notifications):
-    """The plain-text and HTML bodies (templates/email/digest.txt and .html)."""
+def digest_bodies(user, notifications, site_url=""):
+    """The plain-text and HTML bodies (templates/email/digest.txt and .html); links start with `site_url`."""
     items = [{"when": datetime_fr(note.created_at), "organisation": note.organisation.name,
               "dossier": note.dossier.number if note.dossier_id else None, "message": note.message}
              for note in notifications]
-    return render_email("digest", first_name=user.first_name or "", items=items)
+    return render_email("digest", first_name=user.first_name or "", items=items,
+                        link=f"{site_url}/portail/notifications")
 
 
-def send_daily_digest(since):
+def send_daily_digest(since, site_url=""):
     """Write one outbox email per active CFA user who wants the digest and has unread notifications since `since`."""
     sent = 0
     users = User.select().where((User.kind == "cfa") & (User.active == True) & (User.daily_digest == True))  # noqa: E712
@@ -35,8 +36,8 @@ def send_daily_digest(since):
         if not notifications:
             continue
         with db.atomic():
-            text, html = digest_bodies(user, notifications)
-            send_email(user.email, f"Portail CFA – {len(notifications)} nouvelle(s) notification(s)", text, html)
+            text, html = digest_bodies(user, notifications, site_url)
+            send_email(user.notices_address, f"Portail CFA – {len(notifications)} nouvelle(s) notification(s)", text, html)
         sent += 1
     return sent
 

@@ -57,23 +57,30 @@ def _set_password(user_id, password_hash, now):
     tokens.revoke_open_tokens(user_id, now=now)
 
 
-def reset_password(secret, password, now=None):
-    """Set `password` for the owner of the reset link `secret`; return the user.
+def set_password_by_link(secret, purpose, password, then, now=None):
+    """Use the emailed link `secret` of `purpose` to set `password` for its active owner; return the user.
 
-    Raise PasswordRefused (the link stays usable) or tokens.TokenInvalid.
+    `then(user, now)` writes the flow's own changes and audit entry in the same transaction. Raise
+    PasswordRefused (the link stays usable) or tokens.TokenInvalid.
     """
-    tokens.check(secret, "reset", now)
-    password_hash = _password_hash(password)
+    tokens.check(secret, purpose, now)
+    password_hash = _password_hash(password)  # slow: before the lock
     now = (now or db_now()).replace(microsecond=0)
     with immediate_transaction():
-        token = tokens.consume(secret, "reset", now)
+        token = tokens.consume(secret, purpose, now)
         user = User.get_by_id(token.user_id)
         if not user.active:
             raise tokens.TokenInvalid("unknown")
         _set_password(user.id, password_hash, now)
-        record("user", user.id, "reset_password", user=user,
-               note="Mot de passe réinitialisé par lien : les sessions ouvertes sont fermées.")
+        then(user, now)
     return user
+
+
+def reset_password(secret, password, now=None):
+    """Set `password` for the owner of the reset link `secret`; return the user."""
+    return set_password_by_link(secret, "reset", password, lambda user, now: record(
+        "user", user.id, "reset_password", user=user,
+        note="Mot de passe réinitialisé par lien : les sessions ouvertes sont fermées."), now)
 
 
 def change_password(user, password, actor=None, now=None):

@@ -27,7 +27,7 @@ from workflows import tokens
 from workflows.audit import record
 from workflows.deactivation import USER_ACTIVITY, change_activity
 from workflows.notify import send_email
-from workflows.password_reset import _password_hash, _set_password
+from workflows.password_reset import set_password_by_link
 from workflows.transitions import TransitionRefused
 
 INVITATION_LIFETIME = dt.timedelta(hours=24)
@@ -387,15 +387,11 @@ def accept_invitation(secret, password, now=None):
     Raise PasswordRefused (the link stays usable) or tokens.TokenInvalid.
     """
     invited_user(secret, now)
-    password_hash = _password_hash(password)  # slow: before the lock
-    now = (now or db_now()).replace(microsecond=0)
-    with immediate_transaction():
-        token = tokens.consume(secret, "invitation", now)
-        user = User.get_by_id(token.user_id)
-        if not user.active:
-            raise tokens.TokenInvalid("unknown")
-        _set_password(user.id, password_hash, now)
+
+    def confirm_email(user, now):
         User.update(email_confirmed_at=now).where(User.id == user.id).execute()
         record("user", user.id, "accept_invitation", {"email_confirmed_at": None},
                {"email_confirmed_at": now}, user=user, note="Invitation acceptée : mot de passe choisi.")
+
+    user = set_password_by_link(secret, "invitation", password, confirm_email, now)
     return User.get_by_id(user.id)

@@ -3,52 +3,12 @@
 Runs Debian's chromium (installed by `make test` through `make browser-deps`) against a live server on the
 test database. On failure a screenshot is written to $BROWSER_ARTIFACTS (default /tmp/portail-browser).
 """
-import os
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
 import models
 from tests.factories import make_pdf
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def browser_page(request):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("chromium absent (make browser-deps l'installe)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        context = browser.new_context(accept_downloads=True, locale="fr-FR")
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        yield page
-        report = getattr(request.node, "rep_call", None)
-        if report is not None and report.failed:
-            folder = Path(os.environ.get("BROWSER_ARTIFACTS", "/tmp/portail-browser"))
-            folder.mkdir(parents=True, exist_ok=True)
-            shot = folder / f"{request.node.name}.png"
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"capture d'écran : {shot}")
-        context.close()
-        browser.close()
 
 
 def test_cfa_admin_files_a_reimbursement_request_and_downloads_the_receipt(app, factory, live_server, browser_page,

@@ -19,7 +19,8 @@ EVIL = "<script>alert(1)</script>"
 # One sample context per kind: a new kind of email adds its line here.
 SAMPLES = {
     "digest": {"first_name": "Léa", "items": [{"when": "06/12/2026 08:00", "organisation": "CFA Étoile",
-                                                "dossier": "D-2026-0001", "message": "Facture validée"}]},
+                                                "dossier": "D-2026-0001", "message": "Facture validée"}],
+               "link": "https://portail.test/portail/notifications"},
     "password_reset": {"full_name": "Léa Martin", "link": "https://portail.test/reinitialiser/abc",
                        "until_date": "06/12/2026", "until_time": "09:00"},
     "email_change_confirm": {"full_name": "Léa Martin", "new_email": "lea@nouveau.test",
@@ -28,6 +29,8 @@ SAMPLES = {
     "email_change_notice": {"full_name": "Léa Martin", "new_email": "lea@nouveau.test", "old_email": "lea@cfa.test",
                             "asked_date": "06/12/2026", "asked_time": "08:00"},
     "activation": {"link": "https://portail.test/activer/abc", "until": dt.datetime(2026, 12, 7, 8, 0)},
+    "invitation": {"first_name": "Paul", "inviter": "Léa Martin", "organisations": ["CFA Étoile", "CFA Étoile Lyon"],
+                   "link": "https://portail.test/invitation/abc", "until": "07/12/2026 à 08:00"},
     "account_exists": {"login_url": "https://portail.test/connexion"},
     "registration_claimed": {"email": "lea@cfa.test", "organisation": "CFA Étoile", "siret": "42110064500967"},
     "registration_received": {"organisation": "CFA Étoile", "siret": "42110064500967"},
@@ -42,7 +45,7 @@ SAMPLES = {
                       "invitation": None, "until": ""},
 }
 # The variable holding the recipient's name, for the escaping check.
-NAME_VARIABLE = {"digest": "first_name", "registration_claimed": "organisation",
+NAME_VARIABLE = {"digest": "first_name", "invitation": "inviter", "registration_claimed": "organisation",
                  "registration_received": "organisation", "registration_refused": "organisation",
                  "registration_validated": "organisation", "proposal_sent": "apprentice"}
 # Emails that carry nothing typed by a person (a link and dates only).

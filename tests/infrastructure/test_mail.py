@@ -18,50 +18,7 @@ from infrastructure import mail
 from workflows.notify import notify_organisation, send_email
 
 
-class Mailbox:
-    """An aiosmtpd handler keeping what it receives; `refuse` makes it answer 451 to DATA, `delay` slows it."""
-
-    def __init__(self):
-        self.messages = []
-        self.refuse = False
-        self.delay = 0.0
-        self.connections = 0
-
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        self.connections += 1
-        session.host_name = hostname
-        return responses
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            return "451 4.3.0 Service temporairement indisponible"
-        if self.delay:
-            time.sleep(self.delay)
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content,
-                                                                          policy=email.policy.default)))
-        return "250 Message accepted for delivery"
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(app):
-    """A real SMTP server for the test, and the app configured to use it."""
-    box = Mailbox()
-    port = _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SENDER="portail@opco.test")
-    yield box
-    controller.stop()
-
-
-def _body(message, subtype):
-    return message.get_body(preferencelist=(subtype,)).get_content()
+from tests.smtp import Mailbox, _body, _free_port, smtp_server  # noqa: F401  (smtp_server: the fixture)
 
 
 def test_the_daily_digest_arrives_by_smtp_with_recipient_subject_and_both_bodies(app, db, factory, smtp_server):
@@ -80,6 +37,8 @@ def test_the_daily_digest_arrives_by_smtp_with_recipient_subject_and_both_bodies
     text, html = _body(message, "plain"), _body(message, "html")
     assert "Bonjour Léa," in text and "Pièces demandées : convention signée" in text and "CFA Étoile" in text
     assert "<li>" in html and "Pièces demandées : convention signée" in html
+    link = app.config["SITE_URL"] + "/portail/notifications"  # absolute: it opens from a mail client
+    assert link.startswith("http") and link in text and f'href="{link}"' in html
     row = models.OutboxEmail.get()
     assert row.sent_at is not None and row.attempts == 1 and row.last_error is None
 

@@ -191,3 +191,29 @@ def test_fuzzing_the_password_form_never_fails(make_client, user, current, new, 
                                       "new_password": new, "confirmation": confirmation})
     assert response.status_code == 400  # the current password is never guessed
     assert verify_password(models.User.get_by_id(user.id).password_hash, OLD)
+
+
+def test_a_notification_email_receives_the_digest_and_an_empty_one_means_the_login_email(app, make_client, user):
+    client = make_client(user.email)
+    saved = client.post_form(URL, profile(notification_email="  Secretariat@CFA-Sud.test "))
+    assert saved.status_code == 302
+    assert models.User.get_by_id(user.id).notification_email == "secretariat@cfa-sud.test"
+    [entry] = audit("update_account")
+    assert entry.before["notification_email"] == "" and entry.after["notification_email"] == "secretariat@cfa-sud.test"
+    assert 'value="secretariat@cfa-sud.test"' in client.get(URL).get_data(as_text=True)
+
+    notify_organisation(user.memberships[0].organisation, "Pièces demandées : convention signée")
+    assert app.test_cli_runner().invoke(args=["digest"]).exit_code == 0
+    [mail] = models.OutboxEmail.select()
+    assert mail.recipient == "secretariat@cfa-sud.test"  # not the login email
+    assert models.User.get_by_id(user.id).email == "camille@cfa-sud.test"  # the login does not change
+
+    assert client.post_form(URL, profile(notification_email="")).status_code == 302
+    assert models.User.get_by_id(user.id).notification_email == ""
+
+
+def test_a_malformed_notification_email_is_refused_and_shown_again(make_client, user):
+    response = make_client(user.email).post_form(URL, profile(notification_email="secretariat@", last_name="Durand"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'value="secretariat@"' in page and 'value="Durand"' in page
+    assert models.User.get_by_id(user.id).notification_email == "" and models.User.get_by_id(user.id).last_name == "Martin"
