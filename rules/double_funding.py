@@ -17,7 +17,7 @@ from .identifiers import normalize_nir
 
 SAME_NIR = "même NIR"
 SAME_IDENTITY = "mêmes nom, prénom et date de naissance"
-_NOT_LETTERS = re.compile(r"[^A-Z]+")
+_NOT_LETTERS = re.compile(r"[^A-Z0-9]+")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ PORTAL_MODULES = [
     "account",
     "users",
     "establishments",
+    "cerfa_pdf",
 ]
 
 

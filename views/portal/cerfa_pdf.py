@@ -1,0 +1,60 @@
+"""The reconstituted CERFA PDF in the portal: a proposal's (its CFA, or the employer of its SIRET) and a dossier's.
+
+A proposal of another CFA or addressed to another employer answers 404, never a hint it exists.
+"""
+from flask import abort
+from flask_login import current_user
+
+from access.permissions import can
+from access.web import cfa_required, current_scope, get_dossier_or_404, portal_login_required
+from models import ContractProposal
+from views.downloads import attachment_response, signed_in_user
+from views.portal import bp
+from workflows.cerfa_pdf import (dossier_cerfa_filename, dossier_cerfa_pdf, proposal_cerfa_filename,
+                                 proposal_cerfa_pdf)
+from workflows.documents import log_download
+
+
+def employer_sirets(user):
+    """The SIRETs an employer user answers for."""
+    employer = getattr(user, "employer", None) if getattr(user, "employer_id", None) else None
+    return {employer.siret} if employer is not None and employer.siret else set()
+
+
+def get_proposal_for_reading_or_404(proposal_id):
+    """A proposal the signed-in user may read: its CFA (contracts right), or the employer of its SIRET."""
+    proposal = ContractProposal.get_or_none(ContractProposal.id == proposal_id)
+    if proposal is None:
+        abort(404)
+    scope = current_scope()
+    if current_user.kind == "employer":
+        if proposal.employer_siret not in employer_sirets(current_user):
+            abort(404)
+        if not can(scope, "proposal.decide", proposal):
+            abort(404)
+        return proposal
+    if not scope.covers(proposal.organisation_id):
+        abort(404)
+    if not can(scope, "proposal.manage", proposal):
+        abort(403)
+    return proposal
+
+
+@bp.route("/propositions/<int:proposal_id>/cerfa.pdf")
+@portal_login_required
+def proposal_pdf(proposal_id):
+    """The proposal's CERFA, with the pages of remaining errors while it cannot be transmitted."""
+    proposal = get_proposal_for_reading_or_404(proposal_id)
+    data = proposal_cerfa_pdf(proposal)
+    log_download("contract_proposal", proposal.id, "CERFA reconstitué (PDF)", user=signed_in_user())
+    return attachment_response(data, proposal_cerfa_filename(proposal))
+
+
+@bp.route("/dossiers/<number>/cerfa.pdf")
+@cfa_required
+def dossier_cerfa_pdf_download(number):
+    """*Affichage* of seed 004: the dossier's CERFA."""
+    dossier = get_dossier_or_404(number)
+    data = dossier_cerfa_pdf(dossier)
+    log_download("dossier", dossier.id, "CERFA reconstitué (PDF)", user=signed_in_user())
+    return attachment_response(data, dossier_cerfa_filename(dossier))
