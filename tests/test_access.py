@@ -39,6 +39,7 @@ VARIABLES = {
     "payment_reference": lambda t: t.payment.reference,
     "credit_note_id": lambda t: t.credit_note.id,
     "user_id": lambda t: t.admin.id,
+    "proposal_id": lambda t: t.proposal.id,
 }
 # Where one name means different things: (rule prefix, name) → value; the longest prefix wins.
 VARIABLES_BY_PREFIX = {

@@ -30,6 +30,7 @@ class Tenant:
     payment: models.Payment
     loose_dossier: models.Dossier = None
     markers: list = field(default_factory=list)
+    proposal: models.ContractProposal = None
 
 
 def tenant(app, factory, name, email, number_base):
@@ -75,8 +76,14 @@ def tenant(app, factory, name, email, number_base):
                f"Message secret {name}", delegator.name]
     markers.append(payment.reference)
     markers.append(loose.number)
+    proposal = models.ContractProposal.create(
+        organisation=org, employer_siret=d.employer.siret, employer_name=d.employer.name,
+        apprentice_last_name=f"{name.split()[-1].upper()}PROPOSE", apprentice_first_name="Secret",
+        data={"employeur.siret": d.employer.siret, "apprenti.nom": f"{name.split()[-1].upper()}PROPOSE",
+              "apprenti.prenom": "Secret"})
+    markers.append(f"{name.split()[-1].upper()}PROPOSE")
     return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation,
-                  credit_note, payment, loose, markers)
+                  credit_note, payment, loose, markers, proposal=proposal)
 
 
 def two_cfas(app, factory):
