@@ -11,12 +11,12 @@ from .dossier import (Amendment, Apprentice, Dossier, ExpiredSettlement, IdccCpn
                       NpecReference, Rupture)
 from .organisation import Delegation, Employer, Organisation
 from .proposal import ApiKey, ContractProposal, ProposalStep
-from .settings import SchemaVersion
+from .settings import SchemaVersion, SmicRate
 from .token import OneTimeToken
 from .user import Membership, User, new_session_token
 
 MODELS = [
-    SchemaVersion, Counter,
+    SchemaVersion, Counter, SmicRate,
     Organisation, Employer, Delegation,
     User, Membership, OneTimeToken,
     Apprentice, Dossier, Installment, NpecReference, IdccCpne,

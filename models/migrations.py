@@ -47,6 +47,14 @@ def _0004_user_pending_email(migrator):
     _add_missing_columns(migrator, "user", [("pending_email", CharField(max_length=254, null=True))])
 
 
+def _0005_smic_rate(migrator):
+    """The SMIC is a dated setting (CERFA minimum pay in euros): its table and the known rates."""
+    from .settings import SmicRate, seed_smic_rates
+
+    db.create_tables([SmicRate], safe=True)
+    seed_smic_rates()
+
+
 def _0007_apprentice_identity_indexes(migrator):
     """Double-funding detection finds an apprentice by NIR or by normalised identity through indexes."""
     from rules.double_funding import identity_key
@@ -74,6 +82,7 @@ STEPS = [
     _0002_outbox_delivery,
     _0003_self_registration,
     _0004_user_pending_email,
+    _0005_smic_rate,
     _0007_apprentice_identity_indexes,
 ]
 SCHEMA_VERSION = len(STEPS)
@@ -88,6 +97,8 @@ def create_schema():
         if not SchemaVersion.select().exists():
             SchemaVersion.create(version=SCHEMA_VERSION)
     migrate_schema()
+    from .settings import seed_smic_rates
+    seed_smic_rates()
 
 
 def migrate_schema():

@@ -7,8 +7,9 @@ date lives in this package.
 from .amendment import AmendmentResult, amend  # noqa: F401
 from .balance import DossierBalance, RunningBalance, dossier_balance, running_balance, split_paid  # noqa: F401
 from .cerfa import (  # noqa: F401
-    CerfaData, age_on, check_apprentice_age, check_cerfa, check_contract_duration, check_masters,
-    check_minimum_pay, check_proposal_complete, check_proposal_draft, check_training_start, minimum_pay_percent,
+    CerfaData, Smic, age_on, check_apprentice_age, check_cerfa, check_contract_duration, check_draft_minimum,
+    check_masters, check_minimum_pay, check_proposal, check_proposal_complete, check_proposal_draft,
+    check_training_start, error_counts, errors_by_tab, minimum_pay_percent, pay_amount, smic_in_effect,
 )
 from .credit_notes import (  # noqa: F401
     CreditNoteRefused, apply_deductions, credit_note_amount, credit_note_number, credit_note_reference, is_overdue,
