@@ -8,7 +8,7 @@ from pypdf import PdfReader
 import models
 from infrastructure import clock
 from infrastructure.formatting import date_fr
-from tests.proposal_data import EMPLOYER_SIRET, complete_data
+from tests.proposal_data import EMPLOYER_SIRET, SMIC, complete_data
 from workflows.cerfa_pdf import error_rows, remaining_errors
 
 SECTIONS = ["L'EMPLOYEUR", "L'APPRENTI(E)", "LE MAÎTRE D'APPRENTISSAGE", "LE CONTRAT", "LA FORMATION",
@@ -74,7 +74,7 @@ def test_errors_remaining_are_listed_on_pages_at_the_end(world, make_client):
     errors = remaining_errors(data)
     rows = error_rows(errors)
     assert len(rows) >= 5
-    p = proposal(world, data)
+    p = proposal(world, data, state="en_examen")  # under the employer's review: the attestation is due too
     reader, text = pdf_text(make_client(world["cfa_user"].email).get(f"/portail/propositions/{p.id}/cerfa.pdf"))
     assert f"Erreurs restant à corriger ({len(rows)})" in text
     error_part = text[text.index("Erreurs restant à corriger"):]
@@ -149,3 +149,28 @@ def test_a_dossier_without_proposal_prints_from_its_own_columns(world, make_clie
     _, text = pdf_text(make_client(world["cfa_user"].email).get(f"/portail/dossiers/{dossier.number}/cerfa.pdf"))
     assert dossier.apprentice.first_name in text and "BTS Management commercial opérationnel" in text
     assert "01/09/2025" in text and "31/08/2027" in text
+
+
+def test_a_draft_does_not_list_what_the_employer_fills_as_errors(world, make_client):
+    data = complete_data()
+    for key in ("attestation.lieuSignature", "attestation.exactitude", "attestation.piecesJustificatives",
+                "contrat.dateConclusion"):
+        del data[key]
+    p = proposal(world, data, state="brouillon")
+    _, text = pdf_text(make_client(world["cfa_user"].email).get(f"/portail/propositions/{p.id}/cerfa.pdf"))
+    assert "Erreurs restant à corriger" not in text
+    p.state = "en_examen"
+    p.save()
+    _, text = pdf_text(make_client(world["cfa_user"].email).get(f"/portail/propositions/{p.id}/cerfa.pdf"))
+    errors = text[text.index("Erreurs restant à corriger"):]
+    assert "Attestation" in errors and "Fait à" in errors and "Date de conclusion (signature)" in errors
+
+
+def test_pay_below_the_minimum_in_euros_is_an_error_page(world, make_client):
+    """The SMIC is the dated setting the OPCO maintains, in effect on the contract's start."""
+    models.SmicRate.create(effective_from=SMIC.effective_from, hourly=SMIC.hourly, monthly=SMIC.monthly)
+    p = proposal(world, complete_data(**{"contrat.salaireEmbauche": "100.00"}))
+    _, text = pdf_text(make_client(world["cfa_user"].email).get(f"/portail/propositions/{p.id}/cerfa.pdf"))
+    errors = text[text.index("Erreurs restant à corriger"):]
+    assert "Salaire brut mensuel à l'embauche" in errors
+    assert "Martin" in text  # the CERFA itself is printed first

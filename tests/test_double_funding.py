@@ -190,3 +190,19 @@ def test_the_filter_follows_the_nir_and_ignores_closed_dossiers(app, factory, ma
     twin.save()
     page = staff.get(f"/admin/dossier/?flt0_{index}=1").get_data(as_text=True)
     assert first.number not in page and twin.number not in page
+
+
+def test_the_include_warns_the_cfa_and_hides_another_cfas_dossier(app, factory, lea):
+    from flask import render_template
+
+    sud, dossier = lea
+    nord_user = factory.cfa_user(factory.organisation(name="CFA Nord"))
+    with app.test_request_context():
+        found = possible_duplicates(_proposal_data(), scope=scope_for_user(nord_user))
+        html = render_template("portal/proposals/_duplicates.html", duplicates=found)
+        assert "Doublon possible" in html and "Un dossier d'un autre organisme" in html
+        assert "01/09/2025" in html and "31/08/2027" in html and dossier.number not in html
+        assert render_template("portal/proposals/_duplicates.html", duplicates=[]).strip() == ""
+        own = possible_duplicates(_proposal_data(), scope=scope_for_user(factory.cfa_user(sud)))
+        html = render_template("portal/proposals/_duplicates.html", duplicates=own)
+        assert dossier.number in html and "DUPONT" in html

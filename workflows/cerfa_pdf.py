@@ -15,6 +15,7 @@ from models.states import ProposalState
 from rules import cerfa_fields as catalogue
 from rules.cerfa import check_proposal
 from rules.double_funding import as_date
+from workflows.smic import smic_on
 
 # The CERFA's own section titles, in its order, with the catalogue tab each one prints.
 SECTIONS = (
@@ -88,15 +89,23 @@ def error_rows(errors):
     return rows
 
 
-def remaining_errors(data, today=None):
-    """The SPEC §7 checks on `data` (rules.cerfa.check_proposal), as {field key: [messages]}."""
-    return check_proposal(data if isinstance(data, dict) else {}, today or clock.today())
+def remaining_errors(data, today=None, include_employer_fields=True):
+    """The SPEC §7 checks on `data` (rules.cerfa.check_proposal), as {field key: [messages]}.
+
+    The pay is checked in euros against the SMIC in effect when the contract starts (today when unknown).
+    """
+    data = data if isinstance(data, dict) else {}
+    today = today or clock.today()
+    start = as_date(data.get("contrat.dateDebutContrat"))
+    smic = smic_on(start if start and start.year > 1900 else today)
+    return check_proposal(data, today, smic=smic, include_employer_fields=include_employer_fields)
 
 
-def render_cerfa(data, reserved=None, errors=None, today=None):
+def render_cerfa(data, reserved=None, errors=None, today=None, include_employer_fields=True):
     """The CERFA PDF of `data`; `reserved` ({label: value}) fills the OPCO's box; error pages when errors remain."""
     today = today or clock.today()
-    errors = remaining_errors(data, today) if errors is None else errors
+    if errors is None:
+        errors = remaining_errors(data, today, include_employer_fields)
     return render_pdf("pdf/cerfa.html", sections=cerfa_sections(data), errors=error_rows(errors),
                       reserved=reserved or {}, reserved_title=RESERVED_TITLE, edited_by=EDITED_BY,
                       today=today, generated_at=today)
@@ -110,8 +119,14 @@ def proposal_reserved(proposal):
     return reserved
 
 
+# Until the employer takes the proposal over, what the employer fills (attestation, signature date) is not an
+# error of the CFA's entry; from its review on, transmission needs it.
+CFA_ENTRY_STATES = ProposalState.values(ProposalState.DRAFT, ProposalState.SENT)
+
+
 def proposal_cerfa_pdf(proposal, today=None):
-    return render_cerfa(proposal.data, proposal_reserved(proposal), today=today)
+    return render_cerfa(proposal.data, proposal_reserved(proposal), today=today,
+                        include_employer_fields=proposal.state not in CFA_ENTRY_STATES)
 
 
 def proposal_cerfa_filename(proposal):
