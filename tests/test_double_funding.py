@@ -206,3 +206,21 @@ def test_the_include_warns_the_cfa_and_hides_another_cfas_dossier(app, factory, 
         own = possible_duplicates(_proposal_data(), scope=scope_for_user(factory.cfa_user(sud)))
         html = render_template("portal/proposals/_duplicates.html", duplicates=own)
         assert dossier.number in html and "DUPONT" in html
+
+
+def test_the_migration_step_indexes_and_fills_the_identity_keys_of_existing_apprentices(db, factory):
+    import models
+    from models import migrations
+
+    apprentice = factory.apprentice(birth_name="Élise", first_name="Marie-Anne", birth_date=D(2003, 2, 1))
+    models.Apprentice.update(identity_key="").where(models.Apprentice.id == apprentice.id).execute()
+    version = models.SchemaVersion.get().version
+    before = migrations.STEPS.index(migrations._0007_apprentice_identity_indexes)
+    models.SchemaVersion.update(version=before).execute()
+    try:
+        migrations.migrate_schema()
+    finally:
+        models.SchemaVersion.update(version=version).execute()
+    assert models.Apprentice.get_by_id(apprentice.id).identity_key == "ELISE|MARIE ANNE|2003-02-01"
+    indexed = {index.name for index in db.get_indexes("apprentice")}
+    assert {"apprentice_nir", "apprentice_identity_key"} <= indexed
