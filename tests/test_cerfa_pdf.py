@@ -105,6 +105,10 @@ def test_the_employer_of_the_siret_prints_it_and_nobody_else(world, make_client)
     assert employer.status_code in (200, 404)  # 200 once employers act for their SIRETs (cerfa-employer)
     if employer.status_code == 200:
         assert "Garage Central" in pdf_text(employer)[1]
+    for hidden in ("brouillon", "refuse_entreprise"):  # a draft never reaches the employer, a refusal leaves
+        p.state = hidden
+        p.save()
+        assert make_client(world["employer_user"].email).get(url).status_code == 404
 
 
 def test_every_print_is_in_the_audit_log(world, make_client):

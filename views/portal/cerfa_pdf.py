@@ -8,11 +8,17 @@ from flask_login import current_user
 from access.permissions import can
 from access.web import cfa_required, current_scope, get_dossier_or_404, portal_login_required
 from models import ContractProposal
+from models.states import ProposalState
 from views.downloads import attachment_response, signed_in_user
 from views.portal import bp
 from workflows.cerfa_pdf import (dossier_cerfa_filename, dossier_cerfa_pdf, proposal_cerfa_filename,
                                  proposal_cerfa_pdf)
 from workflows.documents import log_download
+
+
+# What the employer's space shows (seed 002): from the CFA's sending on; never a draft, nor what it refused.
+EMPLOYER_READABLE_STATES = ProposalState.values(ProposalState.SENT, ProposalState.UNDER_REVIEW,
+                                                ProposalState.ACCEPTED, ProposalState.FROM_API)
 
 
 def employer_sirets(user):
@@ -28,9 +34,8 @@ def get_proposal_for_reading_or_404(proposal_id):
         abort(404)
     scope = current_scope()
     if current_user.kind == "employer":
-        if proposal.employer_siret not in employer_sirets(current_user):
-            abort(404)
-        if not can(scope, "proposal.decide", proposal):
+        if proposal.state not in EMPLOYER_READABLE_STATES or proposal.employer_siret not in employer_sirets(
+                current_user) or not can(scope, "proposal.decide", proposal):
             abort(404)
         return proposal
     if not scope.covers(proposal.organisation_id):
