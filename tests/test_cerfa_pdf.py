@@ -3,13 +3,15 @@ import io
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from pypdf import PdfReader
 
 import models
 from infrastructure import clock
 from infrastructure.formatting import date_fr
+from rules import cerfa_fields
 from tests.proposal_data import EMPLOYER_SIRET, SMIC, complete_data
-from workflows.cerfa_pdf import error_rows, remaining_errors
+from workflows.cerfa_pdf import cerfa_sections, error_rows, remaining_errors
 
 SECTIONS = ["L'EMPLOYEUR", "L'APPRENTI(E)", "LE MAÎTRE D'APPRENTISSAGE", "LE CONTRAT", "LA FORMATION",
             "CADRE RÉSERVÉ À L'ORGANISME EN CHARGE DU DÉPÔT DU CONTRAT"]
@@ -178,3 +180,14 @@ def test_pay_below_the_minimum_in_euros_is_an_error_page(world, make_client):
     errors = text[text.index("Erreurs restant à corriger"):]
     assert "Salaire brut mensuel à l'embauche" in errors
     assert "Martin" in text  # the CERFA itself is printed first
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from([f.key for f in cerfa_fields.FIELDS]),
+                       st.one_of(st.text(max_size=40), st.integers(), st.none(), st.booleans(),
+                                 st.dates().map(lambda d: d.isoformat()))))
+def test_whatever_a_draft_holds_the_cerfa_content_is_built(db, data):
+    sections = cerfa_sections(data)
+    assert [s["title"] for s in sections] == SECTIONS[:5]
+    for row in error_rows(remaining_errors(data)):
+        assert row.tab and row.field and row.message

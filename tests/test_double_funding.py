@@ -3,7 +3,7 @@ import datetime as dt
 import re
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from access.scope import scope_for_user
 from rules.double_funding import (SAME_IDENTITY, SAME_NIR, ContractFacts, double_funding, identity_key,
@@ -224,3 +224,13 @@ def test_the_migration_step_indexes_and_fills_the_identity_keys_of_existing_appr
     assert models.Apprentice.get_by_id(apprentice.id).identity_key == "ELISE|MARIE ANNE|2003-02-01"
     indexed = {index.name for index in db.get_indexes("apprentice")}
     assert {"apprentice_nir", "apprentice_identity_key"} <= indexed
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(st.sampled_from(["apprenti.nom", "apprenti.prenom", "apprenti.dateNaissance", "apprenti.nir",
+                                        "contrat.dateDebutContrat", "contrat.dateFinContrat"]),
+                       st.one_of(st.text(max_size=30), st.integers(), st.none(),
+                                 st.dates().map(lambda d: d.isoformat()))))
+def test_any_proposal_data_gives_a_list_never_an_error(db, data):
+    """Whatever a draft holds (the search reads nothing but the database)."""
+    assert isinstance(possible_duplicates(data), list)

@@ -38,7 +38,7 @@ class PossibleDuplicate:
 
 def proposal_facts(data) -> ContractFacts:
     """The rule's facts from a proposal's CERFA data (API Convergence keys, ISO dates)."""
-    data = data or {}
+    data = data if isinstance(data, dict) else {}
     return ContractFacts(
         nir=str(data.get("apprenti.nir") or ""),
         last_name=str(data.get("apprenti.nom") or ""),
