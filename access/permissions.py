@@ -80,10 +80,10 @@ def can(actor, permission, obj=None):
         return False
     if scope.is_staff:
         return permission in STAFF_PERMISSIONS.get(scope.staff_role, ()) and _staff_object_rule(scope, permission, obj)
+    if scope.kind == "employer":
+        return permission in EMPLOYER_PERMISSIONS and _employer_object_rule(scope, obj)
     if scope.organisation_id is None:  # no active organisation (or a revoked key): nothing
         return False
-    if scope.kind == "employer":
-        return permission in EMPLOYER_PERMISSIONS and _in_scope(scope, obj)
     if scope.kind not in ("cfa", "api"):
         return False
     needed = CFA_PERMISSIONS.get(permission, False)
@@ -115,6 +115,14 @@ def _cfa_object_rule(scope, permission, obj):
     if hasattr(obj, "delegator_id") and hasattr(obj, "delegate_id"):  # a delegation: either party
         return scope.organisation_id in (obj.delegator_id, obj.delegate_id)
     return _in_scope(scope, obj)
+
+
+def _employer_object_rule(scope, obj):
+    """An employer acts on what is addressed to one of its SIRETs (a proposal), nothing else."""
+    if obj is None:
+        return bool(scope.employer_sirets)
+    siret = getattr(obj, "employer_siret", None)
+    return siret is not None and siret in scope.employer_sirets
 
 
 def _in_scope(scope, obj):

@@ -22,7 +22,7 @@ from functools import reduce
 
 from peewee import JOIN, fn
 
-from models.states import DelegationState, OrganisationStatus
+from models.states import DelegationState, OrganisationStatus, ProposalState
 from models import (CreditNote, Delegation, Document, Dossier, Invoice, InvoiceLine, Letter, Membership,
                     Notification, Organisation, Payment, PaymentLine)
 
@@ -42,6 +42,7 @@ class Scope:
     role: str | None = None  # "admin_of" / "gestionnaire_of" for a CFA membership
     rights: frozenset = field(default_factory=frozenset)
     api_key: object = None
+    employer_sirets: frozenset = field(default_factory=frozenset)  # an employer user's SIRETs (its proposals)
 
     @classmethod
     def of_staff(cls, user):
@@ -63,6 +64,16 @@ class Scope:
         org_id = key.organisation_id
         return cls(kind="api", api_key=key, organisation_id=org_id,
                    organisation_ids=frozenset({org_id, *delegator_ids}), role="admin_of", rights=frozenset(RIGHTS))
+
+    @classmethod
+    def of_employer(cls, user):
+        """An employer user acts for the SIRETs of its employer (none once the employer is deactivated)."""
+        from models import Employer
+        from models.states import EmployerStatus
+
+        sirets = frozenset(siret for (siret,) in Employer.select(Employer.siret).where(
+            (Employer.id == user.employer_id) & (Employer.status == EmployerStatus.ACTIVE)).tuples())
+        return cls(kind="employer", user=user, employer_sirets=sirets)
 
     @classmethod
     def nobody(cls, user=None):
@@ -128,6 +139,8 @@ def scope_for_user(user, organisation_id=None, rows=None):
     """
     if getattr(user, "kind", None) == "staff":
         return Scope.of_staff(user)
+    if getattr(user, "kind", None) == "employer":
+        return Scope.of_employer(user)
     memberships, delegators = rows if rows is not None else memberships_of(user)
     m = pick_membership(memberships, organisation_id)
     if m is None:
@@ -336,3 +349,31 @@ def delegations(scope):
         return _none(Delegation.select(), Delegation)
     org = scope.organisation_id
     return Delegation.select().where((Delegation.delegate == org) | (Delegation.delegator == org))
+
+
+# What an employer sees of the proposals addressed to its SIRETs: from the CFA's sending on; a proposal it
+# refused leaves its space (seed 002), a draft never enters it.
+EMPLOYER_VISIBLE_PROPOSAL_STATES = ProposalState.values(ProposalState.SENT, ProposalState.UNDER_REVIEW,
+                                                        ProposalState.ACCEPTED, ProposalState.FROM_API)
+
+
+def employer_proposals(scope, query=None):
+    """Proposals addressed to the employer's SIRETs, in the states its space shows; nothing for anyone else."""
+    from models import ContractProposal
+
+    query = query if query is not None else ContractProposal.select()
+    if scope.kind != "employer" or not scope.employer_sirets:
+        return _none(query, ContractProposal)
+    return query.where(ContractProposal.employer_siret.in_(sorted(scope.employer_sirets))
+                       & ContractProposal.state.in_(EMPLOYER_VISIBLE_PROPOSAL_STATES))
+
+
+def proposals(scope, query=None):
+    """Contract proposals of the scope's organisations, for users holding a contracts right (CFA side)."""
+    from models import ContractProposal
+
+    query = query if query is not None else ContractProposal.select()
+    ids = organisation_ids(scope)
+    if not ids or not scope.rights & {"right_contracts", "right_contracts_billing"}:
+        return _none(query, ContractProposal)
+    return query.where(ContractProposal.organisation.in_(ids))

@@ -171,3 +171,11 @@ def require(permission):
 
 
 cfa_required = require("portal.use")
+
+
+def get_proposal_or_404(proposal_id, scope=None):
+    """A contract proposal of the current organisation's scope (CFA side), else 404."""
+    from models import ContractProposal
+
+    query = scoped.proposals(scope or current_scope())
+    return first_or_404(query.where(ContractProposal.id == int_or_404(proposal_id)))

@@ -19,6 +19,7 @@ DOCUMENT_TYPES = [
     ("avoir", "Avoir"),
     ("autre", "Autre"),
     ("recepisse", "Récépissé de demande de remboursement"),
+    ("mandat", "Mandat de gestion de l'employeur"),
 ]
 
 

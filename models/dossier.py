@@ -104,6 +104,8 @@ class Dossier(BaseModel):
     advisor = ForeignKeyField(User, null=True, backref="dossiers_advised", on_delete="SET NULL")
     missing_pieces = TextField(default="")
     refusal_reason = TextField(default="")
+    # Deposited by the CFA under the employer's management mandate, the employer's step skipped.
+    under_mandate = BooleanField(default=False)
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)
 

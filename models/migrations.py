@@ -3,7 +3,7 @@
 Add a step as a function taking a `SchemaMigrator` and append it to STEPS:
 the schema version is the number of steps applied.
 """
-from peewee import CharField, DateTimeField, IntegerField, TextField
+from peewee import BooleanField, CharField, DateTimeField, IntegerField, TextField
 from playhouse.migrate import SchemaMigrator, migrate
 
 from .base import db
@@ -55,6 +55,16 @@ def _0005_smic_rate(migrator):
     seed_smic_rates()
 
 
+def _0006_proposal_mandate(migrator):
+    """The employer's management mandate declared on a proposal, and the dossier deposited under it."""
+    from .proposal import ContractProposal
+
+    _add_missing_columns(migrator, "contract_proposal", [
+        ("mandate_document_id", IntegerField(null=True)), ("mandate_declared_at", DateTimeField(null=True)),
+        ("mandate_declared_by_id", ContractProposal.mandate_declared_by)])
+    _add_missing_columns(migrator, "dossier", [("under_mandate", BooleanField(default=False))])
+
+
 def _0007_apprentice_identity_indexes(migrator):
     """Double-funding detection finds an apprentice by NIR or by normalised identity through indexes."""
     from rules.double_funding import identity_key
@@ -83,6 +93,7 @@ STEPS = [
     _0003_self_registration,
     _0004_user_pending_email,
     _0005_smic_rate,
+    _0006_proposal_mandate,
     _0007_apprentice_identity_indexes,
 ]
 SCHEMA_VERSION = len(STEPS)

@@ -1,5 +1,5 @@
 """Contract pre-entry (CERFA) sent by a CFA to an employer, and API keys."""
-from peewee import CharField, DateTimeField, ForeignKeyField, TextField
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from .base import BaseModel, JSONField, now
 from .dossier import Dossier
@@ -22,6 +22,12 @@ class ContractProposal(BaseModel):
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)
+    # The employer's management mandate (seed 004 *mandat de gestion*) the CFA declared with its signed
+    # attestation (a Document, declared after this table, hence no foreign key): the CFA may then transmit
+    # to the OPCO itself.
+    mandate_document_id = IntegerField(null=True)
+    mandate_declared_at = DateTimeField(null=True)
+    mandate_declared_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="mandates_declared")
 
 
 class ProposalStep(BaseModel):

@@ -232,6 +232,33 @@ def check_draft_minimum(data: dict) -> dict:
     return {"introduction": [_MINIMUM_MESSAGE]}
 
 
+_NORMALIZERS = {"siret": identifiers.normalize_siret, "nir": identifiers.normalize_nir,
+                "uai": identifiers.normalize_uai, "rncp": identifiers.normalize_rncp,
+                "diploma": identifiers.normalize_diploma_code, "idcc": identifiers.normalize_idcc,
+                "naf": identifiers.normalize_naf, "postal": identifiers.normalize_postal_code,
+                "phone": identifiers.normalize_phone, "email": identifiers.normalize_email}
+
+
+def normalize_value(spec, value) -> str:
+    """The value of a catalogue field as stored in ``data`` (identifiers compacted, ``1 234,5`` → ``1234.5``)."""
+    text = str(value if value is not None else "").strip()
+    if not text:
+        return ""
+    if spec.kind in _NORMALIZERS:
+        return _NORMALIZERS[spec.kind](text)
+    if spec.kind in ("decimal", "percent"):
+        number = _decimal(text)
+        return text if number is None else format(number.normalize() if number == number.to_integral() else number, "f")
+    if spec.kind == "department":
+        return text.upper()
+    return text
+
+
+def field_error(spec, value):
+    """The French message when a stored ``value`` does not fit the catalogue field ``spec``, else None."""
+    return _format_message(spec, value)
+
+
 def _format_message(spec, value):
     """The French message when ``value`` does not fit the field's kind, else None."""
     kind = spec.kind

@@ -33,7 +33,7 @@ def complete_data(**overrides) -> dict:
         "contrat.dateFinContrat": "2028-08-31", "contrat.dureeTravailHebdoHeures": "35",
         "contrat.remunerationsAnnuelles.1.taux": "53", "contrat.remunerationsAnnuelles.1.typeSalaire": "SMIC",
         "contrat.remunerationsAnnuelles.2.taux": "61", "contrat.remunerationsAnnuelles.2.typeSalaire": "SMIC",
-        "contrat.salaireEmbauche": "954.95",
+        "contrat.salaireEmbauche": "966.21",
         "organismeFormation.denomination": "CFA des métiers", "organismeFormation.uaiCfa": "0751234J",
         "organismeFormation.siret": CFA_SIRET, "organismeFormation.adresse.voie": "1 avenue du CFA",
         "organismeFormation.adresse.codePostal": "69007", "organismeFormation.adresse.commune": "Lyon",

@@ -55,7 +55,9 @@ def value_for(rule, name, tenant):
     if name not in VARIABLES:
         pytest.fail(f"Unknown URL variable <{name}> in {rule}: add it to VARIABLES in tests/test_access.py")
     return VARIABLES[name](tenant)
-ROLES = ["anonymous", "sud", "nord", "employer", "staff"]
+ROLES = ["anonymous", "sud", "nord", "employer", "staff", "employer_sud", "employer_nord"]
+# The employer users of each CFA's proposal (employers of two SIRETs): their own side, then the other's.
+TENANT_OF_ROLE = {"sud": "sud", "nord": "nord", "employer_sud": "sud", "employer_nord": "nord"}
 PDF = make_pdf("Pièce de test")
 
 
@@ -148,7 +150,7 @@ def tenant_snapshot(tenant, told=None):
     """The other organisation's own records, as stored (notifications of category `told` aside)."""
     records = [tenant.organisation, tenant.dossier, tenant.stock_dossier, tenant.document, tenant.invoice,
                tenant.invoice_document, tenant.letter, tenant.notification, tenant.delegation, tenant.credit_note,
-               tenant.payment]
+               tenant.payment, tenant.proposal]
     state = [model_to_dict(type(r).get_by_id(r.id), recurse=False) if type(r).get_or_none(id=r.id) else None
              for r in records]
     counts = {m.__name__: m.select().where(m.organisation == tenant.organisation.id).count()
@@ -185,7 +187,8 @@ def crawl(_schema, tmp_path_factory):
     clients = {}
     for role, email in (("anonymous", None), ("sud", sud.admin.email), ("nord", nord.admin.email),
                         ("employer", employer.email), ("staff", staff.email), ("no_billing", no_billing.email),
-                        ("contracts_only", contracts_only.email)):
+                        ("contracts_only", contracts_only.email), ("employer_sud", sud.employer_user.email),
+                        ("employer_nord", nord.employer_user.email)):
         clients[role] = PortalClient(app)
         if email:
             clients[role].login(email)
@@ -198,7 +201,7 @@ def crawl(_schema, tmp_path_factory):
 @pytest.mark.parametrize("rule,method,arguments,role,foreign", _cases())
 def test_portal_route_never_serves_another_organisations_data(crawl, rule, method, arguments, role, foreign):
     sud, nord = crawl["sud"], crawl["nord"]
-    own, other = {"sud": (sud, nord), "nord": (nord, sud)}.get(role, (sud, nord))
+    own, other = {"sud": (sud, nord), "nord": (nord, sud)}.get(TENANT_OF_ROLE.get(role), (sud, nord))
     client = crawl["clients"][role]
     url = fill(rule, arguments, own, other, foreign)
     told = NOTIFYING_ROUTES.get((rule, method))
@@ -222,7 +225,7 @@ def test_portal_route_never_serves_another_organisations_data(crawl, rule, metho
         assert status in (200, 302, 400, 403, 404), f"{method} {url} as {role} answered {status}"
         if method == "POST":
             assert tenant_snapshot(other, told) == before_other, f"{method} {url} as {role} changed the other's data"
-    if role in ("sud", "nord"):
+    if role in TENANT_OF_ROLE:
         text = body.decode("utf-8", "replace")
         leaked = [marker for marker in other.markers if str(marker) in text]
         assert not leaked, f"{method} {url} as {role} shows the other organisation's {leaked}"
@@ -342,3 +345,13 @@ def test_a_page_or_file_of_what_covers_a_dossier_the_user_may_not_bill_is_a_404(
     url = page(mixed_billing)
     assert mixed_billing["all"].get(url).status_code in (200, 302)
     assert mixed_billing["contracts"].get(url).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["employer_sud", "employer_nord"])
+def test_an_employer_sees_the_proposal_sent_to_its_siret_and_never_the_others(crawl, role):
+    own, other = (crawl["sud"], crawl["nord"]) if role == "employer_sud" else (crawl["nord"], crawl["sud"])
+    client = crawl["clients"][role]
+    home = client.get("/portail/").get_data(as_text=True)
+    assert own.proposal.apprentice_last_name in home and other.proposal.apprentice_last_name not in home
+    assert client.get(f"/portail/entreprise/propositions/{own.proposal.id}").status_code == 200
+    assert client.get(f"/portail/entreprise/propositions/{other.proposal.id}").status_code == 404

@@ -102,10 +102,9 @@ def world(factory):
     for role in ("conseiller", "comptable", "admin"):
         actors[role] = factory.staff(role)
     actors["api_a"] = Scope.of_api_key(SimpleNamespace(organisation_id=a.id))
-    employer_user = factory.employer_user()
-    # The employer the proposal was sent to (the employer space will scope it by SIRET).
-    actors["employer"] = Scope(kind="employer", user=employer_user, organisation_id=a.id,
-                               organisation_ids=frozenset({a.id}))
+    # The employer the proposal was sent to: the employer space scopes it by SIRET.
+    employer_user = factory.employer_user(employer=factory.employer(siret="73282932000074"))
+    actors["employer"] = Scope.of_employer(employer_user)
     actors["system"] = SYSTEM
     dossier = factory.dossier(organisation=a, state="engage")
     return SimpleNamespace(a=a, d=d, n=n, users=users, actors=actors, dossier=dossier, factory=factory,

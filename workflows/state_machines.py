@@ -160,6 +160,10 @@ PROPOSAL = Machine("proposal", ContractProposal, "contract_proposal", P, describ
                "Refuser", "refuse", needs_reason=True, notify=(Notify("organisation", "proposal.manage", "dossier"),)),
     Transition("transformer", (P.UNDER_REVIEW,), P.ACCEPTED, "proposal.decide", "Valider (créer le dossier)",
                "convert_to_dossier", notify=(Notify("organisation", "proposal.manage", "dossier"),)),
+    # under the employer's management mandate (declared with its attestation) the CFA deposits it itself
+    Transition("transmettre_mandat", (P.DRAFT, P.SENT), P.ACCEPTED, "proposal.manage",
+               "Transmettre à l'OPCO (mandat de l'employeur)", "convert_to_dossier_under_mandate",
+               notify=(Notify("organisation", "proposal.manage", "dossier"),)),
 ])
 
 MACHINES = {m.name: m for m in (DOSSIER, INVOICE, CREDIT_NOTE, BANK_DETAILS, DELEGATION, AMENDMENT, RUPTURE,

@@ -30,6 +30,7 @@ class Tenant:
     payment: models.Payment
     loose_dossier: models.Dossier = None
     markers: list = field(default_factory=list)
+    employer_user: models.User = None  # the user of the employer its proposal is addressed to
     proposal: models.ContractProposal = None
 
 
@@ -76,14 +77,20 @@ def tenant(app, factory, name, email, number_base):
                f"Message secret {name}", delegator.name]
     markers.append(payment.reference)
     markers.append(loose.number)
-    proposal = models.ContractProposal.create(
-        organisation=org, employer_siret=d.employer.siret, employer_name=d.employer.name,
-        apprentice_last_name=f"{name.split()[-1].upper()}PROPOSE", apprentice_first_name="Secret",
-        data={"employeur.siret": d.employer.siret, "apprenti.nom": f"{name.split()[-1].upper()}PROPOSE",
-              "apprenti.prenom": "Secret"})
-    markers.append(f"{name.split()[-1].upper()}PROPOSE")
+    employer_user, proposal = employer_with_proposal(factory, org, name, number_base)
+    markers.append(proposal.apprentice_last_name)
     return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation,
-                  credit_note, payment, loose, markers, proposal=proposal)
+                  credit_note, payment, loose, markers, employer_user=employer_user, proposal=proposal)
+
+
+def employer_with_proposal(factory, org, name, number_base):
+    """An employer (its own SIRET) with a user, and a proposal of `org` sent to it (employer space crawl)."""
+    from tests.portal.proposals_data import sent_proposal
+
+    employer = factory.employer(name=f"Employeur de {name}")
+    user = factory.employer_user(employer, email=f"rh{number_base}@employeur.test")
+    proposal = sent_proposal(org, employer, author=None, **{"apprenti.nom": f"PROPOSE{number_base}"})
+    return user, proposal
 
 
 def two_cfas(app, factory):

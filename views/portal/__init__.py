@@ -27,6 +27,9 @@ PORTAL_MODULES = [
     "account",
     "users",
     "establishments",
+    "proposals",
+    "employer",
+    "proposal_mandate",
     "cerfa_pdf",
 ]
 
@@ -53,6 +56,7 @@ def _portal_context():
         "membership": current_membership(),
         "billing": can(current_scope(), "dossier.bill"),
         "admin_of": can(current_scope(), "organisation.admin"),
+        "proposals": can(current_scope(), "proposal.manage"),
         "unread": unread,
     }}
 

@@ -24,7 +24,8 @@ DASHBOARD_EXPIRED_LIMIT = 100  # the dashboard shows "100+" rather than evaluati
 @portal_login_required
 def dashboard():
     if current_user.kind == "employer":
-        return render_template("portal/employer_home.html")
+        from views.portal.employer import employer_home
+        return employer_home()
     if current_membership() is None:
         return render_template("portal/no_organisation.html"), 403
     by_state = dict(scoped.dossiers(current_scope(), Dossier.select(Dossier.state, fn.COUNT(Dossier.id)))
