@@ -48,7 +48,7 @@ def proposal_id_of(response):
 def fill_everything(client, pid, data):
     for tab in fields.TAB_KEYS:
         if fields.fields_of(tab):
-            response = client.post_form(f"/portail/propositions/{pid}/saisie/{tab}", form_of(tab, data))
+            response = client.post_form(f"/portail/propositions/{pid}/saisie?onglet={tab}", form_of(tab, data))
             assert response.status_code == 302, (tab, response.get_data(as_text=True)[:3000])
 
 
@@ -107,18 +107,18 @@ def test_a_half_filled_proposal_shows_its_errors_counted_on_each_tab(cfa):
     pid = proposal_id_of(new_draft(client, **{"employeur.siret": EMPLOYER_SIRET}))
     data = complete_data()
     for tab in ("employeur", "formation"):
-        assert client.post_form(f"/portail/propositions/{pid}/saisie/{tab}", form_of(tab, data)).status_code == 302
+        assert client.post_form(f"/portail/propositions/{pid}/saisie?onglet={tab}", form_of(tab, data)).status_code == 302
     young_master = {**data, "maitre1.dateNaissance": "2012-01-01"}
     partial = {k: v for k, v in young_master.items() if k.startswith("maitre1.") and k != "maitre1.courriel"}
-    assert client.post_form(f"/portail/propositions/{pid}/saisie/maitres", form_of("maitres", partial)).status_code == 302
-    html = client.get(f"/portail/propositions/{pid}/saisie/maitres").get_data(as_text=True)
+    assert client.post_form(f"/portail/propositions/{pid}/saisie?onglet=maitres", form_of("maitres", partial)).status_code == 302
+    html = client.get(f"/portail/propositions/{pid}/saisie?onglet=maitres").get_data(as_text=True)
     counts = tab_counts(html)
     assert "employeur" not in counts and "formation" not in counts  # complete tabs: no badge
     assert counts["apprenti"] >= 10  # nothing typed there yet
     assert counts["maitres"] == 1  # the e-mail (the age is checked once the contract's start is known)
     assert "Champ obligatoire" in html and 'class="invalid-feedback d-block rule-error"' in html
-    client.post_form(f"/portail/propositions/{pid}/saisie/contrat", form_of("contrat", data))
-    html = client.get(f"/portail/propositions/{pid}/saisie/maitres").get_data(as_text=True)
+    client.post_form(f"/portail/propositions/{pid}/saisie?onglet=contrat", form_of("contrat", data))
+    html = client.get(f"/portail/propositions/{pid}/saisie?onglet=maitres").get_data(as_text=True)
     assert tab_counts(html)["maitres"] == 2
     assert "doit avoir au moins 18 ans" in html
 
@@ -127,7 +127,7 @@ def test_a_format_error_re_displays_the_tab_with_what_was_typed(cfa):
     client, _, _ = cfa
     pid = proposal_id_of(new_draft(client, **{"employeur.siret": EMPLOYER_SIRET}))
     body = form_of("employeur", complete_data(**{"employeur.naf": "45", "employeur.denomination": "Garage <Central>"}))
-    response = client.post_form(f"/portail/propositions/{pid}/saisie/employeur", body)
+    response = client.post_form(f"/portail/propositions/{pid}/saisie?onglet=employeur", body)
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Code NAF invalide" in html and "Garage &lt;Central&gt;" in html
@@ -171,7 +171,7 @@ def test_sending_to_an_employer_with_users_emails_and_notifies_them(cfa, factory
     assert entry.user_id == user.id and entry.after == {"state": "envoye"}
     # still editable by the CFA once sent
     body = form_of("contrat", complete_data(**{"contrat.dureeTravailHebdoHeures": "32"}))
-    assert client.post_form(f"/portail/propositions/{pid}/saisie/contrat", body).status_code == 302
+    assert client.post_form(f"/portail/propositions/{pid}/saisie?onglet=contrat", body).status_code == 302
     assert models.ContractProposal.get_by_id(pid).data["contrat.dureeTravailHebdoHeures"] == "32"
     # sent twice (double click): one step, one email
     assert client.post_form(f"/portail/propositions/{pid}/envoyer").status_code == 409
@@ -250,14 +250,14 @@ def test_the_list_tabs_filter_and_search_and_the_history(cfa, factory):
 
 def test_synthese_proposes_the_npec_of_the_referential_and_shows_pay_in_euros(cfa):
     client, _, _ = cfa
-    models.IdccCpne.create(idcc="1090", idcc_label="Services de l'automobile", cpne_code="CPNE01", cpne_label="Auto")
-    models.NpecReference.create(rncp_code="RNCP35823", cpne_code="CPNE01", training_label="BTS MV", npec="8500",
+    models.IdccCpne.create(idcc="1090", idcc_label="Services de l'automobile", cpne_code="0021", cpne_label="Auto")
+    models.NpecReference.create(rncp_code="RNCP35823", cpne_code="0021", training_label="BTS MV", npec="8500",
                                 applicable_from="2024-01-01", status="A")
     pid = proposal_id_of(new_draft(client, **{"employeur.siret": EMPLOYER_SIRET}))
     fill_everything(client, pid, complete_data())
-    html = client.get(f"/portail/propositions/{pid}/saisie/synthese").get_data(as_text=True)
+    html = client.get(f"/portail/propositions/{pid}/saisie?onglet=synthese").get_data(as_text=True)
     assert "8\u00a0500,00\u00a0€" in html
-    contract = client.get(f"/portail/propositions/{pid}/saisie/contrat").get_data(as_text=True)
+    contract = client.get(f"/portail/propositions/{pid}/saisie?onglet=contrat").get_data(as_text=True)
     assert "soit 966,21\u00a0€ brut par mois" in contract  # 53 % of the SMIC of 01/01/2026 (1 823,03 €)
 
 

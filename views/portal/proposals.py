@@ -98,7 +98,7 @@ def proposal_new():
             abort(403, str(refused))
         else:
             flash("Brouillon créé : complétez les onglets du CERFA.", "success")
-            return redirect(url_for("portal.proposal_edit", proposal_id=proposal.id, tab="employeur"))
+            return redirect(url_for("portal.proposal_edit", proposal_id=proposal.id, onglet="employeur"))
     html = render_template("portal/proposals/new.html", form=form, error=error, organisation=organisation,
                            prefill=workflow.cfa_prefill(organisation) if organisation else {})
     return make_response(html, 400) if request.method == "POST" else html
@@ -146,10 +146,11 @@ def _next_tab(tab):
     return fields.TAB_KEYS[index + 1] if index + 1 < len(fields.TAB_KEYS) else None
 
 
-@bp.route("/propositions/<int:proposal_id>/saisie/<tab>", methods=("GET", "POST"))
+@bp.route("/propositions/<int:proposal_id>/saisie", methods=("GET", "POST"))
 @proposal_required
-def proposal_edit(proposal_id, tab):
+def proposal_edit(proposal_id):
     proposal = get_proposal_or_404(proposal_id)
+    tab = request.args.get("onglet") or "introduction"
     if tab not in fields.TABS_BY_KEY:
         abort(404)
     form_class = tab_form(tab)
@@ -176,7 +177,7 @@ def proposal_edit(proposal_id, tab):
     flash("Brouillon enregistré." if changed else "Aucune modification à enregistrer.",
           "success" if changed else "info")
     target = _next_tab(tab) if request.form.get("suivant") and _next_tab(tab) else tab
-    return redirect(url_for("portal.proposal_edit", proposal_id=proposal.id, tab=target))
+    return redirect(url_for("portal.proposal_edit", proposal_id=proposal.id, onglet=target))
 
 
 # --- view, history and actions -------------------------------------------------------------------------------
@@ -210,7 +211,7 @@ def proposal_duplicate(proposal_id):
     except TransitionRefused as refused:
         abort(403, str(refused))
     flash(f"Proposition dupliquée : nouveau brouillon n° {copy.id}, sans l'identité de l'apprenti.", "success")
-    return redirect(url_for("portal.proposal_edit", proposal_id=copy.id, tab="apprenti"))
+    return redirect(url_for("portal.proposal_edit", proposal_id=copy.id, onglet="apprenti"))
 
 
 @bp.route("/propositions/<int:proposal_id>/supprimer", methods=("GET", "POST"))
