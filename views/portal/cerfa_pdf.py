@@ -5,10 +5,10 @@ A proposal of another CFA or addressed to another employer answers 404, never a 
 from flask import abort
 from flask_login import current_user
 
+from access import scope as scoped
 from access.permissions import can
 from access.web import cfa_required, current_scope, get_dossier_or_404, portal_login_required
 from models import ContractProposal
-from models.states import ProposalState
 from views.downloads import attachment_response, signed_in_user
 from views.portal import bp
 from workflows.cerfa_pdf import (dossier_cerfa_filename, dossier_cerfa_pdf, proposal_cerfa_filename,
@@ -16,29 +16,17 @@ from workflows.cerfa_pdf import (dossier_cerfa_filename, dossier_cerfa_pdf, prop
 from workflows.documents import log_download
 
 
-# What the employer's space shows (seed 002): from the CFA's sending on; never a draft, nor what it refused.
-EMPLOYER_READABLE_STATES = ProposalState.values(ProposalState.SENT, ProposalState.UNDER_REVIEW,
-                                                ProposalState.ACCEPTED, ProposalState.FROM_API)
-
-
-def employer_sirets(user):
-    """The SIRETs an employer user answers for."""
-    employer = getattr(user, "employer", None) if getattr(user, "employer_id", None) else None
-    return {employer.siret} if employer is not None and employer.siret else set()
-
-
 def get_proposal_for_reading_or_404(proposal_id):
-    """A proposal the signed-in user may read: its CFA (contracts right), or the employer of its SIRET."""
-    proposal = ContractProposal.get_or_none(ContractProposal.id == proposal_id)
-    if proposal is None:
-        abort(404)
+    """A proposal the signed-in user may read: its CFA (contracts right), or the employer of its SIRET once the
+    proposal is in the employer's space (access.scope.employer_proposals: never a draft)."""
     scope = current_scope()
     if current_user.kind == "employer":
-        if proposal.state not in EMPLOYER_READABLE_STATES or proposal.employer_siret not in employer_sirets(
-                current_user) or not can(scope, "proposal.decide", proposal):
+        proposal = scoped.employer_proposals(scope).where(ContractProposal.id == proposal_id).first()
+        if proposal is None or not can(scope, "proposal.decide", proposal):
             abort(404)
         return proposal
-    if not scope.covers(proposal.organisation_id):
+    proposal = ContractProposal.get_or_none(ContractProposal.id == proposal_id)
+    if proposal is None or not scope.covers(proposal.organisation_id):
         abort(404)
     if not can(scope, "proposal.manage", proposal):
         abort(403)
