@@ -234,3 +234,23 @@ def test_the_migration_step_indexes_and_fills_the_identity_keys_of_existing_appr
 def test_any_proposal_data_gives_a_list_never_an_error(db, data):
     """Whatever a draft holds (the search reads nothing but the database)."""
     assert isinstance(possible_duplicates(data), list)
+
+
+def test_the_cfa_is_warned_on_the_proposal_page_before_sending(factory, make_client, lea):
+    import models
+
+    sud, dossier = lea
+    nord = factory.organisation(name="CFA Nord")
+    user = factory.cfa_user(nord)
+    proposal = models.ContractProposal.create(
+        organisation=nord, employer_name="Garage", apprentice_last_name="DUPONT", apprentice_first_name="Léa",
+        data=_proposal_data(**{"employeur.denomination": "Garage"}))
+    page = make_client(user.email).get(f"/portail/propositions/{proposal.id}").get_data(as_text=True)
+    assert 'id="duplicates"' in page and "Doublon possible" in page and "01/09/2025" in page
+    assert dossier.number not in page and "CFA Sud" not in page  # another CFA's dossier stays hidden
+    assert 'id="send-proposal"' in page  # a warning, never a block
+    quiet = models.ContractProposal.create(
+        organisation=nord, employer_name="Garage", apprentice_last_name="AUTRE", apprentice_first_name="Zoé",
+        data=_proposal_data(**{"apprenti.nom": "Autre", "apprenti.prenom": "Zoé"}))
+    assert 'id="duplicates"' not in make_client(user.email).get(f"/portail/propositions/{quiet.id}").get_data(
+        as_text=True)

@@ -14,6 +14,7 @@ from views.portal import bp
 from workflows.cerfa_pdf import (dossier_cerfa_filename, dossier_cerfa_pdf, proposal_cerfa_filename,
                                  proposal_cerfa_pdf)
 from workflows.documents import log_download
+from workflows.double_funding import possible_duplicates
 
 
 def get_proposal_for_reading_or_404(proposal_id):
@@ -31,6 +32,12 @@ def get_proposal_for_reading_or_404(proposal_id):
     if not can(scope, "proposal.manage", proposal):
         abort(403)
     return proposal
+
+
+@bp.app_template_global()
+def proposal_duplicates(proposal):
+    """For templates/portal/proposals/_duplicates.html: the dossiers that may already fund this apprentice."""
+    return possible_duplicates(proposal.data, scope=current_scope(), exclude_dossier_id=proposal.dossier_id)
 
 
 @bp.route("/propositions/<int:proposal_id>/cerfa.pdf")
