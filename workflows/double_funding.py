@@ -114,11 +114,14 @@ def possible_duplicates(proposal_data, scope=None, exclude_dossier_id=None):
     return found[:MAX_SHOWN]
 
 
-def dossier_duplicates(dossier):
-    """Other open dossiers that may finance the same apprentice as `dossier` over the same months (back office)."""
+def dossier_duplicates(dossier, apprentice=None):
+    """Other open dossiers that may finance the same apprentice as `dossier` over the same months (back office).
+
+    `apprentice`: the dossier's Apprentice when the caller has it loaded already (one query less).
+    """
     if dossier.state in CLOSED_STATES:
         return []
-    apprentice = Apprentice.get_by_id(dossier.apprentice_id)
+    apprentice = apprentice or Apprentice.get_by_id(dossier.apprentice_id)
     facts = dossier_facts(dossier, apprentice)
     found = []
     for other in _candidates(facts, exclude_dossier_id=dossier.id, apprentice_id=dossier.apprentice_id):

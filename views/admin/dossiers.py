@@ -11,7 +11,7 @@ from flask_admin.helpers import get_form_data, get_redirect_target
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual, FilterLike
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, IntegrityError, fn
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
@@ -61,6 +61,14 @@ def _workflow_action(name):
     """Flask-Admin list action declared from the workflow's own label and confirmation text."""
     definition = workflow.ACTIONS[name]
     return action(name, definition.label, definition.confirmation or None)
+
+
+def _origin_proposal_id(dossier):
+    """The id of the proposal the dossier was created from (read by get_one's join), or None."""
+    if hasattr(dossier, "origin_proposal_id"):
+        return dossier.origin_proposal_id
+    origin = ContractProposal.get_or_none(ContractProposal.dossier == dossier.id)
+    return origin.id if origin else None
 
 
 class PossibleDuplicateFilter(BasePeeweeFilter):
@@ -284,7 +292,10 @@ class DossierView(StaffModelView):
         except (TypeError, ValueError):
             return None
         advisor = User.alias()
-        return (Dossier.select(Dossier, Organisation, Employer, Apprentice, advisor)
+        origin = ContractProposal.alias("origin")
+        origin_id = origin.select(fn.MIN(origin.id)).where(origin.dossier == Dossier.id)
+        return (Dossier.select(Dossier, Organisation, Employer, Apprentice, advisor,
+                               origin_id.alias("origin_proposal_id"))
                 .join(Organisation, on=(Dossier.organisation == Organisation.id))
                 .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id))
                 .switch(Dossier).join(Apprentice, on=(Dossier.apprentice == Apprentice.id))
@@ -308,8 +319,8 @@ class DossierView(StaffModelView):
             "state_label": workflow.STATE_LABELS.get(dossier.state, dossier.state),
             "facts_locked": facts_locked(dossier),
             "requests": dossier_requests(dossier),
-            "duplicates": dossier_duplicates(dossier),
-            "proposal": ContractProposal.get_or_none(ContractProposal.dossier == dossier.id),
+            "duplicates": dossier_duplicates(dossier, getattr(dossier, "apprentice", None)),
+            "proposal_id": _origin_proposal_id(dossier),
         }
 
     # --- workflow actions: list actions, details buttons and confirmation pages share one code path -----
