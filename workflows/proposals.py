@@ -244,7 +244,7 @@ def send_to_employer(scope, proposal, today, smic, link_for, portal_link, now=No
         ProposalStep.create(proposal=row, state=ProposalState.SENT.value, note="Envoyée à l'entreprise",
                             by=scope.user, at=now)
         employer, _ = _employer_for(data, scope)
-        users = employer_users(employer.siret)
+        users = [u for u in employer_users(employer.siret) if u.password_hash]  # accounts in use
         summary = _summary(row, organisation)
         subject = f"Proposition de contrat d'apprentissage de {organisation.name}"
         if users:

@@ -35,11 +35,14 @@ SAMPLES = {
                              "reason": "Organisme inconnu du registre"},
     "registration_validated": {"organisation": "CFA Étoile", "siret": "42110064500967",
                                "login_url": "https://portail.test/connexion", "awaiting_activation": True},
+    "proposal_sent": {"cfa": "CFA Étoile", "apprentice": "Lucas Martin", "start": "01/09/2026",
+                      "employer": "Garage Central", "training": "BTS MV", "link": "https://portail.test/portail/",
+                      "invitation": None, "until": ""},
 }
 # The variable holding the recipient's name, for the escaping check.
 NAME_VARIABLE = {"digest": "first_name", "registration_claimed": "organisation",
                  "registration_received": "organisation", "registration_refused": "organisation",
-                 "registration_validated": "organisation"}
+                 "registration_validated": "organisation", "proposal_sent": "apprentice"}
 # Emails that carry nothing typed by a person (a link and dates only).
 NOTHING_TYPED = {"activation", "account_exists"}
 

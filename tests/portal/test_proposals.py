@@ -271,3 +271,16 @@ def test_a_user_without_contract_rights_and_other_cfas_cannot_reach_proposals(cf
     assert stranger.get(f"/portail/propositions/{pid}").status_code == 404
     assert stranger.post_form(f"/portail/propositions/{pid}/supprimer").status_code == 404
     assert models.ContractProposal.select().count() == 1
+
+
+def test_an_invited_employer_who_never_chose_a_password_is_invited_again(cfa, factory):
+    client, _, _ = cfa
+    employer = factory.employer(siret=EMPLOYER_SIRET)
+    pending = factory.employer_user(employer, email="rh@garage-central.test", password_hash="")
+    pid = proposal_id_of(new_draft(client, **{"employeur.siret": EMPLOYER_SIRET}))
+    fill_everything(client, pid, complete_data())
+    assert client.post_form(f"/portail/propositions/{pid}/envoyer").status_code == 302
+    email = models.OutboxEmail.get()
+    assert email.recipient == "rh@garage-central.test" and "/invitation/" in email.body
+    assert models.User.select().where(models.User.employer == employer.id).count() == 1
+    assert models.OneTimeToken.select().where(models.OneTimeToken.user == pending.id).count() == 1
