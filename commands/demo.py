@@ -20,6 +20,7 @@ import models
 from access.scope import scope_for_user
 from models.states import BankDetailsStatus, DossierState, OrganisationStatus
 from commands.demo_billing import BillingSteps
+from commands.demo_proposals import ProposalSteps
 from commands.demo_data import (BANKS, CFA_USERS, CPNE_OF_IDCC, DIPLOMAS, DOSSIERS, EMPLOYERS, IDCC_ROWS, NPEC_ROWS,
                                 ORGANISATIONS, STAFF)
 from commands.demo_story import Calendar, DemoStepFailed, moment as _moment, pdf_of
@@ -61,7 +62,7 @@ def load_demo(today=None):
         return DemoStory(password_hash, today or clock.today()).play()
 
 
-class DemoStory(BillingSteps, Calendar):
+class DemoStory(BillingSteps, ProposalSteps, Calendar):
     def __init__(self, password_hash, today):
         super().__init__(today)
         self.password_hash = password_hash
@@ -78,6 +79,7 @@ class DemoStory(BillingSteps, Calendar):
             self.at(_moment(self._deposit_date(line), 9, 30), self._deposit, k, line)
         self.at(dt.datetime(2024, 1, 2, 10, 30), self._delegation)
         self.plan_billing()
+        self.plan_proposals()
         self.run()
         return self._finish()
 

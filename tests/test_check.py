@@ -76,7 +76,7 @@ def test_the_check_finds_nothing_on_the_demo_data_loaded_by_the_demo_command(app
     assert runner.invoke(args=["demo"]).exit_code == 0
     code, output = run_check(app)
     assert code == 0, output
-    assert "aucune anomalie" in output and "44 dossier(s)" in output
+    assert "aucune anomalie" in output and "47 dossier(s)" in output
 
 
 def test_a_consistent_ledger_passes_and_its_installments_follow_the_payment(ledger, app):

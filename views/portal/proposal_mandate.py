@@ -2,9 +2,7 @@
 signed attestation, then transmits the proposal to the OPCO itself, the employer's step skipped."""
 from flask import flash, redirect, render_template, request, url_for
 
-from access import scope as scoped
-from access.permissions import can
-from access.web import current_scope, first_or_404, int_or_404, require
+from access.web import current_scope, get_proposal_or_404, require
 from forms.employer_proposals import DecisionForm, MandateForm
 from infrastructure import clock
 from models import ContractProposal, Document
@@ -16,18 +14,6 @@ from workflows.proposal_transmission import TransmissionRefused, blocking_proble
 from workflows.transitions import TransitionRefused
 
 OPEN_STATES = (ProposalState.DRAFT, ProposalState.SENT)
-
-
-def cfa_proposal_or_404(proposal_id):
-    """A proposal of the organisations the CFA user acts for (its contracts right), else 404."""
-    scope = current_scope()
-    query = ContractProposal.select().where(
-        (ContractProposal.id == int_or_404(proposal_id))
-        & ContractProposal.organisation.in_(scoped.organisation_ids(scope) or [-1]))
-    proposal = first_or_404(query)
-    if not can(scope, "proposal.manage", proposal):
-        first_or_404(ContractProposal.select().where(ContractProposal.id == -1))
-    return proposal
 
 
 def _page(proposal, form=None, status=200, problems=None, error=None):
@@ -42,7 +28,7 @@ def _page(proposal, form=None, status=200, problems=None, error=None):
 @bp.route("/propositions/<int:proposal_id>/mandat", methods=["GET", "POST"])
 @require("proposal.manage")
 def proposal_mandate(proposal_id):
-    proposal = cfa_proposal_or_404(proposal_id)
+    proposal = get_proposal_or_404(proposal_id)
     form = MandateForm()
     if request.method == "GET":
         return _page(proposal, form)
@@ -62,7 +48,7 @@ def proposal_mandate(proposal_id):
 @bp.route("/propositions/<int:proposal_id>/transmettre-opco", methods=["POST"])
 @require("proposal.manage")
 def proposal_transmit_under_mandate(proposal_id):
-    proposal = cfa_proposal_or_404(proposal_id)
+    proposal = get_proposal_or_404(proposal_id)
     if not DecisionForm().validate():
         return _page(proposal, status=400, error="Formulaire expiré : rechargez la page et recommencez.")
     try:
