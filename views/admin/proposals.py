@@ -10,6 +10,7 @@ from peewee import JOIN
 
 from models import ContractProposal, Dossier, Organisation, ProposalStep, User
 from models.states import ProposalState
+from rules.double_funding import as_date
 from views.downloads import attachment_response
 from workflows.cerfa_pdf import proposal_cerfa_filename, proposal_cerfa_pdf
 from workflows.documents import log_download
@@ -28,8 +29,6 @@ def _dossier_number(view, context, proposal, name):
 
 def _data_date(key):
     def formatter(view, context, proposal, name):
-        from rules.double_funding import as_date
-
         day = as_date((proposal.data or {}).get(key)) if isinstance(proposal.data, dict) else None
         return date_fr(day) if day else ""
     return formatter
