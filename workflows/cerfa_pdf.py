@@ -164,7 +164,7 @@ def dossier_cerfa_data(dossier):
         "formation.intituleQualification": dossier.diploma_title, "formation.codeDiplome": dossier.diploma_code,
         "formation.rncp": dossier.rncp_code, "formation.dateDebutFormation": _iso(dossier.training_start),
         "formation.dateFinFormation": _iso(dossier.training_end),
-        "formation.dureeFormation": str(dossier.training_hours or "") if dossier.training_hours else "",
+        "formation.dureeFormation": str(dossier.training_hours) if dossier.training_hours else "",
         "formation.partFormationDistance": str(dossier.distance_percent) if dossier.distance_percent else "",
     }
     for key, value in own.items():
@@ -194,3 +194,10 @@ def dossier_cerfa_pdf(dossier, today=None):
 
 def dossier_cerfa_filename(dossier):
     return f"CERFA 10103 - dossier {dossier.number}.pdf"
+
+
+def cerfa_of(record, today=None):
+    """(audit entity, PDF bytes, file name) of the CERFA of a proposal or a dossier."""
+    if isinstance(record, ContractProposal):
+        return "contract_proposal", proposal_cerfa_pdf(record, today), proposal_cerfa_filename(record)
+    return "dossier", dossier_cerfa_pdf(record, today), dossier_cerfa_filename(record)

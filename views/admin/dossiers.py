@@ -23,9 +23,7 @@ from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES
 from rules.money import read_amount
 from workflows import dossier_workflow as workflow
 from workflows.amendments import dossier_requests
-from views.downloads import attachment_response
-from workflows.cerfa_pdf import dossier_cerfa_filename, dossier_cerfa_pdf
-from workflows.documents import log_download
+from views.downloads import cerfa_response
 from workflows.double_funding import dossier_duplicates, possible_duplicate_condition
 from workflows.audit import record, snapshot
 from workflows.dossier_rules import dossier_balance, financing_delta
@@ -458,10 +456,7 @@ class DossierView(StaffModelView):
     @expose("/<int:dossier_id>/cerfa.pdf")
     def cerfa_pdf(self, dossier_id):
         """*Affichage* (seed 004): the dossier's reconstituted CERFA, as an attachment."""
-        dossier = Dossier.get_or_none(Dossier.id == dossier_id) or abort(404)
-        data = dossier_cerfa_pdf(dossier)
-        log_download("dossier", dossier.id, "CERFA reconstitué (PDF)", user=self.actor)
-        return attachment_response(data, dossier_cerfa_filename(dossier))
+        return cerfa_response(Dossier.get_or_none(Dossier.id == dossier_id) or abort(404), self.actor)
 
     @expose("/courrier/<int:letter_id>/")
     def letter_download(self, letter_id):

@@ -11,9 +11,7 @@ from peewee import JOIN
 from models import ContractProposal, Dossier, Organisation, ProposalStep, User
 from models.states import ProposalState
 from rules.double_funding import as_date
-from views.downloads import attachment_response
-from workflows.cerfa_pdf import proposal_cerfa_filename, proposal_cerfa_pdf
-from workflows.documents import log_download
+from views.downloads import cerfa_response
 from workflows.double_funding import possible_duplicates
 from infrastructure.formatting import date_fr
 
@@ -92,10 +90,8 @@ class ContractProposalView(ReadOnlyModelView):
     @expose("/<int:proposal_id>/cerfa.pdf")
     def cerfa_pdf(self, proposal_id):
         """The proposal's reconstituted CERFA, with its error pages while errors remain."""
-        proposal = ContractProposal.get_or_none(ContractProposal.id == proposal_id) or abort(404)
-        data = proposal_cerfa_pdf(proposal)
-        log_download("contract_proposal", proposal.id, "CERFA reconstitué (PDF)", user=self.actor)
-        return attachment_response(data, proposal_cerfa_filename(proposal))
+        return cerfa_response(ContractProposal.get_or_none(ContractProposal.id == proposal_id) or abort(404),
+                              self.actor)
 
 
 VIEWS = [

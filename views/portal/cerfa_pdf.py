@@ -9,11 +9,8 @@ from access import scope as scoped
 from access.permissions import can
 from access.web import cfa_required, current_scope, get_dossier_or_404, portal_login_required
 from models import ContractProposal
-from views.downloads import attachment_response, signed_in_user
+from views.downloads import cerfa_response
 from views.portal import bp
-from workflows.cerfa_pdf import (dossier_cerfa_filename, dossier_cerfa_pdf, proposal_cerfa_filename,
-                                 proposal_cerfa_pdf)
-from workflows.documents import log_download
 from workflows.double_funding import possible_duplicates
 
 
@@ -44,17 +41,11 @@ def proposal_duplicates(proposal):
 @portal_login_required
 def proposal_pdf(proposal_id):
     """The proposal's CERFA, with the pages of remaining errors while it cannot be transmitted."""
-    proposal = get_proposal_for_reading_or_404(proposal_id)
-    data = proposal_cerfa_pdf(proposal)
-    log_download("contract_proposal", proposal.id, "CERFA reconstitué (PDF)", user=signed_in_user())
-    return attachment_response(data, proposal_cerfa_filename(proposal))
+    return cerfa_response(get_proposal_for_reading_or_404(proposal_id))
 
 
 @bp.route("/dossiers/<number>/cerfa.pdf")
 @cfa_required
 def dossier_cerfa_pdf_download(number):
     """*Affichage* of seed 004: the dossier's CERFA."""
-    dossier = get_dossier_or_404(number)
-    data = dossier_cerfa_pdf(dossier)
-    log_download("dossier", dossier.id, "CERFA reconstitué (PDF)", user=signed_in_user())
-    return attachment_response(data, dossier_cerfa_filename(dossier))
+    return cerfa_response(get_dossier_or_404(number))
