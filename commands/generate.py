@@ -17,6 +17,7 @@ from peewee import fn
 import rules
 from models.states import DossierState as D, InstallmentStatus, OrganisationStatus
 from models import Apprentice, Dossier, Employer, Installment, Organisation, db, is_postgres, now
+from rules.double_funding import identity_key
 
 from commands.generate_data import (  # noqa: F401  (re-exported: the demo and the benches use them)
     APPRENTICE_FIELDS, CITIES, DEMO_PASSWORD, DIPLOMAS, DOSSIERS_PER_EMPLOYER, DOSSIERS_PER_ORGANISATION,
@@ -339,8 +340,9 @@ def _chunk(rng, offset, count, first_apprentice, first_dossier, plan, employer_i
         birth_year, birth_month = t["start"].year - 17 - randrange(8), 1 + randrange(12)
         postal, city, dept = CITIES[i % 10]
         nir = make_nir("2" if female else "1", birth_year, birth_month, dept, i)
-        apprentices.append((apprentice_id, last, first, f"{birth_year}-{birth_month:02d}-{1 + randrange(28):02d}",
-                            nir, "F" if female else "M", t["uplift"], dept, postal, city, "Française", stamp))
+        birth = f"{birth_year}-{birth_month:02d}-{1 + randrange(28):02d}"
+        apprentices.append((apprentice_id, last, first, birth, nir, "F" if female else "M", t["uplift"], dept, postal,
+                            city, "Française", stamp, identity_key(last, first, birth)))
         state = states[k]
         financed = state in FINANCED_STATES
         day = randrange(20)

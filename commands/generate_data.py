@@ -69,7 +69,8 @@ DOSSIER_FIELDS = [
 ]
 APPRENTICE_FIELDS = [Apprentice.id, Apprentice.birth_name, Apprentice.first_name, Apprentice.birth_date,
                      Apprentice.nir, Apprentice.sex, Apprentice.rqth, Apprentice.birth_department,
-                     Apprentice.postal_code, Apprentice.city, Apprentice.nationality, Apprentice.created_at]
+                     Apprentice.postal_code, Apprentice.city, Apprentice.nationality, Apprentice.created_at,
+                     Apprentice.identity_key]
 INSTALLMENT_FIELDS = [Installment.dossier, Installment.number, Installment.year, Installment.kind,
                       Installment.billable_from, Installment.period_start, Installment.period_end,
                       Installment.amount, Installment.status]

@@ -2,6 +2,8 @@
 from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
                     TextField)
 
+from rules.double_funding import identity_key
+
 from .base import BaseModel, MoneyField, now
 from .organisation import Employer, Organisation
 from .states import AmendmentState, DossierState, InstallmentStatus, RuptureState
@@ -27,7 +29,7 @@ class Apprentice(BaseModel):
     usage_name = CharField(max_length=100, default="")
     first_name = CharField(max_length=100)
     birth_date = DateField()
-    nir = CharField(max_length=15, default="")
+    nir = CharField(max_length=15, default="", index=True)
     sex = CharField(max_length=1, default="")
     rqth = BooleanField(default=False)
     birth_department = CharField(max_length=3, default="")
@@ -40,6 +42,13 @@ class Apprentice(BaseModel):
     email = CharField(max_length=254, default="")
     legal_representative = CharField(max_length=200, default="")
     created_at = DateTimeField(default=now)
+    # Normalised "NAME|FIRST|birth date" (rules.double_funding.identity_key): finds the same person typed
+    # with other accents or case, through an index (double-funding detection).
+    identity_key = CharField(max_length=240, default="", index=True)
+
+    def save(self, *args, **kwargs):
+        self.identity_key = identity_key(self.birth_name, self.first_name, self.birth_date)
+        return super().save(*args, **kwargs)
 
     def __str__(self):
         return f"{self.birth_name.upper()} {self.first_name}"

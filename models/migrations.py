@@ -70,6 +70,28 @@ def _0006_proposal_mandate(migrator):
     _add_missing_columns(migrator, "dossier", [("under_mandate", BooleanField(default=False))])
 
 
+def _0007_apprentice_identity_indexes(migrator):
+    """Double-funding detection finds an apprentice by NIR or by normalised identity through indexes."""
+    from rules.double_funding import identity_key
+    from .dossier import Apprentice
+
+    _add_missing_columns(migrator, "apprentice", [("identity_key", CharField(max_length=240, default=""))])
+    indexed = {index.name for index in db.get_indexes("apprentice")}
+    operations = []
+    if "apprentice_nir" not in indexed:
+        operations.append(migrator.add_index("apprentice", ("nir",), False))
+    if "apprentice_identity_key" not in indexed:
+        operations.append(migrator.add_index("apprentice", ("identity_key",), False))
+    if operations:
+        migrate(*operations)
+    rows = (Apprentice.select(Apprentice.id, Apprentice.birth_name, Apprentice.first_name, Apprentice.birth_date)
+            .where(Apprentice.identity_key == "").tuples())
+    for apprentice_id, last_name, first_name, birth_date in list(rows):
+        key = identity_key(last_name, first_name, birth_date)
+        if key:
+            Apprentice.update(identity_key=key).where(Apprentice.id == apprentice_id).execute()
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -78,6 +100,7 @@ STEPS = [
     _0005_user_notification_email,
     _0005_smic_rate,
     _0006_proposal_mandate,
+    _0007_apprentice_identity_indexes,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -4,6 +4,7 @@ from collections import Counter as Tally
 import pytest
 
 import rules
+from rules.double_funding import identity_key
 from models import Apprentice, Dossier, Employer, Installment, Membership, Organisation, User
 from models.user import RIGHTS
 from commands.generate import GenerationError, generate, make_siret
@@ -32,6 +33,9 @@ def test_generated_identifiers_pass_our_own_checks(db):
     assert all(rules.check_siret(e.siret) is None for e in Employer.select())
     assert all(rules.check_nir(a.nir) is None for a in Apprentice.select())
     assert all(rules.check_rncp(d.rncp_code) is None for d in Dossier.select())
+    # double-funding detection finds generated apprentices by identity too (rules/double_funding.py)
+    assert all(a.identity_key == identity_key(a.birth_name, a.first_name, a.birth_date) != ""
+               for a in Apprentice.select())
 
 
 def test_generated_financing_is_the_rules_own(db):

@@ -46,3 +46,12 @@ def document_response(document, user=None):
     log_download("document", document.id, f"{document.get_type_display()} : {document.original_name}",
                  user=user or signed_in_user())
     return attachment_response(data, download_name(document), "application/pdf")
+
+
+def cerfa_response(record, user=None):
+    """The reconstituted CERFA of a proposal or a dossier (workflows/cerfa_pdf.py) as an attachment, logged."""
+    from workflows.cerfa_pdf import cerfa_of
+
+    entity, data, filename = cerfa_of(record)
+    log_download(entity, record.id, "CERFA reconstitué (PDF)", user=user or signed_in_user())
+    return attachment_response(data, filename)

@@ -5,12 +5,14 @@ from flask_admin.theme import Bootstrap4Theme
 from access.permissions import can
 from views.headers import csp_nonce
 
-from . import billing, delegations, dossiers, organisations, outbox, records, ruptures, settings, users
+from . import (billing, delegations, dossiers, organisations, outbox, proposals, records, ruptures, settings,
+               users)
 from .account import StaffAccountView
 from .dashboard import DashboardView
 from .french import TRANSLATIONS_PATH
 
-VIEW_MODULES = [organisations, delegations, users, dossiers, billing, records, ruptures, outbox, settings]
+VIEW_MODULES = [organisations, delegations, users, dossiers, proposals, billing, records, ruptures, outbox,
+                settings]
 
 
 def init_admin(app):

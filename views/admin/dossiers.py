@@ -8,21 +8,23 @@ from flask import abort, flash, make_response, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_form_data, get_redirect_target
-from flask_admin.contrib.peewee.filters import FilterEqual, FilterLike
+from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual, FilterLike
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, IntegrityError, fn
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from forms import validators as v
-from models import (Apprentice, Dossier, Employer, IdccCpne, Installment, Letter, NpecReference, Organisation, User,
-                    db, now)
+from models import (Apprentice, ContractProposal, Dossier, Employer, IdccCpne, Installment, Letter, NpecReference,
+                    Organisation, User, db, now)
 from models.states import BEFORE_AGREEMENT
 from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES
 from rules.money import read_amount
 from workflows import dossier_workflow as workflow
 from workflows.amendments import dossier_requests
+from views.downloads import cerfa_response
+from workflows.double_funding import dossier_duplicates, possible_duplicate_condition
 from workflows.audit import record, snapshot
 from workflows.dossier_rules import dossier_balance, financing_delta
 from workflows.letters import letter_filename, read_letter
@@ -57,6 +59,27 @@ def _workflow_action(name):
     """Flask-Admin list action declared from the workflow's own label and confirmation text."""
     definition = workflow.ACTIONS[name]
     return action(name, definition.label, definition.confirmation or None)
+
+
+def _origin_proposal_id(dossier):
+    """The id of the proposal the dossier was created from (read by get_one's join), or None."""
+    if hasattr(dossier, "origin_proposal_id"):
+        return dossier.origin_proposal_id
+    origin = ContractProposal.get_or_none(ContractProposal.dossier == dossier.id)
+    return origin.id if origin else None
+
+
+class PossibleDuplicateFilter(BasePeeweeFilter):
+    """*Doublon possible*: another open dossier of the same apprentice overlaps (workflows/double_funding.py)."""
+
+    def __init__(self):
+        super().__init__(Dossier.id, "Doublon possible", options=(("1", "Oui"),))
+
+    def apply(self, query, value):
+        return query.where(possible_duplicate_condition()) if value == "1" else query
+
+    def operation(self):
+        return "est"
 
 
 class WorkflowForm(FlaskForm):
@@ -105,7 +128,7 @@ class DossierView(StaffModelView):
     column_filters = ["state", "scheme", "regime", "is_stock", "subrogated", "contract_start", "conclusion_date",
                       
                       FilterLike(Organisation.name, "Nom du CFA"), FilterEqual(Organisation.siret, "SIRET du CFA"),
-                      FilterEqual(Employer.siret, "SIRET de l'employeur")]
+                      FilterEqual(Employer.siret, "SIRET de l'employeur"), PossibleDuplicateFilter()]
     joined_models = (Organisation, Employer)
     column_sortable_list = ["number", "apprentice_name", "scheme", "state", "regime", "contract_start",
                             "contract_end", "total_financed", ("organisation", Organisation.name)]
@@ -267,7 +290,10 @@ class DossierView(StaffModelView):
         except (TypeError, ValueError):
             return None
         advisor = User.alias()
-        return (Dossier.select(Dossier, Organisation, Employer, Apprentice, advisor)
+        origin = ContractProposal.alias("origin")
+        origin_id = origin.select(fn.MIN(origin.id)).where(origin.dossier == Dossier.id)
+        return (Dossier.select(Dossier, Organisation, Employer, Apprentice, advisor,
+                               origin_id.alias("origin_proposal_id"))
                 .join(Organisation, on=(Dossier.organisation == Organisation.id))
                 .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id))
                 .switch(Dossier).join(Apprentice, on=(Dossier.apprentice == Apprentice.id))
@@ -291,6 +317,8 @@ class DossierView(StaffModelView):
             "state_label": workflow.STATE_LABELS.get(dossier.state, dossier.state),
             "facts_locked": facts_locked(dossier),
             "requests": dossier_requests(dossier),
+            "duplicates": dossier_duplicates(dossier, getattr(dossier, "apprentice", None)),
+            "proposal_id": _origin_proposal_id(dossier),
         }
 
     # --- workflow actions: list actions, details buttons and confirmation pages share one code path -----
@@ -424,6 +452,11 @@ class DossierView(StaffModelView):
                                                     f"(entre 0,01 € et 100 000,00 € par an).")
             params[dossier.id] = workflow.Params(pieces=pieces, reason=reason, npec=npec)
         return params, errors
+
+    @expose("/<int:dossier_id>/cerfa.pdf")
+    def cerfa_pdf(self, dossier_id):
+        """*Affichage* (seed 004): the dossier's reconstituted CERFA, as an attachment."""
+        return cerfa_response(Dossier.get_or_none(Dossier.id == dossier_id) or abort(404), self.actor)
 
     @expose("/courrier/<int:letter_id>/")
     def letter_download(self, letter_id):

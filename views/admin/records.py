@@ -1,11 +1,11 @@
-"""Back-office views of documents, letters, notifications, proposals and the audit log (read-only)."""
+"""Back-office views of documents, letters, notifications and the audit log (read-only)."""
 from flask_admin.contrib.peewee.filters import FilterEqual
 from flask_admin.model.template import macro
 from peewee import JOIN
 
 from views.admin import audit_display
 
-from models import AuditEntry, ContractProposal, Document, Dossier, Letter, Notification, Organisation, User
+from models import AuditEntry, Document, Dossier, Letter, Notification, Organisation, User
 
 from .base import ReadOnlyModelView
 
@@ -58,22 +58,6 @@ class NotificationView(ReadOnlyModelView):
                 .join(Dossier, JOIN.LEFT_OUTER))
 
 
-class ContractProposalView(ReadOnlyModelView):
-    def get_query(self):
-        return ContractProposal.select(ContractProposal, Organisation).join(Organisation)
-
-    column_list = ["organisation", "employer_siret", "employer_name", "apprentice_last_name", "apprentice_first_name",
-                   "state", "updated_at"]
-    column_filters = ["state", "employer_siret", "updated_at"]
-    column_searchable_list = ["employer_name", "apprentice_last_name", "employer_siret"]
-    column_sortable_list = ["state", "updated_at", "employer_name"]
-    column_exclude_list = ["data"]
-    column_labels = {"organisation": "CFA", "employer_siret": "SIRET employeur", "employer_name": "Employeur",
-                     "apprentice_last_name": "Nom de l'apprenti", "apprentice_first_name": "Prénom",
-                     "state": "État", "updated_at": "Mis à jour le", "data": "Données CERFA", "dossier": "Dossier",
-                     "created_by": "Créé par", "created_at": "Créé le"}
-
-
 def _field_labels(view, entity):
     """The French column labels the back office gives the entity's fields (every view of its model)."""
     model = audit_display.model_of(entity)
@@ -123,6 +107,5 @@ VIEWS = [
     (DocumentView, Document, "Pièces jointes", "Documents"),
     (LetterView, Letter, "Courriers", "Documents"),
     (NotificationView, Notification, "Notifications", "Documents"),
-    (ContractProposalView, ContractProposal, "Propositions de contrat", "Dossiers"),
     (AuditEntryView, AuditEntry, "Journal d'audit", "Administration"),
 ]

@@ -30,6 +30,7 @@ PORTAL_MODULES = [
     "proposals",
     "employer",
     "proposal_mandate",
+    "cerfa_pdf",
 ]
 
 

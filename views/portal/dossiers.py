@@ -7,7 +7,7 @@ from peewee import JOIN
 from access import scope as scoped
 from access.permissions import can
 from access.web import cfa_required, current_organisation, current_scope, get_dossier_or_404
-from models import Apprentice, Document, Dossier, Employer, Installment, Letter, Payment, PaymentLine, db
+from models import Apprentice, ContractProposal, Document, Dossier, Employer, Installment, Letter, Payment, PaymentLine, db
 from models.documents import DOCUMENT_TYPES
 from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEMES
 from models.states import DossierState, InstallmentStatus
@@ -254,4 +254,12 @@ def dossier(number):
         nir=mask_nir(d.apprentice.nir) if d.apprentice.nir else "", upload_types=UPLOAD_TYPES,
         state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES), regime_labels=dict(REGIMES),
         installment_labels=dict(INSTALLMENT_STATUSES), can_bill=can(current_scope(), "dossier.bill", d),
-        requests=dossier_requests(d))
+        requests=dossier_requests(d), **_origin(d))
+
+
+def _origin(dossier):
+    """The proposal the dossier was created from, and its page when the user manages proposals."""
+    proposal = ContractProposal.get_or_none(ContractProposal.dossier == dossier.id)
+    allowed = proposal is not None and can(current_scope(), "proposal.manage", proposal)
+    return {"proposal": proposal,
+            "proposal_url": url_for("portal.proposal", proposal_id=proposal.id) if allowed else None}
