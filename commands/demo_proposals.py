@@ -12,13 +12,11 @@ from access.scope import Scope, scope_for_user
 from commands.demo_data import DIPLOMAS, EMPLOYERS, ORGANISATIONS
 from commands.demo_story import moment, pdf_of
 from commands.generate import make_nir
-from infrastructure.numbering import immediate_transaction
-from models import ContractProposal, ProposalStep
+from models import ContractProposal
 from models.settings import seed_smic_rates
 from models.states import ProposalState
 from rules.cerfa import pay_amount
 from workflows import employer_proposals, proposal_transmission, proposals
-from workflows.audit import record
 from workflows.smic import smic_on
 
 # CFA, employer, diploma, (birth name, first name, sex), where the story leaves it
@@ -28,7 +26,6 @@ PROPOSALS = [
     ("sud", "garage", "mco", ("ROUX", "Nathan", "M"), "en_examen"),
     ("sud", "garage", "cap_auto", ("FAURE", "Léo", "M"), "accepte"),
     ("sud", "garage", "mco", ("BLANC", "Jade", "F"), "refuse_entreprise"),
-    ("sud", "garage", "cap_auto", ("GIRARD", "Tom", "M"), "transmis_api"),
     ("sud", "garage", "mco", ("MOREL", "Lina", "F"), "mandat"),
     ("nord", "clinique", "aide_soignant", ("MASSON", "Julie", "F"), "brouillon"),
     ("nord", "clinique", "aide_soignant", ("DUBOIS", "Camille", "F"), "envoye"),
@@ -106,9 +103,6 @@ class ProposalSteps:
         day = when.date()
         if target == ProposalState.DRAFT:
             return
-        if target == ProposalState.FROM_API:
-            self.at(moment(day, 9, 40), self._arrive_by_api, proposal.id)
-            return
         if target == "mandat":
             self.at(moment(day + dt.timedelta(days=1), 11), self._mandate, cfa, proposal.id)
             return
@@ -131,14 +125,6 @@ class ProposalSteps:
         start = dt.date.fromisoformat(proposal.data["contrat.dateDebutContrat"])
         proposals.send_to_employer(cfa, proposal, when.date(), smic_on(start), link_for=lambda secret: PORTAL,
                                    portal_link=PORTAL)
-
-    def _arrive_by_api(self, when, proposal_id):
-        """A proposal deposited by a CFA's software through the API arrives as « Transmis par API CFA »."""
-        with immediate_transaction():
-            ContractProposal.update(state=ProposalState.FROM_API).where(ContractProposal.id == proposal_id).execute()
-            ProposalStep.create(proposal=proposal_id, state=ProposalState.FROM_API, note="Transmise par API CFA")
-            record("contract_proposal", proposal_id, "api_deposit", {"state": ProposalState.DRAFT.value},
-                   {"state": ProposalState.FROM_API.value}, note="Proposition déposée par l'API du CFA")
 
     def _accept(self, when, employer, proposal_id):
         employer_proposals.accept(self._proposal(proposal_id), employer)

@@ -52,7 +52,7 @@ def _0005_user_notification_email(migrator):
     _add_missing_columns(migrator, "user", [("notification_email", CharField(max_length=254, default=""))])
 
 
-def _0005_smic_rate(migrator):
+def _0006_smic_rate(migrator):
     """The SMIC is a dated setting (CERFA minimum pay in euros): its table and the known rates."""
     from .settings import SmicRate, seed_smic_rates
 
@@ -60,7 +60,7 @@ def _0005_smic_rate(migrator):
     seed_smic_rates()
 
 
-def _0006_proposal_mandate(migrator):
+def _0007_proposal_mandate(migrator):
     """The employer's management mandate declared on a proposal, and the dossier deposited under it."""
     from .proposal import ContractProposal
 
@@ -70,7 +70,7 @@ def _0006_proposal_mandate(migrator):
     _add_missing_columns(migrator, "dossier", [("under_mandate", BooleanField(default=False))])
 
 
-def _0007_apprentice_identity_indexes(migrator):
+def _0008_apprentice_identity_indexes(migrator):
     """Double-funding detection finds an apprentice by NIR or by normalised identity through indexes."""
     from rules.double_funding import identity_key
     from .dossier import Apprentice
@@ -98,9 +98,9 @@ STEPS = [
     _0003_self_registration,
     _0004_user_pending_email,
     _0005_user_notification_email,
-    _0005_smic_rate,
-    _0006_proposal_mandate,
-    _0007_apprentice_identity_indexes,
+    _0006_smic_rate,
+    _0007_proposal_mandate,
+    _0008_apprentice_identity_indexes,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -27,7 +27,7 @@ class SmicRate(BaseModel):
 
 # Rows a new database starts with; staff admins add the next ones in the back office (Paramètres → SMIC).
 SMIC_SEED = (
-    (datetime.date(2025, 11, 1), Decimal("11.88"), Decimal("1801.80")),
+    (datetime.date(2024, 11, 1), Decimal("11.88"), Decimal("1801.80")),
     (datetime.date(2026, 1, 1), Decimal("12.02"), Decimal("1823.03")),
 )
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rules.cerfa import Smic
 
-SMIC = Smic(date(2025, 11, 1), Decimal("11.88"), Decimal("1801.80"))
+SMIC = Smic(date(2024, 11, 1), Decimal("11.88"), Decimal("1801.80"))
 TODAY = date(2026, 6, 1)
 EMPLOYER_SIRET = "73282932000074"
 CFA_SIRET = "35600000000048"

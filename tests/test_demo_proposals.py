@@ -1,4 +1,5 @@
-"""The demo's contract proposals: every state, for the two demo employers, played through the workflows."""
+"""The demo's contract proposals: every state a screen can produce, for the two demo employers, played through the
+workflows (« Transmis par API CFA » comes with the JSON API, not built yet)."""
 import html
 
 import models
@@ -9,7 +10,7 @@ DEMO_EMPLOYERS = ("rh@garage-central.test", "rh@clinique-des-lilas.test")
 
 def test_the_demo_has_proposals_in_every_state_for_the_demo_employers(demo):
     states = {p.state for p in models.ContractProposal.select()}
-    assert states == {s.value for s in ProposalState}
+    assert states == {s.value for s in ProposalState} - {ProposalState.FROM_API.value}
     for email in DEMO_EMPLOYERS:
         siret = models.User.get(models.User.email == email).employer.siret
         mine = {p.state for p in models.ContractProposal.select().where(models.ContractProposal.employer_siret == siret)}

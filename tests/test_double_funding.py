@@ -215,7 +215,7 @@ def test_the_migration_step_indexes_and_fills_the_identity_keys_of_existing_appr
     apprentice = factory.apprentice(birth_name="Élise", first_name="Marie-Anne", birth_date=D(2003, 2, 1))
     models.Apprentice.update(identity_key="").where(models.Apprentice.id == apprentice.id).execute()
     version = models.SchemaVersion.get().version
-    before = migrations.STEPS.index(migrations._0007_apprentice_identity_indexes)
+    before = migrations.STEPS.index(migrations._0008_apprentice_identity_indexes)
     models.SchemaVersion.update(version=before).execute()
     try:
         migrations.migrate_schema()

@@ -45,7 +45,7 @@ def test_an_implausible_amount_is_refused_in_french(make_client, factory, db):
 def test_step_five_creates_and_seeds_the_smic_table_on_an_older_database(app, db):
     version = models.SchemaVersion.get().version
     db.drop_tables([models.SmicRate])
-    before = migrations.STEPS.index(migrations._0005_smic_rate)
+    before = migrations.STEPS.index(migrations._0006_smic_rate)
     models.SchemaVersion.update(version=before).execute()
     try:
         assert migrations.migrate_schema() == len(migrations.STEPS) - before
