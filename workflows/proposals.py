@@ -24,7 +24,7 @@ from workflows.state_machines import PROPOSAL
 from workflows.transitions import TransitionRefused, apply
 
 EDITABLE = (ProposalState.DRAFT.value, ProposalState.SENT.value)  # until the employer decides
-EMPLOYER_INVITATION_LIFETIME = dt.timedelta(days=7)
+EMPLOYER_INVITATION_LIFETIME = dt.timedelta(hours=24)  # as for CFA accounts; the CFA sends again to renew it
 ENTITY = "contract_proposal"
 
 
