@@ -23,8 +23,8 @@ MODELS = [
     Rupture, Amendment, ExpiredSettlement,
     BankDetails, Invoice, InvoiceLine, InvoiceEvent, CreditNote,
     Payment, PaymentLine, PaymentDeduction, IdempotencyRecord,
-    Document, Letter, Notification, OutboxEmail,
     ContractProposal, ProposalStep, ApiKey,
+    Document, Letter, Notification, OutboxEmail,
     AuditEntry,
 ]
 

@@ -6,6 +6,7 @@ from .base import BaseModel, now
 from .billing import CreditNote, Invoice
 from .dossier import Dossier
 from .organisation import Organisation
+from .proposal import ContractProposal
 from .user import User
 
 DOCUMENT_TYPES = [
@@ -20,6 +21,9 @@ DOCUMENT_TYPES = [
     ("autre", "Autre"),
     ("recepisse", "Récépissé de demande de remboursement"),
     ("mandat", "Mandat de gestion de l'employeur"),
+    ("piece_identite", "Pièce d'identité de l'apprenti"),
+    ("autorisation", "Autorisation du représentant légal"),
+    ("derogation", "Dérogation / justificatif RQTH"),
 ]
 
 
@@ -29,6 +33,7 @@ class Document(BaseModel):
     invoice = ForeignKeyField(Invoice, null=True, backref="documents", on_delete="RESTRICT")
     credit_note = ForeignKeyField(CreditNote, null=True, backref="documents", on_delete="RESTRICT")
     bank_details = ForeignKeyField(BankDetails, null=True, backref="documents", on_delete="RESTRICT")
+    proposal = ForeignKeyField(ContractProposal, null=True, backref="documents", on_delete="RESTRICT")
     doc_type = CharField(max_length=14, choices=DOCUMENT_TYPES)
     original_name = CharField(max_length=255)
     stored_name = CharField(max_length=80, unique=True)

@@ -92,6 +92,15 @@ def _0008_apprentice_identity_indexes(migrator):
             Apprentice.update(identity_key=key).where(Apprentice.id == apprentice_id).execute()
 
 
+def _0009_document_proposal(migrator):
+    """Documents joined to a contract proposal (Documents tab), attached to its dossier at transmission."""
+    from .documents import Document
+
+    present = {column.name for column in db.get_columns("document")}
+    if "proposal_id" not in present:  # with its index
+        migrate(migrator.add_column("document", "proposal_id", Document.proposal))
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -101,6 +110,7 @@ STEPS = [
     _0006_smic_rate,
     _0007_proposal_mandate,
     _0008_apprentice_identity_indexes,
+    _0009_document_proposal,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -45,6 +45,8 @@ VARIABLES = {
 VARIABLES_BY_PREFIX = {
     ("/portail/avoirs/", "number"): lambda t: t.credit_note.number,
     ("/portail/reglements/", "reference"): lambda t: t.payment.reference,
+    ("/portail/propositions/", "document_id"): lambda t: t.proposal_document.id,
+    ("/portail/entreprise/propositions/", "document_id"): lambda t: t.proposal_document.id,
 }
 
 
@@ -150,7 +152,7 @@ def tenant_snapshot(tenant, told=None):
     """The other organisation's own records, as stored (notifications of category `told` aside)."""
     records = [tenant.organisation, tenant.dossier, tenant.stock_dossier, tenant.document, tenant.invoice,
                tenant.invoice_document, tenant.letter, tenant.notification, tenant.delegation, tenant.credit_note,
-               tenant.payment, tenant.proposal]
+               tenant.payment, tenant.proposal, tenant.proposal_document]
     state = [model_to_dict(type(r).get_by_id(r.id), recurse=False) if type(r).get_or_none(id=r.id) else None
              for r in records]
     counts = {m.__name__: m.select().where(m.organisation == tenant.organisation.id).count()

@@ -115,6 +115,8 @@ def download_name(document):
         reference = document.invoice.display_number
     elif document.credit_note_id:
         reference = document.credit_note.display_number
+    elif document.proposal_id:
+        reference = f"proposition-{document.proposal_id}"
     else:
         reference = document.organisation.siret or str(document.organisation_id)
     reference = re.sub(r"[^A-Za-z0-9_-]+", "-", str(reference)).strip("-") or str(document.id)
@@ -123,7 +125,7 @@ def download_name(document):
 
 
 def save_document(name, data, organisation, doc_type, dossier=None, invoice=None, credit_note=None,
-                  bank_details=None, user=None):
+                  bank_details=None, user=None, proposal=None):
     """Store checked bytes and create their Document row (call inside the caller's transaction).
 
     Bytes that did not come from `check_pdf` are checked here, so no path stores an unchecked file.
@@ -134,7 +136,7 @@ def save_document(name, data, organisation, doc_type, dossier=None, invoice=None
     user = actor_user(user)
     document = Document.create(
         organisation=organisation, dossier=dossier, invoice=invoice, credit_note=credit_note,
-        bank_details=bank_details, doc_type=doc_type, original_name=name, stored_name=stored_name,
+        bank_details=bank_details, proposal=proposal, doc_type=doc_type, original_name=name, stored_name=stored_name,
         content_type="application/pdf", size=size, sha256=sha256, uploaded_by=user.id if user else None)
     record("document", document.id, "deposit", after=document, user=user,
            note=f"{document.get_type_display()} : {name}")

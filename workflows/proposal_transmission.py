@@ -239,9 +239,7 @@ def _nationality(code):
 
 def proposal_documents(proposal):
     """The documents of a proposal: those uploaded on it and its mandate attestation."""
-    condition = Document.id == (proposal.mandate_document_id or -1)
-    if hasattr(Document, "proposal"):
-        condition = condition | (Document.proposal == proposal.id)
+    condition = (Document.id == (proposal.mandate_document_id or -1)) | (Document.proposal == proposal.id)
     return Document.select().where(condition).order_by(Document.id)
 
 

@@ -146,6 +146,10 @@ def delete_draft(scope, proposal):
         current = ContractProposal.get_or_none(ContractProposal.id == proposal.id)
         if current is None or current.state != ProposalState.DRAFT.value:
             raise TransitionRefused("seul un brouillon peut être supprimé")
+        from workflows.proposal_documents import delete_row, documents_of
+
+        for document in documents_of(current):  # a draft's pieces go with it, each removal audited
+            delete_row(document, scope, note=f"Brouillon n° {current.id} supprimé : {document.original_name}")
         ProposalStep.delete().where(ProposalStep.proposal == current.id).execute()
         deleted = (ContractProposal.delete().where((ContractProposal.id == current.id)
                                                     & (ContractProposal.state == ProposalState.DRAFT.value)).execute())

@@ -32,6 +32,7 @@ class Tenant:
     markers: list = field(default_factory=list)
     employer_user: models.User = None  # the user of the employer its proposal is addressed to
     proposal: models.ContractProposal = None
+    proposal_document: models.Document = None  # joined on `proposal` (its Documents tab)
 
 
 def tenant(app, factory, name, email, number_base):
@@ -79,8 +80,14 @@ def tenant(app, factory, name, email, number_base):
     markers.append(loose.number)
     employer_user, proposal = employer_with_proposal(factory, org, name, number_base)
     markers.append(proposal.apprentice_last_name)
+    name_, sha, size = store_file(app)
+    proposal_document = models.Document.create(organisation=org, proposal=proposal, doc_type="piece_identite",
+                                               original_name=f"identite-{number_base}.pdf", stored_name=name_,
+                                               sha256=sha, size=size)
+    markers.append(proposal_document.original_name)
     return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation,
-                  credit_note, payment, loose, markers, employer_user=employer_user, proposal=proposal)
+                  credit_note, payment, loose, markers, employer_user=employer_user, proposal=proposal,
+                  proposal_document=proposal_document)
 
 
 def employer_with_proposal(factory, org, name, number_base):

@@ -30,6 +30,7 @@ PORTAL_MODULES = [
     "proposals",
     "employer",
     "proposal_mandate",
+    "proposal_documents",
     "cerfa_pdf",
 ]
 

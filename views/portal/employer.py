@@ -116,7 +116,13 @@ def _detail(proposal, status=200, refusal_form=None, problems=None):
         can_accept=proposal.state in (P.SENT, P.FROM_API), can_refuse=proposal.state in (P.SENT, P.UNDER_REVIEW,
                                                                                           P.FROM_API),
         under_review=under_review, tabs=[(k, _tab_title(k)) for k in decisions.EMPLOYER_TABS],
-        pdf_url=pdf_url(proposal)), status
+        pdf_url=pdf_url(proposal), documents=_documents(proposal)), status
+
+
+def _documents(proposal):
+    from workflows.proposal_documents import documents_of
+
+    return documents_of(proposal)
 
 
 def _tab_title(key):

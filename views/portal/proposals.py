@@ -125,7 +125,7 @@ def _pay_amounts(data, smic):
     return out
 
 
-def _editor(proposal, tab, form, status=200, send_errors=None):
+def _editor(proposal, tab, form, status=200, send_errors=None, upload_form=None):
     data = proposal.data or {}
     smic = _smic_for(data)
     errors = workflow.proposal_errors(proposal, clock.today(), smic)
@@ -137,6 +137,12 @@ def _editor(proposal, tab, form, status=200, send_errors=None):
                    next_tab=_next_tab(tab))
     if tab == "synthese":
         context["npec"] = _npec_hint(data)
+    if tab == "documents":
+        from forms.proposal_documents import ProposalDocumentForm
+        from workflows.proposal_documents import documents_of, may_remove
+
+        context.update(documents=documents_of(proposal), upload_form=upload_form or ProposalDocumentForm(),
+                       may_remove=may_remove)
     html = render_template("portal/proposals/editor.html", **context)
     return make_response(html, status)
 
