@@ -1,6 +1,6 @@
 """Schema migrations: numbered steps add columns to a live database without losing its rows."""
 from peewee import CharField
-from playhouse.migrate import migrate
+from playhouse.migrate import SqliteMigrator, migrate
 
 import models
 from models import migrations
@@ -76,5 +76,26 @@ def test_step_four_gives_an_old_user_table_its_pending_email_and_keeps_the_users
         assert "pending_email" in {column.name for column in db.get_columns("user")}
         saved = models.User.get_by_id(user.id)
         assert (saved.email, saved.pending_email) == ("ancien@opco.test", None)
+    finally:
+        models.SchemaVersion.update(version=version).execute()
+
+
+def test_step_nine_gives_an_old_document_table_its_proposal_column_and_keeps_the_documents(app, db, factory):
+    """A database from before the Documents tab of proposals: `document` gains `proposal_id`, its rows stay."""
+    org = factory.organisation(name="CFA Ancien")
+    document = models.Document.create(organisation=org, doc_type="convention", original_name="ancienne.pdf",
+                                      stored_name="ancienne-0009.pdf", sha256="0" * 64, size=10)
+    migrator = migrations.SchemaMigrator.from_database(db)
+    legacy = {"legacy": True} if isinstance(migrator, SqliteMigrator) else {}  # SQLite rebuilds the table (a FK)
+    migrate(migrator.drop_column("document", "proposal_id", **legacy))
+    version = models.SchemaVersion.get().version
+    before = migrations.STEPS.index(migrations._0009_document_proposal)
+    models.SchemaVersion.update(version=before).execute()
+    try:
+        assert migrations.migrate_schema() == len(migrations.STEPS) - before
+        assert "proposal_id" in {column.name for column in db.get_columns("document")}
+        saved = models.Document.get_by_id(document.id)
+        assert (saved.original_name, saved.proposal_id) == ("ancienne.pdf", None)
+        assert migrations.migrate_schema() == 0
     finally:
         models.SchemaVersion.update(version=version).execute()

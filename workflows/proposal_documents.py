@@ -1,6 +1,8 @@
 """The Documents tab of a contract proposal: the CFA joins the pieces of the contract (checked PDFs) while it can
 edit the proposal, and removes one while the employer has not accepted it; at transmission they go to the dossier
 (workflows/proposal_transmission.attach_documents). A document of a dossier is never removed."""
+from peewee import JOIN
+
 from models import ContractProposal, Document, User
 from models.documents import DOCUMENT_TYPES
 from models.states import ProposalState
@@ -17,7 +19,7 @@ REMOVABLE = (ProposalState.DRAFT.value, ProposalState.SENT.value)
 
 def documents_of(proposal):
     """The documents joined on the proposal, with who uploaded them, oldest first."""
-    return list(Document.select(Document, User).join(User, on=(Document.uploaded_by == User.id), join_type="LEFT OUTER")
+    return list(Document.select(Document, User).join(User, on=(Document.uploaded_by == User.id), join_type=JOIN.LEFT_OUTER)
                 .where(Document.proposal == proposal.id).order_by(Document.uploaded_at, Document.id))
 
 
