@@ -283,6 +283,11 @@ def documents(scope, query=None):
         return _none(query, Document)
     query = query.where(Document.organisation.in_(ids)
                         & (Document.dossier.is_null() | Document.dossier.in_(visible_dossier_ids(scope))))
+    # a proposal's piece not yet on a dossier: for the users who manage the organisation's proposals only
+    from models import ContractProposal
+
+    query = query.where(Document.dossier.is_null(False) | Document.proposal.is_null()
+                        | Document.proposal.in_(proposals(scope, ContractProposal.select(ContractProposal.id))))
     if not scope.has_billing_right:
         return query.where(Document.invoice.is_null() & Document.credit_note.is_null()
                            & Document.bank_details.is_null())

@@ -1,7 +1,7 @@
 """The upload form of a proposal's Documents tab (the file itself is checked by workflows.documents)."""
 from flask_wtf import FlaskForm
 from wtforms import FileField, SelectField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, ValidationError
 
 from workflows.proposal_documents import PROPOSAL_DOCUMENT_TYPES
 
@@ -13,7 +13,5 @@ class ProposalDocumentForm(FlaskForm):
     file = FileField("Fichier (PDF)")
 
     def validate_doc_type(self, field):
-        from wtforms.validators import ValidationError
-
         if field.data not in dict(PROPOSAL_DOCUMENT_TYPES):
             raise ValidationError("Choisissez le type du document dans la liste.")

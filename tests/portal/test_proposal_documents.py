@@ -140,6 +140,16 @@ def test_another_cfa_and_employers_get_404(world):
     assert models.Document.select().count() == 1
 
 
+def test_a_user_of_the_cfa_without_the_contracts_right_cannot_fetch_a_proposal_document(world, factory, make_client):
+    upload(world["client"], world["draft"])
+    document = models.Document.get()
+    factory.cfa_user(world["cfa"], role="gestionnaire_of", rights=["right_stock"], email="stock@cfa-sud.test")
+    client = make_client("stock@cfa-sud.test")
+    assert client.get(f"/portail/documents/{document.id}").status_code == 404
+    assert client.get(f"{base(world['draft'])}/{document.id}").status_code in (403, 404)
+    assert world["client"].get(f"/portail/documents/{document.id}").status_code == 200
+
+
 def test_the_employer_sees_and_downloads_the_documents_once_the_proposal_is_sent(world):
     upload(world["client"], world["draft"], name="convention-garage.pdf")
     document = models.Document.get()
