@@ -257,6 +257,8 @@ def test_synthese_proposes_the_npec_of_the_referential_and_shows_pay_in_euros(cf
     fill_everything(client, pid, complete_data())
     html = client.get(f"/portail/propositions/{pid}/saisie?onglet=synthese").get_data(as_text=True)
     assert "8\u00a0500,00\u00a0€" in html
+    assert f'href="/portail/propositions/{pid}/cerfa.pdf"' in html  # printable from Synthèse
+    assert client.get(f"/portail/propositions/{pid}/cerfa.pdf").data.startswith(b"%PDF-")
     contract = client.get(f"/portail/propositions/{pid}/saisie?onglet=contrat").get_data(as_text=True)
     assert "soit 966,21\u00a0€ brut par mois" in contract  # 53 % of the SMIC of 01/01/2026 (1 823,03 €)
 
