@@ -5,7 +5,7 @@ SIRET (or a draft, or one the employer refused) is a 404.
 import datetime as dt
 from functools import wraps
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from access import scope as scoped
@@ -61,13 +61,6 @@ def _row(proposal):
             "cfa": proposal.organisation.name}
 
 
-def pdf_url(proposal):
-    """The reconstituted CERFA's URL, when the PDF route exists."""
-    if "portal.proposal_pdf" not in current_app.view_functions:
-        return None
-    return url_for("portal.proposal_pdf", proposal_id=proposal.id)
-
-
 def employer_home():
     """`/portail` for an employer user: its proposals, newest first, optionally of one state."""
     query = ContractProposal.select(ContractProposal, Organisation).join(Organisation)
@@ -116,7 +109,7 @@ def _detail(proposal, status=200, refusal_form=None, problems=None):
         can_accept=proposal.state in (P.SENT, P.FROM_API), can_refuse=proposal.state in (P.SENT, P.UNDER_REVIEW,
                                                                                           P.FROM_API),
         under_review=under_review, tabs=[(k, _tab_title(k)) for k in decisions.EMPLOYER_TABS],
-        pdf_url=pdf_url(proposal), documents=_documents(proposal)), status
+        pdf_url=url_for("portal.proposal_pdf", proposal_id=proposal.id), documents=_documents(proposal)), status
 
 
 def _documents(proposal):
