@@ -138,6 +138,9 @@ ERRORS = {
 
 def _register_error_pages(app):
     def render_error(code, message=None):
+        if request.path.startswith("/api/"):  # an address of the API that no route answers: still JSON
+            from views.api.problems import problem_response
+            return problem_response(code), code
         title, text = ERRORS[code]
         return render_template("error.html", code=code, title=title, text=message or text), code
 

@@ -155,6 +155,8 @@ class IdempotencyRecord(BaseModel):
     key = CharField(max_length=100, unique=True)
     status = IntegerField(default=200)
     response = JSONField(null=True)
-    created_at = DateTimeField(default=now)
+    created_at = DateTimeField(default=now, index=True)
+    fingerprint = CharField(max_length=64, default="")  # sha256 of the request it answered (API)
+    completed_at = DateTimeField(null=True)  # None while the first request is still being answered
 
 

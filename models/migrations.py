@@ -101,6 +101,15 @@ def _0009_document_proposal(migrator):
         migrate(migrator.add_column("document", "proposal_id", Document.proposal))
 
 
+def _0010_idempotency_fingerprint(migrator):
+    """API idempotency: the request a key answered (a repeat with another body is refused) and when."""
+    _add_missing_columns(migrator, "idempotency_record", [
+        ("fingerprint", CharField(max_length=64, default="")), ("completed_at", DateTimeField(null=True))])
+    indexes = {index.name for index in db.get_indexes("idempotency_record")}
+    if "idempotency_record_created_at" not in indexes:
+        migrate(migrator.add_index("idempotency_record", ("created_at",), False))
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -111,6 +120,7 @@ STEPS = [
     _0007_proposal_mandate,
     _0008_apprentice_identity_indexes,
     _0009_document_proposal,
+    _0010_idempotency_fingerprint,
 ]
 SCHEMA_VERSION = len(STEPS)
 

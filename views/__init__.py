@@ -16,3 +16,12 @@ def register_views(app):
     app.register_blueprint(invitation.bp)
     app.register_blueprint(portal.bp)
     init_admin(app)
+    register_api(app)
+
+
+def register_api(app):
+    """The JSON API for the CFAs' software (/api/v1): one list of its blueprints."""
+    from views import api
+    from views.api import key
+
+    api.register(app, [key.blp])

@@ -1,0 +1,38 @@
+"""Schemas shared by the API's modules: money as decimal strings, the organisation, pagination."""
+import marshmallow as ma
+
+
+class Money(ma.fields.Decimal):
+    """An amount in euros as a decimal string with two places (`"1234.50"`), never a float."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "1234.50")
+        super().__init__(places=2, as_string=True, allow_nan=False, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else super()._serialize(value, attr, obj, **kwargs)
+
+
+class OrganismeSchema(ma.Schema):
+    siret = ma.fields.String(metadata={"description": "SIRET de l'organisme.", "example": "12345678900012"})
+    uaiCfa = ma.fields.String(metadata={"description": "Code UAI du CFA.", "example": "0751234A"})
+    denomination = ma.fields.String(metadata={"description": "Raison sociale."})
+
+
+def organisme(org):
+    return {"siret": org.siret, "uaiCfa": org.uai, "denomination": org.name}
+
+
+class PageQuerySchema(ma.Schema):
+    """Pagination of the lists: `page` from 1, `parPage` up to 100."""
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100000),
+                             metadata={"description": "Numéro de page, à partir de 1."})
+    parPage = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=100),
+                                metadata={"description": "Éléments par page (100 au plus)."})
+
+
+class PaginationSchema(ma.Schema):
+    page = ma.fields.Integer()
+    parPage = ma.fields.Integer()
+    suivante = ma.fields.Boolean(metadata={"description": "Vrai s'il existe une page suivante."})
