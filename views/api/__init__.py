@@ -5,7 +5,6 @@ Every route but the documentation needs an `X-API-KEY` (auth.py); errors are pro
 (problems.py); POSTs accept `Idempotency-Key` (idempotency.py); each key has its own rate limit."""
 import http
 
-from apispec.utils import deepupdate  # noqa: F401  (kept for the modules that document extra responses)
 from flask import current_app
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
@@ -50,8 +49,6 @@ class PortailApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
-api = PortailApi()
-
 
 def configure(app):
     app.config.setdefault("API_TITLE", "Portail CFA — API des logiciels CFA")
@@ -75,6 +72,7 @@ def api_blueprint(name, import_name, description):
     blp = Blueprint(name, import_name, description=description)
     blp.before_request(authenticate)
     blp.register_error_handler(Exception, handle_exception)
+    limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api", key_func=rate_limit_key)(blp)
     return blp
 
 
@@ -85,13 +83,11 @@ def register(app, blueprints):
     from . import docs
 
     configure(app)
-    api.init_app(app)
-    per_key = limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api",
-                                   key_func=rate_limit_key)
+    api = PortailApi(app)  # one per app: it holds the app's OpenAPI document
+    app.extensions["portail_api"] = api
     for blp in blueprints:
         api.register_blueprint(blp, url_prefix=PREFIX)
         csrf.exempt(blp)
-        per_key(blp)
     app.register_blueprint(docs.bp, url_prefix=PREFIX)
     csrf.exempt(docs.bp)
     doc_blueprint = app.blueprints.get("api-docs")

@@ -2,7 +2,7 @@
 script from elsewhere): each operation with its parameters, body and answers, field by field."""
 import json
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
 bp = Blueprint("api_docs_page", __name__)
 
@@ -68,7 +68,5 @@ def operations(spec):
 
 @bp.route("/docs")
 def page():
-    from . import api
-
-    spec = api.spec.to_dict()
+    spec = current_app.extensions["portail_api"].spec.to_dict()
     return render_template("api/docs.html", spec=spec, operations=operations(spec))
