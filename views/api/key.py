@@ -6,7 +6,7 @@ from models import Organisation
 
 from . import api_blueprint
 from .auth import current_api_scope
-from .schemas import OrganismeSchema, organisme
+from .schemas import Instant, OrganismeSchema, organisme
 
 blp = api_blueprint("api_cle", __name__, "La clé d'API utilisée : son organisme et son expiration.")
 
@@ -15,8 +15,8 @@ class KeySchema(ma.Schema):
     prefixe = ma.fields.String(metadata={"description": "Début de la clé, pour la reconnaître.",
                                          "example": "pcfa_Ab3dE9x"})
     nom = ma.fields.String(metadata={"description": "Nom donné à la clé à sa création."})
-    creeeLe = ma.fields.DateTime(metadata={"description": "Date de création."})
-    expireLe = ma.fields.DateTime(metadata={"description": "Date d'expiration (365 jours après la création)."})
+    creeeLe = Instant(metadata={"description": "Date de création."})
+    expireLe = Instant(metadata={"description": "Date d'expiration (365 jours après la création)."})
     organisme = ma.fields.Nested(OrganismeSchema, metadata={"description": "L'organisme de la clé."})
     organismesDelegants = ma.fields.List(
         ma.fields.Nested(OrganismeSchema),

@@ -13,6 +13,16 @@ class Money(ma.fields.Decimal):
         return None if value is None else super()._serialize(value, attr, obj, **kwargs)
 
 
+class Instant(ma.fields.AwareDateTime):
+    """A moment as ISO 8601 with its offset (`2026-12-06T10:25:14+01:00`): the database keeps the server's
+    local time without offset (`datetime.now()`); RFC 3339 wants one."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.astimezone()  # a naive value is the server's local time
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 class OrganismeSchema(ma.Schema):
     siret = ma.fields.String(metadata={"description": "SIRET de l'organisme.", "example": "12345678900012"})
     uaiCfa = ma.fields.String(metadata={"description": "Code UAI du CFA.", "example": "0751234A"})
