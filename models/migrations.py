@@ -101,6 +101,15 @@ def _0009_document_proposal(migrator):
         migrate(migrator.add_column("document", "proposal_id", Document.proposal))
 
 
+def _0011_api_key_expiry_warning(migrator):
+    """When the administrators of a key's organisation were warned of its expiry (once per key)."""
+    from .proposal import ApiKey
+
+    present = {column.name for column in db.get_columns("apikey")}
+    if "expiry_warned_at" not in present:
+        migrate(migrator.add_column("apikey", "expiry_warned_at", ApiKey.expiry_warned_at))
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -111,6 +120,7 @@ STEPS = [
     _0007_proposal_mandate,
     _0008_apprentice_identity_indexes,
     _0009_document_proposal,
+    _0011_api_key_expiry_warning,
 ]
 SCHEMA_VERSION = len(STEPS)
 
