@@ -105,9 +105,9 @@ def _0011_api_key_expiry_warning(migrator):
     """When the administrators of a key's organisation were warned of its expiry (once per key)."""
     from .proposal import ApiKey
 
-    present = {column.name for column in db.get_columns("apikey")}
+    present = {column.name for column in db.get_columns("api_key")}
     if "expiry_warned_at" not in present:
-        migrate(migrator.add_column("apikey", "expiry_warned_at", ApiKey.expiry_warned_at))
+        migrate(migrator.add_column("api_key", "expiry_warned_at", ApiKey.expiry_warned_at))
 
 
 STEPS = [
