@@ -123,3 +123,6 @@ def register_cli(app):
 
     from commands.demo import register_demo_cli
     register_demo_cli(app)
+
+    from commands.api_keys import register_api_key_cli
+    register_api_key_cli(app)

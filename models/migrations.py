@@ -110,6 +110,15 @@ def _0010_idempotency_fingerprint(migrator):
         migrate(migrator.add_index("idempotency_record", ("created_at",), False))
 
 
+def _0011_api_key_expiry_warning(migrator):
+    """When the administrators of a key's organisation were warned of its expiry (once per key)."""
+    from .proposal import ApiKey
+
+    present = {column.name for column in db.get_columns("api_key")}
+    if "expiry_warned_at" not in present:
+        migrate(migrator.add_column("api_key", "expiry_warned_at", ApiKey.expiry_warned_at))
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -121,6 +130,7 @@ STEPS = [
     _0008_apprentice_identity_indexes,
     _0009_document_proposal,
     _0010_idempotency_fingerprint,
+    _0011_api_key_expiry_warning,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -48,3 +48,4 @@ class ApiKey(BaseModel):
     expires_at = DateTimeField()
     revoked_at = DateTimeField(null=True)
     last_used_at = DateTimeField(null=True)
+    expiry_warned_at = DateTimeField(null=True)  # when its administrators were told it expires in 30 days

@@ -40,6 +40,7 @@ VARIABLES = {
     "credit_note_id": lambda t: t.credit_note.id,
     "user_id": lambda t: t.admin.id,
     "proposal_id": lambda t: t.proposal.id,
+    "key_id": lambda t: t.api_key.id,
 }
 # Where one name means different things: (rule prefix, name) → value; the longest prefix wins.
 VARIABLES_BY_PREFIX = {
@@ -152,11 +153,11 @@ def tenant_snapshot(tenant, told=None):
     """The other organisation's own records, as stored (notifications of category `told` aside)."""
     records = [tenant.organisation, tenant.dossier, tenant.stock_dossier, tenant.document, tenant.invoice,
                tenant.invoice_document, tenant.letter, tenant.notification, tenant.delegation, tenant.credit_note,
-               tenant.payment, tenant.proposal, tenant.proposal_document]
+               tenant.payment, tenant.proposal, tenant.proposal_document, tenant.api_key]
     state = [model_to_dict(type(r).get_by_id(r.id), recurse=False) if type(r).get_or_none(id=r.id) else None
              for r in records]
     counts = {m.__name__: m.select().where(m.organisation == tenant.organisation.id).count()
-              for m in (models.Dossier, models.Invoice, models.Document, models.CreditNote)}
+              for m in (models.Dossier, models.Invoice, models.Document, models.CreditNote, models.ApiKey)}
     counts["Notification"] = models.Notification.select().where(
         (models.Notification.organisation == tenant.organisation.id) & (models.Notification.category != told)).count()
     counts["delegation"] = models.Delegation.select().where(models.Delegation.delegate == tenant.organisation.id).count()

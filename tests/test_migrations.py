@@ -99,3 +99,24 @@ def test_step_nine_gives_an_old_document_table_its_proposal_column_and_keeps_the
         assert migrations.migrate_schema() == 0
     finally:
         models.SchemaVersion.update(version=version).execute()
+
+
+def test_step_eleven_gives_an_old_api_key_table_its_expiry_warning_column_and_keeps_the_keys(app, db, factory):
+    """A database from before the expiry warning: `api_key` gains `expiry_warned_at`, its keys stay usable."""
+    from workflows.api_keys import create_key, find_key
+
+    key, raw = create_key(factory.organisation(name="CFA Ancien"), "Ypareo")
+    migrator = migrations.SchemaMigrator.from_database(db)
+    legacy = {"legacy": True} if isinstance(migrator, SqliteMigrator) else {}
+    migrate(migrator.drop_column("api_key", "expiry_warned_at", **legacy))
+    version = models.SchemaVersion.get().version
+    before = migrations.STEPS.index(migrations._0011_api_key_expiry_warning)
+    models.SchemaVersion.update(version=before).execute()
+    try:
+        assert migrations.migrate_schema() == len(migrations.STEPS) - before
+        assert "expiry_warned_at" in {column.name for column in db.get_columns("api_key")}
+        found = find_key(raw)
+        assert (found.id, found.name, found.expiry_warned_at) == (key.id, "Ypareo", None)
+        assert migrations.migrate_schema() == 0
+    finally:
+        models.SchemaVersion.update(version=version).execute()

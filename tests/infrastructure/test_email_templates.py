@@ -43,6 +43,9 @@ SAMPLES = {
     "proposal_sent": {"cfa": "CFA Étoile", "apprentice": "Lucas Martin", "start": "01/09/2026",
                       "employer": "Garage Central", "training": "BTS MV", "link": "https://portail.test/portail/",
                       "invitation": None, "until": ""},
+    "api_key_expiring": {"full_name": "Léa Martin", "key_name": "Ypareo", "prefix": "pcfa_Ab3dE5f",
+                         "organisation": "CFA Étoile", "siret": "42110064500967", "expires": "05/01/2027",
+                         "link": "https://portail.test/portail/cles-api"},
 }
 # The variable holding the recipient's name, for the escaping check.
 NAME_VARIABLE = {"digest": "first_name", "invitation": "inviter", "registration_claimed": "organisation",

@@ -33,6 +33,7 @@ class Tenant:
     employer_user: models.User = None  # the user of the employer its proposal is addressed to
     proposal: models.ContractProposal = None
     proposal_document: models.Document = None  # joined on `proposal` (its Documents tab)
+    api_key: models.ApiKey = None
 
 
 def tenant(app, factory, name, email, number_base):
@@ -85,9 +86,12 @@ def tenant(app, factory, name, email, number_base):
                                                original_name=f"identite-{number_base}.pdf", stored_name=name_,
                                                sha256=sha, size=size)
     markers.append(proposal_document.original_name)
+    from workflows.api_keys import create_key
+    api_key, _ = create_key(org, f"Logiciel de {name}")
+    markers += [api_key.name, api_key.prefix]
     return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation,
                   credit_note, payment, loose, markers, employer_user=employer_user, proposal=proposal,
-                  proposal_document=proposal_document)
+                  proposal_document=proposal_document, api_key=api_key)
 
 
 def employer_with_proposal(factory, org, name, number_base):

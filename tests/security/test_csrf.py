@@ -37,7 +37,7 @@ def fill(rule, tenant):
     own = {"number": tenant.dossier.number, "siret": tenant.organisation.siret,
            "invoice_id": tenant.invoice.id, "notification_id": tenant.notification.id,
            "delegation_id": tenant.delegation.id, "dossier_id": tenant.dossier.id,
-           "decision": "rejeter", "action_name": "refuser"}
+           "decision": "rejeter", "action_name": "refuser", "key_id": tenant.api_key.id}
 
     def value(match):
         name = match.group(2)

@@ -5,13 +5,13 @@ from flask_admin.theme import Bootstrap4Theme
 from access.permissions import can
 from views.headers import csp_nonce
 
-from . import (billing, delegations, dossiers, organisations, outbox, proposals, records, ruptures, settings,
-               users)
+from . import (api_keys, billing, delegations, dossiers, organisations, outbox, proposals, records, ruptures,
+               settings, users)
 from .account import StaffAccountView
 from .dashboard import DashboardView
 from .french import TRANSLATIONS_PATH
 
-VIEW_MODULES = [organisations, delegations, users, dossiers, proposals, billing, records, ruptures, outbox,
+VIEW_MODULES = [organisations, api_keys, delegations, users, dossiers, proposals, billing, records, ruptures, outbox,
                 settings]
 
 

@@ -42,6 +42,7 @@ OTHER_ACTIONS = {
     "deduct_part": "Déduction partielle", "change_credit_note_mode": "Mode de règlement des avoirs",
     "invite": "Invitation d'un utilisateur", "change_rights": "Modification des droits",
     "resend_invitation": "Nouvelle invitation envoyée", "accept_invitation": "Invitation acceptée",
+    "revoke": "Révocation",
 }
 TRANSITION_LABELS = {(machine.entity, t.action): t.label
                      for machine in MACHINES.values() for t in machine.transitions.values()}

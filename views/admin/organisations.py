@@ -12,7 +12,7 @@ from wtforms.validators import Optional
 
 from forms import validators as v
 from forms.registration import RegistrationRefusalForm
-from models import Employer, Organisation
+from models import ApiKey, Employer, Organisation
 from workflows.deactivation import EMPLOYER_ACTIVITY, ORGANISATION_ACTIVITY
 from workflows.registration import refuse_registration, validate_registration
 from workflows.transitions import TransitionRefused
@@ -51,6 +51,15 @@ class OrganisationView(DeactivationMixin, StaffModelView):
         "email": {"validators": [Optional(), v.email]},
         "contact_email": {"validators": [Optional(), v.email]},
     }
+
+    details_template = "admin/organisation_details.html"  # with a link to the organisation's API keys
+
+    def api_keys_url(self, organisation):
+        from .dashboard import filtered_list_url
+        return filtered_list_url("apikey", Organisation.siret, organisation.siret)
+
+    def api_key_count(self, organisation):
+        return ApiKey.select().where(ApiKey.organisation == organisation.id).count()
 
     def on_model_change(self, form, model, is_created):
         model.siret = (model.siret or "").replace(" ", "")

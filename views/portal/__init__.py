@@ -26,6 +26,7 @@ PORTAL_MODULES = [
     "organisation",
     "account",
     "users",
+    "api_keys",
     "establishments",
     "proposals",
     "employer",
