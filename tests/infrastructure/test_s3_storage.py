@@ -5,6 +5,7 @@ import hashlib
 import io
 import secrets
 import socket
+import tarfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -220,6 +221,21 @@ def test_a_document_uploaded_on_the_portal_goes_to_the_bucket_and_downloads_back
 
     admin_client.delete_object(Bucket=on_s3, Key=f"documents/{doc.stored_name[:2]}/{doc.stored_name}")
     assert client.get(f"/portail/documents/{doc.id}").status_code == 404  # lost object: 404, not 500
+
+
+def test_a_backup_says_the_files_are_in_the_bucket_and_archives_none(app, on_s3, factory, make_client, tmp_path):
+    org = factory.organisation()
+    client = make_client(factory.cfa_user(org).email)
+    dossier = factory.dossier(organisation=org)
+    assert client.post_form(f"/portail/dossiers/{dossier.number}/documents",
+                            {"doc_type": "convention", "file": (io.BytesIO(make_pdf()), "c.pdf")},
+                            content_type="multipart/form-data").status_code == 302
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "dans le seau S3, pas dans l'archive" in result.output and "fichier(s) déposé(s)" not in result.output
+    [archive] = list((tmp_path / "out").glob("portail-*.tar.gz"))
+    with tarfile.open(archive) as tar:
+        assert [name for name in tar.getnames() if name.startswith("files")] == []
 
 
 def test_readyz_answers_200_with_the_bucket_and_leaves_no_probe_in_it(client, on_s3, admin_client):
