@@ -11,6 +11,7 @@ from config import Config
 from infrastructure import passwords
 from views.extensions import babel, csrf, limiter, login_manager
 from infrastructure.formatting import date_fr, montant, oui_non
+from infrastructure.storage import parse_storage_url
 from views.headers import content_security_policy, csp_nonce
 
 
@@ -24,6 +25,8 @@ def create_app(config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    if app.config["STORAGE_URL"]:  # a mistyped bucket address stops the start, not the first upload
+        parse_storage_url(app.config["STORAGE_URL"])
 
     passwords.configure(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"],
                         app.config["ARGON2_PARALLELISM"])

@@ -44,6 +44,9 @@ def register_cli(app):
         click.echo(f"Sauvegarde écrite dans {archive} : {', '.join(contents)}.")
         if "base de données" not in contents:
             click.echo("La base PostgreSQL n'est pas dans l'archive : sauvegardez-la avec pg_dump.")
+        if app.config.get("STORAGE_URL"):
+            click.echo("Les fichiers déposés sont dans le seau S3, pas dans l'archive : sauvegardez-le chez le "
+                       "fournisseur (versionnement, réplication).")
 
     @app.cli.command("restore")
     @click.argument("archive")

@@ -15,6 +15,10 @@ class Config:
         self.SECRET_KEY = env.get("SECRET_KEY") or _local_secret(data_dir)
         self.DATABASE_URL = env.get("DATABASE_URL", f"sqlite:///{data_dir / 'portail.db'}")
         self.UPLOAD_DIR = env.get("UPLOAD_DIR", str(data_dir / "files"))
+        # Empty: uploaded files live in UPLOAD_DIR. `s3://bucket/prefix`: in that S3-compatible bucket, at
+        # S3_ENDPOINT_URL (empty for AWS itself); credentials and region from boto3's AWS_* variables.
+        self.STORAGE_URL = env.get("STORAGE_URL", "").strip()
+        self.S3_ENDPOINT_URL = env.get("S3_ENDPOINT_URL", "").strip()
         # A form may carry two files (invoice + completion certificate): each one is held to MAX_UPLOAD_BYTES
         # exactly by workflows.documents; this only cuts requests that cannot be valid.
         self.MAX_CONTENT_LENGTH = 2 * int(env.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)) + 512 * 1024

@@ -46,7 +46,7 @@ def create_backup(config, target_dir, now=None):
                 _sqlite_copy(database, copy)
                 tar.add(copy, arcname=DATABASE_NAME)
                 contents.append("base de données")
-            if upload_dir.is_dir():
+            if upload_dir.is_dir() and not config.get("STORAGE_URL"):  # in a bucket: backed up on its side
                 tar.add(upload_dir, arcname=FILES_DIR, filter=_skip_partial_files)
                 count = sum(1 for p in upload_dir.rglob("*") if p.is_file() and not p.name.endswith(".tmp"))
                 contents.append(f"{count} fichier(s) déposé(s)")
