@@ -101,6 +101,13 @@ def _0009_document_proposal(migrator):
         migrate(migrator.add_column("document", "proposal_id", Document.proposal))
 
 
+def _0012_webhooks(migrator):
+    """Webhooks of the CFAs' software: endpoints, the delivery queue and the attempts' log."""
+    from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+    db.create_tables([WebhookEndpoint, WebhookDelivery, WebhookAttempt], safe=True)
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -111,6 +118,7 @@ STEPS = [
     _0007_proposal_mandate,
     _0008_apprentice_identity_indexes,
     _0009_document_proposal,
+    _0012_webhooks,
 ]
 SCHEMA_VERSION = len(STEPS)
 
