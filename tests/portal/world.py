@@ -33,6 +33,8 @@ class Tenant:
     employer_user: models.User = None  # the user of the employer its proposal is addressed to
     proposal: models.ContractProposal = None
     proposal_document: models.Document = None  # joined on `proposal` (its Documents tab)
+    webhook_endpoint: models.WebhookEndpoint = None
+    webhook_delivery: models.WebhookDelivery = None
 
 
 def tenant(app, factory, name, email, number_base):
@@ -85,9 +87,14 @@ def tenant(app, factory, name, email, number_base):
                                                original_name=f"identite-{number_base}.pdf", stored_name=name_,
                                                sha256=sha, size=size)
     markers.append(proposal_document.original_name)
+    endpoint = models.WebhookEndpoint.create(organisation=org, url=f"https://hooks-{number_base}.example.test/in",
+                                             secret=f"whsec_secret{number_base}")
+    delivery = models.WebhookDelivery.create(endpoint=endpoint, event="dossier.etat", payload={
+        "id": f"evt-{number_base}", "type": "dossier.etat", "donnees": {"numeroInterneDossier": d.number}})
+    markers += [endpoint.url, endpoint.secret]
     return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation,
                   credit_note, payment, loose, markers, employer_user=employer_user, proposal=proposal,
-                  proposal_document=proposal_document)
+                  proposal_document=proposal_document, webhook_endpoint=endpoint, webhook_delivery=delivery)
 
 
 def employer_with_proposal(factory, org, name, number_base):
