@@ -124,9 +124,7 @@ def post(url, body, headers, allow_private=False, timeout=TIMEOUT_SECONDS):
     connection = kind(parts.hostname, port, sockaddr, family, timeout=timeout)
     try:
         connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read(64 * 1024)  # a short look at the answer, never a large download
-        return response.status
+        return connection.getresponse().status  # the body is never read: only the status counts
     finally:
         connection.close()
 
