@@ -56,14 +56,15 @@ def _iso(moment=None):
     return (moment or db_now()).astimezone().isoformat()
 
 
-def recipients(organisation_id, delegates=True):
-    """The organisation and, with `delegates`, the organisations holding an approved delegation from it."""
-    ids = [organisation_id]
+def _receiving(organisation_id, delegates=True):
+    """Active endpoints of the organisation and, with `delegates`, of the organisations holding an approved
+    delegation from it (one query: a transition pays nothing more when nobody listens)."""
+    owners = WebhookEndpoint.organisation == organisation_id
     if delegates:
-        ids += [d for (d,) in Delegation.select(Delegation.delegate).where(
-            (Delegation.delegator == organisation_id) & (Delegation.state == DelegationState.APPROVED))
-            .order_by(Delegation.delegate).tuples()]
-    return ids
+        owners |= WebhookEndpoint.organisation.in_(Delegation.select(Delegation.delegate).where(
+            (Delegation.delegator == organisation_id) & (Delegation.state == DelegationState.APPROVED)))
+    return (WebhookEndpoint.select(WebhookEndpoint.id).where(owners & WebhookEndpoint.active)
+            .order_by(WebhookEndpoint.id))
 
 
 def emit(organisation_id, event, payload, *, delegates=True, now=None):
@@ -72,9 +73,7 @@ def emit(organisation_id, event, payload, *, delegates=True, now=None):
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}")
     moment = now or db_now()
-    endpoints = list(WebhookEndpoint.select(WebhookEndpoint.id).where(
-        WebhookEndpoint.organisation.in_(recipients(organisation_id, delegates)) & WebhookEndpoint.active)
-        .order_by(WebhookEndpoint.id))
+    endpoints = list(_receiving(organisation_id, delegates))
     if not endpoints:
         return []
     envelope = {"id": str(uuid.uuid4()), "type": event, "creeLe": _iso(moment), "donnees": payload}
