@@ -118,6 +118,23 @@ def register_cli(app):
             return
         _send_outbox()
 
+    @app.cli.command("deliver-webhooks")
+    @click.option("--loop", is_flag=True, help="Continuer indéfiniment (une passe toutes les --interval secondes).")
+    @click.option("--interval", default=10, show_default=True, help="secondes entre deux passes avec --loop")
+    def deliver_webhooks(loop, interval):
+        """Send the due webhook deliveries once (from cron), or keep sending with --loop (a worker)."""
+        import time
+        from workflows.webhooks import deliver_due
+        allow_private = bool(app.config.get("WEBHOOK_ALLOW_PRIVATE"))
+        while True:
+            counts = deliver_due(allow_private=allow_private)
+            click.echo(f"Webhooks : {counts['delivered']} remis, {counts['retried']} à réessayer, "
+                       f"{counts['failed']} en échec définitif.")
+            if not loop:
+                return
+            models.db.close()  # a long-running worker holds no connection between passes
+            time.sleep(max(1, interval))
+
     def _send_outbox():
         from infrastructure.mail import drain_outbox
         if app.config.get("MAIL_SERVER"):

@@ -66,6 +66,9 @@ class Config:
         self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0") or 0)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
+        # Webhook URLs resolving to private, loopback or link-local addresses (and plain http) are refused
+        # unless WEBHOOK_ALLOW_PRIVATE=1: only for tests and a developer's machine (SSRF guard).
+        self.WEBHOOK_ALLOW_PRIVATE = env.get("WEBHOOK_ALLOW_PRIVATE", "").strip().lower() in ("1", "true", "yes", "oui")
         self.BABEL_DEFAULT_LOCALE = "fr"
         self.BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
         self.FLASK_ADMIN_SWATCH = "cerulean"

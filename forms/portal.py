@@ -72,3 +72,13 @@ class DelegationForm(FlaskForm):
         v.siret])
     name = StringField("Nom de l'établissement", validators=[
         DataRequired("Saisissez le nom de l'établissement."), Length(max=200, message="Nom trop long.")])
+
+
+class WebhookForm(FlaskForm):
+    """Webhooks: the HTTPS URL the CFA's software listens on (checked by infrastructure.webhook_http)."""
+
+    url = StringField("Adresse (URL HTTPS)", validators=[
+        DataRequired("Indiquez l'adresse (URL) qui recevra les notifications."),
+        Length(max=500, message="L'adresse ne doit pas dépasser 500 caractères.")])
+    description = StringField("Description", validators=[
+        Optional(), Length(max=200, message="La description ne doit pas dépasser 200 caractères.")])

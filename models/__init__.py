@@ -14,6 +14,7 @@ from .proposal import ApiKey, ContractProposal, ProposalStep
 from .settings import SchemaVersion, SmicRate
 from .token import OneTimeToken
 from .user import Membership, User, new_session_token
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 MODELS = [
     SchemaVersion, Counter, SmicRate,
@@ -25,6 +26,7 @@ MODELS = [
     Payment, PaymentLine, PaymentDeduction, IdempotencyRecord,
     ContractProposal, ProposalStep, ApiKey,
     Document, Letter, Notification, OutboxEmail,
+    WebhookEndpoint, WebhookDelivery, WebhookAttempt,
     AuditEntry,
 ]
 

@@ -119,6 +119,13 @@ def _0011_api_key_expiry_warning(migrator):
         migrate(migrator.add_column("api_key", "expiry_warned_at", ApiKey.expiry_warned_at))
 
 
+def _0012_webhooks(migrator):
+    """Webhooks of the CFAs' software: endpoints, the delivery queue and the attempts' log."""
+    from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+    db.create_tables([WebhookEndpoint, WebhookDelivery, WebhookAttempt], safe=True)
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -131,6 +138,7 @@ STEPS = [
     _0009_document_proposal,
     _0010_idempotency_fingerprint,
     _0011_api_key_expiry_warning,
+    _0012_webhooks,
 ]
 SCHEMA_VERSION = len(STEPS)
 

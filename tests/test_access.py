@@ -41,6 +41,8 @@ VARIABLES = {
     "user_id": lambda t: t.admin.id,
     "proposal_id": lambda t: t.proposal.id,
     "key_id": lambda t: t.api_key.id,
+    "endpoint_id": lambda t: t.webhook_endpoint.id,
+    "delivery_id": lambda t: t.webhook_delivery.id,
 }
 # Where one name means different things: (rule prefix, name) → value; the longest prefix wins.
 VARIABLES_BY_PREFIX = {
@@ -103,7 +105,8 @@ def test_the_crawl_covers_the_portal_routes():
     rules = {rule for rule, _, _ in PORTAL_RULES}
     for expected in ("/portail/", "/portail/dossiers", "/portail/dossiers/<number>", "/portail/factures",
                      "/portail/documents/<int:document_id>", "/portail/notifications",
-                     "/portail/dossiers/<number>/remboursement", "/portail/organisation/<siret>"):
+                     "/portail/dossiers/<number>/remboursement", "/portail/organisation/<siret>",
+                     "/portail/webhooks/<int:endpoint_id>/envois/<int:delivery_id>/rejouer"):
         assert expected in rules
 
 
@@ -153,7 +156,8 @@ def tenant_snapshot(tenant, told=None):
     """The other organisation's own records, as stored (notifications of category `told` aside)."""
     records = [tenant.organisation, tenant.dossier, tenant.stock_dossier, tenant.document, tenant.invoice,
                tenant.invoice_document, tenant.letter, tenant.notification, tenant.delegation, tenant.credit_note,
-               tenant.payment, tenant.proposal, tenant.proposal_document, tenant.api_key]
+               tenant.payment, tenant.proposal, tenant.proposal_document, tenant.api_key,
+               tenant.webhook_endpoint, tenant.webhook_delivery]
     state = [model_to_dict(type(r).get_by_id(r.id), recurse=False) if type(r).get_or_none(id=r.id) else None
              for r in records]
     counts = {m.__name__: m.select().where(m.organisation == tenant.organisation.id).count()

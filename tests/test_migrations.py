@@ -120,3 +120,24 @@ def test_step_eleven_gives_an_old_api_key_table_its_expiry_warning_column_and_ke
         assert migrations.migrate_schema() == 0
     finally:
         models.SchemaVersion.update(version=version).execute()
+
+
+def test_step_twelve_gives_an_old_database_the_webhook_tables_and_keeps_its_rows(app, db, factory):
+    """A database from before webhooks: the endpoints, deliveries and attempts tables appear, nothing else moves."""
+    org = factory.organisation(name="CFA d'avant les webhooks")
+    tables = [models.WebhookAttempt, models.WebhookDelivery, models.WebhookEndpoint]
+    db.drop_tables(tables)
+    version = models.SchemaVersion.get().version
+    before = migrations.STEPS.index(migrations._0012_webhooks)
+    models.SchemaVersion.update(version=before).execute()
+    try:
+        assert migrations.migrate_schema() == len(migrations.STEPS) - before
+        assert {"webhook_endpoint", "webhook_delivery", "webhook_attempt"} <= set(db.get_tables())
+        assert {i.name for i in db.get_indexes("webhook_delivery")} >= {"webhook_delivery_state_next_attempt_at"}
+        endpoint = models.WebhookEndpoint.create(organisation=org, url="https://cfa.example.fr/in", secret="s")
+        assert models.WebhookDelivery.create(endpoint=endpoint, event="dossier.etat", payload={}).state == "pending"
+        assert models.Organisation.get_by_id(org.id).name == "CFA d'avant les webhooks"
+        assert migrations.migrate_schema() == 0
+    finally:
+        db.create_tables(list(reversed(tables)), safe=True)
+        models.SchemaVersion.update(version=version).execute()

@@ -15,6 +15,7 @@ from models import ApiKey, Membership, Notification, Organisation, db
 from models.states import OrganisationStatus
 from workflows.audit import record, snapshot
 from workflows.notify import recipients, send_email
+from workflows.webhooks import emit_key_expiring
 
 KEY_PREFIX = "pcfa_"
 SHOWN_PREFIX_LENGTH = 12  # "pcfa_" and 7 random characters: enough to tell keys apart in a list
@@ -193,5 +194,6 @@ def warn_expiring_keys(now=None, site_url=""):
                     "api_key_expiring", full_name=user.full_name, key_name=key.name, prefix=key.prefix,
                     organisation=organisation.name, siret=organisation.siret, expires=expires,
                     link=f"{site_url}/portail/cles-api"))
+            emit_key_expiring(key)  # the CFA's software is told too (webhook `cle.expiration`)
         warned += 1
     return warned

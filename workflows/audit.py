@@ -8,7 +8,7 @@ from models import MODELS, AuditEntry
 from rules.identifiers import mask_iban, mask_nir
 
 MASKED = {"nir": mask_nir, "iban": mask_iban}
-SECRET = {"password_hash", "session_token", "key_hash"}
+SECRET = {"password_hash", "session_token", "key_hash", "secret"}
 
 
 def snapshot(instance):

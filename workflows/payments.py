@@ -18,7 +18,7 @@ from access.permissions import can
 from models.states import InvoiceState
 from models import (CreditNote, Dossier, Invoice, InvoiceLine, Organisation, Payment,
                     PaymentDeduction, PaymentLine, is_postgres, now)
-from workflows import audit
+from workflows import audit, webhooks
 from workflows.bank_details import approved_bank_details
 from workflows.credit_notes import deductible_credit_notes
 from workflows.delegations import DelegationError, check_may_bill
@@ -156,6 +156,7 @@ def _create(organisation, invoice_ids, submission_key, user, date, expected_net=
     sync_statuses(dossier_ids)
     audit.record("payment", payment.id, "create", None, payment, user=user,
                  note=f"{len(invoices)} facture(s), brut {plan['gross']}, avoirs {plan['deductions']}")
+    webhooks.payment_recorded(payment)
     deducted = f", dont {montant(plan['deductions'])} d'avoirs déduits" if plan["deductions"] else ""
     notify_organisation(organisation, f"Règlement {reference} de {montant(plan['net'])} émis le "
                         f"{date_fr(date)}{deducted}. L'avis de paiement est disponible dans vos règlements.",

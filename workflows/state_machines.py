@@ -8,6 +8,7 @@ from models.states import (AmendmentState, BankDetailsStatus, CreditNoteState, D
                            EmployerStatus, InvoiceState, OrganisationStatus, ProposalState, RuptureState,
                            USER_ACTIVITY_LABELS)
 from workflows.transitions import Machine, Notify, Transition
+from workflows.webhooks import dossier_state_changed, invoice_state_changed
 
 D, I, C, B = DossierState, InvoiceState, CreditNoteState, BankDetailsStatus
 DG, A, R, O, E, P = DelegationState, AmendmentState, RuptureState, OrganisationStatus, EmployerStatus, ProposalState
@@ -41,7 +42,8 @@ def _same_organisation(scope, user):
                                       & (Membership.organisation == scope.organisation_id)).exists())
 
 
-DOSSIER = Machine("dossier", Dossier, "dossier", D, describe=lambda d: f"Dossier {d.number}", transitions=[
+DOSSIER = Machine("dossier", Dossier, "dossier", D, describe=lambda d: f"Dossier {d.number}",
+                  events=dossier_state_changed, transitions=[
     Transition("instruire", (D.RECEIVED,), D.IN_INSTRUCTION, "dossier.instruct", "Prendre en instruction",
                "take_into_instruction", notify=TELL_DOSSIER, done="pris en instruction",
                confirmation="Prendre les dossiers sélectionnés en instruction ?"),
@@ -69,7 +71,8 @@ DOSSIER = Machine("dossier", Dossier, "dossier", D, describe=lambda d: f"Dossier
                "declare_final_balance", notify=TELL_BILLING),
 ])
 
-INVOICE = Machine("invoice", Invoice, "invoice", I, describe=lambda i: f"Facture {i.display_number}", transitions=[
+INVOICE = Machine("invoice", Invoice, "invoice", I, describe=lambda i: f"Facture {i.display_number}",
+                  events=invoice_state_changed, transitions=[
     Transition("deposer", (I.DRAFT,), I.PROCESSING, "dossier.bill", "Déposer la facture", "submit"),
     Transition("valider", (I.PROCESSING,), I.VALIDATED, "invoice.decide", "Valider", "validate",
                notify=TELL_BILLING, done="validée (bon à payer)", button="success",

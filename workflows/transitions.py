@@ -77,6 +77,7 @@ class Machine:
     transitions: dict = field(default_factory=dict)
     column: str = "state"
     describe: Callable = str  # row -> French subject of a notification ("Facture F0000012")
+    events: Callable | None = None  # (row, state before) -> None: webhook events, queued inside the transaction
 
     def __post_init__(self):
         if not isinstance(self.transitions, dict):
@@ -190,6 +191,8 @@ def apply(machine, name, obj, actor, *, changes=None, reason="", note="", within
         record(machine.entity, row.id, transition.action, changed_before, changed_after,
                user=audit_user or _user_of(actor),
                note="; ".join(x for x in (note or reason, extra or "") if x))
+        if machine.events is not None:
+            machine.events(row, getattr(current, machine.column))
         if nested:
             _notify(machine, transition, row, notice, state_before=getattr(current, machine.column))
     if not nested:

@@ -34,6 +34,8 @@ class Tenant:
     proposal: models.ContractProposal = None
     proposal_document: models.Document = None  # joined on `proposal` (its Documents tab)
     api_key: models.ApiKey = None
+    webhook_endpoint: models.WebhookEndpoint = None
+    webhook_delivery: models.WebhookDelivery = None
 
 
 def tenant(app, factory, name, email, number_base):
@@ -89,9 +91,15 @@ def tenant(app, factory, name, email, number_base):
     from workflows.api_keys import create_key
     api_key, _ = create_key(org, f"Logiciel de {name}")
     markers += [api_key.name, api_key.prefix]
+    endpoint = models.WebhookEndpoint.create(organisation=org, url=f"https://hooks-{number_base}.example.test/in",
+                                             secret=f"whsec_secret{number_base}")
+    delivery = models.WebhookDelivery.create(endpoint=endpoint, event="dossier.etat", payload={
+        "id": f"evt-{number_base}", "type": "dossier.etat", "donnees": {"numeroInterneDossier": d.number}})
+    markers += [endpoint.url, endpoint.secret]
     return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation,
                   credit_note, payment, loose, markers, employer_user=employer_user, proposal=proposal,
-                  proposal_document=proposal_document, api_key=api_key)
+                  proposal_document=proposal_document, api_key=api_key, webhook_endpoint=endpoint,
+                  webhook_delivery=delivery)
 
 
 def employer_with_proposal(factory, org, name, number_base):

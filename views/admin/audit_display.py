@@ -28,7 +28,8 @@ ENTITY_LABELS = {
     "letter": "Courrier", "notification": "Notification", "outboxemail": "E-mail", "contractproposal":
     "Proposition de contrat", "proposalstep": "Étape de proposition", "apikey": "Clé d'API",
     "auditentry": "Journal d'audit", "demo": "Données de démonstration", "onetimetoken": "Lien à usage unique",
-    "smicrate": "SMIC",
+    "smicrate": "SMIC", "webhookendpoint": "Adresse de webhook", "webhookdelivery": "Envoi de webhook",
+    "webhookattempt": "Essai d'envoi de webhook",
 }
 
 # What is not a transition of workflows/state_machines.py (those carry their own French label).
@@ -43,6 +44,7 @@ OTHER_ACTIONS = {
     "invite": "Invitation d'un utilisateur", "change_rights": "Modification des droits",
     "resend_invitation": "Nouvelle invitation envoyée", "accept_invitation": "Invitation acceptée",
     "revoke": "Révocation",
+    "deactivate": "Désactivation", "reactivate": "Réactivation", "replay": "Envoi rejoué",
 }
 TRANSITION_LABELS = {(machine.entity, t.action): t.label
                      for machine in MACHINES.values() for t in machine.transitions.values()}

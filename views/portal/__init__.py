@@ -33,6 +33,7 @@ PORTAL_MODULES = [
     "proposal_mandate",
     "proposal_documents",
     "cerfa_pdf",
+    "webhooks",
 ]
 
 
