@@ -36,3 +36,10 @@ class PaginationSchema(ma.Schema):
     page = ma.fields.Integer()
     parPage = ma.fields.Integer()
     suivante = ma.fields.Boolean(metadata={"description": "Vrai s'il existe une page suivante."})
+
+
+def naive(moment):
+    """A query's datetime as the database stores them: naive, in the server's local time."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone().replace(tzinfo=None)
