@@ -14,6 +14,7 @@ from views.extensions import csrf, limiter
 
 from .auth import authenticate, rate_limit_key
 from .problems import ProblemSchema, handle_exception
+from .schemas import Money
 
 PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
@@ -51,6 +52,7 @@ class PortailApi(Api):
 
 
 api = PortailApi()
+api.register_field(Money, "string", "decimal")  # a decimal string in the document too, never a number
 
 
 def configure(app):

@@ -36,8 +36,8 @@ class DossierQuerySchema(PageQuerySchema):
     etat = ma.fields.String(validate=ma.validate.OneOf(DossierState.values()),
                             metadata={"description": "Ne garder que les dossiers dans cet état."})
     modifieDepuis = ma.fields.DateTime(metadata={
-        "description": "Ne garder que les dossiers modifiés depuis cette date (ISO 8601, heure de Paris si "
-                       "aucun fuseau n'est donné).", "example": "2026-01-31T08:00:00"})
+        "description": "Ne garder que les dossiers modifiés depuis cette date (ISO 8601 ; sans fuseau, dans "
+                       "l'heure des dates renvoyées).", "example": "2026-01-31T08:00:00"})
 
 
 class EmployeurSchema(ma.Schema):
@@ -320,6 +320,7 @@ class DossierDetail(MethodView):
 @blp.route("/dossiers/<numero>/courriers/<int:courrier_id>")
 class DossierLetter(MethodView):
     @blp.response(200, content_type="application/pdf", description="Le courrier en PDF.")
+    @blp.doc(responses={"200": {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
     @blp.alt_response(404, response="NOT_FOUND", description="Courrier inconnu ou hors du périmètre de la clé.")
     def get(self, numero, courrier_id):
         """Le PDF d'un courrier

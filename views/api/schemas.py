@@ -7,6 +7,7 @@ class Money(ma.fields.Decimal):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("metadata", {}).setdefault("example", "1234.50")
+        kwargs["metadata"].setdefault("pattern", r"^-?[0-9]+\.[0-9]{2}$")
         super().__init__(places=2, as_string=True, allow_nan=False, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
