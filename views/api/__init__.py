@@ -80,6 +80,9 @@ def api_blueprint(name, import_name, description):
     return blp
 
 
+_LIMITED = set()  # names of the blueprints the per-key limit is attached to
+
+
 def register(app, blueprints):
     """Attach the API and its blueprints to `app` (called once by views.register_views)."""
     from flask import Blueprint as FlaskBlueprint
@@ -93,7 +96,9 @@ def register(app, blueprints):
     for blp in blueprints:
         api.register_blueprint(blp, url_prefix=PREFIX)
         csrf.exempt(blp)
-        per_key(blp)
+        if blp.name not in _LIMITED:  # the limiter keeps blueprint limits across apps: once, or each app adds one
+            per_key(blp)
+            _LIMITED.add(blp.name)
     app.register_blueprint(docs.bp, url_prefix=PREFIX)
     csrf.exempt(docs.bp)
     doc_blueprint = app.blueprints.get("api-docs")
