@@ -254,7 +254,8 @@ def balance_document(balance):
 
 def installment_document(i):
     invoiced, paid = invoiced_and_paid(i)
-    return {"numero": i.number, "annee": i.year, "nature": i.kind, "natureLibelle": dict(INSTALLMENT_KINDS).get(i.kind, i.kind),
+    return {"numero": i.number, "annee": i.year, "nature": i.kind,
+            "natureLibelle": dict(INSTALLMENT_KINDS).get(i.kind, i.kind),
             "dateFacturable": i.billable_from, "dateDebut": i.period_start, "dateFin": i.period_end,
             "montantTotal": i.amount, "montantFacture": invoiced, "montantRegle": paid, "etat": i.status,
             "etatLibelle": InstallmentStatus.label_of(i.status)}
@@ -266,8 +267,9 @@ def letter_url(dossier, letter):
 
 def detail_document(scope, d):
     balance = dossier_balance(d)
+    in_scope = scoped.payments(scope, Payment.select(Payment.id))
     payments = (PaymentLine.select(PaymentLine, Payment).join(Payment)
-                .where((PaymentLine.dossier == d.id) & PaymentLine.payment.in_(scoped.payments(scope, Payment.select(Payment.id))))
+                .where((PaymentLine.dossier == d.id) & PaymentLine.payment.in_(in_scope))
                 .order_by(Payment.date, Payment.id, PaymentLine.id))
     letters = scoped.letters(scope, Letter.select()).where(Letter.dossier == d.id).order_by(Letter.issued_at, Letter.id)
     return {
