@@ -22,6 +22,6 @@ def register_views(app):
 def register_api(app):
     """The JSON API for the CFAs' software (/api/v1): one list of its blueprints."""
     from views import api
-    from views.api import key
+    from views.api import dossiers, invoices, key, payments
 
-    api.register(app, [key.blp])
+    api.register(app, [dossiers.blp, invoices.blp, key.blp, payments.blp])

@@ -111,5 +111,16 @@ def financing_delta(dossier):
     return employer_delta(Decimal(dossier.teaching_cost or 0), Decimal(dossier.npec or 0))
 
 
+def dossier_financing(dossier, annual_budget):
+    """Financing figures of the dossier page (portal and API), all computed by rules/ (nothing summed here)."""
+    caps = engaged_annex_caps(dossier.cap_nights, dossier.cap_meals, dossier.cap_first_equipment,
+                              dossier.cap_mobility)
+    return {
+        "teaching": dossier.npec, "uplift": dossier.disability_uplift, "caps": caps, "annual_budget": annual_budget,
+        "total_financed": dossier.total_financed, "employer_share": dossier.employer_share,
+        "delta": financing_delta(dossier),
+    }
+
+
 __all__ = ["contract_from_dossier", "stored_installments", "as_rule_installments", "store_schedule",
-           "dossier_balance", "financing_delta", "Dossier"]
+           "dossier_balance", "dossier_financing", "financing_delta", "Dossier"]

@@ -91,3 +91,16 @@ def dossiers_of(invoice):
     if getattr(invoice, "dossier_id", None):
         ids.add(invoice.dossier_id)
     return ids
+
+
+def invoiced_and_paid(installment):
+    """(invoiced, paid) amounts of an installment, as its derived status states them.
+
+    The status covers an installment whole (`expected_sql`): an invoiced installment is invoiced in full, a
+    paid one invoiced and paid in full; one only partly covered, or cancelled, counts for nothing yet."""
+    zero = type(installment.amount)("0.00")
+    if installment.status == S.PAID:
+        return installment.amount, installment.amount
+    if installment.status == S.INVOICED:
+        return installment.amount, zero
+    return zero, zero

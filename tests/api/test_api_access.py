@@ -151,6 +151,6 @@ def test_api_route_never_serves_or_changes_another_organisations_data(api_crawl,
         assert status in (404, 422), f"{method} {url} with {key}'s key answered {status}"
         assert db_digest() == before_db, f"{method} {url} with {key}'s key changed the database"
         assert tenant_snapshot(other) == before_other
-    text = response.get_data(as_text=True)
+    text = response.get_data(as_text=True).replace(url, "")  # a problem's `instance` repeats the URL asked
     leaked = [marker for marker in other.markers if str(marker) in text]
     assert not leaked, f"{method} {url} with {key}'s key shows the other organisation's {leaked}"

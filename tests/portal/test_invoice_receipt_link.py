@@ -10,3 +10,8 @@ def test_an_invoice_with_a_receipt_number_but_no_stored_pdf_shows_no_link(make_c
                                     receipt_number="R0000007")
     html = make_client(user.email).get(f"/portail/factures/{invoice.id}").get_data(as_text=True)
     assert "R0000007" in html and 'id="receipt-link"' not in html
+
+
+def test_an_invoice_search_by_a_superscript_digit_is_no_crash(sud_client):
+    response = sud_client.get("/portail/factures?numero=%C2%B3")
+    assert response.status_code == 200

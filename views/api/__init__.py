@@ -13,6 +13,7 @@ from views.extensions import csrf, limiter
 
 from .auth import authenticate, rate_limit_key
 from .problems import ProblemSchema, handle_exception
+from .schemas import Money
 
 PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
@@ -85,6 +86,7 @@ def register(app, blueprints):
     configure(app)
     api = PortailApi(app)  # one per app: it holds the app's OpenAPI document
     app.extensions["portail_api"] = api
+    api.register_field(Money, "string", "decimal")  # a decimal string in the document too, never a number
     for blp in blueprints:
         api.register_blueprint(blp, url_prefix=PREFIX)
         csrf.exempt(blp)

@@ -68,6 +68,9 @@ def french(message):
         return FRENCH[message]
     if message.startswith("Must be one of"):
         return "Valeur non reconnue : " + message.split(":", 1)[-1].strip().rstrip(".")
+    if message.startswith("Must be greater than or equal to") and " and less than or equal to " in message:
+        low, high = message[len("Must be greater than or equal to "):].rstrip(".").split(" and less than or equal to ")
+        return f"Valeur hors limites (entre {low} et {high})."
     if message.startswith("Must be greater than or equal to"):
         return "Valeur trop petite (minimum " + message.rsplit(" ", 1)[-1].rstrip(".") + ")."
     if message.startswith("Must be less than or equal to"):

@@ -7,6 +7,7 @@ class Money(ma.fields.Decimal):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("metadata", {}).setdefault("example", "1234.50")
+        kwargs["metadata"].setdefault("pattern", r"^-?[0-9]+\.[0-9]{2}$")
         super().__init__(places=2, as_string=True, allow_nan=False, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -46,3 +47,10 @@ class PaginationSchema(ma.Schema):
     page = ma.fields.Integer()
     parPage = ma.fields.Integer()
     suivante = ma.fields.Boolean(metadata={"description": "Vrai s'il existe une page suivante."})
+
+
+def naive(moment):
+    """A query's datetime as the database stores them: naive, in the server's local time."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone().replace(tzinfo=None)

@@ -12,10 +12,9 @@ from models.documents import DOCUMENT_TYPES
 from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEMES
 from models.states import DossierState, InstallmentStatus
 from rules import mask_nir
-from rules.engaged import engaged_annex_caps
 from infrastructure import sql_format
 from workflows.amendments import dossier_requests
-from workflows.dossier_rules import dossier_balance, financing_delta, stored_installments
+from workflows.dossier_rules import dossier_balance, dossier_financing, stored_installments
 from workflows.documents import log_download
 from infrastructure.exports import csv_response, xlsx_response
 from views.downloads import signed_in_user
@@ -223,17 +222,6 @@ def dossier_actions(dossier):
             if endpoint in current_app.view_functions:
                 actions.append({"label": label, "code": code, "url": url_for(endpoint, number=dossier.number)})
     return actions
-
-
-def dossier_financing(dossier, annual_budget):
-    """Financing figures of the dossier page, all computed by rules/ (nothing summed here)."""
-    caps = engaged_annex_caps(dossier.cap_nights, dossier.cap_meals, dossier.cap_first_equipment,
-                              dossier.cap_mobility)
-    return {
-        "teaching": dossier.npec, "uplift": dossier.disability_uplift, "caps": caps, "annual_budget": annual_budget,
-        "total_financed": dossier.total_financed, "employer_share": dossier.employer_share,
-        "delta": financing_delta(dossier),
-    }
 
 
 @bp.route("/dossiers/<number>")

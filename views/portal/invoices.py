@@ -28,7 +28,7 @@ def _query(f):
         query = query.where(Invoice.state == f["state"])
     if f["numero"]:
         digits = f["numero"].lstrip("Ff").lstrip("0")
-        if digits.isdigit() and len(digits) <= 12:
+        if digits.isascii() and digits.isdigit() and len(digits) <= 12:  # "³".isdigit() is true
             query = query.where(Invoice.number == int(digits))
         else:
             query = query.where(Dossier.number == f["numero"])
