@@ -8,7 +8,7 @@ PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 GUNICORN := $(VENV)/bin/gunicorn
 
-.PHONY: run serve test install install-test test-sqlite test-postgres browser-deps demo clean
+.PHONY: run serve worker test install install-test test-sqlite test-postgres browser-deps demo clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ run: install
 serve: install
 	$(FLASK) init-db
 	exec $(GUNICORN) -c gunicorn.conf.py "app:create_app()"
+
+## make worker: the background jobs (emails, webhooks, daily digest, overdue credit notes, API-key warnings, purges)
+## — huey_consumer on the app's queue (SQLite in DATA_DIR, or Redis with REDIS_URL), WORKER_CONCURRENCY threads
+## (default 2); WORKER_PERIODIC=0 on every worker but one when several share a Redis queue (no double digest)
+worker: install
+	$(FLASK) init-db
+	exec $(VENV)/bin/huey_consumer app.huey --workers $${WORKER_CONCURRENCY:-2} --worker-type thread \
+		--max-delay 2 $$(if [ "$${WORKER_PERIODIC:-1}" = "0" ]; then printf -- '--no-periodic'; fi)
 
 ## make test: install the test extras and run the whole suite on SQLite, then on PostgreSQL
 test: install-test browser-deps

@@ -33,6 +33,10 @@ def create_app(config=None):
     database = models.bind(app.config["DATABASE_URL"])
     app.extensions["database"] = database
 
+    from infrastructure import jobs
+    import commands.tasks  # noqa: F401 — declares the worker's tasks on the queue
+    jobs.init_app(app)
+
     @app.before_request
     def _open_db():
         if request.blueprint == "health":  # the probes open it themselves, and report a failure as such
@@ -98,6 +102,14 @@ def create_app(config=None):
         return response
 
     return app
+
+
+def __getattr__(name):
+    """`app.huey`: the queue of an app built from the environment, for `huey_consumer app.huey` (make worker);
+    built on first use only, so importing app for `flask --app app` builds nothing."""
+    if name == "huey":
+        return create_app().extensions["huey"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _send_emails_after_commit(app):

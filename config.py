@@ -23,6 +23,11 @@ class Config:
         # exactly by workflows.documents; this only cuts requests that cannot be valid.
         self.MAX_CONTENT_LENGTH = 2 * int(env.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)) + 512 * 1024
         self.MAX_UPLOAD_BYTES = int(env.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+        # Background jobs (make worker): a SQLite queue in DATA_DIR by default; with REDIS_URL (redis://host:6379/0)
+        # the queue lives in Redis, shared by the web and worker processes of several machines.
+        self.REDIS_URL = env.get("REDIS_URL", "").strip()
+        self.JOBS_DATABASE = env.get("JOBS_DATABASE", "")  # empty: DATA_DIR/jobs.db
+        self.JOBS_QUEUE_NAME = env.get("JOBS_QUEUE_NAME", "portail-cfa")
         self.MAIL_SERVER = env.get("MAIL_SERVER", "")
         self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))
         self.MAIL_SENDER = env.get("MAIL_SENDER", "portail@opco.test")

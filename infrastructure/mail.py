@@ -2,7 +2,8 @@
 
 Rows are written by `workflows.notify.send_email`. `drain_outbox` claims each unsent row with a guarded UPDATE
 (so two workers never send the same email), sends it and stamps `sent_at`; a failure leaves the row unsent with
-`attempts` and `last_error` for the next drain (after each request that wrote an email, and `flask send-emails`).
+`attempts` and `last_error` for the next drain (after each request that wrote an email, the worker's periodic
+sweep and `flask send-emails`). `send_one` is the worker's job for one row (queued when its transaction commits).
 """
 import datetime as dt
 import smtplib
@@ -106,6 +107,32 @@ def drain_outbox(config, limit=200):
         if smtp is not None:
             _quit(smtp)
     return sent, failed
+
+
+def send_one(config, row_id):
+    """Send one outbox row (the worker's job queued at commit); True when sent here, False when there is nothing
+    to do (no MAIL_SERVER, already sent, another worker has it, or too many attempts: the row stays for the sweep).
+    Raises on an SMTP failure, after releasing the row with its error, so that the job is retried."""
+    if not config.get("MAIL_SERVER"):
+        return False
+    with db.atomic():
+        if not OutboxEmail.select().where((OutboxEmail.id == row_id) & (OutboxEmail.attempts < MAX_ATTEMPTS)).exists():
+            return False
+        if not _claim(row_id):
+            return False
+    row = OutboxEmail.get_by_id(row_id)
+    try:
+        smtp = smtp_connection(config)
+        try:
+            smtp.send_message(build_message(row, config.get("MAIL_SENDER") or "portail@opco.test"))
+        finally:
+            _quit(smtp)
+    except (smtplib.SMTPException, OSError, ValueError) as exc:
+        OutboxEmail.update(claimed_at=None, last_error=f"{type(exc).__name__}: {exc}"[:1000]).where(
+            OutboxEmail.id == row_id).execute()
+        raise
+    OutboxEmail.update(sent_at=now(), claimed_at=None, last_error=None).where(OutboxEmail.id == row_id).execute()
+    return True
 
 
 def _quit(smtp):

@@ -1,4 +1,5 @@
 """Tables of Portail CFA. `MODELS` lists them in dependency order."""
+from peewee import _savepoint
 from playhouse.db_url import connect
 
 from .audit import AuditEntry
@@ -43,10 +44,29 @@ def make_database(url):
     turn (busy_timeout) instead; reads outside transactions are not affected.
     """
     if url.startswith("sqlite"):
-        return connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE")
+        return _track_savepoints(connect(url, pragmas=SQLITE_PRAGMAS, lock_type="IMMEDIATE"))
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
-    return connect(url, autorollback=True)
+    return _track_savepoints(connect(url, autorollback=True))
+
+
+class _TrackedSavepoint(_savepoint):
+    """peewee runs `after_commit` callbacks when the outer transaction commits, even those registered inside a
+    savepoint rolled back meanwhile (a nested atomic() that failed): this one drops them with the savepoint, so a
+    job queued for a change that was undone is never queued (infrastructure.jobs.enqueue_after_commit)."""
+
+    def __enter__(self):
+        self._callbacks_before = len(self.db._state.commit_callbacks)
+        return super().__enter__()
+
+    def rollback(self, begin=True):
+        super().rollback(begin)
+        del self.db._state.commit_callbacks[self._callbacks_before:]
+
+
+def _track_savepoints(database):
+    database.savepoint = lambda: _TrackedSavepoint(database)
+    return database
 
 
 def bind(url):

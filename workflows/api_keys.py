@@ -11,7 +11,7 @@ import secrets
 from access.permissions import can
 from infrastructure.formatting import date_fr
 from infrastructure.mail import render_email
-from models import ApiKey, Membership, Notification, Organisation, db
+from models import ApiKey, IdempotencyRecord, Membership, Notification, Organisation, db
 from models.states import OrganisationStatus
 from workflows.audit import record, snapshot
 from workflows.notify import recipients, send_email
@@ -20,6 +20,7 @@ from workflows.webhooks import emit_key_expiring
 KEY_PREFIX = "pcfa_"
 SHOWN_PREFIX_LENGTH = 12  # "pcfa_" and 7 random characters: enough to tell keys apart in a list
 VALIDITY_DAYS = 365
+IDEMPOTENCY_KEPT = dt.timedelta(hours=24)  # an API POST repeated with its Idempotency-Key within this gets its answer
 
 
 def hash_key(raw):
@@ -197,3 +198,9 @@ def warn_expiring_keys(now=None, site_url=""):
             emit_key_expiring(key)  # the CFA's software is told too (webhook `cle.expiration`)
         warned += 1
     return warned
+
+
+def purge_idempotency_records(now=None):
+    """Forget the API's idempotent answers older than 24 hours (hourly on the worker); return how many."""
+    limit = (now or dt.datetime.now()) - IDEMPOTENCY_KEPT
+    return IdempotencyRecord.delete().where(IdempotencyRecord.created_at < limit).execute()

@@ -8,6 +8,7 @@ import contextvars
 
 from access.permissions import can
 from access.scope import Scope
+from infrastructure.jobs import enqueue_after_commit
 from models import Delegation, Membership, Notification, OutboxEmail, User
 from models.states import DelegationState
 
@@ -63,9 +64,12 @@ _emails_written = contextvars.ContextVar("emails_written", default=False)
 
 def send_email(recipient, subject, body, html_body=None):
     """Write the email to the outbox, in the caller's transaction; it leaves by SMTP (MAIL_SERVER) only after
-    that transaction commits: the app drains the outbox after each request that wrote one, `send-emails` retries."""
+    that transaction commits: a job is queued then for the worker (the app also drains the outbox after each
+    request that wrote one), and the worker's periodic sweep and `send-emails` retry what failed."""
     _emails_written.set(True)
-    return OutboxEmail.create(recipient=recipient, subject=subject, body=body, html_body=html_body)
+    row = OutboxEmail.create(recipient=recipient, subject=subject, body=body, html_body=html_body)
+    enqueue_after_commit("send_outbox_email", row.id)
+    return row
 
 
 def take_emails_written():

@@ -1,7 +1,8 @@
 """Webhooks: CFA software told of its dossiers, invoices, payments and keys instead of polling the API.
 
 `emit()` queues one delivery per active endpoint, inside the transaction of the change it reports (a
-rollback takes the delivery away with the change); `deliver_due()` (command `deliver-webhooks`) sends the
+rollback takes the delivery away with the change) and a job for the worker once it commits; `deliver_due()`
+(that job, the worker's sweep every minute, command `deliver-webhooks`) sends the
 due ones, signed, and retries with an exponential back-off for 24 hours. An event goes to the
 organisation owning the record AND to the organisations holding an approved delegation from it: their
 software manages those contracts (the same rule as the portal's notifications of a dossier).
@@ -22,6 +23,7 @@ import uuid
 
 from access.permissions import can
 from infrastructure import webhook_http
+from infrastructure.jobs import enqueue_after_commit
 from infrastructure.webhook_http import WebhookUrlError
 from models import (Delegation, Dossier, Invoice, PaymentLine, WebhookAttempt, WebhookDelivery, WebhookEndpoint,
                     db, now as db_now)
@@ -78,8 +80,10 @@ def emit(organisation_id, event, payload, *, delegates=True, now=None):
         return []
     envelope = {"id": str(uuid.uuid4()), "type": event, "creeLe": _iso(moment), "donnees": payload}
     with db.atomic():
-        return [WebhookDelivery.create(endpoint=e.id, event=event, payload=envelope, created_at=moment,
-                                       next_attempt_at=moment) for e in endpoints]
+        written = [WebhookDelivery.create(endpoint=e.id, event=event, payload=envelope, created_at=moment,
+                                          next_attempt_at=moment) for e in endpoints]
+        enqueue_after_commit("deliver_webhooks")  # sent within seconds; the worker's minute sweep is the net
+    return written
 
 
 def invoice_number(invoice):

@@ -3,7 +3,8 @@ and body) and creates nothing; the same key with another body is refused (422).
 
 The first request claims the key by inserting its record (a unique column: of four concurrent repeats exactly
 one inserts); it then runs and stores its answer in the same transaction as its work. The others wait for
-that answer and replay it. Records are kept at least 24 hours (`purge`)."""
+that answer and replay it. Records are kept at least 24 hours (`workflows.api_keys.purge_idempotency_records`,
+hourly on the worker)."""
 import datetime as dt
 import hashlib
 import time
@@ -18,7 +19,6 @@ from models import IdempotencyRecord, db
 from .problems import ApiProblem, handle_exception
 
 HEADER = "Idempotency-Key"
-KEPT = dt.timedelta(hours=24)
 STALE = dt.timedelta(minutes=2)  # a claim never answered (its process died) may be taken over after this
 WAIT_SECONDS = 15.0
 
@@ -144,8 +144,3 @@ def idempotent(view):
 
     return wrapper
 
-
-def purge(now=None):
-    """Forget the answers older than 24 hours; return how many."""
-    limit = (now or dt.datetime.now()) - KEPT
-    return IdempotencyRecord.delete().where(IdempotencyRecord.created_at < limit).execute()
