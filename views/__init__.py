@@ -22,6 +22,6 @@ def register_views(app):
 def register_api(app):
     """The JSON API for the CFAs' software (/api/v1): one list of its blueprints."""
     from views import api
-    from views.api import key
+    from views.api import contracts, dossier_documents, dossier_ruptures, invoice_deposit, key
 
-    api.register(app, [key.blp])
+    api.register(app, [contracts.blp, dossier_documents.blp, dossier_ruptures.blp, invoice_deposit.blp, key.blp])

@@ -29,6 +29,7 @@ from workflows.audit import record, snapshot
 from workflows.dossier_rules import dossier_balance, financing_delta
 from workflows.letters import letter_filename, read_letter
 from workflows.npec_import import propose_npec
+from workflows.proposals import deposit_key
 
 from .base import StaffModelView
 from .dossier_records import ApprenticeView, IdccCpneView, InstallmentView, NpecReferenceView
@@ -319,6 +320,7 @@ class DossierView(StaffModelView):
             "requests": dossier_requests(dossier),
             "duplicates": dossier_duplicates(dossier, getattr(dossier, "apprentice", None)),
             "proposal_id": _origin_proposal_id(dossier),
+            "api_key": deposit_key(dossier),
         }
 
     # --- workflow actions: list actions, details buttons and confirmation pages share one code path -----

@@ -13,6 +13,7 @@ from flask import current_app, g, json, request
 from peewee import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from infrastructure.numbering import immediate_transaction
 from models import IdempotencyRecord, db
 
 from .problems import ApiProblem, handle_exception
@@ -124,7 +125,7 @@ def idempotent(view):
         if other is not None:
             return _answer_of_other(other, print_)
         try:
-            with db.atomic():
+            with immediate_transaction():  # the work and its stored answer commit together
                 response = current_app.make_response(view(*args, **kwargs))
                 if response.status_code < 500:
                     _finish(key, response)

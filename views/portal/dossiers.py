@@ -17,6 +17,7 @@ from infrastructure import sql_format
 from workflows.amendments import dossier_requests
 from workflows.dossier_rules import dossier_balance, financing_delta, stored_installments
 from workflows.documents import log_download
+from workflows.proposals import deposit_key
 from infrastructure.exports import csv_response, xlsx_response
 from views.downloads import signed_in_user
 from views.portal import bp
@@ -261,5 +262,5 @@ def _origin(dossier):
     """The proposal the dossier was created from, and its page when the user manages proposals."""
     proposal = ContractProposal.get_or_none(ContractProposal.dossier == dossier.id)
     allowed = proposal is not None and can(current_scope(), "proposal.manage", proposal)
-    return {"proposal": proposal,
+    return {"proposal": proposal, "api_key": deposit_key(dossier) if proposal is not None else None,
             "proposal_url": url_for("portal.proposal", proposal_id=proposal.id) if allowed else None}
