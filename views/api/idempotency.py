@@ -53,7 +53,8 @@ def _record_key(raw):
 
 def _replay(record):
     stored = record.response or {}
-    response = current_app.response_class(json.dumps(stored.get("body"), ensure_ascii=False), status=record.status,
+    text = stored["text"] if "text" in stored else json.dumps(stored.get("body"), ensure_ascii=False)
+    response = current_app.response_class(text, status=record.status,
                                           mimetype=stored.get("mimetype") or "application/json")
     for name, value in (stored.get("headers") or {}).items():
         response.headers[name] = value
@@ -63,7 +64,8 @@ def _replay(record):
 
 def _stored(response):
     headers = {name: value for name, value in response.headers.items() if name in ("Location",)}
-    return {"body": response.get_json(silent=True), "mimetype": response.mimetype, "headers": headers}
+    return {"body": response.get_json(silent=True), "text": response.get_data(as_text=True),  # replayed byte for byte
+            "mimetype": response.mimetype, "headers": headers}
 
 
 def _claim(key, print_):

@@ -38,6 +38,8 @@ FIELD_OF_RULE = {
     "mobility_flat": "montantMobiliteInternationale", "invoice_missing": "facture",
     "certificate_missing": "certificatRealisation", "terms_not_accepted": "acceptationConditions",
     "empty_request": "montantFraisPedagogiques", "delegation": "numeroInterneDossier",
+    "lodging_cap": "montantHebergement", "meals_cap": "montantRestauration",
+    "first_equipment_cap": "montantPremierEquipement", "mobility_cap": "montantMobiliteInternationale",
 }
 
 
