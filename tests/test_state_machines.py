@@ -102,7 +102,7 @@ def world(factory):
     actors["d_admin"] = Scope.of_membership(m_d_admin, delegator_ids=[a.id])
     for role in ("conseiller", "comptable", "admin"):
         actors[role] = factory.staff(role)
-    actors["api_a"] = Scope.of_api_key(SimpleNamespace(organisation_id=a.id))
+    actors["api_a"] = Scope.of_api_key(SimpleNamespace(id=0, organisation_id=a.id, prefix="pcfa_Test", name="Logiciel"))
     # The employer the proposal was sent to: the employer space scopes it by SIRET.
     employer_user = factory.employer_user(employer=factory.employer(siret="73282932000074"))
     actors["employer"] = Scope.of_employer(employer_user)
