@@ -182,3 +182,12 @@ def test_a_dossier_that_is_not_billable_is_a_409(billing, factory):
     response = api_send(api, dossier)
     assert response.status_code == 409 and response.get_json()["code"] == "dossier_non_facturable"
     assert counts() == before
+
+
+def test_the_documented_multipart_body_has_every_field_and_both_files(app, db):
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    body = spec["paths"]["/api/v1/factures"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    properties = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]["properties"]
+    assert set(properties) == set(PORTAL_NAME) | {"numeroInterneDossier", "facture", "certificatRealisation"}
+    assert properties["facture"]["format"] == "binary"
+    assert all(p.get("description") for p in properties.values())

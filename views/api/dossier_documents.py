@@ -3,7 +3,10 @@ document* (the same types, the same content checks, 10 MB at most)."""
 import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
+from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 
 from access import scope as scoped
 from infrastructure.numbering import immediate_transaction
@@ -16,7 +19,22 @@ from .auth import current_api_scope
 from .idempotency import idempotent
 from .problems import ApiProblem
 
-blp = api_blueprint("api_documents", __name__, "Pièces jointes aux dossiers (PDF).")
+MULTIPART = "form_and_files"  # one schema for a multipart body's fields and files: one documented requestBody
+
+
+@Blueprint.ARGUMENTS_PARSER.location_loader(MULTIPART)
+def _form_and_files(request, schema):
+    return MultiDictProxy(CombinedMultiDict([request.form, request.files]), schema)
+
+
+def multipart(blueprint):
+    """Let `blueprint` document the MULTIPART location as a multipart/form-data request body."""
+    blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                                       MULTIPART: "multipart/form-data"}
+    return blueprint
+
+
+blp = multipart(api_blueprint("api_documents", __name__, "Pièces jointes aux dossiers (PDF)."))
 
 
 def dossier_in_scope(number):
@@ -28,14 +46,12 @@ def dossier_in_scope(number):
     return dossier
 
 
-class DocumentFormSchema(ma.Schema):
+class DocumentUploadSchema(ma.Schema):
     typeDocument = ma.fields.String(required=True, validate=ma.validate.OneOf([code for code, _ in UPLOAD_TYPES]),
                                     metadata={"description": "Type du document : " + " ; ".join(
                                         f"{code} = {label}" for code, label in UPLOAD_TYPES) + ".",
                                         "example": "convention"})
 
-
-class DocumentFileSchema(ma.Schema):
     fichier = Upload(required=True, metadata={"description": "Le document : un PDF authentique (contrôlé sur son "
                                                              "contenu), 10 Mo au plus."})
 
@@ -52,14 +68,13 @@ class DocumentSchema(ma.Schema):
 @blp.route("/dossiers/<numero>/documents")
 class DossierDocumentsView(MethodView):
     @idempotent
-    @blp.arguments(DocumentFormSchema, location="form")
-    @blp.arguments(DocumentFileSchema, location="files")
+    @blp.arguments(DocumentUploadSchema, location=MULTIPART)
     @blp.response(201, DocumentSchema, headers={"Location": {
         "description": "Adresse de téléchargement du document sur le portail.", "schema": {"type": "string"}}})
     @blp.alt_response(404, description="Dossier inconnu ou hors du périmètre de la clé.")
     @blp.alt_response(413, description="Fichier de plus de 10 Mo.")
     @blp.alt_response(422, description="Type inconnu, fichier absent ou qui n'est pas un PDF.")
-    def post(self, form, files, numero):
+    def post(self, form, numero):
         """Joindre un document à un dossier
 
         Envoi en multipart/form-data : `typeDocument` et `fichier` (PDF, 10 Mo au plus). Le fichier est
@@ -68,7 +83,7 @@ class DossierDocumentsView(MethodView):
         dossier = dossier_in_scope(numero)
         try:
             with immediate_transaction():  # the document and its audit entry, or nothing
-                document = store_upload(files["fichier"], dossier.organisation, form["typeDocument"], dossier=dossier,
+                document = store_upload(form["fichier"], dossier.organisation, form["typeDocument"], dossier=dossier,
                                         label="Le document", user=current_api_scope())
         except DocumentTooLarge as error:
             raise ApiProblem(413, str(error)) from None

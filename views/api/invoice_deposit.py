@@ -15,12 +15,13 @@ from workflows.reimbursement import RequestData, RequestRefused, check, submit
 
 from . import api_blueprint
 from .auth import current_api_scope
-from .dossier_documents import dossier_in_scope
+from .dossier_documents import MULTIPART, dossier_in_scope, multipart
 from .idempotency import idempotent
 from .problems import ApiProblem
 from .schemas import Money
 
-blp = api_blueprint("api_factures_depot", __name__, "Dépôt des demandes de remboursement (factures) des CFA.")
+blp = multipart(api_blueprint("api_factures_depot", __name__,
+                              "Dépôt des demandes de remboursement (factures) des CFA."))
 
 MAX_QUANTITY = 100_000  # as the portal form's QuantityField
 # Each API field and the portal form's field (RequestData's attribute) it fills.
@@ -49,7 +50,7 @@ def _amount(description):
         "example": "1234.50"})
 
 
-class InvoiceFormSchema(ma.Schema):
+class InvoiceRequestSchema(ma.Schema):
     numeroInterneDossier = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20), metadata={
         "description": "Numéro du dossier facturé (engagé, avec subrogation).", "example": "2026000123"})
     dateDebutPeriode = ma.fields.Date(required=True, metadata={
@@ -71,9 +72,6 @@ class InvoiceFormSchema(ma.Schema):
     acceptationConditions = ma.fields.Boolean(load_default=False, metadata={
         "description": "true : le CFA accepte les conditions générales de gestion de l'apprentissage "
                        "(obligatoire, comme la case du portail).", "example": True})
-
-
-class InvoiceFilesSchema(ma.Schema):
     facture = Upload(metadata={"description": "La facture : PDF authentique, 10 Mo au plus (obligatoire)."})
     certificatRealisation = Upload(metadata={
         "description": "Le certificat de réalisation (PDF, 10 Mo au plus) : obligatoire sauf pour une demande qui "
@@ -141,8 +139,7 @@ def refusals_problem(refusals, file_errors=(), status=422):
 @blp.route("/factures")
 class InvoiceDepositView(MethodView):
     @idempotent
-    @blp.arguments(InvoiceFormSchema, location="form")
-    @blp.arguments(InvoiceFilesSchema, location="files")
+    @blp.arguments(InvoiceRequestSchema, location=MULTIPART)
     @blp.response(201, InvoiceDepositSchema, headers={"Location": {
         "description": "La facture dans l'API.", "schema": {"type": "string"}}})
     @blp.alt_response(404, description="Dossier inconnu ou hors du périmètre de la clé.")
@@ -150,7 +147,7 @@ class InvoiceDepositView(MethodView):
                                        "terminée, ou demande concurrente.")
     @blp.alt_response(413, description="Fichier de plus de 10 Mo.")
     @blp.alt_response(422, description="Demande refusée : les erreurs sont listées par champ.")
-    def post(self, form, files):
+    def post(self, form):
         """Déposer une demande de remboursement
 
         Envoi en multipart/form-data : les champs du formulaire *Demande de remboursement* du portail, la
@@ -169,7 +166,7 @@ class InvoiceDepositView(MethodView):
         data = request_data(form)
         pdfs, file_errors = {}, []
         for name, label in (("facture", "La facture"), ("certificatRealisation", "Le certificat de réalisation")):
-            upload = files.get(name)
+            upload = form.get(name)
             if not is_provided(upload):
                 continue
             try:

@@ -91,7 +91,8 @@ def field_errors(messages, prefix=""):
     found = []
     if isinstance(messages, dict):
         for key, value in messages.items():
-            if not prefix and key in ("json", "query", "form", "files", "headers", "view_args", "json_or_form"):
+            if not prefix and key in ("json", "query", "form", "files", "headers", "view_args", "json_or_form",
+                                       "form_and_files"):
                 found.extend(field_errors(value, ""))
                 continue
             name = f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
