@@ -7,7 +7,6 @@ import threading
 import pytest
 import requests
 from peewee import fn
-from werkzeug.serving import make_server
 
 import models
 from tests.factories import make_pdf
@@ -113,17 +112,6 @@ def test_keys_of_two_api_keys_never_collide(demo, make_key, api_client):
     assert send(first, request, "same").status_code == 201
     assert send(second, request, "same").status_code == 201
     assert created("contrats") == before + 2
-
-
-@pytest.fixture
-def live_server(app):
-    """The app behind a real threaded HTTP server (each request on its own thread and connection)."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 @pytest.mark.parametrize("operation", ["contrats", "ruptures"])
