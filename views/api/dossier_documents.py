@@ -1,5 +1,7 @@
 """`POST /api/v1/dossiers/{numero}/documents`: a typed PDF joined to a dossier, as the portal's *Joindre un
 document* (the same types, the same content checks, 10 MB at most)."""
+from functools import wraps
+
 import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
@@ -46,6 +48,16 @@ def dossier_in_scope(number):
     return dossier
 
 
+def with_dossier(view):
+    """Load the path's dossier in the key's scope before the body is read: outside it, 404 whatever the body."""
+
+    @wraps(view)
+    def wrapper(*args, numero, **kwargs):
+        return view(*args, dossier=dossier_in_scope(numero), **kwargs)
+
+    return wrapper
+
+
 class DocumentUploadSchema(ma.Schema):
     typeDocument = ma.fields.String(required=True, validate=ma.validate.OneOf([code for code, _ in UPLOAD_TYPES]),
                                     metadata={"description": "Type du document : " + " ; ".join(
@@ -68,19 +80,19 @@ class DocumentSchema(ma.Schema):
 @blp.route("/dossiers/<numero>/documents")
 class DossierDocumentsView(MethodView):
     @idempotent
+    @with_dossier
     @blp.arguments(DocumentUploadSchema, location=MULTIPART)
     @blp.response(201, DocumentSchema, headers={"Location": {
         "description": "Adresse de téléchargement du document sur le portail.", "schema": {"type": "string"}}})
     @blp.alt_response(404, description="Dossier inconnu ou hors du périmètre de la clé.")
     @blp.alt_response(413, description="Fichier de plus de 10 Mo.")
     @blp.alt_response(422, description="Type inconnu, fichier absent ou qui n'est pas un PDF.")
-    def post(self, form, numero):
+    def post(self, form, dossier):
         """Joindre un document à un dossier
 
         Envoi en multipart/form-data : `typeDocument` et `fichier` (PDF, 10 Mo au plus). Le fichier est
         contrôlé sur son contenu (un fichier renommé en .pdf ou un PDF contenant du HTML est refusé). Le
         document apparaît aussitôt sur la page du dossier du portail."""
-        dossier = dossier_in_scope(numero)
         try:
             with immediate_transaction():  # the document and its audit entry, or nothing
                 document = store_upload(form["fichier"], dossier.organisation, form["typeDocument"], dossier=dossier,

@@ -10,7 +10,7 @@ from workflows.ruptures import RuptureError, check_engaged, declare_rupture
 
 from . import api_blueprint
 from .auth import current_api_scope
-from .dossier_documents import dossier_in_scope
+from .dossier_documents import with_dossier
 from .idempotency import idempotent
 from .problems import ApiProblem
 from .schemas import Money
@@ -55,19 +55,19 @@ def _field_of(message):
 @blp.route("/dossiers/<numero>/ruptures")
 class DossierRupturesView(MethodView):
     @idempotent
+    @with_dossier
     @blp.arguments(RuptureInputSchema, location="json")
     @blp.response(201, RuptureSchema)
     @blp.alt_response(404, description="Dossier inconnu ou hors du périmètre de la clé.")
     @blp.alt_response(409, description="Dossier non engagé, ou rupture déjà enregistrée ou déclarée.")
     @blp.alt_response(422, description="Date hors du contrat, motif manquant…")
-    def post(self, declared, numero):
+    def post(self, declared, dossier):
         """Déclarer une rupture de contrat
 
         La rupture est déclarée (état `declaree`) : l'OPCO la confirme, l'échéancier est alors recalculé et le
         courrier de rupture adressé au CFA. Dès la déclaration, aucune facture ne peut couvrir une période
         postérieure à la date de rupture."""
         scope = current_api_scope()
-        dossier = dossier_in_scope(numero)
         if not can(scope, "dossier.change_contract", dossier):
             raise ApiProblem(403, "Ce dossier n'a pas de contrat dont la rupture puisse être déclarée.")
         try:
