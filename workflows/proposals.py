@@ -317,12 +317,16 @@ def deposit_from_api(scope, values, today, smic, link_for, portal_link, mandate=
     return ContractProposal.get_by_id(proposal.id), dossier, None
 
 
-def deposit_key(dossier):
-    """The API key whose software deposited the proposal the dossier came from (« déposé par API »), or None."""
+def deposit_key(dossier, key_id=...):
+    """The API key whose software deposited the proposal the dossier came from (« déposé par API »), or None.
+
+    `key_id` is that proposal's `api_key_id` when the caller's query already read it (None: none)."""
     from models import ApiKey
 
-    key_id = (ContractProposal.select(ContractProposal.api_key_id)
-              .where((ContractProposal.dossier == dossier.id) & ContractProposal.api_key_id.is_null(False)).scalar())
+    if key_id is ...:
+        key_id = (ContractProposal.select(ContractProposal.api_key_id)
+                  .where((ContractProposal.dossier == dossier.id) & ContractProposal.api_key_id.is_null(False))
+                  .scalar())
     return ApiKey.get_or_none(ApiKey.id == key_id) if key_id else None
 
 
