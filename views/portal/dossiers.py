@@ -262,5 +262,6 @@ def _origin(dossier):
     """The proposal the dossier was created from, and its page when the user manages proposals."""
     proposal = ContractProposal.get_or_none(ContractProposal.dossier == dossier.id)
     allowed = proposal is not None and can(current_scope(), "proposal.manage", proposal)
-    return {"proposal": proposal, "api_key": deposit_key(dossier, proposal.api_key_id) if proposal is not None else None,
+    api_key = deposit_key(dossier, proposal.api_key_id) if proposal is not None else None  # « déposé par API »
+    return {"proposal": proposal, "api_key": api_key,
             "proposal_url": url_for("portal.proposal", proposal_id=proposal.id) if allowed else None}
