@@ -126,6 +126,11 @@ def _0012_webhooks(migrator):
     db.create_tables([WebhookEndpoint, WebhookDelivery, WebhookAttempt], safe=True)
 
 
+def _0013_proposal_api_key(migrator):
+    """A proposal deposited by a CFA's software keeps its API key: the dossier page says « déposé par API »."""
+    _add_missing_columns(migrator, "contract_proposal", [("api_key_id", IntegerField(null=True))])
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -139,6 +144,7 @@ STEPS = [
     _0010_idempotency_fingerprint,
     _0011_api_key_expiry_warning,
     _0012_webhooks,
+    _0013_proposal_api_key,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -28,6 +28,9 @@ class ContractProposal(BaseModel):
     mandate_document_id = IntegerField(null=True)
     mandate_declared_at = DateTimeField(null=True)
     mandate_declared_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="mandates_declared")
+    # The API key (declared after this table) of the CFA's software that deposited it (`POST /api/v1/contrats`):
+    # its dossier then shows « déposé par API ».
+    api_key_id = IntegerField(null=True)
 
 
 class ProposalStep(BaseModel):

@@ -7,6 +7,7 @@ import re
 import secrets
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 # argon2id at its lowest cost for the whole run, subprocess workers included (they inherit the environment):
@@ -16,6 +17,7 @@ os.environ.update(ARGON2_TIME_COST="1", ARGON2_MEMORY_COST="8", ARGON2_PARALLELI
 import peewee  # noqa: E402
 import pytest  # noqa: E402
 from itsdangerous import URLSafeTimedSerializer  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
 
 import models  # noqa: E402
 from app import create_app  # noqa: E402
@@ -204,6 +206,18 @@ def app(_session_app, tmp_path):
     yield application
     if not database.is_closed():
         database.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app behind a real threaded HTTP server on the test database (each request on its own thread and
+    connection): for the browser tests and the API's concurrent requests."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -141,3 +141,21 @@ def test_step_twelve_gives_an_old_database_the_webhook_tables_and_keeps_its_rows
     finally:
         db.create_tables(list(reversed(tables)), safe=True)
         models.SchemaVersion.update(version=version).execute()
+
+
+def test_step_thirteen_gives_an_old_proposal_table_its_api_key_column(app, db, factory):
+    """A database from before the API's deposits: `contract_proposal` gains `api_key_id`, its rows stay."""
+    org = factory.organisation(name="CFA Ancien")
+    proposal = models.ContractProposal.create(organisation=org, data={"apprenti.nom": "Ancien"})
+    migrator = migrations.SchemaMigrator.from_database(db)
+    migrate(migrator.drop_column("contract_proposal", "api_key_id"))
+    version = models.SchemaVersion.get().version
+    before = migrations.STEPS.index(migrations._0013_proposal_api_key)
+    models.SchemaVersion.update(version=before).execute()
+    try:
+        assert migrations.migrate_schema() == len(migrations.STEPS) - before
+        assert "api_key_id" in {column.name for column in db.get_columns("contract_proposal")}
+        saved = models.ContractProposal.get_by_id(proposal.id)
+        assert (saved.data, saved.api_key_id) == ({"apprenti.nom": "Ancien"}, None)
+    finally:
+        models.SchemaVersion.update(version=version).execute()

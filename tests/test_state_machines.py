@@ -50,6 +50,7 @@ HOLDERS_BY_TRANSITION = {
     ("delegation", "refuser"): {"admin", "a_admin", "api_a"},
     ("delegation", "annuler"): {"admin", "d_admin"},  # the delegate withdraws its own request
     ("delegation", "terminer"): {"admin", "a_admin", "d_admin", "api_a"},  # either side ends it
+    ("proposal", "transmettre_api"): {"api_a"},  # the CFA's software only
 }
 # Who is told, by hand: a dossier's news to its organisation's users holding the right on it and to the
 # delegate's; billing news to billing rights only (never the gestionnaire without billing); an
@@ -71,7 +72,7 @@ SILENT = {("invoice", "deposer"), ("invoice", "reponse_cfa"), ("invoice", "payer
           ("credit_note", "imputer"), ("bank_details", "remplacer"), ("bank_details", "remplacer_saisie"),
           ("organisation", "refuser_inscription"), ("organisation", "desactiver"), ("organisation", "reactiver"),
           ("employer", "desactiver"), ("employer", "reactiver"), ("user", "desactiver"), ("user", "reactiver"),
-          ("proposal", "envoyer")}
+          ("proposal", "envoyer"), ("proposal", "transmettre_api")}
 
 
 def _member(factory, organisation, role, rights, **kw):
@@ -101,7 +102,7 @@ def world(factory):
     actors["d_admin"] = Scope.of_membership(m_d_admin, delegator_ids=[a.id])
     for role in ("conseiller", "comptable", "admin"):
         actors[role] = factory.staff(role)
-    actors["api_a"] = Scope.of_api_key(SimpleNamespace(organisation_id=a.id))
+    actors["api_a"] = Scope.of_api_key(SimpleNamespace(id=0, organisation_id=a.id, prefix="pcfa_Test", name="Logiciel"))
     # The employer the proposal was sent to: the employer space scopes it by SIRET.
     employer_user = factory.employer_user(employer=factory.employer(siret="73282932000074"))
     actors["employer"] = Scope.of_employer(employer_user)

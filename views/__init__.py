@@ -22,6 +22,8 @@ def register_views(app):
 def register_api(app):
     """The JSON API for the CFAs' software (/api/v1): one list of its blueprints."""
     from views import api
-    from views.api import dossiers, invoices, key, payments
+    from views.api import (contracts, dossier_documents, dossier_ruptures, dossiers, invoice_deposit, invoices, key,
+                           payments)
 
-    api.register(app, [dossiers.blp, invoices.blp, key.blp, payments.blp])
+    api.register(app, [contracts.blp, dossier_documents.blp, dossier_ruptures.blp, dossiers.blp, invoice_deposit.blp,
+                       invoices.blp, key.blp, payments.blp])

@@ -42,13 +42,14 @@ def actor_user(actor):
 
 
 def actor_label(actor):
-    """How the log names who acted: the user's email, the API key, or « système »."""
+    """How the log names who acted: the user's email, the API key (prefix and name), or « système »."""
     user = actor_user(actor)
     if user is not None:
         return user.email
     key = getattr(actor, "api_key", None)
     if key is not None:
-        return f"clé API {key.prefix}"
+        name = (getattr(key, "name", "") or "").strip()
+        return (f"clé API {key.prefix} « {name} »" if name else f"clé API {key.prefix}")[:254]
     return "système"
 
 

@@ -133,11 +133,11 @@ def save_document(name, data, organisation, doc_type, dossier=None, invoice=None
     data = check_pdf(data)
     name = clean_filename(name)
     stored_name, sha256, size = get_storage().save(data, suffix=".pdf")
-    user = actor_user(user)
+    person = actor_user(user)  # None for an API key: the audit entry names the key
     document = Document.create(
         organisation=organisation, dossier=dossier, invoice=invoice, credit_note=credit_note,
         bank_details=bank_details, proposal=proposal, doc_type=doc_type, original_name=name, stored_name=stored_name,
-        content_type="application/pdf", size=size, sha256=sha256, uploaded_by=user.id if user else None)
+        content_type="application/pdf", size=size, sha256=sha256, uploaded_by=person.id if person else None)
     record("document", document.id, "deposit", after=document, user=user,
            note=f"{document.get_type_display()} : {name}")
     return document

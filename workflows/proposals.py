@@ -95,8 +95,10 @@ def create(scope, values, now=None):
 def _create(scope, data, note, now=None):
     now = (now or dt.datetime.now()).replace(microsecond=0)
     with db.atomic():
+        api_key = getattr(scope, "api_key", None)  # deposited by a CFA's software: the dossier says so later
         proposal = ContractProposal.create(organisation=scope.organisation_id, data=data, created_by=scope.user,
                                            state=ProposalState.DRAFT.value, created_at=now, updated_at=now,
+                                           api_key_id=api_key.id if api_key is not None else None,
                                            **_columns(data))
         ProposalStep.create(proposal=proposal, state=ProposalState.DRAFT.value, note=note, by=scope.user, at=now)
         record(ENTITY, proposal.id, "create", None, {"state": proposal.state, **_masked(data)}, user=scope,
@@ -226,12 +228,13 @@ def _summary(proposal, organisation):
             "employer": data.get("employeur.denomination", ""), "training": data.get("formation.intituleQualification", "")}
 
 
-def send_to_employer(scope, proposal, today, smic, link_for, portal_link, now=None):
+def send_to_employer(scope, proposal, today, smic, link_for, portal_link, now=None, transition="envoyer"):
     """*Envoyer à l'entreprise*: every check but the employer's own fields, then → envoyé; the employer's users
     are emailed and notified, or — without an account — its contact is invited to create one.
 
-    `link_for(secret)` builds the invitation link, `portal_link` the portal's address. Raises ProposalRefused
-    with the failing rules, or TransitionRefused.
+    `link_for(secret)` builds the invitation link, `portal_link` the portal's address; `transition` is
+    "transmettre_api" when a CFA's software sends it (→ transmis par API, the same path otherwise). Raises
+    ProposalRefused with the failing rules, or TransitionRefused.
     """
     if not may_manage(scope, proposal):
         raise TransitionRefused("vous n'avez pas le droit d'envoyer cette proposition")
@@ -244,9 +247,12 @@ def send_to_employer(scope, proposal, today, smic, link_for, portal_link, now=No
     data = current.data or {}
     outcome = SimpleNamespace(invited=None, recipients=[])
 
+    target = PROPOSAL.transitions[transition].to_state
+
     def within(row):
-        ProposalStep.create(proposal=row, state=ProposalState.SENT.value, note="Envoyée à l'entreprise",
-                            by=scope.user, at=now)
+        ProposalStep.create(proposal=row, state=target.value, by=scope.user, at=now,
+                            note="Transmise à l'entreprise par API" if transition == "transmettre_api"
+                            else "Envoyée à l'entreprise")
         employer, _ = _employer_for(data, scope)
         users = [u for u in employer_users(employer.siret) if u.password_hash]  # accounts in use
         summary = _summary(row, organisation)
@@ -271,8 +277,57 @@ def send_to_employer(scope, proposal, today, smic, link_for, portal_link, now=No
         return f"Envoyée à {contact}" + (" (invitation à créer un compte employeur)" if secret else "")
 
     with immediate_transaction():
-        row = apply(PROPOSAL, "envoyer", current, scope, within=within)
+        row = apply(PROPOSAL, transition, current, scope, within=within)
     return row, outcome
+
+
+def deposit_from_api(scope, values, today, smic, link_for, portal_link, mandate=None, now=None):
+    """A CFA's software deposits a CERFA (`POST /api/v1/contrats`): the portal's own steps in one transaction.
+
+    Without `mandate`: a draft (`create`) then *Envoyer à l'entreprise* (`send_to_employer`) → transmis par
+    API, the employer sees it as a sent proposal. With `mandate` = (file name, checked PDF bytes) of the
+    employer's signed attestation: a draft, the mandate declared (`declare_mandate`), then transmitted to the
+    OPCO (`transmit_under_mandate`) → a dossier *reçu*. Every check runs first so that the refusal lists each
+    field: ProposalRefused ({field key: [messages]}); a refused deposit writes nothing.
+    Returns (proposal, dossier or None, outcome of the sending or None).
+    """
+    from workflows.employer_proposals import declare_mandate
+    from workflows.proposal_transmission import TransmissionRefused, cerfa_errors, transmit_under_mandate
+
+    if scope.organisation_id is None or not may_manage(scope):
+        raise TransitionRefused("cette clé ne permet pas de saisir des contrats")
+    data = _merge(cfa_prefill(Organisation.get_by_id(scope.organisation_id)), values)
+    if mandate is None:
+        errors = check_proposal(data, today, smic, include_employer_fields=False)  # as proposal_errors
+    else:
+        errors = cerfa_errors(data, today)  # as the mandate path's blocking_problems, field by field
+    if errors:
+        raise ProposalRefused(errors)
+    with immediate_transaction():
+        proposal = create(scope, values, now)
+        if mandate is None:
+            row, outcome = send_to_employer(scope, proposal, today, smic, link_for, portal_link, now,
+                                            transition="transmettre_api")
+            return row, None, outcome
+        declare_mandate(proposal, scope, *mandate)
+        try:
+            dossier = transmit_under_mandate(proposal, scope, today)
+        except TransmissionRefused as refused:
+            raise ProposalRefused({"": refused.problems}) from None
+    return ContractProposal.get_by_id(proposal.id), dossier, None
+
+
+def deposit_key(dossier, key_id=...):
+    """The API key whose software deposited the proposal the dossier came from (« déposé par API »), or None.
+
+    `key_id` is that proposal's `api_key_id` when the caller's query already read it (None: none)."""
+    from models import ApiKey
+
+    if key_id is ...:
+        key_id = (ContractProposal.select(ContractProposal.api_key_id)
+                  .where((ContractProposal.dossier == dossier.id) & ContractProposal.api_key_id.is_null(False))
+                  .scalar())
+    return ApiKey.get_or_none(ApiKey.id == key_id) if key_id else None
 
 
 def dossier_number(proposal):

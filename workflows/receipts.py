@@ -5,6 +5,7 @@ from models import Document, Dossier, InvoiceLine
 from models.billing import LINE_NATURES
 from models.dossier import SCHEMES
 from rules import mask_nir
+from workflows.audit import actor_label, actor_user
 from workflows.documents import save_document
 from workflows.dossier_rules import dossier_balance
 from infrastructure.pdf import render_pdf
@@ -16,7 +17,8 @@ def receipt_context(invoice, certificate_provided, user=None):
     lines = list(InvoiceLine.select(InvoiceLine, Dossier).join(Dossier)
                  .where(InvoiceLine.invoice == invoice.id).order_by(Dossier.number, InvoiceLine.id))
     context = {
-        "invoice": invoice, "dossier": dossier, "organisation": invoice.organisation, "requester": user,
+        "invoice": invoice, "dossier": dossier, "organisation": invoice.organisation,
+        "requester": actor_user(user), "requester_label": actor_label(user) if user is not None else "",
         "lines": lines, "natures": dict(LINE_NATURES),
         "pieces": [("Facture", True), ("Certificat de réalisation", bool(certificate_provided))],
         "generated_at": dt.datetime.now().replace(microsecond=0),

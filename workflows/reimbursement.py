@@ -15,7 +15,7 @@ from models.states import InvoiceState
 from rules.engaged import engaged_annex_caps, request_total
 from infrastructure.app_config import setting
 from rules.money import from_cents
-from workflows.audit import record
+from workflows.audit import actor_user, record
 from workflows.documents import save_document
 from workflows.installments import sync_statuses
 from workflows.dossier_rules import ACTIVE_INVOICE_STATES, as_rule_installments, stored_installments
@@ -109,7 +109,7 @@ def certificate_needed(dossier, data):
 def submit(dossier, data, invoice_file, certificate_file, user, submission_key=None, organisation=None):
     """Record an accepted request; files are (name, bytes) already checked. Returns the Invoice.
 
-    `organisation` is the one that bills (the current organisation, the delegate on a delegated dossier;
+    `user` is the actor (a User, or a Scope: an API key's). `organisation` is the one that bills (the current organisation, the delegate on a delegated dossier;
     workflows/delegations.py): it is the invoice's organisation and the one paid. Re-checks inside the write
     transaction that it may still bill the dossier and that two concurrent requests cannot both pass the ceiling.
     """
@@ -117,6 +117,7 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
     from workflows.receipts import store_receipt
 
     organisation_id = organisation.id if organisation is not None else dossier.organisation_id
+    person = actor_user(user)  # a User, or None for an API key (the audit then names the key)
     with immediate_transaction():
         check_may_bill(organisation_id, [dossier.id])
         refusals = check(dossier, data, invoice_file is not None, certificate_file is not None)
@@ -127,7 +128,7 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
             number=next_number("invoice"), organisation=organisation_id, dossier=dossier, kind="reimbursement",
             state=InvoiceState.PROCESSING, period_start=data.period_start, period_end=data.period_end,
             total_ht=data.total, total_ttc=data.total, cfa_reference=(data.cfa_reference or "")[:60],
-            cfa_invoice_date=now.date(), terms_accepted_at=now, created_by=user.id, submitted_at=now,
+            cfa_invoice_date=now.date(), terms_accepted_at=now, created_by=person.id if person else None, submitted_at=now,
             submission_key=submission_key)
         lines = [("teaching", 1, data.teaching_amount), ("lodging", data.nights, data.lodging_amount),
                  ("meals", data.meals, data.meals_amount), ("first_equipment", 1, data.first_equipment_amount),
@@ -142,7 +143,8 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
             save_document(certificate_file[0], certificate_file[1], organisation_id, "certificat",
                           dossier=dossier, invoice=invoice, user=user)
         sync_statuses([dossier.id])
-        InvoiceEvent.create(invoice=invoice, state=InvoiceState.PROCESSING, note="Demande de remboursement déposée", by=user.id)
+        InvoiceEvent.create(invoice=invoice, state=InvoiceState.PROCESSING, note="Demande de remboursement déposée",
+                            by=person.id if person else None)
         record("invoice", invoice.id, "deposit", after=invoice, user=user,
                note=f"Demande de remboursement {invoice.display_number} sur le dossier {dossier.number}")
         invoice.receipt_number = f"R{next_number('receipt'):07d}"

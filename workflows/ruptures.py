@@ -217,16 +217,17 @@ def _require_reason(reason):
 def _declare(dossier, preview, user, source):
     """Create the declared Rupture row (and its expired-dossier trace); inside the caller's transaction."""
     inputs = preview.inputs
+    person = audit.actor_user(user)  # None for an API key: the audit entry names the key
     rupture = Rupture.create(dossier=dossier.id, date=inputs["date"], reason=inputs["reason"].strip(),
                              continues_at_cfa=inputs["continues_at_cfa"], new_contract_date=inputs["new_contract"],
                              due=preview.settlement.due, credit_note_amount=preview.settlement.credit_note,
-                             declared_by=user.id if user else None)
+                             declared_by=person.id if person else None)
     audit.record("rupture", rupture.id, "create", None, rupture, user=user,
                  note=f"rupture au {date_fr(rupture.date)} déclarée")
     if source == "expired":
         settled = ExpiredSettlement.create(dossier=dossier.id, kind="rupture", amount_released=0,
                                            note=f"Rupture au {date_fr(rupture.date)}",
-                                           declared_by=user.id if user else None)
+                                           declared_by=person.id if person else None)
         audit.record("expired_settlement", settled.id, "create", None, settled, user=user)
     return rupture
 

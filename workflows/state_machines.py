@@ -154,9 +154,16 @@ USER = Machine("user", User, "user", USER_ACTIVITY_LABELS, column="active", tran
     Transition("reactiver", (False,), True, "user.manage", "Réactiver", "reactivate", only=_same_organisation),
 ])
 
+def _api_key(scope, proposal):
+    """Only a CFA's software (an API key) transmits a proposal by API; people send it from the portal."""
+    return getattr(scope, "kind", None) == "api"
+
+
 PROPOSAL = Machine("proposal", ContractProposal, "contract_proposal", P, describe=lambda p: "Proposition de contrat",
                    transitions=[
     Transition("envoyer", (P.DRAFT,), P.SENT, "proposal.manage", "Envoyer à l'entreprise", "send"),
+    Transition("transmettre_api", (P.DRAFT,), P.FROM_API, "proposal.manage", "Transmettre par API", "send_from_api",
+               only=_api_key),
     Transition("examiner", (P.SENT, P.FROM_API), P.UNDER_REVIEW, "proposal.decide", "Accepter et compléter",
                "accept", notify=(Notify("organisation", "proposal.manage", "dossier"),)),
     Transition("refuser", (P.SENT, P.UNDER_REVIEW, P.FROM_API), P.REFUSED_BY_EMPLOYER, "proposal.decide",

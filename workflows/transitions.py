@@ -201,8 +201,11 @@ def apply(machine, name, obj, actor, *, changes=None, reason="", note="", within
 
 
 def _user_of(actor):
-    """The user behind an actor (a user itself, a Scope, or an object carrying one)."""
+    """Who the audit entry names: the user behind an actor (a user itself, a Scope, or an object carrying one), or
+    an API key's Scope itself (no user: the entry then names the key, never « système »)."""
     if actor is None or isinstance(actor, User):
+        return actor
+    if getattr(actor, "api_key", None) is not None:
         return actor
     if hasattr(actor, "scope"):
         return actor.scope.user

@@ -1,11 +1,9 @@
-"""Browser tests: a live server on the test database, Debian's chromium driven by Playwright, and a screenshot
+"""Browser tests: the live server of tests/conftest.py on the test database, Debian's chromium driven by Playwright, and a screenshot
 in $BROWSER_ARTIFACTS (default /tmp/portail-browser) when a test fails."""
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -15,16 +13,6 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture

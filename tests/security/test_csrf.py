@@ -2,7 +2,8 @@
 
 Generated from `app.url_map`: a route added later is covered automatically. The poster is a signed-in user
 of the kind the route serves (staff admin for /admin, CFA admin for /portail), so a missing check cannot
-hide behind a login redirect.
+hide behind a login redirect. The JSON API (/api/v1) reads no cookie and needs no token: there the signed-in
+session's POST must answer 401 (the key is the only credential) and write nothing.
 """
 import re
 
@@ -73,6 +74,10 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(app, factory, ma
     response = client.post(url, data={"ids": "1", "rowid": "1", "action": "rejeter", "reason": "x",
                                       "email": sud.admin.email, "password": "Portail-Demo-2026",
                                       "confirm": "y", "url": "/admin/"})
+    if rule.startswith("/api/"):
+        assert response.status_code == 401, f"POST {url} with a session and no key: {response.status_code}"
+        assert counts() == before
+        return
     assert response.status_code == 400, f"POST {url} without token: {response.status_code}"
     assert "jeton de sécurité" in response.get_data(as_text=True)
     assert counts() == before

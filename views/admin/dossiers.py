@@ -29,6 +29,7 @@ from workflows.audit import record, snapshot
 from workflows.dossier_rules import dossier_balance, financing_delta
 from workflows.letters import letter_filename, read_letter
 from workflows.npec_import import propose_npec
+from workflows.proposals import deposit_key
 
 from .base import StaffModelView
 from .dossier_records import ApprenticeView, IdccCpneView, InstallmentView, NpecReferenceView
@@ -292,8 +293,10 @@ class DossierView(StaffModelView):
         advisor = User.alias()
         origin = ContractProposal.alias("origin")
         origin_id = origin.select(fn.MIN(origin.id)).where(origin.dossier == Dossier.id)
+        by_api = ContractProposal.alias("by_api")
+        api_key_id = by_api.select(fn.MAX(by_api.api_key_id)).where(by_api.dossier == Dossier.id)
         return (Dossier.select(Dossier, Organisation, Employer, Apprentice, advisor,
-                               origin_id.alias("origin_proposal_id"))
+                               origin_id.alias("origin_proposal_id"), api_key_id.alias("origin_api_key_id"))
                 .join(Organisation, on=(Dossier.organisation == Organisation.id))
                 .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id))
                 .switch(Dossier).join(Apprentice, on=(Dossier.apprentice == Apprentice.id))
@@ -319,6 +322,7 @@ class DossierView(StaffModelView):
             "requests": dossier_requests(dossier),
             "duplicates": dossier_duplicates(dossier, getattr(dossier, "apprentice", None)),
             "proposal_id": _origin_proposal_id(dossier),
+            "api_key": deposit_key(dossier, getattr(dossier, "origin_api_key_id", ...)),
         }
 
     # --- workflow actions: list actions, details buttons and confirmation pages share one code path -----

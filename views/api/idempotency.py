@@ -14,6 +14,7 @@ from flask import current_app, g, json, request
 from peewee import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from infrastructure.numbering import immediate_transaction
 from models import IdempotencyRecord, db
 
 from .problems import ApiProblem, handle_exception
@@ -52,7 +53,8 @@ def _record_key(raw):
 
 def _replay(record):
     stored = record.response or {}
-    response = current_app.response_class(json.dumps(stored.get("body"), ensure_ascii=False), status=record.status,
+    text = stored["text"] if "text" in stored else json.dumps(stored.get("body"), ensure_ascii=False)
+    response = current_app.response_class(text, status=record.status,
                                           mimetype=stored.get("mimetype") or "application/json")
     for name, value in (stored.get("headers") or {}).items():
         response.headers[name] = value
@@ -62,7 +64,8 @@ def _replay(record):
 
 def _stored(response):
     headers = {name: value for name, value in response.headers.items() if name in ("Location",)}
-    return {"body": response.get_json(silent=True), "mimetype": response.mimetype, "headers": headers}
+    return {"body": response.get_json(silent=True), "text": response.get_data(as_text=True),  # replayed byte for byte
+            "mimetype": response.mimetype, "headers": headers}
 
 
 def _claim(key, print_):
@@ -124,7 +127,7 @@ def idempotent(view):
         if other is not None:
             return _answer_of_other(other, print_)
         try:
-            with db.atomic():
+            with immediate_transaction():  # the work and its stored answer commit together
                 response = current_app.make_response(view(*args, **kwargs))
                 if response.status_code < 500:
                     _finish(key, response)

@@ -94,7 +94,8 @@ def field_errors(messages, prefix=""):
     found = []
     if isinstance(messages, dict):
         for key, value in messages.items():
-            if not prefix and key in ("json", "query", "form", "files", "headers", "view_args", "json_or_form"):
+            if not prefix and key in ("json", "query", "form", "files", "headers", "view_args", "json_or_form",
+                                       "form_and_files"):
                 found.extend(field_errors(value, ""))
                 continue
             name = f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
@@ -127,8 +128,9 @@ class ApiProblem(HTTPException):
 def problem_response(status, detail=None, code=None, errors=None, headers=None):
     default_code, title = STATUS.get(status, (f"http_{status}", "Erreur"))
     body = {"type": PROBLEM_TYPE + (code or default_code), "title": title, "status": status,
-            "detail": detail or DETAILS.get(status, title), "code": code or default_code,
-            "instance": request.path}
+            "detail": detail or DETAILS.get(status, title), "code": code or default_code}
+    if status != 404:  # a 404's address may carry another organisation's number: never echoed back
+        body["instance"] = request.path
     if errors:
         body["erreurs"] = errors
     response = current_app.response_class(json.dumps(body, ensure_ascii=False), status=status,

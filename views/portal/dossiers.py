@@ -16,6 +16,7 @@ from infrastructure import sql_format
 from workflows.amendments import dossier_requests
 from workflows.dossier_rules import dossier_balance, dossier_financing, stored_installments
 from workflows.documents import log_download
+from workflows.proposals import deposit_key
 from infrastructure.exports import csv_response, xlsx_response
 from views.downloads import signed_in_user
 from views.portal import bp
@@ -249,5 +250,6 @@ def _origin(dossier):
     """The proposal the dossier was created from, and its page when the user manages proposals."""
     proposal = ContractProposal.get_or_none(ContractProposal.dossier == dossier.id)
     allowed = proposal is not None and can(current_scope(), "proposal.manage", proposal)
-    return {"proposal": proposal,
+    api_key = deposit_key(dossier, proposal.api_key_id) if proposal is not None else None  # « déposé par API »
+    return {"proposal": proposal, "api_key": api_key,
             "proposal_url": url_for("portal.proposal", proposal_id=proposal.id) if allowed else None}
