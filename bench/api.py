@@ -141,7 +141,9 @@ def main(argv=None):
     folder = tempfile.mkdtemp(prefix="portail-bench-api-")
     url = args.database_url or f"sqlite:///{folder}/bench.db"
     env = {**os.environ, "DATABASE_URL": url, "DATA_DIR": folder, "UPLOAD_DIR": f"{folder}/files",
-           "SECRET_KEY": "bench", "API_RATE_LIMIT": "100000000 per minute", "PYTHONPATH": str(ROOT)}
+           "SECRET_KEY": "bench", "API_RATE_LIMIT": "100000000 per minute", "PYTHONPATH": str(ROOT),
+           # as in production: the per-key limit's counters shared by the workers (Redis on every project machine)
+           "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/14")}
     results = {}
     try:
         app = create_app({"DATABASE_URL": url, "DATA_DIR": folder, "UPLOAD_DIR": f"{folder}/files",

@@ -178,18 +178,18 @@ def test_a_list_page_costs_the_same_sql_statements_whatever_its_size(sud_api, db
     assert len(many) == len(few), many
 
 
-def test_deposited_by_api_reads_the_dossiers_history(sud_api):
-    via_proposal, via_key = sorted(numbers_of("CFA Sud"))[:2]
-    first = Dossier.get(Dossier.number == via_proposal)
-    proposal = ContractProposal.create(organisation=first.organisation_id, state=ProposalState.ACCEPTED,
-                                       dossier=first.id)
-    ProposalStep.create(proposal=proposal, state=ProposalState.FROM_API)
-    second = Dossier.get(Dossier.number == via_key)
-    AuditEntry.create(actor="clé API pcfa_Ab3dE9x", entity="dossier", entity_id=str(second.id), action="deposit")
+def test_deposited_by_api_is_true_for_a_dossier_whose_proposal_a_key_deposited(sud_api, make_key):
+    by_key, by_hand = sorted(numbers_of("CFA Sud"))[:2]
+    key, _ = make_key("CFA Sud")
+    for number, key_id in ((by_key, key.id), (by_hand, None)):
+        dossier = Dossier.get(Dossier.number == number)
+        ContractProposal.create(organisation=dossier.organisation_id, state=ProposalState.ACCEPTED,
+                                dossier=dossier.id, api_key_id=key_id)
     flags = {d["numeroInterneDossier"]: d["deposeParApi"] for d in every_page(sud_api, "/api/v1/dossiers")}
-    assert flags[via_proposal] is True and flags[via_key] is True
-    assert sum(flags.values()) == 2
-    assert sud_api.get(f"/api/v1/dossiers/{via_key}").get_json()["deposeParApi"] is True
+    assert flags[by_key] is True and flags[by_hand] is False
+    assert sum(flags.values()) == 1
+    assert sud_api.get(f"/api/v1/dossiers/{by_key}").get_json()["deposeParApi"] is True
+    assert sud_api.get(f"/api/v1/dossiers/{by_hand}").get_json()["deposeParApi"] is False
 
 
 def test_a_letter_is_served_as_a_pdf_in_scope_only_and_its_download_is_logged(sud_api, nord_api, spec):

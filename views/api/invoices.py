@@ -12,6 +12,7 @@ from models import Dossier, Invoice, InvoiceEvent, Payment, PaymentLine
 from models.states import InvoiceState
 
 from . import api_blueprint
+from .fast_dump import FastDumpSchema
 from .auth import current_api_scope
 from .problems import ApiProblem
 from .schemas import Instant, Money, PageQuerySchema, PaginationSchema, naive
@@ -64,7 +65,7 @@ class FactureSchema(ma.Schema):
                                  metadata={"description": "Le règlement de la facture, une fois payée."})
 
 
-class FactureListSchema(ma.Schema):
+class FactureListSchema(FastDumpSchema):
     factures = ma.fields.List(ma.fields.Nested(FactureSchema), metadata={"description": "Les factures de la page."})
     pagination = ma.fields.Nested(PaginationSchema)
 

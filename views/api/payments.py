@@ -7,6 +7,7 @@ from access import scope as scoped
 from models import CreditNote, Dossier, Invoice, Payment, PaymentDeduction, PaymentLine
 
 from . import api_blueprint
+from .fast_dump import FastDumpSchema
 from .auth import current_api_scope
 from .schemas import Instant, Money, PageQuerySchema, PaginationSchema, naive
 
@@ -48,7 +49,7 @@ class ReglementSchema(ma.Schema):
     enregistreLe = Instant(metadata={"description": "Date d'enregistrement du règlement."})
 
 
-class ReglementListSchema(ma.Schema):
+class ReglementListSchema(FastDumpSchema):
     reglements = ma.fields.List(ma.fields.Nested(ReglementSchema),
                                 metadata={"description": "Les règlements de la page."})
     pagination = ma.fields.Nested(PaginationSchema)
