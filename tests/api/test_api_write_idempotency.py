@@ -141,3 +141,63 @@ def test_concurrent_repeats_against_a_real_server_create_exactly_one_record(demo
     assert sorted(a.headers.get("Idempotent-Replayed", "") for a in answers) == [""] + ["true"] * (CONCURRENT - 1)
     assert created(operation) == before + 1
     assert models.IdempotencyRecord.select().count() == 1
+
+
+@pytest.fixture
+def gunicorn_server(app, db):
+    """The app under gunicorn with 4 worker processes on the test database (what production runs)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "DATA_DIR": app.config["DATA_DIR"],
+           "UPLOAD_DIR": app.config["UPLOAD_DIR"], "SECRET_KEY": "test-secret", "API_RATE_LIMIT": "10000 per minute"}
+    root = Path(__file__).resolve().parents[2]
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--workers", "4", "--bind",
+                               f"127.0.0.1:{port}", "app:create_app()"], cwd=root, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                requests.get(base + "/healthz", timeout=10)
+                break
+            except requests.RequestException:  # not listening yet, or its workers still booting
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn n'a pas démarré")
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def test_four_gunicorn_worker_processes_answering_the_same_key_create_exactly_one_record(demo, make_key,
+                                                                                        gunicorn_server):
+    raw = make_key("CFA Sud")[1]
+    before = created("ruptures")
+    url, body = rupture_body()
+    barrier = threading.Barrier(CONCURRENT)
+    answers = [None] * CONCURRENT
+
+    def post(index):
+        barrier.wait()
+        answers[index] = requests.post(gunicorn_server + url, json=body, timeout=60,
+                                       headers={"X-API-KEY": raw, "Idempotency-Key": "quatre-processus"})
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(CONCURRENT)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    assert [a.status_code for a in answers] == [201] * CONCURRENT, [a.text[:300] for a in answers]
+    assert len({a.text for a in answers}) == 1
+    assert created("ruptures") == before + 1
+    assert models.IdempotencyRecord.select().count() == 1
