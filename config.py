@@ -57,7 +57,7 @@ class Config:
         # Per-IP limit shared by the POSTs of the registration pages (SIRET, account, sheet, new activation link).
         self.REGISTRATION_RATE_LIMIT = env.get("REGISTRATION_RATE_LIMIT", "30 per minute;200 per hour")
         # Per API key (every route of /api/v1 together); the storage must be shared by the workers (redis://).
-        self.API_RATE_LIMIT = env.get("API_RATE_LIMIT", "600 per minute;20000 per hour")
+        self.API_RATE_LIMIT = env.get("API_RATE_LIMIT", "600 per minute")  # one window: one Redis round trip
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_SWALLOW_ERRORS = True  # a storage outage must not stop sign-in (the account throttle stays)
