@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from infrastructure.formatting import montant
-from models import (AuditEntry, ContractProposal, Dossier, Letter, Organisation, PaymentLine, ProposalStep)
+from models import (AuditEntry, ContractProposal, Dossier, Letter, Organisation, PaymentLine)
 from models.states import DossierState, ProposalState
 from tests.querycount import count_queries
 from workflows.dossier_rules import dossier_balance, dossier_financing, stored_installments
