@@ -49,9 +49,9 @@ def generate_billing(first_dossier, target_id=None, stamp=None):
             f"SELECT d.id, d.organisation_id, d.id, 'reimbursement', {state}, d.contract_start, d.contract_start, "
             f"d.total_financed / 4, d.total_financed / 4, '', "
             f"CASE WHEN {state} = 'en_attente' THEN 'Pièce justificative manquante' ELSE '' END, "
-            f"CASE WHEN {state} = 'rejetee' THEN 'Montant non conforme' ELSE '' END, '', {_text(stamp)}, "
-            f"{_text(stamp)}, CASE WHEN {state} IN ('validee', 'payee') THEN {_text(stamp)} END, "
-            f"CASE WHEN {state} = 'payee' THEN {_text(stamp)} END "
+            f"CASE WHEN {state} = 'rejetee' THEN 'Montant non conforme' ELSE '' END, '', {_moment(stamp)}, "
+            f"{_moment(stamp)}, CASE WHEN {state} IN ('validee', 'payee') THEN {_moment(stamp)} END, "
+            f"CASE WHEN {state} = 'payee' THEN {_moment(stamp)} END "
             f"FROM {d} d WHERE d.id >= {int(first_dossier)} AND d.state IN ({financed}) "
             f"AND d.id - (d.id / 2) * 2 = 0")
         counts["invoices"] = cursor.rowcount
@@ -66,7 +66,7 @@ def generate_billing(first_dossier, target_id=None, stamp=None):
         db.execute_sql(
             f"INSERT INTO {b} (organisation_id, iban, bic, holder, third_party, status, refusal_reason, entered_at, "
             f"reviewed_at) SELECT o.id, '{BENCH_IBAN}', 'AGRIFRPP', o.name, {_false()}, 'approved', '', "
-            f"{_text(stamp)}, {_text(stamp)} FROM {o} o WHERE o.id IN (SELECT DISTINCT organisation_id FROM {i} "
+            f"{_moment(stamp)}, {_moment(stamp)} FROM {o} o WHERE o.id IN (SELECT DISTINCT organisation_id FROM {i} "
             f"WHERE state = 'payee') AND NOT EXISTS (SELECT 1 FROM {b} x WHERE x.organisation_id = o.id "
             f"AND x.status = 'approved')")
         cursor = db.execute_sql(
@@ -74,7 +74,7 @@ def generate_billing(first_dossier, target_id=None, stamp=None):
             f"submission_key, created_at) "
             f"SELECT 'GEN-' || i.id, i.organisation_id, (SELECT MIN(id) FROM {b} x WHERE x.organisation_id = "
             f"i.organisation_id AND x.status = 'approved'), i.period_start, 'virement', i.total_ttc, 0, i.total_ttc, "
-            f"'gen-' || i.id, {_text(stamp)} FROM {i} i WHERE i.state = 'payee' AND i.dossier_id >= "
+            f"'gen-' || i.id, {_moment(stamp)} FROM {i} i WHERE i.state = 'payee' AND i.dossier_id >= "
             f"{int(first_dossier)} AND i.number = i.dossier_id")
         counts["payments"] = cursor.rowcount
         db.execute_sql(
@@ -88,7 +88,7 @@ def generate_billing(first_dossier, target_id=None, stamp=None):
             f"reason_detail, settlement_mode, state, issued_on, created_at) "
             f"SELECT i.dossier_id, i.organisation_id, i.dossier_id, i.total_ttc / 10, 0, 'rupture', '', "
             f"'deduction', CASE WHEN {_digit('i.dossier_id', 100)} < 5 THEN 'a_emettre' ELSE 'deposee' END, "
-            f"i.period_start, {_text(stamp)} FROM {i} i WHERE i.dossier_id >= {int(first_dossier)} "
+            f"i.period_start, {_moment(stamp)} FROM {i} i WHERE i.dossier_id >= {int(first_dossier)} "
             f"AND i.number = i.dossier_id AND {_digit('i.dossier_id', 2)} = 9 AND {_digit('i.dossier_id', 20)} = 9")
         counts["credit_notes"] = cursor.rowcount
         _move_counter("credit_note", f"SELECT MAX(number) FROM {_table(CreditNote)}")
@@ -108,7 +108,7 @@ def _notifications(target_id, first_dossier, stamp):
             f"INSERT INTO {n} (organisation_id, user_id, dossier_id, category, message, read_at, created_at) "
             f"SELECT d.organisation_id, {int(user_id)}, d.id, 'dossier', "
             f"'Le dossier ' || d.number || ' a changé d''état.', "
-            f"CASE WHEN {_digit('d.id', 1)} < 3 THEN NULL ELSE {_text(stamp)} END, {_text(stamp)} "
+            f"CASE WHEN {_digit('d.id', 1)} < 3 THEN NULL ELSE {_moment(stamp)} END, {_moment(stamp)} "
             f"FROM {d} d WHERE d.organisation_id = {int(target_id)} AND d.id >= {int(first_dossier)} "
             f"ORDER BY d.id DESC LIMIT {NOTIFICATIONS_PER_USER}")
         total += cursor.rowcount
@@ -140,6 +140,12 @@ def _move_counter(series, max_sql):
 
 def _text(value):
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def _moment(stamp):
+    """A timestamp literal: typed on PostgreSQL (a CASE of text would not convert), text on SQLite."""
+    from models import is_postgres
+    return f"CAST({_text(stamp)} AS TIMESTAMP)" if is_postgres() else _text(stamp)
 
 
 def _false():
