@@ -402,11 +402,12 @@ def register_generate_cli(app):
                               target_user_email=target_user_email)
         except GenerationError as error:
             raise click.ClickException(str(error))
-        if with_billing:
-            from commands.generate_billing import generate_billing
-            billing = generate_billing(first_dossier, result["target_organisation"])
-            click.echo(f"{billing['invoices']:,} factures, {billing['payments']:,} règlements, "
-                       f"{billing['credit_notes']:,} avoirs, {billing['notifications']:,} notifications.")
         click.echo(f"{result['dossiers']:,} dossiers générés pour {result['organisations']:,} organismes et "
                    f"{result['employers']:,} employeurs ({result['installments']:,} échéances) "
                    f"en {result['seconds']:.1f} s.".replace(",", " "))
+        if with_billing:
+            from commands.generate_billing import generate_billing
+            billing = generate_billing(first_dossier, result["target_organisation"])
+            n = {key: f"{value:,}".replace(",", " ") for key, value in billing.items() if isinstance(value, int)}
+            click.echo(f"{n['invoices']} factures, {n['payments']} règlements, {n['credit_notes']} avoirs, "
+                       f"{n['notifications']} notifications.")
