@@ -17,10 +17,27 @@ Every value may be changed by the environment below (or on the command line, whi
 - max_requests 1000 + jitter 100: each worker is replaced after about a thousand requests, one at a time, so a
   slow memory growth (PDF rendering, caches) never builds up, and workers do not all restart together.
 - keepalive 5 s: behind a reverse proxy that reuses its connections.
+- no request ends unseen: the hooks below give every request its id before the app runs (the same
+  `X-Request-ID` as views/request_id.py), log a warning for any request slower than SLOW_REQUEST_SECONDS
+  (default 10 s) once it ends, and, if a worker is ever killed (timeout → SIGABRT, or stopped with requests
+  under way), log an error naming each request it was serving — id, method, path, time spent — so the cut
+  request can be found in the access log of the proxy and in ours. A client whose worker died gets the proxy's
+  502/504, never a half-sent page taken for a whole one (the streamed exports end without their last line).
 - access log on stdout with the request id (the `X-Request-ID` response header, see views/request_id.py) and
   the time taken in milliseconds; the application's own log records carry the same id.
 """
 import os
+import threading
+import time
+import uuid
+
+try:
+    from views.request_id import HEADER as REQUEST_ID_HEADER, request_id_for
+except ImportError:  # gunicorn run outside the project root: same rule, inline
+    REQUEST_ID_HEADER = "X-Request-ID"
+
+    def request_id_for(incoming):
+        return incoming or uuid.uuid4().hex
 
 bind = os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -64,3 +81,48 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
     },
 }
+
+
+SLOW_REQUEST_SECONDS = float(os.environ.get("SLOW_REQUEST_SECONDS", "10"))
+
+
+def _in_flight(worker):
+    if not hasattr(worker, "in_flight"):
+        worker.in_flight = {}  # thread id → (request id, "METHOD path", start)
+    return worker.in_flight
+
+
+def pre_request(worker, req):
+    """Fix the request's id here (the app keeps a sane incoming one) so the worker's own logs can name it."""
+    incoming = next((value for name, value in req.headers if name.upper() == REQUEST_ID_HEADER.upper()), None)
+    request_id = request_id_for(incoming)
+    req.headers = [(name, value) for name, value in req.headers if name.upper() != REQUEST_ID_HEADER.upper()]
+    req.headers.append((REQUEST_ID_HEADER.upper(), request_id))
+    _in_flight(worker)[threading.get_ident()] = (request_id, f"{req.method} {req.path}", time.monotonic())
+
+
+def post_request(worker, req, environ, resp):
+    entry = _in_flight(worker).pop(threading.get_ident(), None)
+    if entry is None:
+        return
+    request_id, line, started = entry
+    seconds = time.monotonic() - started
+    if seconds >= SLOW_REQUEST_SECONDS:
+        worker.log.warning("requête lente [%s] %s : %.1f s (statut %s)", request_id, line, seconds,
+                           getattr(resp, "status", "?"))
+
+
+def _log_cut_requests(worker, why):
+    for request_id, line, started in list(_in_flight(worker).values()):
+        worker.log.error("%s : requête interrompue [%s] %s après %.1f s", why, request_id, line,
+                         time.monotonic() - started)
+
+
+def worker_abort(worker):
+    """SIGABRT: the arbiter found the worker silent for `timeout` seconds and kills it."""
+    _log_cut_requests(worker, f"WORKER TIMEOUT ({timeout} s)")
+
+
+def worker_int(worker):
+    """SIGINT/SIGQUIT: the worker stops at once (Ctrl-C, immediate shutdown)."""
+    _log_cut_requests(worker, "arrêt immédiat du worker")

@@ -381,8 +381,11 @@ def register_generate_cli(app):
     @click.option("--with-installments", is_flag=True, help="Crée aussi les échéanciers des dossiers engagés.")
     @click.option("--user-email", "target_user_email", default=None,
                   help="Crée (ou rattache) un administrateur OF de l'organisme cible, mot de passe de démonstration.")
+    @click.option("--with-billing", is_flag=True,
+                  help="Crée aussi factures, règlements, avoirs, notifications et la délégation de l'organisme cible.")
     @click.option("--seed", type=int, default=2026, show_default=True)
-    def generate_command(count, organisations, target_siret, share, with_installments, target_user_email, seed):
+    def generate_command(count, organisations, target_siret, share, with_installments, target_user_email, seed,
+                         with_billing):
         """Generate a large data set for benchmarks."""
         import models
         models.create_schema()
@@ -391,6 +394,7 @@ def register_generate_cli(app):
             if done == total or done % 100_000 == 0:
                 click.echo(f"  {done:,} / {total:,} dossiers".replace(",", " "))
 
+        first_dossier = _next_id(Dossier)
         try:
             result = generate(count, organisations=organisations, target_siret=target_siret,
                               share=share if share is not None else (1.0 if target_siret else 0.0),
@@ -401,3 +405,9 @@ def register_generate_cli(app):
         click.echo(f"{result['dossiers']:,} dossiers générés pour {result['organisations']:,} organismes et "
                    f"{result['employers']:,} employeurs ({result['installments']:,} échéances) "
                    f"en {result['seconds']:.1f} s.".replace(",", " "))
+        if with_billing:
+            from commands.generate_billing import generate_billing
+            billing = generate_billing(first_dossier, result["target_organisation"])
+            n = {key: f"{value:,}".replace(",", " ") for key, value in billing.items() if isinstance(value, int)}
+            click.echo(f"{n['invoices']} factures, {n['payments']} règlements, {n['credit_notes']} avoirs, "
+                       f"{n['notifications']} notifications.")

@@ -64,3 +64,28 @@ def csv_line(expressions, separator=";"):
     for expression in expressions[1:]:
         line = line.concat(separator).concat(csv_quoted(expression))
     return line
+
+
+def oui_non(column):
+    """'Oui' / 'Non', '' when empty (infrastructure.formatting.oui_non)."""
+    return Case(None, [(column.is_null(), ""), (column, "Oui")], "Non")
+
+
+def as_text(column):
+    """A number as its digits, '' when empty."""
+    return fn.COALESCE(column.cast("text"), "")
+
+
+FORMULA_STARTS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+def formula_safe(expression):
+    """Text as typed, '' when empty, with a leading apostrophe when it starts like a spreadsheet formula
+    (infrastructure.exports.spreadsheet_safe; here any text starting so, number-like or not)."""
+    text = fn.COALESCE(expression, "")
+    return Case(None, [(fn.SUBSTR(text, 1, 1).in_(FORMULA_STARTS), SQL(APOSTROPHE).concat(text))], text)
+
+
+def name_and_siret(name, siret):
+    """'Nom (SIRET)' as Organisation.__str__ and Employer.__str__ write it, never a formula."""
+    return formula_safe(fn.COALESCE(name, "").concat(" (").concat(fn.COALESCE(siret, "")).concat(")"))

@@ -2,6 +2,7 @@
 gunicorn started for real with gunicorn.conf.py."""
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -173,7 +174,7 @@ def test_gunicorn_serves_with_the_project_configuration(tmp_path):
     port = free_port()
     env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'portail.db'}",
            "UPLOAD_DIR": str(tmp_path / "files"), "SECRET_KEY": "serving-test", "PORT": str(port),
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT), "SLOW_REQUEST_SECONDS": "0"}  # every request counts as slow: each is logged
     env.pop("BIND", None)
     env.pop("WEB_CONCURRENCY", None)
     subprocess.run([sys.executable, "-m", "flask", "--app", "app", "init-db"], cwd=ROOT, env=env, check=True,
@@ -222,3 +223,7 @@ def test_gunicorn_serves_with_the_project_configuration(tmp_path):
     assert '[gunicorn-test-2] "GET /readyz HTTP/1.1" 503' in access
     assert "[WARNING] [gunicorn-test-2] app: readyz : storage en échec" in errors  # the app's log, same id
     assert '"GET /readyz HTTP/1.1" 200' in access and '"GET /connexion HTTP/1.1" 200' in access
+    # gunicorn's hooks name the request by the id the app answers with (gunicorn.conf.py, pre/post_request)
+    assert "requête lente [gunicorn-test-1] GET /healthz" in errors
+    fresh = re.search(r'\[([0-9a-f]{32})\] "GET /connexion HTTP/1.1" 200', access).group(1)
+    assert f"requête lente [{fresh}] GET /connexion" in errors

@@ -18,7 +18,7 @@ from access.permissions import can
 from models import db, is_postgres
 from workflows.audit import record, snapshot
 from workflows.deactivation import change_activity
-from infrastructure.exports import csv_response, spreadsheet_safe, xlsx_response
+from infrastructure.exports import csv_response, spreadsheet_safe, streamed_rows, xlsx_response
 from workflows.transitions import TransitionRefused
 
 from .french import DETAIL_FORMATTERS, EXPORT_FORMATTERS, LIST_FORMATTERS, FrenchModelConverter, model_choices
@@ -338,7 +338,7 @@ class StaffModelView(StaffAccessMixin, ModelView):
         sort_column = sort_column[0] if sort_column else None
         _, query = self.get_list(0, sort_column, view_args.sort_desc, view_args.search, view_args.filters,
                                  execute=False, page_size=0)
-        yield from query.iterator()  # lazy: runs on the streaming connection
+        yield from streamed_rows(query)  # lazy: runs on the streaming connection, a server-side cursor on PostgreSQL
 
     def _export_table(self):
         columns = self._export_columns

@@ -32,6 +32,7 @@ from workflows.npec_import import propose_npec
 from workflows.proposals import deposit_key
 
 from .base import StaffModelView
+from .sql_export import DOSSIER_EXPORT_SQL, SqlCsvExport
 from .dossier_records import ApprenticeView, IdccCpneView, InstallmentView, NpecReferenceView
 
 MAX_BULK = 500
@@ -119,8 +120,9 @@ def _changed(stored, model, names):
     return [name for name in names if stored.__data__.get(name) != model.__data__.get(name)]
 
 
-class DossierView(StaffModelView):
+class DossierView(SqlCsvExport, StaffModelView):
     manage_permission = "dossier.edit"
+    export_sql_columns = DOSSIER_EXPORT_SQL  # the CSV export is written by the database (views/admin/sql_export.py)
     deletable = False  # dossiers are "supprimé" through an action, never erased
     simple_list_pager = True  # no COUNT(*) over a million rows
     column_list = ["number", "apprentice_name", "organisation", "employer", "scheme", "state", "regime",

@@ -17,7 +17,7 @@ from workflows.amendments import dossier_requests
 from workflows.dossier_rules import dossier_balance, dossier_financing, stored_installments
 from workflows.documents import log_download
 from workflows.proposals import deposit_key
-from infrastructure.exports import csv_response, xlsx_response
+from infrastructure.exports import csv_response, streamed_batches, streamed_rows, xlsx_response
 from views.downloads import signed_in_user
 from views.portal import bp
 from infrastructure import clock
@@ -166,16 +166,16 @@ def _export_query(f, sort_key, direction, for_xlsx):
     return _ordered(filtered_query(query, f), sort_key, direction)
 
 
-def _csv_lines(query, size=2000):
-    """Chunks of CSV text, read lazily (the query runs when the stream starts)."""
-    cursor = db.execute(query)
-    while batch := cursor.fetchmany(size):
+def _csv_lines(query):
+    """Chunks of CSV text, read lazily (the query runs when the stream starts, in a server-side cursor on
+    PostgreSQL)."""
+    for batch in streamed_batches(query):
         yield "".join(line + "\r\n" for (line,) in batch)
 
 
 def _xlsx_rows(query):
     states, schemes, regimes = dict(DOSSIER_STATES), dict(SCHEMES), dict(REGIMES)
-    for row in query.tuples().iterator():
+    for row in streamed_rows(query.tuples()):
         number, deca, name, nir, employer, siret, scheme, regime, state, start, end, total = row
         yield [number, deca, name, nir, employer, siret, schemes.get(scheme, scheme), regimes.get(regime, regime),
                states.get(state, state), start, end, total]

@@ -10,7 +10,7 @@ from access.web import current_scope, get_invoice_or_404, require
 from models import Document, Dossier, Invoice, InvoiceEvent, InvoiceLine
 from models.billing import INVOICE_STATES, LINE_NATURES
 from views.downloads import document_response
-from infrastructure.exports import csv_response
+from infrastructure.exports import csv_response, streamed_rows
 from views.portal import bp
 
 PER_PAGE = 50
@@ -55,7 +55,7 @@ def invoices_csv():
     labels = dict(INVOICE_STATES)
 
     def rows():
-        for inv in _query(f).iterator():
+        for inv in streamed_rows(_query(f)):
             yield [inv.display_number, inv.dossier.number if inv.dossier_id else "", labels.get(inv.state, inv.state),
                    inv.period_start, inv.period_end, inv.total_ttc, inv.receipt_number, inv.submitted_at]
 

@@ -9,7 +9,7 @@ from models import Organisation, Payment
 from rules.identifiers import mask_iban
 from workflows import payments as payment_service
 from views.downloads import attachment_response
-from infrastructure.exports import csv_response, xlsx_response
+from infrastructure.exports import csv_response, streamed_rows, xlsx_response
 from infrastructure.formatting import date_fr, parse_date_fr
 from infrastructure.pdf import render_pdf
 from views.portal import bp
@@ -43,7 +43,7 @@ def payments():
 
 
 def _rows():
-    for p in _query(_filters()).iterator():
+    for p in streamed_rows(_query(_filters())):
         yield [p.reference, p.date, p.organisation.name, p.organisation.siret, p.gross, p.deductions, p.net]
 
 
