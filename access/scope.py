@@ -201,14 +201,20 @@ def _none(query, model):
     return query.where(model.id == -1)
 
 
-def dossiers(scope, query=None):
-    """Dossiers of the scope the rights allow (stock / without contract need their own right)."""
+def dossiers(scope, query=None, organisation_id=None):
+    """Dossiers of the scope the rights allow (stock / without contract need their own right).
+
+    `organisation_id`: only that organisation's (none when the scope does not cover it), so a list can read
+    each organisation's index range in order instead of sorting all of them.
+    """
     query = query if query is not None else Dossier.select()
     ids = organisation_ids(scope)
+    if organisation_id is not None:
+        ids = [organisation_id] if organisation_id in ids else []
     if not ids:
         return _none(query, Dossier)
     rights = scope.rights
-    query = query.where(Dossier.organisation.in_(ids))
+    query = query.where(Dossier.organisation == ids[0]) if len(ids) == 1 else query.where(Dossier.organisation.in_(ids))
     if not rights & {"right_stock", "right_stock_billing"}:
         query = query.where(Dossier.is_stock == False)  # noqa: E712
     if not rights & {"right_no_contract", "right_no_contract_billing"}:
