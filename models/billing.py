@@ -55,7 +55,8 @@ class Invoice(BaseModel):
     paid_at = DateTimeField(null=True)
 
     class Meta:
-        indexes = ((("organisation", "state"), False), (("dossier", "state"), False))
+        # (organisation, id): the portal's list, newest first, one organisation's range at a time
+        indexes = ((("organisation", "state"), False), (("dossier", "state"), False), (("organisation", "id"), False))
 
     def __str__(self):
         return self.display_number

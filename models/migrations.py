@@ -151,8 +151,9 @@ def fill_apprentice_name_keys(batch=5000):
 
 
 def _0015_list_indexes(migrator):
-    """Lists at a million dossiers: the normalised apprentice name (accent-insensitive prefix search), and one
-    (organisation, column, id) index per sort the portal list offers, so no page sorts the organisation."""
+    """Lists at a million dossiers: the normalised apprentice name (accent-insensitive prefix search), one
+    (organisation, column, id) index per sort the portal list offers, so no page sorts the organisation, and
+    the invoices' (organisation, id) for their keyset pages."""
     from .dossier import Dossier
 
     present = {column.name for column in db.get_columns("dossier")}
@@ -165,6 +166,8 @@ def _0015_list_indexes(migrator):
     for index in Dossier._meta.fields_to_index():
         if index._name not in indexed:
             db.execute(index.safe(True))
+    if "invoice_organisation_id_id" not in {index.name for index in db.get_indexes("invoice")}:
+        migrate(migrator.add_index("invoice", ("organisation_id", "id"), False))
     fill_apprentice_name_keys()
 
 
