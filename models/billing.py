@@ -50,7 +50,7 @@ class Invoice(BaseModel):
     submission_key = CharField(max_length=64, null=True, unique=True)
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=now)
-    submitted_at = DateTimeField(null=True)
+    submitted_at = DateTimeField(null=True, index=True)  # the back office's sort
     validated_at = DateTimeField(null=True)
     paid_at = DateTimeField(null=True)
 

@@ -124,6 +124,7 @@ class Dossier(BaseModel):
             (("organisation", "number"), False),
             (("organisation", "id"), False),
             (("state", "complete_date"), False),
+            (("apprentice_name_key",), False),  # the back office's sort by apprentice, all organisations
         )
 
     def save(self, *args, **kwargs):

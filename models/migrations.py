@@ -166,8 +166,11 @@ def _0015_list_indexes(migrator):
     for index in Dossier._meta.fields_to_index():
         if index._name not in indexed:
             db.execute(index.safe(True))
-    if "invoice_organisation_id_id" not in {index.name for index in db.get_indexes("invoice")}:
+    invoice_indexes = {index.name for index in db.get_indexes("invoice")}
+    if "invoice_organisation_id_id" not in invoice_indexes:
         migrate(migrator.add_index("invoice", ("organisation_id", "id"), False))
+    if "invoice_submitted_at" not in invoice_indexes:
+        migrate(migrator.add_index("invoice", ("submitted_at",), False))
     fill_apprentice_name_keys()
 
 

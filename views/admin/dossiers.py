@@ -130,8 +130,9 @@ class DossierView(StaffModelView):
                       FilterLike(Organisation.name, "Nom du CFA"), FilterEqual(Organisation.siret, "SIRET du CFA"),
                       FilterEqual(Employer.siret, "SIRET de l'employeur"), PossibleDuplicateFilter()]
     joined_models = (Organisation, Employer)
-    column_sortable_list = ["number", "apprentice_name", "scheme", "state", "regime", "contract_start",
-                            "contract_end", "total_financed", ("organisation", Organisation.name)]
+    # Only sorts an index serves at a million dossiers: the number (unique), the normalised name (its own
+    # index, accents aside) and the state ((state, complete_date)); by CFA or amount would sort every dossier.
+    column_sortable_list = ["number", ("apprentice_name", Dossier.apprentice_name_key), "state"]
     column_default_sort = ("id", True)
     column_labels = {
         "number": "N° de dossier", "deca_number": "N° DECA", "scheme": "Dispositif", "state": "État",
