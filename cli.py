@@ -20,6 +20,13 @@ def register_cli(app):
         ran = models.migrate_schema()
         click.echo(f"{ran} migration(s) appliquée(s).")
 
+    @app.cli.command("optimize-db")
+    def optimize_db():
+        """Refresh the query planner's statistics (SQLite: ANALYZE once, then PRAGMA optimize; PostgreSQL:
+        ANALYZE). Run after a bulk load and periodically (daily)."""
+        ran = models.refresh_planner_statistics(full=True)
+        click.echo(f"Statistiques du planificateur à jour ({', '.join(ran)}).")
+
     @app.cli.command("create-staff")
     @click.option("--email", required=True)
     @click.option("--password", required=True)

@@ -75,6 +75,7 @@ def bind(url):
     return database
 
 
-from .migrations import create_schema, migrate_schema, SCHEMA_VERSION  # noqa: E402
+from .migrations import (create_schema, fill_apprentice_name_keys, migrate_schema, refresh_planner_statistics,  # noqa: E402
+                         SCHEMA_VERSION)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

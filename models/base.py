@@ -3,7 +3,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from peewee import BigIntegerField, DatabaseProxy, Model, PostgresqlDatabase, TextField
+from peewee import BigIntegerField, CharField, DatabaseProxy, Model, PostgresqlDatabase, TextField
 
 from rules.money import from_cents, to_cents
 
@@ -31,6 +31,15 @@ class MoneyField(BigIntegerField):
         if value is None:
             return None
         return from_cents(value)
+
+
+class ByteOrderCharField(CharField):
+    """Text compared byte by byte on PostgreSQL too (COLLATE "C"), as SQLite does: a prefix becomes an index
+    range (`key >= 'dup' AND key < 'duq'`) that a linguistic collation, which skips spaces, would not respect."""
+
+    def ddl(self, ctx):
+        self.collation = '"C"' if is_postgres() else None
+        return super().ddl(ctx)
 
 
 class JSONField(TextField):

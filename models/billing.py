@@ -50,12 +50,13 @@ class Invoice(BaseModel):
     submission_key = CharField(max_length=64, null=True, unique=True)
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=now)
-    submitted_at = DateTimeField(null=True)
+    submitted_at = DateTimeField(null=True, index=True)  # the back office's sort
     validated_at = DateTimeField(null=True)
     paid_at = DateTimeField(null=True)
 
     class Meta:
-        indexes = ((("organisation", "state"), False), (("dossier", "state"), False))
+        # (organisation, id): the portal's list, newest first, one organisation's range at a time
+        indexes = ((("organisation", "state"), False), (("dossier", "state"), False), (("organisation", "id"), False))
 
     def __str__(self):
         return self.display_number

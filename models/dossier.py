@@ -2,9 +2,9 @@
 from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
                     TextField)
 
-from rules.double_funding import identity_key
+from rules.double_funding import identity_key, name_key
 
-from .base import BaseModel, MoneyField, now
+from .base import BaseModel, ByteOrderCharField, MoneyField, now
 from .organisation import Employer, Organisation
 from .states import AmendmentState, DossierState, InstallmentStatus, RuptureState
 from .user import User
@@ -64,6 +64,9 @@ class Dossier(BaseModel):
     apprentice = ForeignKeyField(Apprentice, backref="dossiers", on_delete="RESTRICT")
     # Denormalised "NAME First name" so lists sort and search without a join.
     apprentice_name = CharField(max_length=210, default="")
+    # apprentice_name without accents, lower case ("dupont lea"): the list's accent-insensitive prefix search
+    # and its sort run on it through the (organisation, key, id) index. Kept by save(); filled by step 0015.
+    apprentice_name_key = ByteOrderCharField(max_length=210, default="")
     subrogated = BooleanField(default=True)
     is_stock = BooleanField(default=False)
     without_contract = BooleanField(default=False)
@@ -111,13 +114,22 @@ class Dossier(BaseModel):
 
     class Meta:
         indexes = (
-            (("organisation", "state"), False),
-            (("organisation", "scheme"), False),
-            (("organisation", "contract_start"), False),
-            (("organisation", "apprentice_name"), False),
+            # The list's sorts: one organisation's range, in order, ties broken by id (keyset pages).
+            (("organisation", "state", "id"), False),
+            (("organisation", "scheme", "id"), False),
+            (("organisation", "contract_start", "id"), False),
+            (("organisation", "contract_end", "id"), False),
+            (("organisation", "total_financed", "id"), False),
+            (("organisation", "apprentice_name_key", "id"), False),
+            (("organisation", "number"), False),
             (("organisation", "id"), False),
             (("state", "complete_date"), False),
+            (("apprentice_name_key",), False),  # the back office's sort by apprentice, all organisations
         )
+
+    def save(self, *args, **kwargs):
+        self.apprentice_name_key = name_key(self.apprentice_name)
+        return super().save(*args, **kwargs)
 
     def __str__(self):
         return f"{self.number} – {self.apprentice_name}"

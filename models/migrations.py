@@ -131,6 +131,54 @@ def _0013_proposal_api_key(migrator):
     _add_missing_columns(migrator, "contract_proposal", [("api_key_id", IntegerField(null=True))])
 
 
+OLD_DOSSIER_LIST_INDEXES = ("dossier_organisation_id_state", "dossier_organisation_id_scheme",
+                            "dossier_organisation_id_contract_start", "dossier_organisation_id_apprentice_name")
+
+
+def fill_apprentice_name_keys(batch=5000):
+    """Compute `Dossier.apprentice_name_key` where it is empty (rows written before the column, or by bulk
+    loads that bypass save()); return how many rows were filled."""
+    from rules.double_funding import name_key
+    from .dossier import Dossier
+
+    filled, last = 0, 0
+    sql = f'UPDATE "dossier" SET "apprentice_name_key" = {db.param} WHERE "id" = {db.param}'
+    while True:
+        rows = list(Dossier.select(Dossier.id, Dossier.apprentice_name)
+                    .where((Dossier.id > last) & (Dossier.apprentice_name_key == "") & (Dossier.apprentice_name != ""))
+                    .order_by(Dossier.id).limit(batch).tuples())
+        if not rows:
+            return filled
+        with db.atomic():
+            db.cursor().executemany(sql, [(name_key(name), dossier_id) for dossier_id, name in rows])
+        filled += len(rows)
+        last = rows[-1][0]
+
+
+def _0015_list_indexes(migrator):
+    """Lists at a million dossiers: the normalised apprentice name (accent-insensitive prefix search), one
+    (organisation, column, id) index per sort the portal list offers, so no page sorts the organisation, and
+    the invoices' (organisation, id) for their keyset pages."""
+    from .dossier import Dossier
+
+    present = {column.name for column in db.get_columns("dossier")}
+    if "apprentice_name_key" not in present:
+        migrate(migrator.add_column("dossier", "apprentice_name_key", Dossier.apprentice_name_key))
+    indexed = {index.name for index in db.get_indexes("dossier")}
+    for name in OLD_DOSSIER_LIST_INDEXES:
+        if name in indexed:
+            migrate(migrator.drop_index("dossier", name))
+    for index in Dossier._meta.fields_to_index():
+        if index._name not in indexed:
+            db.execute(index.safe(True))
+    invoice_indexes = {index.name for index in db.get_indexes("invoice")}
+    if "invoice_organisation_id_id" not in invoice_indexes:
+        migrate(migrator.add_index("invoice", ("organisation_id", "id"), False))
+    if "invoice_submitted_at" not in invoice_indexes:
+        migrate(migrator.add_index("invoice", ("submitted_at",), False))
+    fill_apprentice_name_keys()
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -145,8 +193,33 @@ STEPS = [
     _0011_api_key_expiry_warning,
     _0012_webhooks,
     _0013_proposal_api_key,
+    _0015_list_indexes,
 ]
 SCHEMA_VERSION = len(STEPS)
+
+
+def refresh_planner_statistics(full=False):
+    """Give the query planner its statistics: without them SQLite picks the `(status, billable_from)` index for
+    one dossier's installments and sorts whole organisations.
+
+    SQLite: `ANALYZE` when the database was never analysed or `full` (sampled, `analysis_limit`, so it takes
+    seconds at a million rows), then `PRAGMA optimize`; PostgreSQL: `ANALYZE` (autovacuum does it too, this
+    makes it sure after a bulk load). Returns what ran.
+    """
+    from .base import is_postgres
+
+    if is_postgres():
+        db.execute_sql("ANALYZE")
+        return ["ANALYZE"]
+    ran = []
+    analysed = db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+    if full or not analysed or not db.execute_sql("SELECT 1 FROM sqlite_stat1 LIMIT 1").fetchone():
+        db.execute_sql("PRAGMA analysis_limit = 1000")
+        db.execute_sql("ANALYZE")
+        ran.append("ANALYZE")
+    db.execute_sql("PRAGMA optimize")
+    ran.append("PRAGMA optimize")
+    return ran
 
 
 def create_schema():
@@ -160,6 +233,7 @@ def create_schema():
     migrate_schema()
     from .settings import seed_smic_rates
     seed_smic_rates()
+    refresh_planner_statistics()
 
 
 def migrate_schema():
@@ -173,4 +247,6 @@ def migrate_schema():
             step(migrator)
             SchemaVersion.update(version=index).execute()
         ran += 1
+    if ran:
+        refresh_planner_statistics()
     return ran

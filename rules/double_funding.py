@@ -38,6 +38,11 @@ def normalise_name(text) -> str:
     return _NOT_LETTERS.sub(" ", plain).strip()
 
 
+def name_key(text) -> str:
+    """'LÉA-Marie  Dupont' → 'lea marie dupont': what the dossier list's name search compares, by prefix."""
+    return normalise_name(text).lower()[:210]
+
+
 def identity_key(last_name, first_name, birth_date) -> str:
     """'DUPONT|LEA|2004-05-12', or '' when a part is missing (then only the NIR can match)."""
     last, first, born = normalise_name(last_name), normalise_name(first_name), as_date(birth_date)

@@ -159,3 +159,43 @@ def test_step_thirteen_gives_an_old_proposal_table_its_api_key_column(app, db, f
         assert (saved.data, saved.api_key_id) == ({"apprenti.nom": "Ancien"}, None)
     finally:
         models.SchemaVersion.update(version=version).execute()
+
+
+def test_step_15_gives_an_old_database_the_name_key_backfilled_and_the_list_indexes(app, db, factory):
+    """A database from before the lists' step: dossiers without the normalised name, the old 2-column indexes."""
+    org = factory.organisation()
+    dossier = factory.dossier(organisation=org, apprentice_name="BÉRANGER Zoé")
+    migrator = migrations.SchemaMigrator.from_database(db)
+    for index in db.get_indexes("dossier"):
+        if "apprentice_name_key" in index.columns:
+            migrate(migrator.drop_index("dossier", index.name))
+    migrate(migrator.drop_column("dossier", "apprentice_name_key"),
+            migrator.add_index("dossier", ("organisation_id", "state"), False))
+    version = models.SchemaVersion.get().version
+    before = migrations.STEPS.index(migrations._0015_list_indexes)
+    models.SchemaVersion.update(version=before).execute()
+    try:
+        assert migrations.migrate_schema() == len(migrations.STEPS) - before
+        assert models.Dossier.get_by_id(dossier.id).apprentice_name_key == "beranger zoe"
+        names = {index.name for index in db.get_indexes("dossier")}
+        assert "dossier_organisation_id_state" not in names
+        assert {"dossier_organisation_id_state_id", "dossier_organisation_id_apprentice_name_key_id",
+                "dossier_apprentice_name_key"} <= names
+        assert {"invoice_organisation_id_id", "invoice_submitted_at"} <= {i.name for i in db.get_indexes("invoice")}
+    finally:
+        models.SchemaVersion.update(version=version).execute()
+
+
+def test_optimize_db_gives_the_planner_statistics(app, db, factory):
+    """`flask optimize-db` analyses the database; then one dossier's installments are read through their
+    (dossier, number) index, not the (status, billable_from) one."""
+    for _ in range(3):
+        factory.dossier()
+    result = app.test_cli_runner().invoke(args=["optimize-db"])
+    assert result.exit_code == 0 and "ANALYZE" in result.output
+    if models.is_postgres():
+        return
+    assert db.execute_sql("SELECT COUNT(*) FROM sqlite_stat1").fetchone()[0] > 0
+    plan = " ".join(str(row[-1]) for row in db.execute_sql(
+        "EXPLAIN QUERY PLAN SELECT * FROM installment WHERE dossier_id = 1 AND status = 'a_facturer'"))
+    assert "installment_dossier_id_number" in plan, plan

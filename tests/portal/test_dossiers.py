@@ -47,33 +47,113 @@ def test_filters_by_state_scheme_regime_and_year(client, factory, org):
 
 @pytest.mark.parametrize("key,attribute", [("numero", "number"), ("apprenti", "apprentice_name"),
                                            ("debut", "contract_start"), ("budget", "total_financed"),
-                                           ("etat", "state"), ("employeur", None)])
-def test_every_column_sorts_both_ways(client, factory, org, key, attribute):
+                                           ("etat", "state"), ("fin", "contract_end"), ("employeur", None)])
+def test_every_indexed_column_sorts_both_ways(client, factory, org, key, attribute):
+    """The employer's name would sort through a join over the whole organisation: it is no sort any more (the
+    list keeps its default order, newest first)."""
     rows = [factory.dossier(organisation=org, number=f"20990000{i}", apprentice_name=name, state=state,
                             contract_start=dt.date(2025, 9, i + 1), total_financed=Decimal(1000 * (3 - i)),
+                            contract_end=dt.date(2027, 9, 3 - i),
                             employer=factory.employer(name=f"Entreprise {chr(67 - i)}"))
             for i, (name, state) in enumerate([("BERNARD Luc", "recu"), ("ABEL Ana", "solde"), ("CYR Max", "engage")])]
     asc = numbers(client.get(f"/portail/dossiers?sort={key}&dir=asc").get_data(as_text=True))
     desc = numbers(client.get(f"/portail/dossiers?sort={key}&dir=desc").get_data(as_text=True))
     if attribute is None:
-        expected = [d.number for d in sorted(rows, key=lambda d: d.employer.name)]
+        expected = [d.number for d in sorted(rows, key=lambda d: d.id)]
+        assert asc == desc == expected[::-1]
+        return
     else:
         expected = [d.number for d in sorted(rows, key=lambda d: getattr(d, attribute))]
     assert asc == expected and desc == expected[::-1]
 
 
+def _link(html, label):
+    import html as html_module
+    import re
+    found = re.search(r'<li class="page-item( disabled)?"><a class="page-link" href="([^"]*)">' + label, html)
+    return None if found.group(1) else html_module.unescape(found.group(2))
+
+
 def test_pages_follow_each_other_without_overlap_and_without_count(client, factory, org, db):
+    """Keyset pages through the real links: Suivant to the end, Précédent back to the start, same rows."""
     created = {factory.dossier(organisation=org).number for _ in range(45)}
-    seen = []
-    for page in (1, 2, 3):
-        html = client.get(f"/portail/dossiers?page={page}").get_data(as_text=True)
-        seen += numbers(html)
-    assert len(seen) == 45 and set(seen) == created
-    html = client.get("/portail/dossiers?page=3").get_data(as_text=True)
-    assert 'page-item disabled"><a class="page-link" href="#">Suivant' in html
+    url, pages = "/portail/dossiers", []
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        pages.append(numbers(html))
+        url = _link(html, "Suivant")
+    assert [len(p) for p in pages] == [20, 20, 5] and set(sum(pages, [])) == created
+    assert "apres=" in _link(client.get("/portail/dossiers").get_data(as_text=True), "Suivant")
+    assert "Page 3" in html and _link(html, "Suivant") is None
+    back = []
+    url = _link(html, "Précédent")
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        back.append(numbers(html))
+        url = _link(html, "Précédent")
+    assert back == pages[-2::-1] and "Page 1" in html
     with count_queries(db) as sql:
-        client.get("/portail/dossiers?page=2")
+        client.get(_link(client.get("/portail/dossiers").get_data(as_text=True), "Suivant"))
     assert not any("COUNT" in q.upper() and 'FROM "dossier"' in q for q in sql)
+
+
+def test_keyset_pages_keep_the_sort_and_the_filters(client, factory, org):
+    for i in range(50):
+        factory.dossier(organisation=org, apprentice_name=f"NOM{i % 5} Prénom", state="engage" if i % 2 else "recu")
+    expected = [d.number for d in models.Dossier.select().where(models.Dossier.state == "engage")
+                .order_by(models.Dossier.apprentice_name_key, models.Dossier.id)]
+    url, seen = "/portail/dossiers?state=engage&sort=apprenti&dir=asc&per_page=20", []
+    html = client.get(url).get_data(as_text=True)
+    seen += numbers(html)
+    html = client.get(_link(html, "Suivant")).get_data(as_text=True)
+    seen += numbers(html)
+    assert len(expected) == 25 and seen == expected and _link(html, "Suivant") is None
+
+
+def test_a_cursor_outside_the_scope_is_no_position(client, factory, org):
+    """Another organisation's dossier as `apres` answers nothing about it: no row of it, no error."""
+    mine = factory.dossier(organisation=org, apprentice_name="MOI Même")
+    foreign = factory.dossier(organisation=factory.organisation(), apprentice_name="AUTRE Secret")
+    html = client.get(f"/portail/dossiers?sort=apprenti&apres={foreign.id}").get_data(as_text=True)
+    assert numbers(html) == [] and "AUTRE" not in html
+    assert numbers(client.get(f"/portail/dossiers?apres=abc&avant=-1").get_data(as_text=True)) == [mine.number]
+
+
+def test_name_search_ignores_accents_and_case_and_matches_a_prefix_in_either_order(client, factory, org):
+    """The name starts with the term (last name first, as stored), or the term is "first name + last name"."""
+    lea = factory.dossier(organisation=org, apprentice_name="DUPONT-MARTIN Léa")
+    leandre = factory.dossier(organisation=org, apprentice_name="LÉANDRE Marc")
+    factory.dossier(organisation=org, apprentice_name="DURAND Paul")
+    for term in ("dupont", "DUPONT MARTIN LEA", "Dupont-Martin Lé", "Léa Dupont-Martin", "dúpo"):
+        assert numbers(client.get("/portail/dossiers", query_string={"apprenti": term}).get_data(as_text=True)) \
+            == [lea.number], term
+    assert numbers(client.get("/portail/dossiers?apprenti=Lea").get_data(as_text=True)) == [leandre.number]
+    for term in ("pont", "Lea Durand", "%", "_", "!!"):
+        assert numbers(client.get("/portail/dossiers", query_string={"apprenti": term}).get_data(as_text=True)) \
+            == [], term
+
+
+def test_the_name_key_follows_the_name_on_creation_and_rename(db, factory, org):
+    dossier = factory.dossier(organisation=org, apprentice_name="ÉLOÏSE Zoë")
+    assert models.Dossier.get_by_id(dossier.id).apprentice_name_key == "eloise zoe"
+    dossier.apprentice_name = "NGUYỄN Anh"
+    dossier.save()
+    assert models.Dossier.get_by_id(dossier.id).apprentice_name_key == "nguyen anh"
+
+
+def test_the_list_reads_each_organisations_index_range_in_order(client, factory, org, db):
+    """A scope of two organisations (delegation): no page sorts all their dossiers (EXPLAIN has no temporary
+    sort of the organisations' rows); both organisations' dossiers are listed, newest first."""
+    from access.scope import Scope
+    from views.portal.dossiers import list_page
+    other = factory.organisation()
+    made = [factory.dossier(organisation=o) for o in (org, other, org, other)]
+    scope = Scope(kind="cfa", organisation_id=org.id, organisation_ids=frozenset({org.id, other.id}),
+                  role="admin_of", rights=frozenset({"right_contracts"}))
+    filters = {"apprenti": "", "numero": "", "deca": "", "state": "", "scheme": "", "regime": "", "year": "",
+               "a_facturer": ""}
+    assert [r["id"] for r in list_page(scope, filters, "", "desc", 3)] == [d.id for d in made[::-1]][:3]
+    assert [r["id"] for r in list_page(scope, filters, "", "desc", 3, after=made[2].id)] == [made[1].id, made[0].id]
 
 
 def test_the_list_costs_the_same_few_queries_at_20_and_100_rows(client, factory, org, db):

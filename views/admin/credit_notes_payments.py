@@ -29,6 +29,7 @@ from .decisions import DecisionMixin, _pdf
 
 
 class CreditNoteView(DecisionMixin, ReadOnlyModelView):
+    simple_list_pager = True  # one row per dossier or more: no COUNT(*) per page
     decision_permission = "credit_note.manage"
     column_list = ["number", "organisation", "dossier", "amount", "amount_settled", "reason", "settlement_mode",
                    "state", "issued_on", "due_date"]
@@ -131,6 +132,7 @@ def remittance_pdf(payment):
 # --- payments ---------------------------------------------------------------------------------
 
 class PaymentView(ReadOnlyModelView):
+    simple_list_pager = True  # one row per dossier or more: no COUNT(*) per page
     column_list = ["reference", "organisation", "date", "gross", "deductions", "net", "mode"]
     column_searchable_list = ["reference"]
     column_filters = ["date", FilterEqual(Organisation.siret, "SIRET de l'organisme"),

@@ -45,6 +45,7 @@ class InvoiceSearch:
 
 
 class InvoiceView(DecisionMixin, ReadOnlyModelView):
+    simple_list_pager = True  # no COUNT(*) over hundreds of thousands of invoices on every page
     column_list = ["number", "organisation", "dossier", "kind", "state", "period_start", "period_end", "total_ttc",
                    "submitted_at"]
     # Labels of the search box; the search itself is InvoiceSearch (see init_search).
@@ -52,7 +53,7 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
     column_filters = ["state", "kind", "submitted_at", FilterEqual(Organisation.siret, "SIRET de l'organisme"),
                       FilterLike(Organisation.name, "Nom de l'organisme")]
     joined_models = (Organisation,)
-    column_sortable_list = ["number", "state", "total_ttc", "submitted_at", "period_start"]
+    column_sortable_list = ["number", "submitted_at"]  # the indexed ones (state: a filter)
     column_default_sort = ("id", True)
     column_exclude_list = ["draft", "submission_key"]
     column_details_exclude_list = ["draft", "submission_key"]

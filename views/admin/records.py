@@ -11,6 +11,7 @@ from .base import ReadOnlyModelView
 
 
 class DocumentView(ReadOnlyModelView):
+    simple_list_pager = True  # one row per dossier or more: no COUNT(*) per page
     joined_models = (Organisation,)
     column_list = ["original_name", "doc_type", "organisation", "dossier", "size", "uploaded_by", "uploaded_at"]
     column_filters = ["doc_type", "uploaded_at", FilterEqual(Organisation.siret, "SIRET de l'organisme")]
@@ -31,6 +32,7 @@ class DocumentView(ReadOnlyModelView):
 
 
 class LetterView(ReadOnlyModelView):
+    simple_list_pager = True  # one row per dossier or more: no COUNT(*) per page
     joined_models = (Dossier,)
     column_list = ["title", "dossier", "issued_at", "created_by"]
     column_filters = ["kind", "issued_at", FilterEqual(Dossier.number, "N° de dossier")]
@@ -45,6 +47,7 @@ class LetterView(ReadOnlyModelView):
 
 
 class NotificationView(ReadOnlyModelView):
+    simple_list_pager = True  # one row per dossier or more: no COUNT(*) per page
     joined_models = (Organisation,)
     column_list = ["organisation", "dossier", "message", "created_at", "read_at"]
     column_filters = ["category", "created_at", FilterEqual(Organisation.siret, "SIRET de l'organisme")]

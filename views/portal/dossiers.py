@@ -2,7 +2,10 @@
 import datetime as dt
 
 from flask import current_app, render_template, request, url_for
-from peewee import JOIN
+import operator
+from functools import reduce
+
+from peewee import JOIN, SQL, Select, Tuple
 
 from access import scope as scoped
 from access.permissions import can
@@ -12,6 +15,7 @@ from models.documents import DOCUMENT_TYPES
 from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEMES
 from models.states import DossierState, InstallmentStatus
 from rules import mask_nir
+from rules.double_funding import name_key
 from infrastructure import sql_format
 from workflows.amendments import dossier_requests
 from workflows.dossier_rules import dossier_balance, dossier_financing, stored_installments
@@ -24,14 +28,12 @@ from infrastructure import clock
 
 PER_PAGE_CHOICES = (20, 50, 100)
 MAX_PAGE = 50_000
-# sort key → column(s); every sort ends on the id so pages never overlap
+# sort key → column; only columns with an (organisation, column, id) index (models.Dossier.Meta), and every
+# sort ends on the id so keyset pages never overlap
 SORTS = {
     "numero": Dossier.number,
-    "apprenti": Dossier.apprentice_name,
-    "employeur": Employer.name,
-    "deca": Dossier.deca_number,
+    "apprenti": Dossier.apprentice_name_key,
     "dispositif": Dossier.scheme,
-    "regime": Dossier.regime,
     "etat": Dossier.state,
     "debut": Dossier.contract_start,
     "fin": Dossier.contract_end,
@@ -70,9 +72,9 @@ def _sort():
 def filtered_query(query, f):
     """Apply the list filters to a dossier query already scoped by access.scope.dossiers."""
     if f["apprenti"]:
-        query = query.where(Dossier.apprentice_name ** f"%{_escape_like(f['apprenti'])}%")
+        query = query.where(_name_search(f["apprenti"]))
     if f["numero"]:
-        query = query.where(Dossier.number.startswith(f["numero"]))
+        query = query.where(_prefix(Dossier.number, f["numero"]))
     if f["deca"]:
         query = query.where(Dossier.deca_number == f["deca"])
     if f["state"]:
@@ -91,8 +93,23 @@ def filtered_query(query, f):
     return query
 
 
-def _escape_like(text):
-    return text.replace("\\", "").replace("%", "").replace("_", " ")
+def _prefix(column, prefix):
+    """`column` starts with `prefix`, as an index range (LIKE is case-insensitive on SQLite: no index)."""
+    return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
+def _name_search(text):
+    """Accent- and case-insensitive prefix of the apprentice's name ("dup", "Dupont Lé"), typed in either
+    order ("Léa Dupont"): one or two ranges of the normalised name's index. Nothing matches a term without
+    letters or digits."""
+    key = name_key(text)
+    if not key:
+        return Dossier.id == -1
+    condition = _prefix(Dossier.apprentice_name_key, key)
+    first, _, rest = key.partition(" ")
+    if rest:  # "lea dupont" also as "dupont lea"
+        condition |= _prefix(Dossier.apprentice_name_key, f"{rest} {first}")
+    return condition
 
 
 def _ordered(query, sort_key, direction):
@@ -112,34 +129,106 @@ def _int_arg(name, default, low, high):
     return value if low <= value <= high else default
 
 
-LIST_COLUMNS = (Dossier.id, Dossier.number, Dossier.deca_number, Dossier.apprentice_name, Dossier.scheme,
-                Dossier.regime, Dossier.state, Dossier.contract_start, Dossier.contract_end, Dossier.total_financed,
-                Employer.name.alias("employer_name"))
+LIST_COLUMNS = (Dossier.id, Dossier.number, Dossier.deca_number, Dossier.apprentice_name, Dossier.apprentice_name_key,
+                Dossier.scheme, Dossier.regime, Dossier.state, Dossier.contract_start, Dossier.contract_end,
+                Dossier.total_financed, Employer.name.alias("employer_name"))
+
+
+def list_page(scope, f, sort_key, direction, limit, after=None, before=None):
+    """`limit` rows of the list after (or before) the dossier `after` (`before`) in the list's order.
+
+    Keyset pages: the position is the cursor dossier's (sort value, id), so page 5,000 costs what page 1 does.
+    Each organisation of the scope is read on its own (organisation, column, id) index range, in order, and
+    the few rows of each merged: `organisation IN (a, b) ORDER BY id DESC` would sort every dossier of both.
+    """
+    column = SORTS.get(sort_key)
+    descending = direction == "desc" or column is None
+    backwards = before is not None
+    if backwards:
+        descending = not descending
+    cursor = after if after is not None else before
+    keys = (column, Dossier.id) if column is not None else (Dossier.id,)
+    branches = []
+    for organisation_id in scoped.organisation_ids(scope):
+        query = filtered_query(scoped.dossiers(scope, Dossier.select(*LIST_COLUMNS).join(Employer),
+                                               organisation_id=organisation_id), f)
+        if cursor is not None:
+            query = query.where(_beyond(scope, keys, cursor, descending))
+        branches.append(query.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit))
+    if not branches:
+        return []
+    if len(branches) == 1:
+        rows = list(branches[0].dicts())
+    else:
+        parts = [Select([branch.alias(f"part{i}")], [SQL("*")]) for i, branch in enumerate(branches)]
+        order = [SQL(f'"{k.column_name}" {"DESC" if descending else "ASC"}') for k in keys]
+        merged = reduce(operator.add, parts).order_by(*order).limit(limit)
+        rows = list(db.execute(merged).fetchall())
+        names = [c.name if hasattr(c, "name") else c._alias for c in LIST_COLUMNS]
+        rows = [_converted(dict(zip(names, row))) for row in rows]
+    return rows[::-1] if backwards else rows
+
+
+def _converted(row):
+    """The merged query returns raw values: dates and cents as the model would give them."""
+    for name in ("contract_start", "contract_end"):
+        row[name] = Dossier.contract_start.python_value(row[name])
+    row["total_financed"] = Dossier.total_financed.python_value(row["total_financed"])
+    return row
+
+
+def _beyond(scope, keys, cursor_id, descending):
+    """Rows after the cursor dossier in the list's order; the cursor is read within the scope (another
+    organisation's dossier is no position, or its name would be guessed by where it falls)."""
+    position = scoped.dossiers(scope, Dossier.select(*keys).where(Dossier.id == cursor_id))
+    row = Tuple(*keys)
+    return (row < position) if descending else (row > position)
+
+
+def _cursor_arg(name):
+    value = request.args.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 12 else None
 
 
 @bp.route("/dossiers")
 @cfa_required
 def dossiers():
-    """One SQL query for the page: no COUNT(*), one extra row tells whether a next page exists."""
+    """One SQL query for the page: no COUNT(*), one extra row tells whether a further page exists.
+
+    Pages are keyset pages: "Suivant" carries `apres=<id of the last row>`, "Précédent" `avant=<id of the
+    first>`; `page` is only the number shown.
+    """
     f = _filters()
     sort_key, direction = _sort()
     per_page = request.args.get("per_page", type=int)
     per_page = per_page if per_page in PER_PAGE_CHOICES else PER_PAGE_CHOICES[0]
-    page = _int_arg("page", 1, 1, MAX_PAGE)
-    query = scoped.dossiers(current_scope(), Dossier.select(*LIST_COLUMNS).join(Employer))
-    query = _ordered(filtered_query(query, f), sort_key, direction)
-    rows = list(query.offset((page - 1) * per_page).limit(per_page + 1).dicts())
-    has_next = len(rows) > per_page
-    rows = rows[:per_page]
+    after, before = _cursor_arg("apres"), _cursor_arg("avant")
+    if after is not None:
+        before = None
+    page = _int_arg("page", 1, 1, MAX_PAGE) if (after or before) else 1
+    rows = list_page(current_scope(), f, sort_key, direction, per_page + 1, after=after, before=before)
+    more = len(rows) > per_page
+    if before is not None:
+        rows, has_previous, has_next = rows[-per_page:], more, True
+    else:
+        rows, has_previous, has_next = rows[:per_page], after is not None, more
+    if before is not None and not has_previous:
+        page = 1
     active = {k: v for k, v in f.items() if v}
+
+    def page_url(**kw):
+        return url_for("portal.dossiers", **{**active, "sort": sort_key or None,
+                                             "dir": direction if sort_key else None, "per_page": per_page, **kw})
+
+    next_url = page_url(apres=rows[-1]["id"], page=page + 1) if has_next and rows else None
+    previous_url = None
+    if has_previous and rows:
+        previous_url = page_url(avant=rows[0]["id"], page=max(page - 1, 1))
     return render_template(
         "portal/dossiers.html", rows=rows, filters=f, active=active, sort_key=sort_key, direction=direction,
-        page=page, per_page=per_page, has_next=has_next, states=DOSSIER_STATES, schemes=SCHEMES, regimes=REGIMES,
-        state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES), regime_labels=dict(REGIMES),
-        per_page_choices=PER_PAGE_CHOICES,
-        page_url=lambda **kw: url_for("portal.dossiers", **{**active, "sort": sort_key or None,
-                                                              "dir": direction if sort_key else None,
-                                                              "per_page": per_page, **kw}))
+        page=page, per_page=per_page, next_url=next_url, previous_url=previous_url, states=DOSSIER_STATES,
+        schemes=SCHEMES, regimes=REGIMES, state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES),
+        regime_labels=dict(REGIMES), per_page_choices=PER_PAGE_CHOICES)
 
 
 EXPORT_HEADER = ["N° d'action", "N° DECA", "Apprenti", "NIR", "Employeur", "SIRET employeur", "Dispositif",
