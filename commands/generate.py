@@ -15,6 +15,7 @@ from decimal import Decimal
 from peewee import fn
 
 import rules
+from rules.double_funding import name_key
 from models.states import DossierState as D, InstallmentStatus, OrganisationStatus
 from models import Apprentice, Dossier, Employer, Installment, Organisation, db, is_postgres, now
 from rules.double_funding import identity_key
@@ -355,7 +356,8 @@ def _chunk(rng, offset, count, first_apprentice, first_dossier, plan, employer_i
             + (None, state == D.SETTLED, deposit, None if state in (D.RECEIVED, D.AWAITING_DOCUMENTS) else deposit,
                t["agreements"][day] if financed else None, t["end"] if state == D.SETTLED else None,
                "Convention de formation signée" if state == D.AWAITING_DOCUMENTS else "",
-               "Contrat hors du champ de financement" if state == D.REFUSED else "", stamp, stamp))
+               "Contrat hors du champ de financement" if state == D.REFUSED else "", stamp, stamp,
+               name_key(f"{last} {first}")))
         if with_installments and financed:
             status = (InstallmentStatus.PAID if state == D.SETTLED else InstallmentStatus.TO_INVOICE).value
             schedule.extend((dossier_id,) + item + (status,) for item in t["installments"])

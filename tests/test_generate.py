@@ -125,3 +125,13 @@ def test_the_generation_benchmark_times_a_throw_away_sqlite_database(capsys):
     output = capsys.readouterr().out
     assert elapsed > 0
     assert "300 dossiers, 300 apprentices" in output and "generated in" in output
+
+
+def test_generated_dossiers_carry_their_normalised_name_for_the_search(app, db):
+    from commands.generate import generate
+    from models import Dossier
+    from rules.double_funding import name_key
+
+    generate(30)
+    rows = list(Dossier.select(Dossier.apprentice_name, Dossier.apprentice_name_key).tuples())
+    assert rows and all(key == name_key(name) and key for name, key in rows)
