@@ -144,7 +144,8 @@ def test_pages_follow_each_other_newest_first(sud_api):
     first = sud_api.get("/api/v1/dossiers?parPage=5").get_json()
     second = sud_api.get("/api/v1/dossiers?page=2&parPage=5").get_json()
     ten = sud_api.get("/api/v1/dossiers?parPage=10").get_json()
-    assert first["pagination"] == {"page": 1, "parPage": 5, "suivante": True}
+    fifth = Dossier.get(Dossier.number == first["dossiers"][-1]["numeroInterneDossier"]).id
+    assert first["pagination"] == {"page": 1, "parPage": 5, "suivante": True, "curseurSuivant": fifth}
     assert second["pagination"]["page"] == 2
     assert [d["numeroInterneDossier"] for d in first["dossiers"] + second["dossiers"]] == [
         d["numeroInterneDossier"] for d in ten["dossiers"]]
@@ -152,6 +153,22 @@ def test_pages_follow_each_other_newest_first(sud_api):
     assert ids == sorted(ids, reverse=True)
     beyond = sud_api.get("/api/v1/dossiers?page=1000&parPage=100").get_json()
     assert beyond["dossiers"] == [] and beyond["pagination"]["suivante"] is False
+
+
+def test_following_the_cursor_reads_every_dossier_of_the_scope_once_across_organisations(sud_api):
+    seen, url = [], "/api/v1/dossiers?parPage=7"
+    while True:
+        body = sud_api.get(url).get_json()
+        seen += [d["numeroInterneDossier"] for d in body["dossiers"]]
+        cursor = body["pagination"]["curseurSuivant"]
+        assert (cursor is None) == (not body["pagination"]["suivante"])
+        if cursor is None:
+            break
+        url = f"/api/v1/dossiers?parPage=7&apres={cursor}"
+    assert sorted(seen) == sorted(numbers_of("CFA Sud") | numbers_of("CFA Ouest"))
+    assert len(seen) == len(set(seen))
+    ids = [Dossier.get(Dossier.number == n).id for n in seen]
+    assert ids == sorted(ids, reverse=True)
 
 
 @pytest.mark.parametrize("query,field", [("parPage=101", "parPage"), ("parPage=0", "parPage"), ("page=0", "page"),

@@ -34,6 +34,9 @@ NOT_FOUND = "Aucun dossier de ce numéro n'est accessible avec cette clé."
 # --- schemas ---------------------------------------------------------------------------------------------
 
 class DossierQuerySchema(PageQuerySchema):
+    apres = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**53), metadata={
+        "description": "Curseur : la valeur `pagination.curseurSuivant` de la page précédente. Avec lui, la page "
+                       "suivante coûte ce que coûte la première (à préférer à `page` pour tout parcourir)."})
     etat = ma.fields.String(validate=ma.validate.OneOf(DossierState.values()),
                             metadata={"description": "Ne garder que les dossiers dans cet état."})
     modifieDepuis = ma.fields.DateTime(metadata={
@@ -91,9 +94,14 @@ class DossierSchema(ma.Schema):
     modifieLe = Instant(metadata={"description": "Date de la dernière modification du dossier."})
 
 
+class DossierPaginationSchema(PaginationSchema):
+    curseurSuivant = ma.fields.Integer(allow_none=True, metadata={
+        "description": "À passer en `apres` pour lire la page suivante ; null sur la dernière page."})
+
+
 class DossierListSchema(FastDumpSchema):
     dossiers = ma.fields.List(ma.fields.Nested(DossierSchema), metadata={"description": "Les dossiers de la page."})
-    pagination = ma.fields.Nested(PaginationSchema)
+    pagination = ma.fields.Nested(DossierPaginationSchema)
 
 
 class FraisAnnexesSchema(ma.Schema):
@@ -326,19 +334,38 @@ def detail_document(scope, d):
 class DossierList(MethodView):
     @blp.arguments(DossierQuerySchema, location="query", as_kwargs=True)
     @blp.response(200, DossierListSchema)
-    def get(self, page, parPage, etat=None, modifieDepuis=None):
+    def get(self, page, parPage, apres=None, etat=None, modifieDepuis=None):
         """Liste des dossiers
 
         Les dossiers de l'organisme de la clé et des organismes qui lui délèguent leurs contrats, du plus récent
-        au plus ancien, par pages de 100 au plus ; filtres par état et par date de modification."""
-        query = item_rows(current_api_scope())
-        if etat:
-            query = query.where(Dossier.state == etat)
-        if modifieDepuis is not None:
-            query = query.where(Dossier.updated_at >= naive(modifieDepuis))
-        rows = list(query.order_by(Dossier.id.desc()).offset((page - 1) * parPage).limit(parPage + 1))
-        return {"dossiers": [item_document(r) for r in rows[:parPage]],
-                "pagination": {"page": page, "parPage": parPage, "suivante": len(rows) > parPage}}
+        au plus ancien, par pages de 100 au plus ; filtres par état et par date de modification. Pour tout
+        parcourir, suivre `pagination.curseurSuivant` (paramètre `apres`)."""
+        scope = current_api_scope()
+        skip = 0 if apres is not None else (page - 1) * parPage
+        ids = page_ids(scope, skip + parPage + 1, apres, etat, naive(modifieDepuis) if modifieDepuis else None)
+        more, ids = len(ids) > skip + parPage, ids[skip:skip + parPage]
+        rows = list(item_rows(scope).where(Dossier.id.in_(ids)).order_by(Dossier.id.desc())) if ids else []
+        return {"dossiers": [item_document(r) for r in rows],
+                "pagination": {"page": page, "parPage": parPage, "suivante": more,
+                               "curseurSuivant": ids[-1] if more else None}}
+
+
+def page_ids(scope, limit, before_id, state, modified_since):
+    """The ids of the first `limit` dossiers of the scope (newest first, before `before_id`): each
+    organisation's (organisation, id) — or (organisation, state, id) — index range read in order and the few
+    ids merged, where `organisation IN (…) ORDER BY id DESC` would sort every dossier of the organisations."""
+    branches = []
+    for organisation_id in scoped.organisation_ids(scope):
+        query = scoped.dossiers(scope, Dossier.select(Dossier.id), organisation_id=organisation_id)
+        if before_id is not None:
+            query = query.where(Dossier.id < before_id)
+        if state:
+            query = query.where(Dossier.state == state)
+        if modified_since is not None:
+            query = query.where(Dossier.updated_at >= modified_since)
+        branches.append(query.order_by(Dossier.id.desc()).limit(limit))
+    ids = sorted({i for branch in branches for (i,) in branch.tuples()}, reverse=True)
+    return ids[:limit]
 
 
 @blp.route("/dossiers/<numero>")
