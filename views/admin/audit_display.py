@@ -28,7 +28,7 @@ ENTITY_LABELS = {
     "letter": "Courrier", "notification": "Notification", "outboxemail": "E-mail", "contractproposal":
     "Proposition de contrat", "proposalstep": "Étape de proposition", "apikey": "Clé d'API",
     "auditentry": "Journal d'audit", "demo": "Données de démonstration", "onetimetoken": "Lien à usage unique",
-    "smicrate": "SMIC", "webhookendpoint": "Adresse de webhook", "webhookdelivery": "Envoi de webhook",
+    "smicrate": "SMIC", "dossiercounter": "Compteur de dossiers", "webhookendpoint": "Adresse de webhook", "webhookdelivery": "Envoi de webhook",
     "webhookattempt": "Essai d'envoi de webhook",
 }
 
