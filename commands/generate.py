@@ -54,7 +54,8 @@ def _insert(model, fields, rows):
         cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
 
 
-_COUNTED = [(name, DOSSIER_FIELDS.index(getattr(Dossier, "organisation" if name == "organisation_id" else name)))
+_COUNTED = [(name, next(i for i, field in enumerate(DOSSIER_FIELDS)  # `is`: a field's == builds SQL
+                        if field is getattr(Dossier, "organisation" if name == "organisation_id" else name)))
             for name in DIMENSIONS]
 
 

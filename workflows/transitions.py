@@ -184,12 +184,15 @@ def apply(machine, name, obj, actor, *, changes=None, reason="", note="", within
                 f"« {transition.label} » n'est possible que depuis : {allowed} "
                 f"(état actuel : {machine.label(state)}) ; rechargez la page")
         row = model.get_by_id(obj.id)
+        if model is Dossier:
+            DossierCounter.moved(current, row)
         extra = None
         if within is not None:
             extra = within(row)
-            row = model.get_by_id(obj.id)
-        if model is Dossier:
-            DossierCounter.moved(current, row)
+            done = model.get_by_id(obj.id)
+            if model is Dossier:
+                DossierCounter.moved(row, done)
+            row = done
         after = snapshot(row)
         changed_before = {k: v for k, v in before.items() if after.get(k) != v and k != "updated_at"}
         changed_after = {k: after[k] for k in changed_before}
