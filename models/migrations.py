@@ -128,12 +128,16 @@ def _0012_webhooks(migrator):
 
 def _0014_dossier_counters(migrator):
     """Dashboards read counters kept with every change instead of counting a million dossiers: the table,
-    filled from the existing dossiers in one INSERT … SELECT … GROUP BY."""
+    filled from the existing dossiers in one INSERT … SELECT … GROUP BY; and the index that makes "a dossier
+    with an installment to invoice" (actions à mener) one probe per dossier."""
     from .counters import DossierCounter, backfill_sql
 
     db.create_tables([DossierCounter], safe=True)
     if not DossierCounter.select().exists():
         db.execute_sql(backfill_sql())
+    indexes = {index.name for index in db.get_indexes("installment")}
+    if "installment_dossier_id_status_billable_from" not in indexes:
+        migrate(migrator.add_index("installment", ("dossier_id", "status", "billable_from"), False))
 
 
 STEPS = [
