@@ -195,3 +195,30 @@ def test_check_reports_a_tampered_counter_in_french_and_rebuild_counters_mends_i
     result = app.test_cli_runner().invoke(args=["rebuild-counters"])
     assert result.exit_code == 0 and "1 dossier(s) comptés" in result.output
     assert run_check(app)[0] == 0
+
+
+def test_concurrent_transitions_in_the_same_counter_add_up(factory, app, db):
+    """Eight threads, each with its own connection, move eight dossiers of one counter at once: the UPSERT adds
+    every move (a read-then-write would lose some)."""
+    import threading
+
+    org = factory.organisation()
+    advisor = factory.staff("conseiller")
+    dossiers = [factory.dossier(organisation=org) for _ in range(8)]
+    db.close()
+    barrier, outcomes = threading.Barrier(len(dossiers)), []
+
+    def move(dossier_id):
+        with app.test_request_context():
+            barrier.wait()
+            outcomes.append(perform("instruire", dossier_id, advisor, Params()).ok)
+            db.close()
+
+    threads = [threading.Thread(target=move, args=(d.id,)) for d in dossiers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes == [True] * len(dossiers)
+    assert DossierCounter.kept_counts() == {(org.id, "en_instruction", "apprentissage", False, False): 8}
+    assert_counters_true()
