@@ -80,6 +80,13 @@ def register_cli(app):
             raise SystemExit(1)
         click.echo(f"Contrôle d'intégrité : aucune anomalie ({integrity.summary()}).")
 
+    @app.cli.command("rebuild-counters")
+    def rebuild_counters():
+        """Recount the dashboard counters from the dossiers (after `check` reported them wrong)."""
+        from models import DossierCounter
+        total = DossierCounter.rebuild()
+        click.echo(f"Compteurs du tableau de bord recalculés : {total} dossier(s) comptés.")
+
     @app.cli.command("import-npec")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def import_npec(path):

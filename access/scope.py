@@ -23,8 +23,8 @@ from functools import reduce
 from peewee import JOIN, SQL, fn
 
 from models.states import DelegationState, OrganisationStatus, ProposalState
-from models import (CreditNote, Delegation, Document, Dossier, Invoice, InvoiceLine, Letter, Membership,
-                    Notification, Organisation, Payment, PaymentLine)
+from models import (CreditNote, Delegation, Document, Dossier, DossierCounter, Invoice, InvoiceLine, Letter,
+                    Membership, Notification, Organisation, Payment, PaymentLine)
 
 RIGHTS = ("right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing",
           "right_no_contract", "right_no_contract_billing")
@@ -213,15 +213,31 @@ def dossiers(scope, query=None, organisation_id=None):
         ids = [organisation_id] if organisation_id in ids else []
     if not ids:
         return _none(query, Dossier)
-    rights = scope.rights
     query = query.where(Dossier.organisation == ids[0]) if len(ids) == 1 else query.where(Dossier.organisation.in_(ids))
+    return _kinds(scope, query, Dossier)
+
+
+def _kinds(scope, query, model):
+    """Keep the kinds of dossiers (stock, without contract, ordinary) the scope's rights show; `model` is
+    Dossier or DossierCounter, which carry the same `is_stock` and `without_contract` columns."""
+    rights = scope.rights
     if not rights & {"right_stock", "right_stock_billing"}:
-        query = query.where(Dossier.is_stock == False)  # noqa: E712
+        query = query.where(model.is_stock == False)  # noqa: E712
     if not rights & {"right_no_contract", "right_no_contract_billing"}:
-        query = query.where(Dossier.without_contract == False)  # noqa: E712
+        query = query.where(model.without_contract == False)  # noqa: E712
     if not rights & {"right_contracts", "right_contracts_billing"}:
-        query = query.where((Dossier.is_stock == True) | (Dossier.without_contract == True))  # noqa: E712
+        query = query.where((model.is_stock == True) | (model.without_contract == True))  # noqa: E712
     return query
+
+
+def dossier_counters(scope, query=None):
+    """The dashboard counters (models/counters.py) of the dossiers `dossiers(scope)` shows: the same
+    organisations, the same kinds, read from a few rows instead of counting the dossiers."""
+    query = query if query is not None else DossierCounter.select()
+    ids = organisation_ids(scope)
+    if not ids:
+        return _none(query, DossierCounter)
+    return _kinds(scope, query.where(DossierCounter.organisation_id.in_(ids)), DossierCounter)
 
 
 def visible_dossier_ids(scope):

@@ -26,8 +26,8 @@ from commands.demo_data import (BANKS, CFA_USERS, CPNE_OF_IDCC, DIPLOMAS, DOSSIE
 from commands.demo_registrations import add_registrations
 from commands.demo_story import Calendar, DemoStepFailed, moment as _moment, pdf_of
 from commands.generate import DEMO_PASSWORD, make_iban, make_nir, make_siret, make_uai
-from models import (Apprentice, AuditEntry, CreditNote, Dossier, Employer, IdccCpne, Invoice, Membership,
-                    Notification, NpecReference, Organisation, User)
+from models import (Apprentice, AuditEntry, CreditNote, Dossier, DossierCounter, Employer, IdccCpne, Invoice,
+                    Membership, Notification, NpecReference, Organisation, User)
 from models.user import RIGHTS
 from workflows import audit, bank_details, credit_notes, delegations, dossier_workflow
 from infrastructure import clock
@@ -220,6 +220,7 @@ class DemoStory(BillingSteps, ProposalSteps, Calendar):
             teaching_cost=npec + (Decimal("600") if k % 3 == 0 else 0), cap_nights=60 if k % 2 else 0,
             cap_meals=250, cap_first_equipment=Decimal("500.00") if level <= 4 else Decimal("0"),
             deposit_date=deposit)
+        DossierCounter.created(dossier)
         audit.record("dossier", dossier.id, "deposit", None, dossier, user=self._admin_of(org.id),
                      note=f"Contrat de {dossier.apprentice_name} déposé")
         self.dossiers[dossier.apprentice_name] = (dossier.id, state, options)

@@ -17,7 +17,8 @@ from peewee import fn
 import rules
 from rules.double_funding import name_key
 from models.states import DossierState as D, InstallmentStatus, OrganisationStatus
-from models import Apprentice, Dossier, Employer, Installment, Organisation, db, is_postgres, now
+from models import Apprentice, Dossier, DossierCounter, Employer, Installment, Organisation, db, is_postgres, now
+from models.counters import DIMENSIONS
 from rules.double_funding import identity_key
 
 from commands.generate_data import (  # noqa: F401  (re-exported: the demo and the benches use them)
@@ -52,6 +53,16 @@ def _insert(model, fields, rows):
     else:
         marks = ", ".join("?" * len(fields))
         cursor.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
+
+
+_COUNTED = [(name, next(i for i, field in enumerate(DOSSIER_FIELDS)  # `is`: a field's == builds SQL
+                        if field is getattr(Dossier, "organisation" if name == "organisation_id" else name)))
+            for name in DIMENSIONS]
+
+
+def _count(dossiers):
+    """Add the dossier rows just inserted to the dashboard counters (same transaction, one UPSERT)."""
+    DossierCounter.created(*({name: row[i] for name, i in _COUNTED} for row in dossiers))
 
 
 def _copy_value(value):
@@ -308,6 +319,7 @@ def generate(n, organisations=None, target_siret=None, share=0.0, with_installme
             with db.atomic():
                 _insert(Apprentice, APPRENTICE_FIELDS, apprentices)
                 _insert(Dossier, DOSSIER_FIELDS, dossiers)
+                _count(dossiers)
                 if schedule:
                     _insert(Installment, INSTALLMENT_FIELDS, schedule)
             inserted += count

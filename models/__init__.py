@@ -4,6 +4,7 @@ from playhouse.db_url import connect
 
 from .audit import AuditEntry
 from .bank_details import BankDetails
+from .counters import DossierCounter
 from .base import BaseModel, JSONField, MoneyField, db, is_postgres, now
 from .billing import (Counter, CreditNote, IdempotencyRecord, Invoice, InvoiceEvent, InvoiceLine, Payment,
                       PaymentDeduction, PaymentLine)
@@ -21,7 +22,7 @@ MODELS = [
     SchemaVersion, Counter, SmicRate,
     Organisation, Employer, Delegation,
     User, Membership, OneTimeToken,
-    Apprentice, Dossier, Installment, NpecReference, IdccCpne,
+    Apprentice, Dossier, DossierCounter, Installment, NpecReference, IdccCpne,
     Rupture, Amendment, ExpiredSettlement,
     BankDetails, Invoice, InvoiceLine, InvoiceEvent, CreditNote,
     Payment, PaymentLine, PaymentDeduction, IdempotencyRecord,

@@ -147,7 +147,10 @@ class Installment(BaseModel):
     status = CharField(max_length=12, choices=INSTALLMENT_STATUSES, default=InstallmentStatus.TO_INVOICE.value)
 
     class Meta:
-        indexes = ((("dossier", "number"), True), (("status", "billable_from"), False))
+        # (dossier, status, billable_from): "has this dossier an installment to invoice by today" is one index
+        # probe (the dashboard's actions à mener), where (status, billable_from) would scan every such row.
+        indexes = ((("dossier", "number"), True), (("status", "billable_from"), False),
+                   (("dossier", "status", "billable_from"), False))
 
     def __str__(self):
         return f"{self.dossier.number} / échéance {self.number}"

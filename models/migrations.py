@@ -179,6 +179,20 @@ def _0015_list_indexes(migrator):
     fill_apprentice_name_keys()
 
 
+def _0014_dossier_counters(migrator):
+    """Dashboards read counters kept with every change instead of counting a million dossiers: the table,
+    filled from the existing dossiers in one INSERT … SELECT … GROUP BY; and the index that makes "a dossier
+    with an installment to invoice" (actions à mener) one probe per dossier."""
+    from .counters import DossierCounter, backfill_sql
+
+    db.create_tables([DossierCounter], safe=True)
+    if not DossierCounter.select().exists():
+        db.execute_sql(backfill_sql())
+    indexes = {index.name for index in db.get_indexes("installment")}
+    if "installment_dossier_id_status_billable_from" not in indexes:
+        migrate(migrator.add_index("installment", ("dossier_id", "status", "billable_from"), False))
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -193,6 +207,7 @@ STEPS = [
     _0011_api_key_expiry_warning,
     _0012_webhooks,
     _0013_proposal_api_key,
+    _0014_dossier_counters,
     _0015_list_indexes,
 ]
 SCHEMA_VERSION = len(STEPS)

@@ -180,7 +180,9 @@ class Factory:
             teaching_cost=Decimal("7500.00"),
         )
         defaults.update(kw)
-        return models.Dossier.create(**defaults)
+        dossier = models.Dossier.create(**defaults)
+        models.DossierCounter.created(dossier)
+        return dossier
 
     def engaged_dossier(self, organisation=None, **kw):
         """A dossier agreed by the OPCO: regime, financing and schedule computed by rules/ and stored."""

@@ -199,3 +199,24 @@ def test_optimize_db_gives_the_planner_statistics(app, db, factory):
     plan = " ".join(str(row[-1]) for row in db.execute_sql(
         "EXPLAIN QUERY PLAN SELECT * FROM installment WHERE dossier_id = 1 AND status = 'a_facturer'"))
     assert "installment_dossier_id_number" in plan, plan
+
+
+def test_step_fourteen_gives_an_old_database_its_dashboard_counters_filled_from_its_dossiers(app, db, factory):
+    """A database from before the counters: the table appears, filled by one INSERT … SELECT … GROUP BY."""
+    org = factory.organisation(name="CFA d'avant les compteurs")
+    factory.dossier(organisation=org)
+    factory.dossier(organisation=org)
+    factory.dossier(organisation=org, state="engage", scheme="pro_a", is_stock=True)
+    db.drop_tables([models.DossierCounter])
+    version = models.SchemaVersion.get().version
+    before = migrations.STEPS.index(migrations._0014_dossier_counters)
+    models.SchemaVersion.update(version=before).execute()
+    try:
+        assert migrations.migrate_schema() == len(migrations.STEPS) - before
+        assert models.DossierCounter.kept_counts() == {(org.id, "recu", "apprentissage", False, False): 2,
+                                                       (org.id, "engage", "pro_a", True, False): 1}
+        assert models.DossierCounter.kept_counts() == models.DossierCounter.fresh_counts()
+        assert migrations.migrate_schema() == 0
+    finally:
+        db.create_tables([models.DossierCounter], safe=True)
+        models.SchemaVersion.update(version=version).execute()

@@ -46,28 +46,29 @@ class ExpiredRow:
     to_release: Decimal = Decimal("0.00")  # open installments a final-balance declaration cancels
 
 
-def candidates(query, today):
-    """Engaged dossiers whose billing period may have ended two months ago (SQL only)."""
+def candidates(query, today, by_id=False):
+    """Engaged dossiers whose billing period may have ended two months ago (SQL only), oldest end first;
+    `by_id`: in id order, which the (organisation, state) index gives without sorting (for a count)."""
     bound = rules.add_months(today, -rules.expired.EXPIRY_MONTHS) + dt.timedelta(days=SQL_SLACK_DAYS)
     end = fn.COALESCE(Dossier.rupture_date, Dossier.contract_end)
-    return (query.where((Dossier.state == DossierState.ENGAGED) & (end <= bound))
-            .order_by(end, Dossier.id))
+    query = query.where((Dossier.state == DossierState.ENGAGED) & (end <= bound))
+    return query.order_by(Dossier.id) if by_id else query.order_by(end, Dossier.id)
 
 
 def _cents_map(query):
     return {row[0]: from_cents(row[1] or 0) for row in query.tuples()}
 
 
-def expired_rows(query, today=None, limit=LIST_LIMIT):
+def expired_rows(query, today=None, limit=LIST_LIMIT, by_id=False):
     """The expired dossiers among `query` (a scoped Dossier select), with their reasons and deadline clock.
 
     Candidates are read in batches (a fixed number of queries per batch, whatever its size) until
-    `limit` expired dossiers are found.
+    `limit` expired dossiers are found; `by_id` reads them in id order (a count that needs no order).
     """
     today = today or clock.today()
     rows, page = [], 1
     while len(rows) < limit:
-        batch = list(candidates(query, today).paginate(page, BATCH_SIZE))
+        batch = list(candidates(query, today, by_id).paginate(page, BATCH_SIZE))
         rows.extend(_evaluate(batch, today))
         if len(batch) < BATCH_SIZE:
             break

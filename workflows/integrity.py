@@ -15,18 +15,22 @@ or the invoice and the figures. The invariants, stated precisely:
 * every invoice line is on a dossier of the invoicing organisation or of an organisation that
   delegates to it (once delegations have a state: approved, or ended for a closed invoice);
 * every invoice, payment, credit note, rupture, amendment and engaged dossier has an audit entry;
-* every invoice past draft has its receipt number and its stored receipt (a `recepisse` document).
+* every invoice past draft has its receipt number and its stored receipt (a `recepisse` document);
+* every dashboard counter equals a fresh count of the dossiers of its organisation, state, scheme and kind.
 """
 from dataclasses import dataclass
 
-from models import (Amendment, AuditEntry, CreditNote, Delegation, Document, Dossier, ExpiredSettlement,
-                    Installment, Invoice, InvoiceLine, Organisation, Payment, PaymentLine, Rupture, db)
+from models import (Amendment, AuditEntry, CreditNote, Delegation, Document, Dossier, DossierCounter,
+                    ExpiredSettlement, Installment, Invoice, InvoiceLine, Organisation, Payment, PaymentLine, Rupture,
+                    db)
 from models.states import DelegationState, DossierState, InstallmentStatus, InvoiceState
 from infrastructure.formatting import montant
 from rules.money import from_cents
 from workflows.installments import ACTIVE, status_mismatches
 
 STATUS_LABELS = dict(Installment.status.choices)
+STATE_LABELS = dict(Dossier.state.choices)
+SCHEME_LABELS = dict(Dossier.scheme.choices)
 NATURE_LABELS = dict(InvoiceLine.nature.choices)
 VALIDATED = InvoiceState.values(InvoiceState.VALIDATED, InvoiceState.PAID)
 ENGAGED = DossierState.values(DossierState.ENGAGED, DossierState.SETTLED)
@@ -226,8 +230,30 @@ def check_receipts():
     return out
 
 
+def check_dossier_counters():
+    """The dashboard counters (models/counters.py) equal a fresh COUNT(*) GROUP BY over the dossiers."""
+    fresh, kept = DossierCounter.fresh_counts(), DossierCounter.kept_counts()
+    wrong = sorted(key for key in fresh.keys() | kept.keys() if fresh.get(key, 0) != kept.get(key, 0))
+    if not wrong:
+        return []
+    names = dict(Organisation.select(Organisation.id, Organisation.name)
+                 .where(Organisation.id.in_(sorted({key[0] for key in wrong}))).tuples())
+    out = []
+    for key in wrong:
+        organisation_id, state, scheme, is_stock, without_contract = key
+        kind = ", reprise de stock" if is_stock else ""
+        kind += ", apprenti sans contrat" if without_contract else ""
+        who = names.get(organisation_id, f"l’organisme #{organisation_id}")
+        out.append(Problem("dossier_counter",
+                           f"Compteur du tableau de bord faux pour {who} "
+                           f"(état « {STATE_LABELS.get(state, state)} », dispositif « {SCHEME_LABELS.get(scheme, scheme)} »"
+                           f"{kind}) : {kept.get(key, 0)} compté(s), {fresh.get(key, 0)} dossier(s) en base. "
+                           f"Recalculez les compteurs : flask --app app rebuild-counters."))
+    return out
+
+
 CHECKS = (check_schedules, check_billing_chain, check_billing_chain_by_nature, check_installment_statuses,
-          check_billing_scope, check_audit, check_receipts)
+          check_billing_scope, check_audit, check_receipts, check_dossier_counters)
 
 
 def problems():

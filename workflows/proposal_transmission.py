@@ -13,7 +13,7 @@ its apprentice (NIR checked), training and contract data mapped from the catalog
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from models import Apprentice, ContractProposal, Document, Dossier, Employer, NpecReference, ProposalStep
+from models import Apprentice, ContractProposal, Document, Dossier, DossierCounter, Employer, NpecReference, ProposalStep
 from models.states import DossierState, ProposalState
 from rules.cerfa import check_proposal
 from rules.cerfa_fields import FIELDS_BY_KEY, FIRST_CONTRACT, TABS_BY_KEY, YES, tab_of
@@ -168,6 +168,7 @@ def _create_dossier(proposal, scope, today, under_mandate):
         cap_first_equipment=_decimal(data.get("financement.fraisAnnexes.premierEquipement")) or Decimal("0"),
         cap_mobility=_decimal(data.get("financement.fraisAnnexes.mobiliteInternationale")) or Decimal("0"),
         deposit_date=today, under_mandate=under_mandate)
+    DossierCounter.created(dossier)
     if not dossier.npec:  # none typed in Synthèse: the referential's (RNCP × IDCC → CPNE), as the back office does
         proposed = propose_npec(dossier, employer=employer)
         if proposed.found:

@@ -3,8 +3,9 @@
 `apply()` checks the transition's permission with `access.permissions.can`, moves the state with a guarded
 ``UPDATE … WHERE id = ? AND state IN (from_states)`` (0 rows means the record is no longer in a state the
 transition starts from: a French refusal, never a silent success), writes one audit entry in the same
-transaction and writes the notifications the table declares once the change is committed (inside a
-caller's transaction they are written with it, so a rollback takes them away too).
+transaction (for a dossier, it also moves the dashboard counters, models/counters.py) and writes the
+notifications the table declares once the change is committed (inside a caller's transaction they are
+written with it, so a rollback takes them away too).
 """
 import datetime as dt
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Callable
 
 from access.permissions import as_scope, can
 from access.scope import Scope
-from models import Delegation, Dossier, Membership, User, db
+from models import Delegation, Dossier, DossierCounter, Membership, User, db, is_postgres
 from models.states import DelegationState
 from workflows.audit import record, snapshot
 
@@ -165,7 +166,9 @@ def apply(machine, name, obj, actor, *, changes=None, reason="", note="", within
     column = getattr(model, machine.column)
     nested = db.in_transaction()
     with db.atomic():
-        current = model.get_or_none(model.id == obj.id)
+        query = model.select().where(model.id == obj.id)
+        # A dossier's row is locked before it is read: the counters move from the state it really leaves.
+        current = (query.for_update() if model is Dossier and is_postgres() else query).first()
         if current is None:
             raise TransitionRefused("enregistrement introuvable")
         before = snapshot(current)
@@ -181,10 +184,15 @@ def apply(machine, name, obj, actor, *, changes=None, reason="", note="", within
                 f"« {transition.label} » n'est possible que depuis : {allowed} "
                 f"(état actuel : {machine.label(state)}) ; rechargez la page")
         row = model.get_by_id(obj.id)
+        if model is Dossier:
+            DossierCounter.moved(current, row)
         extra = None
         if within is not None:
             extra = within(row)
-            row = model.get_by_id(obj.id)
+            done = model.get_by_id(obj.id)
+            if model is Dossier:
+                DossierCounter.moved(row, done)
+            row = done
         after = snapshot(row)
         changed_before = {k: v for k, v in before.items() if after.get(k) != v and k != "updated_at"}
         changed_after = {k: after[k] for k in changed_before}

@@ -61,6 +61,12 @@ CONTRACTS = [
     (dt.date(2025, 11, 3), dt.date(2025, 11, 17), dt.date(2028, 11, 16)),
 ]
 CONTEXT = {}
+# Paths of a deposited dossier short of the engagement (every state a dossier reaches before its financing).
+PATHS = [(), ("instruire",), ("instruire", "demander_pieces"), ("instruire", "demander_pieces", "reprendre"),
+         ("instruire", "refuser"), ("instruire", "demander_pieces", "refuser"), ("annuler",), ("supprimer",),
+         ("instruire", "annuler")]
+ACTION_PARAMS = {"demander_pieces": Params(pieces=["Convention de formation signée"]),
+                 "refuser": Params(reason="Contrat hors du champ de financement")}
 
 
 def _pdf(name="piece.pdf"):
@@ -139,8 +145,30 @@ class Ledger(RuleBasedStateMachine):
             apprentice=apprentice, apprentice_name=f"APPRENTI{n} Camille", conclusion_date=conclusion,
             contract_start=start, contract_end=end, training_start=start, training_end=end, level=level,
             rncp_code="RNCP35320", diploma_code="32031213", cap_meals=200, advisor=self.conseiller)
+        models.DossierCounter.created(dossier)  # as every creation path does
         outcome = perform("engager", dossier.id, self.conseiller, Params(npec=Decimal(npec)))
         assert outcome.ok, outcome.message
+
+    @rule(scheme=st.sampled_from(["apprentissage", "professionnalisation", "pro_a"]), stock=st.booleans(),
+          loose=st.booleans(), path=st.sampled_from(PATHS))
+    def deposit_and_instruct(self, scheme, stock, loose, path):
+        """A dossier of any scheme and kind deposited then moved along a path short of the engagement; the
+        last action of a path is tried again, refused from the state it reached (nothing moves)."""
+        n = models.Dossier.select().count() + 1
+        apprentice = models.Apprentice.create(birth_name=f"DEPOSE{n}", first_name="Sacha",
+                                              birth_date=dt.date(2005, 3, 1), nir=make_nir(n))
+        start = dt.date(2025, 9, 1)
+        dossier = models.Dossier.create(
+            number=f"20258{n:05d}", state="recu", scheme=scheme, is_stock=stock, without_contract=loose,
+            organisation=self.org, employer=self.employer, apprentice=apprentice,
+            apprentice_name=f"DEPOSE{n} Sacha", conclusion_date=start, contract_start=start,
+            contract_end=dt.date(2027, 8, 31), rncp_code="RNCP35320", diploma_code="32031213")
+        models.DossierCounter.created(dossier)
+        for action in path:
+            outcome = perform(action, dossier.id, self.conseiller, ACTION_PARAMS.get(action, Params()))
+            assert outcome.ok, outcome.message
+        if path and path[-1] != "reprendre":
+            assert not perform(path[-1], dossier.id, self.conseiller, ACTION_PARAMS.get(path[-1], Params())).ok
 
     @precondition(lambda self: self.has("engage"))
     @rule(which=st.integers(0, 50), meals=st.integers(0, 40))
@@ -277,6 +305,11 @@ class Ledger(RuleBasedStateMachine):
             return
         assert [p.message for p in integrity.problems()] == []
         self._count()
+
+    @invariant()
+    def dashboard_counters_equal_a_fresh_count(self):
+        """The counters kept by every step equal a COUNT(*) GROUP BY over the dossiers, row for row."""
+        assert models.DossierCounter.kept_counts() == models.DossierCounter.fresh_counts()
 
     @invariant()
     def installments_follow_their_invoices(self):

@@ -28,8 +28,8 @@ ENTITY_LABELS = {
     "letter": "Courrier", "notification": "Notification", "outboxemail": "E-mail", "contractproposal":
     "Proposition de contrat", "proposalstep": "Étape de proposition", "apikey": "Clé d'API",
     "auditentry": "Journal d'audit", "demo": "Données de démonstration", "onetimetoken": "Lien à usage unique",
-    "smicrate": "SMIC", "webhookendpoint": "Adresse de webhook", "webhookdelivery": "Envoi de webhook",
-    "webhookattempt": "Essai d'envoi de webhook",
+    "smicrate": "SMIC", "dossiercounter": "Compteur de dossiers", "webhookendpoint": "Adresse de webhook",
+    "webhookdelivery": "Envoi de webhook", "webhookattempt": "Essai d'envoi de webhook",
 }
 
 # What is not a transition of workflows/state_machines.py (those carry their own French label).

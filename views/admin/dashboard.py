@@ -11,7 +11,7 @@ from flask_admin import expose
 from flask_admin.contrib.peewee.filters import FilterEqual
 from peewee import fn
 
-from models import BankDetails, CreditNote, Dossier, Employer, Invoice, Organisation
+from models import BankDetails, CreditNote, Dossier, DossierCounter, Employer, Invoice, Organisation
 
 from .base import StaffIndexView
 from infrastructure import clock
@@ -23,6 +23,7 @@ DECISION_CLOCK_STATES = DossierState.values(DossierState.RECEIVED, DossierState.
 WAITING_INVOICE_STATES = InvoiceState.values(InvoiceState.PROCESSING, InvoiceState.ON_HOLD)
 SETTLED_CREDIT_NOTE_STATES = CreditNoteState.values(CreditNoteState.DEDUCTED, CreditNoteState.REFUNDED)
 LIST_LIMIT = 20
+LATE_COUNT_CAP = 1000  # late dossiers are counted up to this many, then shown "1000+"
 
 
 def filtered_list_url(endpoint, column, value):
@@ -55,13 +56,15 @@ class DashboardView(StaffIndexView):
     @expose("/")
     def index(self):
         today = clock.today()
-        counts = dict(Dossier.select(Dossier.state, fn.COUNT(Dossier.id)).group_by(Dossier.state).tuples())
+        # The counters kept with every change (models/counters.py): a few rows, not a count of every dossier.
+        counts = {state: int(n or 0) for state, n in DossierCounter.select(
+            DossierCounter.state, fn.SUM(DossierCounter.count)).group_by(DossierCounter.state).tuples()}
         states = [(label, counts.get(code, 0), filtered_list_url("dossier", Dossier.state, code))
                   for code, label in Dossier.state.choices]
 
         limit_date = today - dt.timedelta(days=DECISION_DAYS)
         is_late = Dossier.state.in_(DECISION_CLOCK_STATES) & (Dossier.complete_date < limit_date)
-        late_count = Dossier.select().where(is_late).count()
+        late_count = Dossier.select(Dossier.id).where(is_late).limit(LATE_COUNT_CAP + 1).count()
         late = list(Dossier.select(Dossier, Organisation, Employer)
                     .join(Organisation, on=(Dossier.organisation == Organisation.id))
                     .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id))
@@ -84,7 +87,8 @@ class DashboardView(StaffIndexView):
         refunds_count = overdue_refunds_query(today).count()
         refunds = list(overdue_refunds_query(today).select(CreditNote, Organisation).join(Organisation)
                        .order_by(CreditNote.due_date).limit(LIST_LIMIT))
-        return self.render("admin/dashboard.html", states=states, late=late, late_count=late_count,
+        return self.render("admin/dashboard.html", states=states, late=late,
+                           late_count=min(late_count, LATE_COUNT_CAP), late_more=late_count > LATE_COUNT_CAP,
                            decision_days=DECISION_DAYS, today=today, invoices=invoices, bank_pending=bank_pending,
                            bank_url=bank_url, refunds=refunds, refunds_count=refunds_count,
                            registrations_pending=registrations_pending, registrations_url=registrations_url)

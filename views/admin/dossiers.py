@@ -16,8 +16,8 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from forms import validators as v
-from models import (Apprentice, ContractProposal, Dossier, Employer, IdccCpne, Installment, Letter, NpecReference,
-                    Organisation, User, db, now)
+from models import (Apprentice, ContractProposal, Dossier, DossierCounter, Employer, IdccCpne, Installment, Letter,
+                    NpecReference, Organisation, User, db, is_postgres, now)
 from models.states import BEFORE_AGREEMENT
 from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES
 from rules.money import read_amount
@@ -112,6 +112,12 @@ class _DisabledWidget:
         return self.widget(field, **{**kwargs, "disabled": True})
 
 
+def counted_key(dossier_id):
+    """The counter a stored dossier is in, its row locked on PostgreSQL until the change commits."""
+    query = Dossier.select().where(Dossier.id == dossier_id)
+    return DossierCounter.key_of((query.for_update() if is_postgres() else query).get())
+
+
 def facts_locked(dossier):
     return dossier.state not in PRE_AGREEMENT_STATES
 
@@ -186,7 +192,18 @@ class DossierView(SqlCsvExport, StaffModelView):
             stored = Dossier.get_by_id(model.id)
             if facts_locked(stored):
                 self._refuse_locked_changes(stored, model)
+            model._counted_as = counted_key(model.id)
         model.apprentice_name = f"{model.apprentice.birth_name.upper()} {model.apprentice.first_name}"
+
+    def validate_saved(self, model):
+        """The dashboard counters follow a created dossier or a changed organisation, scheme or kind (same
+        transaction as the save)."""
+        saved = Dossier.get_by_id(model.id)
+        before = getattr(model, "_counted_as", None)
+        if before is None:
+            DossierCounter.created(saved)
+        else:
+            DossierCounter.moved(before, saved)
 
     # --- an agreed dossier: financing inputs and contract facts are read-only in the edit form ---------
     def _labels(self, names):
@@ -269,11 +286,13 @@ class DossierView(SqlCsvExport, StaffModelView):
                 corrected.apprentice_name = f"{apprentice.birth_name.upper()} {apprentice.first_name}"
             corrected.updated_at = now()
             before = snapshot(stored)
+            counted = counted_key(dossier.id)
             try:
                 with db.atomic():
                     corrected.save()
             except IntegrityError:
                 return "Ce numéro de dossier est déjà pris : rien n'a été enregistré."
+            DossierCounter.moved(counted, Dossier.get_by_id(dossier.id))
             after = snapshot(Dossier.get_by_id(dossier.id))
             keys = [k for k in after if after.get(k) != before.get(k) and k != "updated_at"]
             record("dossier", dossier.id, CORRECTION_ACTION, {k: before.get(k) for k in keys},

@@ -8,7 +8,7 @@ from access import scope as scoped
 from access.permissions import can
 from access.web import (cfa_required, current_membership, current_scope, portal_login_required,
                         set_current_organisation)
-from models import CreditNote, Dossier, Installment, Invoice
+from models import CreditNote, Dossier, DossierCounter, Installment, Invoice
 from models.dossier import DOSSIER_STATES, SCHEMES
 from models.states import DossierState, InstallmentStatus, InvoiceState
 from workflows.credit_notes import OPEN_STATES
@@ -18,6 +18,7 @@ from infrastructure import clock
 
 
 DASHBOARD_EXPIRED_LIMIT = 100  # the dashboard shows "100+" rather than evaluating every old dossier
+ACTIONS_CAP = 100  # the other actions à mener count up to this many, then show "100+"
 
 
 @bp.route("/")
@@ -28,38 +29,61 @@ def dashboard():
         return employer_home()
     if current_membership() is None:
         return render_template("portal/no_organisation.html"), 403
-    by_state = dict(scoped.dossiers(current_scope(), Dossier.select(Dossier.state, fn.COUNT(Dossier.id)))
-                    .group_by(Dossier.state).tuples())
-    by_scheme = dict(scoped.dossiers(current_scope(), Dossier.select(Dossier.scheme, fn.COUNT(Dossier.id)))
-                     .group_by(Dossier.scheme).tuples())
+    by_state, by_scheme = dossier_figures(current_scope())
     states = [(code, label, by_state.get(code, 0)) for code, label in DOSSIER_STATES]
     schemes = [(code, label, by_scheme.get(code, 0)) for code, label in SCHEMES]
     return render_template("portal/dashboard.html", states=states, schemes=schemes,
                            chart=_chart(states), actions=_actions(by_state))
 
 
+def dossier_figures(scope):
+    """({state: n}, {scheme: n}) of the dossiers the scope shows, read from the counters (models/counters.py)
+    with the scope's organisations and rights: a few rows, whatever the number of dossiers."""
+    rows = scoped.dossier_counters(scope, DossierCounter.select(
+        DossierCounter.state, DossierCounter.scheme, fn.SUM(DossierCounter.count))
+        .group_by(DossierCounter.state, DossierCounter.scheme)).tuples()
+    by_state, by_scheme = {}, {}
+    for state, scheme, count in rows:
+        by_state[state] = by_state.get(state, 0) + int(count or 0)
+        by_scheme[scheme] = by_scheme.get(scheme, 0) + int(count or 0)
+    return by_state, by_scheme
+
+
+def capped_count(query, cap=ACTIONS_CAP):
+    """How many rows `query` has, counting no further than `cap` + 1 (more than `cap` is shown "100+"): an
+    indexed query stopped early instead of a full count."""
+    return query.limit(cap + 1).count()
+
+
 def _actions(by_state):
-    """The *actions à mener* (seed 002): what is waiting on the CFA, each linking to its list."""
-    today = clock.today()
+    """The *actions à mener* (seed 002): what is waiting on the CFA, each linking to its list. Each figure past
+    the counters is counted up to ACTIONS_CAP and then shown "100+"."""
+    scope, today = current_scope(), clock.today()
     actions = [{"label": "Dossiers en attente de pièces", "count": by_state.get(DossierState.AWAITING_DOCUMENTS, 0),
                 "url": url_for("portal.dossiers", state=DossierState.AWAITING_DOCUMENTS.value)}]
-    if can(current_scope(), "dossier.bill"):
-        waiting = scoped.invoices(current_scope(), Invoice.select()).where(Invoice.state == InvoiceState.ON_HOLD).count()
-        actions.append({"label": "Factures en attente de mise en conformité", "count": waiting,
-                        "url": url_for("portal.invoices", state=InvoiceState.ON_HOLD.value)})
-        to_invoice = (scoped.dossiers(current_scope(), Dossier.select(fn.COUNT(fn.DISTINCT(Dossier.id))).join(Installment))
-                      .where((Dossier.state == DossierState.ENGAGED) & (Installment.status == InstallmentStatus.TO_INVOICE)
-                             & (Installment.billable_from <= today)).scalar() or 0)
-        actions.append({"label": "Dossiers avec une échéance à facturer", "count": to_invoice,
-                        "url": url_for("portal.dossiers", a_facturer=1)})
-        refunds = (scoped.credit_notes(current_scope(), CreditNote.select())
-                   .where((CreditNote.settlement_mode == "refund") & CreditNote.state.in_(OPEN_STATES)).count())
-        actions.append({"label": "Remboursements d'avoirs à effectuer", "count": refunds,
-                        "url": url_for("portal.credit_notes")})
-        expired = len(expired_rows(scoped.dossiers(current_scope()), today, limit=DASHBOARD_EXPIRED_LIMIT))
+    if can(scope, "dossier.bill"):
+        waiting = capped_count(scoped.invoices(scope, Invoice.select(Invoice.id))
+                               .where(Invoice.state == InvoiceState.ON_HOLD))
+        actions.append(_capped("Factures en attente de mise en conformité", waiting,
+                               url_for("portal.invoices", state=InvoiceState.ON_HOLD.value)))
+        due = Installment.select(Installment.id).where(
+            (Installment.dossier == Dossier.id) & (Installment.status == InstallmentStatus.TO_INVOICE)
+            & (Installment.billable_from <= today))
+        to_invoice = capped_count(scoped.dossiers(scope, Dossier.select(Dossier.id))
+                                  .where((Dossier.state == DossierState.ENGAGED) & fn.EXISTS(due)))
+        actions.append(_capped("Dossiers avec une échéance à facturer", to_invoice,
+                               url_for("portal.dossiers", a_facturer=1)))
+        refunds = capped_count(scoped.credit_notes(scope, CreditNote.select(CreditNote.id))
+                               .where((CreditNote.settlement_mode == "refund") & CreditNote.state.in_(OPEN_STATES)))
+        actions.append(_capped("Remboursements d'avoirs à effectuer", refunds, url_for("portal.credit_notes")))
+        expired = len(expired_rows(scoped.dossiers(scope), today, limit=DASHBOARD_EXPIRED_LIMIT, by_id=True))
         actions.append({"label": "Dossiers échus à traiter", "count": expired,
                         "more": expired >= DASHBOARD_EXPIRED_LIMIT, "url": url_for("portal.expired")})
     return actions
+
+
+def _capped(label, count, url):
+    return {"label": label, "count": min(count, ACTIONS_CAP), "more": count > ACTIONS_CAP, "url": url}
 
 
 def _chart(states, width=560, bar_height=22, gap=8, label_width=170):

@@ -10,7 +10,7 @@ from peewee import JOIN, SQL, Select, Tuple
 from access import scope as scoped
 from access.permissions import can
 from access.web import cfa_required, current_organisation, current_scope, get_dossier_or_404
-from models import Apprentice, ContractProposal, Document, Dossier, Employer, Installment, Letter, Payment, PaymentLine
+from models import Apprentice, ContractProposal, Document, Dossier, Employer, Installment, Letter, Payment, PaymentLine, db
 from models.documents import DOCUMENT_TYPES
 from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEMES
 from models.states import DossierState, InstallmentStatus
