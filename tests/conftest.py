@@ -30,6 +30,17 @@ from .factories import Factory  # noqa: E402
 def pytest_configure(config):
     """One day for the whole run: a suite that crosses midnight compares dates of one day."""
     clock.pin(clock.today())
+    config.addinivalue_line("markers", "postgres_only: a check of PostgreSQL's own machinery, run on the "
+                                       "PostgreSQL pass only (deselected on SQLite, never skipped)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("TEST_DB", "sqlite") == "postgres":
+        return
+    kept = [item for item in items if item.get_closest_marker("postgres_only") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
 
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -63,10 +63,9 @@ def _server_cursors():
     return [name for (name,) in models.db.execute_sql("SELECT name FROM pg_cursors")]
 
 
+@pytest.mark.postgres_only
 @pytest.mark.parametrize("url", ["/admin/dossier/export/csv/", "/portail/dossiers/export.csv"])
 def test_postgresql_exports_read_through_a_server_side_cursor(make_client, factory, varied_dossiers, url, db):
-    if not models.is_postgres():
-        pytest.skip("server-side cursors are PostgreSQL's (SQLite's cursor already steps through rows)")
     user = factory.staff("admin") if url.startswith("/admin") else factory.cfa_user(organisation=varied_dossiers)
     client = make_client(user.email)
     response = client.get(url, buffered=False)
@@ -81,11 +80,10 @@ def test_postgresql_exports_read_through_a_server_side_cursor(make_client, facto
     assert (first if isinstance(first, bytes) else first.encode()) + rest
 
 
+@pytest.mark.postgres_only
 def test_postgresql_back_office_exports_built_in_python_read_through_a_server_side_cursor(
         make_client, factory, varied_dossiers, monkeypatch):
     """Views without SQL formatting (here the organisations) still stream their model instances."""
-    if not models.is_postgres():
-        pytest.skip("server-side cursors are PostgreSQL's")
     import views.admin.base as base
 
     seen = []
