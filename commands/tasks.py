@@ -4,7 +4,7 @@ Queued after a commit: one outbox email (`send_outbox_email`), the due webhooks 
 on Paris time: the outbox sweep every 5 minutes and the webhooks every minute (what a queued job missed: the
 outbox and delivery rows stay pending until sent, they are the source of truth), the overdue credit notes at
 06:30, the API-key expiry warnings at 06:45, the daily digest at 07:00, the purge of API idempotency records
-every hour. The CLI commands (`send-emails`, `digest`, …) still run the same workflows by hand.
+every hour, the planner statistics at 03:15. The CLI commands (`send-emails`, `digest`, …) still run the same workflows by hand.
 """
 import datetime as dt
 import logging
@@ -77,3 +77,10 @@ def purge_idempotency_records():
     """API idempotency answers are kept 24 hours."""
     from workflows.api_keys import purge_idempotency_records
     return purge_idempotency_records()
+
+
+@periodic_task(at(minute="15", hour="3"))
+def refresh_planner_statistics():
+    """Fresh planner statistics every night: without them SQLite reads a million dossiers the slow way."""
+    import models
+    return models.refresh_planner_statistics(full=True)

@@ -252,10 +252,12 @@ def test_huey_consumer_runs_the_apps_queue_as_make_worker_does(queue, app, db, s
 def test_the_cron_lines_are_periodic_tasks_on_paris_time(queue):
     schedules = {t.name: t.schedule.crontab for t in (tasks.sweep_outbox, tasks.sweep_webhooks,
                                                        tasks.overdue_credit_notes, tasks.warn_api_keys,
-                                                       tasks.daily_digest, tasks.purge_idempotency_records)}
+                                                       tasks.daily_digest, tasks.purge_idempotency_records,
+                                                       tasks.refresh_planner_statistics)}
     assert schedules == {"sweep_outbox": "*/5 * * * *", "sweep_webhooks": "* * * * *",
                          "overdue_credit_notes": "30 6 * * *", "warn_api_keys": "45 6 * * *",
-                         "daily_digest": "0 7 * * *", "purge_idempotency_records": "10 * * * *"}
+                         "daily_digest": "0 7 * * *", "purge_idempotency_records": "10 * * * *",
+                         "refresh_planner_statistics": "15 3 * * *"}
     registered = {t.name for t in queue._registry.periodic_tasks}
     assert registered == set(schedules)
 
@@ -269,6 +271,17 @@ def test_the_cron_lines_are_periodic_tasks_on_paris_time(queue):
     assert due(dt.datetime(2026, 1, 15, 5, 45)) == ["sweep_outbox", "sweep_webhooks", "warn_api_keys"]
     assert due(dt.datetime(2026, 1, 15, 13, 10)) == ["purge_idempotency_records", "sweep_outbox", "sweep_webhooks"]
     assert due(dt.datetime(2026, 1, 15, 13, 11)) == ["sweep_webhooks"]
+    assert due(dt.datetime(2026, 1, 15, 2, 15)) == ["refresh_planner_statistics", "sweep_outbox", "sweep_webhooks"]
+
+
+def test_the_nightly_task_gives_the_planner_its_statistics(queue, db, factory):
+    factory.dossier()
+    tasks.refresh_planner_statistics()
+    if models.is_postgres():
+        analysed = db.execute_sql("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'dossier'")
+        assert analysed.fetchone()[0] is not None
+    else:
+        assert db.execute_sql("SELECT COUNT(*) FROM sqlite_stat1").fetchone()[0] > 0
 
 
 def test_failing_tasks_are_retried(queue):
