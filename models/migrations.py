@@ -179,6 +179,13 @@ def _0015_list_indexes(migrator):
     fill_apprentice_name_keys()
 
 
+def _0016_export_requests(migrator):
+    """Exports computed by the worker (« Exporter en arrière-plan », « Mes exports »)."""
+    from .exports import ExportRequest
+
+    db.create_tables([ExportRequest], safe=True)
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -194,6 +201,7 @@ STEPS = [
     _0012_webhooks,
     _0013_proposal_api_key,
     _0015_list_indexes,
+    _0016_export_requests,
 ]
 SCHEMA_VERSION = len(STEPS)
 
