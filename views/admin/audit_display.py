@@ -29,7 +29,7 @@ ENTITY_LABELS = {
     "Proposition de contrat", "proposalstep": "Étape de proposition", "apikey": "Clé d'API",
     "auditentry": "Journal d'audit", "demo": "Données de démonstration", "onetimetoken": "Lien à usage unique",
     "smicrate": "SMIC", "webhookendpoint": "Adresse de webhook", "webhookdelivery": "Envoi de webhook",
-    "webhookattempt": "Essai d'envoi de webhook",
+    "webhookattempt": "Essai d'envoi de webhook", "exportrequest": "Export en arrière-plan",
 }
 
 # What is not a transition of workflows/state_machines.py (those carry their own French label).
