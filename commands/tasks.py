@@ -4,7 +4,9 @@ Queued after a commit: one outbox email (`send_outbox_email`), the due webhooks 
 on Paris time: the outbox sweep every 5 minutes and the webhooks every minute (what a queued job missed: the
 outbox and delivery rows stay pending until sent, they are the source of truth), the overdue credit notes at
 06:30, the API-key expiry warnings at 06:45, the daily digest at 07:00, the purge of API idempotency records
-every hour, the planner statistics at 03:15. The CLI commands (`send-emails`, `digest`, …) still run the same workflows by hand.
+every hour, the planner statistics at 03:15, the background exports' sweep every 15 minutes (re-queue,
+interrupted runs, files purged after 7 days). Queued after a commit too: one background export (`build_export`). The CLI commands (`send-emails`,
+`digest`, …) still run the same workflows by hand.
 """
 import datetime as dt
 import logging
@@ -33,6 +35,26 @@ def deliver_webhooks():
     """Send the due webhook deliveries (each one keeps its own back-off in its row)."""
     from workflows.webhooks import deliver_due
     return deliver_due(allow_private=bool(_config().get("WEBHOOK_ALLOW_PRIVATE")))
+
+
+@task(retries=2, retry_delay=60, context=True)
+def build_export(request_id, task=None):
+    """Write one background export to storage; a failure marks it failed (French message) and Huey retries it."""
+    from infrastructure.storage import get_storage
+    from views.admin.background_exports import write_export
+    from workflows.background_exports import run_export
+
+    row = run_export(request_id, write_export, get_storage(), last_attempt=task is None or task.retries == 0)
+    return row.id if row else None
+
+
+@periodic_task(at(minute="*/15"))
+def sweep_exports():
+    """Background exports: re-queue the forgotten ones, fail the interrupted ones, purge files after 7 days."""
+    from infrastructure.storage import get_storage
+    from workflows.background_exports import sweep_exports as sweep
+
+    return sweep(get_storage())
 
 
 @periodic_task(at(minute="*/5"))

@@ -116,12 +116,24 @@ class _Echo:
         return value
 
 
+def csv_head(header):
+    """The first line of every CSV: the UTF-8 BOM (French Excel reads the accents) and the header row."""
+    return codecs.BOM_UTF8.decode("utf-8") + csv.writer(_Echo(), delimiter=";").writerow(header)
+
+
+def write_csv_file(handle, header, chunks):
+    """Write the CSV of `header` and `chunks` (CSV text) to a binary file, chunk by chunk: the same bytes
+    as csv_response sends, for an export computed in the background."""
+    handle.write(csv_head(header).encode("utf-8"))
+    for chunk in chunks:
+        handle.write(chunk.encode("utf-8"))
+
+
 def csv_response(filename, header, rows, preformatted=False):
     """Stream `rows` as CSV (or, with preformatted=True, chunks of CSV text); nothing is held in memory."""
-    writer = csv.writer(_Echo(), delimiter=";")
 
     def generate():
-        yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(header)
+        yield csv_head(header)
         # The request's connection is closed once the view returns: stream on a connection of our own.
         with db.connection_context():
             if preformatted:

@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
-from infrastructure.storage import checked_name, new_name
+from infrastructure.storage import CHUNK, checked_name, file_digest, new_name
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 _client_lock = threading.Lock()
@@ -59,16 +59,35 @@ class S3Storage:
             ContentMD5=base64.b64encode(hashlib.md5(data).digest()).decode())  # the server checks what it got
         return name, hashlib.sha256(data).hexdigest(), len(data)
 
-    def read(self, name) -> bytes:
-        key = self._key(name)
+    def save_file(self, source, suffix=".csv"):
+        """Store the file at `source` through boto3's managed upload (multipart beyond 8 MB, parts of a few MB:
+        memory stays flat); return (stored_name, sha256, size)."""
+        name = new_name(suffix)
+        digest, size = file_digest(source)
+        self.client.upload_file(str(source), self.bucket, self._key(name),
+                                ExtraArgs={"ContentType": "application/octet-stream"})
+        return name, digest, size
+
+    def _get(self, name):
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key)
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(name))
         except ClientError as error:
             if _code(error) in _NOT_FOUND:
                 raise FileNotFoundError(name) from None
             raise
-        with response["Body"] as body:
+
+    def read(self, name) -> bytes:
+        with self._get(name)["Body"] as body:
             return body.read()
+
+    def stream(self, name, size=CHUNK):
+        """The object's bytes by chunks; a missing object raises FileNotFoundError now, before any byte is sent."""
+        body = self._get(name)["Body"]
+
+        def chunks():
+            with body:
+                yield from body.iter_chunks(size)
+        return chunks()
 
     def exists(self, name) -> bool:
         key = self._key(name)

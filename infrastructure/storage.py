@@ -1,4 +1,4 @@
-"""File storage behind one small interface: save, read, exists, delete.
+"""File storage behind one small interface: save, read, exists, delete (and save_file, stream for large files).
 
 A local folder outside the web root by default (`UPLOAD_DIR`); an S3-compatible bucket when `STORAGE_URL` is
 `s3://bucket/prefix` (infrastructure/s3_storage.py). Both hold the same generated names under `ab/name`, and
@@ -24,6 +24,19 @@ def new_name(suffix):
     return secrets.token_hex(16) + suffix
 
 
+CHUNK = 1024 * 1024  # large files (background exports) are copied and served a megabyte at a time
+
+
+def file_digest(path):
+    """(sha256, size) of a file read by chunks."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
 class LocalStorage:
     def __init__(self, root):
         self.root = Path(root)
@@ -43,8 +56,33 @@ class LocalStorage:
         os.replace(tmp, path)
         return name, hashlib.sha256(data).hexdigest(), len(data)
 
+    def save_file(self, source, suffix=".csv"):
+        """Store the file at `source` (copied by chunks: memory stays flat); return (stored_name, sha256, size)."""
+        name = new_name(suffix)
+        path = self._path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        digest, size = hashlib.sha256(), 0
+        with open(source, "rb") as src, open(tmp, "wb") as out:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        os.replace(tmp, path)
+        return name, digest.hexdigest(), size
+
     def read(self, name) -> bytes:
         return self._path(name).read_bytes()
+
+    def stream(self, name, size=CHUNK):
+        """The file's bytes by chunks; a missing file raises FileNotFoundError now, not in the middle of a response."""
+        handle = self._path(name).open("rb")
+
+        def chunks():
+            with handle:
+                while chunk := handle.read(size):
+                    yield chunk
+        return chunks()
 
     def exists(self, name) -> bool:
         return self._path(name).exists()

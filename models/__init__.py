@@ -9,6 +9,7 @@ from .base import BaseModel, JSONField, MoneyField, db, is_postgres, now
 from .billing import (Counter, CreditNote, IdempotencyRecord, Invoice, InvoiceEvent, InvoiceLine, Payment,
                       PaymentDeduction, PaymentLine)
 from .documents import Document, Letter, Notification, OutboxEmail
+from .exports import ExportRequest
 from .dossier import (Amendment, Apprentice, Dossier, ExpiredSettlement, IdccCpne, Installment,
                       NpecReference, Rupture)
 from .organisation import Delegation, Employer, Organisation
@@ -29,6 +30,7 @@ MODELS = [
     ContractProposal, ProposalStep, ApiKey,
     Document, Letter, Notification, OutboxEmail,
     WebhookEndpoint, WebhookDelivery, WebhookAttempt,
+    ExportRequest,
     AuditEntry,
 ]
 

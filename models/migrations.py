@@ -193,6 +193,13 @@ def _0014_dossier_counters(migrator):
         migrate(migrator.add_index("installment", ("dossier_id", "status", "billable_from"), False))
 
 
+def _0016_export_requests(migrator):
+    """Exports computed by the worker (« Exporter en arrière-plan », « Mes exports »)."""
+    from .exports import ExportRequest
+
+    db.create_tables([ExportRequest], safe=True)
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -209,6 +216,7 @@ STEPS = [
     _0013_proposal_api_key,
     _0014_dossier_counters,
     _0015_list_indexes,
+    _0016_export_requests,
 ]
 SCHEMA_VERSION = len(STEPS)
 

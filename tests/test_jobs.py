@@ -253,25 +253,31 @@ def test_the_cron_lines_are_periodic_tasks_on_paris_time(queue):
     schedules = {t.name: t.schedule.crontab for t in (tasks.sweep_outbox, tasks.sweep_webhooks,
                                                        tasks.overdue_credit_notes, tasks.warn_api_keys,
                                                        tasks.daily_digest, tasks.purge_idempotency_records,
-                                                       tasks.refresh_planner_statistics)}
+                                                       tasks.refresh_planner_statistics, tasks.sweep_exports)}
     assert schedules == {"sweep_outbox": "*/5 * * * *", "sweep_webhooks": "* * * * *",
                          "overdue_credit_notes": "30 6 * * *", "warn_api_keys": "45 6 * * *",
                          "daily_digest": "0 7 * * *", "purge_idempotency_records": "10 * * * *",
-                         "refresh_planner_statistics": "15 3 * * *"}
+                         "refresh_planner_statistics": "15 3 * * *", "sweep_exports": "*/15 * * * *"}
     registered = {t.name for t in queue._registry.periodic_tasks}
     assert registered == set(schedules)
 
     def due(utc):  # what the consumer's scheduler queues at that minute (Huey's clock is naive UTC)
         return sorted(t.name for t in queue.read_periodic(utc))
 
-    assert due(dt.datetime(2026, 1, 15, 6, 0)) == ["daily_digest", "sweep_outbox", "sweep_webhooks"]  # 07:00 CET
-    assert due(dt.datetime(2026, 7, 15, 5, 0)) == ["daily_digest", "sweep_outbox", "sweep_webhooks"]  # 07:00 CEST
+    every_quarter = ["sweep_exports"]
+    assert due(dt.datetime(2026, 1, 15, 6, 0)) == ["daily_digest", *every_quarter, "sweep_outbox",
+                                                   "sweep_webhooks"]  # 07:00 CET
+    assert due(dt.datetime(2026, 7, 15, 5, 0)) == ["daily_digest", *every_quarter, "sweep_outbox",
+                                                   "sweep_webhooks"]  # 07:00 CEST
     assert "daily_digest" not in due(dt.datetime(2026, 1, 15, 7, 0))
-    assert due(dt.datetime(2026, 1, 15, 5, 30)) == ["overdue_credit_notes", "sweep_outbox", "sweep_webhooks"]
-    assert due(dt.datetime(2026, 1, 15, 5, 45)) == ["sweep_outbox", "sweep_webhooks", "warn_api_keys"]
+    assert due(dt.datetime(2026, 1, 15, 5, 30)) == ["overdue_credit_notes", *every_quarter, "sweep_outbox",
+                                                    "sweep_webhooks"]
+    assert due(dt.datetime(2026, 1, 15, 5, 45)) == [*every_quarter, "sweep_outbox", "sweep_webhooks",
+                                                    "warn_api_keys"]
     assert due(dt.datetime(2026, 1, 15, 13, 10)) == ["purge_idempotency_records", "sweep_outbox", "sweep_webhooks"]
     assert due(dt.datetime(2026, 1, 15, 13, 11)) == ["sweep_webhooks"]
-    assert due(dt.datetime(2026, 1, 15, 2, 15)) == ["refresh_planner_statistics", "sweep_outbox", "sweep_webhooks"]
+    assert due(dt.datetime(2026, 1, 15, 2, 15)) == ["refresh_planner_statistics", "sweep_exports", "sweep_outbox",
+                                                   "sweep_webhooks"]
 
 
 def test_the_nightly_task_gives_the_planner_its_statistics(queue, db, factory):

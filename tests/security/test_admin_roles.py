@@ -33,6 +33,8 @@ def allowed_roles(rule):
     view = parts[1]
     if view == "compte":  # one's own account (/admin/compte/): every staff role
         return {"admin", "conseiller", "comptable"}
+    if view == "dossier" and parts[2] == "export":  # a background export: any staff role exports the list
+        return {"admin", "conseiller", "comptable"}
     if view in ("rupture", "avenant"):
         return DOSSIER_ACTORS
     if view == "dossier" and parts[2] == "action":

@@ -18,7 +18,11 @@ def world(app, factory, make_client):
                            stored_name=name, sha256=sha, size=size)
     sud.document.original_name = ODD_NAME
     sud.document.save()
-    return {"sud": sud, "bank": bank, "portal": make_client(sud.admin.email), "admin": make_client(staff.email)}
+    name, sha, size = LocalStorage(app.config["UPLOAD_DIR"]).save("N° de dossier\r\n".encode(), ".csv")
+    export = models.ExportRequest.create(requested_by=staff.id, state="prete", stored_name=name, sha256=sha,
+                                         size=size, row_count=0, description="Dossiers (CSV) : tous les dossiers")
+    return {"sud": sud, "bank": bank, "export": export, "portal": make_client(sud.admin.email),
+            "admin": make_client(staff.email)}
 
 
 def download_urls(w):
@@ -37,6 +41,7 @@ def download_urls(w):
         ("admin", f"/admin/bankdetails/rib/{w['bank'].id}.pdf"),
         ("admin", f"/admin/dossier/courrier/{sud.letter.id}/"),
         ("admin", "/admin/dossier/export/csv/"),
+        ("admin", f"/admin/mes-exports/{w['export'].id}/telecharger"),
     ]
 
 
@@ -63,8 +68,9 @@ def test_a_file_name_with_typographic_characters_downloads_from_the_back_office(
 def test_a_stored_name_never_leaves_the_storage_folder(app, tmp_path, name):
     (tmp_path / "secret_key").write_text("do not serve")
     storage = LocalStorage(tmp_path / "files")
-    with pytest.raises(ValueError):
-        storage.read(name)
+    for operation in (storage.read, storage.stream):
+        with pytest.raises(ValueError):
+            operation(name)
 
 
 def test_a_document_whose_stored_name_was_tampered_with_is_not_served(world, app):

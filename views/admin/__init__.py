@@ -8,6 +8,7 @@ from views.headers import csp_nonce
 from . import (api_keys, billing, delegations, dossiers, organisations, outbox, proposals, records, ruptures,
                settings, users)
 from .account import StaffAccountView
+from .background_exports import MyExportsView
 from .dashboard import DashboardView
 from .french import TRANSLATIONS_PATH
 
@@ -28,6 +29,7 @@ def init_admin(app):
     for module in VIEW_MODULES:
         for view_class, model, name, category in module.VIEWS:
             admin.add_view(view_class(model, name=name, category=category, endpoint=model.__name__.lower()))
+    admin.add_view(MyExportsView(name="Mes exports", endpoint="mes_exports", url="/admin/mes-exports"))
     admin.add_view(StaffAccountView(name="Mon compte", endpoint="staff_account", url="/admin/compte"))
     app.jinja_env.globals.setdefault("can", can)  # templates ask the permission map, never a role
     app.extensions["portail_admin"] = admin

@@ -31,6 +31,7 @@ from workflows.letters import letter_filename, read_letter
 from workflows.npec_import import propose_npec
 from workflows.proposals import deposit_key
 
+from .background_exports import BackgroundExportMixin
 from .base import StaffModelView
 from .sql_export import DOSSIER_EXPORT_SQL, SqlCsvExport
 from .dossier_records import ApprenticeView, IdccCpneView, InstallmentView, NpecReferenceView
@@ -131,11 +132,12 @@ def _no_index(column):
     return NodeList((SQL("+"), column), glue="")
 
 
-class DossierView(SqlCsvExport, StaffModelView):
+class DossierView(BackgroundExportMixin, SqlCsvExport, StaffModelView):
     manage_permission = "dossier.edit"
     export_sql_columns = DOSSIER_EXPORT_SQL  # the CSV export is written by the database (views/admin/sql_export.py)
     deletable = False  # dossiers are "supprimé" through an action, never erased
     simple_list_pager = True  # no COUNT(*) over a million rows
+    list_template = "admin/dossier_list.html"  # « Exporter en arrière-plan » (views/admin/background_exports.py)
     column_list = ["number", "apprentice_name", "organisation", "employer", "scheme", "state", "regime",
                    "contract_start", "contract_end", "total_financed", "advisor"]
     column_searchable_list = ["number", "deca_number", "apprentice_name"]

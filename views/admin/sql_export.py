@@ -65,26 +65,44 @@ class SqlCsvExport:
             return sql_format.as_text(field)
         return None
 
-    def _export_csv(self, return_url):
+    def sql_csv(self):
+        """(header, chunks of CSV text) of the list as the request's arguments filter, search and sort it, or
+        None when a column cannot be written in SQL. The download and the background export
+        (views/admin/background_exports.py) both write these."""
         expressions = self.sql_export_expressions()
         if expressions is None:
-            return super()._export_csv(return_url)
+            return None
         view_args = self._get_list_extra_args()
         sort_column = self._get_column_by_idx(view_args.sort)
         sort_column = sort_column[0] if sort_column else None
         _, query = self.get_list(0, sort_column, view_args.sort_desc, view_args.search, view_args.filters,
                                  execute=False, page_size=0)
         header = [str(label) for _, label in self._export_columns]
-        return csv_response(secure_filename(self.get_export_name(export_type="csv")), header,
-                            _csv_chunks(query.select(*expressions)), preformatted=True)
+        return header, CsvChunks(query.select(*expressions))
+
+    def _export_csv(self, return_url):
+        table = self.sql_csv()
+        if table is None:
+            return super()._export_csv(return_url)
+        header, chunks = table
+        return csv_response(secure_filename(self.get_export_name(export_type="csv")), header, chunks,
+                            preformatted=True)
 
 
-def _csv_chunks(query):
-    """CSV text, one chunk per fetched batch: the only Python per row is the C writer's."""
-    for batch in streamed_batches(query):
-        out = io.StringIO()
-        csv.writer(out, delimiter=";").writerows(batch)
-        yield out.getvalue()
+class CsvChunks:
+    """CSV text, one chunk per fetched batch: the only Python per row is the C writer's. `rows` counts the rows
+    written so far (the background export records it)."""
+
+    def __init__(self, query):
+        self.query = query
+        self.rows = 0
+
+    def __iter__(self):
+        for batch in streamed_batches(self.query):
+            self.rows += len(batch)
+            out = io.StringIO()
+            csv.writer(out, delimiter=";").writerows(batch)
+            yield out.getvalue()
 
 
 def user_text(user_column):
