@@ -5,8 +5,10 @@ confirmed by the pure rule (rules/double_funding.py). The result is a warning sh
 a proposal and to the conseiller on the dossier: it never blocks anything. A CFA is told that a conflicting
 dossier exists and its period, never the other organisation's dossier number, apprentice or name.
 """
+import operator
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
 
 from peewee import SQL, fn
 
@@ -67,13 +69,15 @@ def _candidates(facts, exclude_dossier_id=None, apprentice_id=None):
     key = identity_key(facts.last_name, facts.first_name, facts.birth_date)
     if key:
         same.append(Apprentice.identity_key == key)
-    if apprentice_id is not None:
-        same.append(Dossier.apprentice == apprentice_id)
-    if not same:
+    apprentice_ids = set() if apprentice_id is None else {apprentice_id}
+    if same:
+        # The apprentices first, each condition on its own index; then their dossiers through the dossier's
+        # apprentice index. One OR over both tables lets SQLite walk a whole organisation's dossiers instead.
+        apprentice_ids |= {i for (i,) in Apprentice.select(Apprentice.id).where(reduce(operator.or_, same))
+                           .limit(1000).tuples()}
+    if not apprentice_ids:
         return []
-    condition = same[0]
-    for other in same[1:]:
-        condition |= other
+    condition = Dossier.apprentice.in_(sorted(apprentice_ids))
     query = (Dossier.select(Dossier, Apprentice, Organisation)
              .join(Apprentice, on=(Dossier.apprentice == Apprentice.id))
              .switch(Dossier).join(Organisation, on=(Dossier.organisation == Organisation.id))
