@@ -65,11 +65,15 @@ class DashboardView(StaffIndexView):
         limit_date = today - dt.timedelta(days=DECISION_DAYS)
         is_late = Dossier.state.in_(DECISION_CLOCK_STATES) & (Dossier.complete_date < limit_date)
         late_count = Dossier.select(Dossier.id).where(is_late).limit(LATE_COUNT_CAP + 1).count()
-        late = list(Dossier.select(Dossier, Organisation, Employer)
-                    .join(Organisation, on=(Dossier.organisation == Organisation.id))
-                    .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id))
-                    .where(is_late)
-                    .order_by(Dossier.complete_date, Dossier.id).limit(LIST_LIMIT))
+        # One (state, complete_date) index range per state, each already in order, merged here: with
+        # `state IN (…) ORDER BY complete_date` the database sorts every late dossier.
+        late = sorted((row for state in DECISION_CLOCK_STATES for row in (
+            Dossier.select(Dossier, Organisation, Employer)
+            .join(Organisation, on=(Dossier.organisation == Organisation.id))
+            .switch(Dossier).join(Employer, on=(Dossier.employer == Employer.id))
+            .where((Dossier.state == state) & (Dossier.complete_date < limit_date))
+            .order_by(Dossier.complete_date, Dossier.id).limit(LIST_LIMIT))),
+            key=lambda d: (d.complete_date, d.id))[:LIST_LIMIT]
 
         invoice_counts = dict(Invoice.select(Invoice.state, fn.COUNT(Invoice.id))
                               .where(Invoice.state.in_(WAITING_INVOICE_STATES)).group_by(Invoice.state).tuples())
