@@ -59,18 +59,19 @@ def _cents_map(query):
     return {row[0]: from_cents(row[1] or 0) for row in query.tuples()}
 
 
-def expired_rows(query, today=None, limit=LIST_LIMIT, by_id=False):
+def expired_rows(query, today=None, limit=LIST_LIMIT, by_id=False, batch=BATCH_SIZE):
     """The expired dossiers among `query` (a scoped Dossier select), with their reasons and deadline clock.
 
     Candidates are read in batches (a fixed number of queries per batch, whatever its size) until
-    `limit` expired dossiers are found; `by_id` reads them in id order (a count that needs no order).
+    `limit` expired dossiers are found; `by_id` reads them in id order (a count that needs no order); `batch`:
+    how many candidates a batch reads (a small count wants small batches).
     """
     today = today or clock.today()
     rows, page = [], 1
     while len(rows) < limit:
-        batch = list(candidates(query, today, by_id).paginate(page, BATCH_SIZE))
-        rows.extend(_evaluate(batch, today))
-        if len(batch) < BATCH_SIZE:
+        found = list(candidates(query, today, by_id).paginate(page, batch))
+        rows.extend(_evaluate(found, today))
+        if len(found) < batch:
             break
         page += 1
     return rows[:limit]

@@ -76,7 +76,13 @@ def _actions(by_state):
         refunds = capped_count(scoped.credit_notes(scope, CreditNote.select(CreditNote.id))
                                .where((CreditNote.settlement_mode == "refund") & CreditNote.state.in_(OPEN_STATES)))
         actions.append(_capped("Remboursements d'avoirs à effectuer", refunds, url_for("portal.credit_notes")))
-        expired = len(expired_rows(scoped.dossiers(scope), today, limit=DASHBOARD_EXPIRED_LIMIT, by_id=True))
+        expired = 0  # each organisation on its own (organisation, state, id) range: no sort of both together
+        for organisation_id in scoped.organisation_ids(scope):
+            expired += len(expired_rows(scoped.dossiers(scope, organisation_id=organisation_id), today,
+                                        limit=DASHBOARD_EXPIRED_LIMIT - expired, by_id=True,
+                                        batch=DASHBOARD_EXPIRED_LIMIT))
+            if expired >= DASHBOARD_EXPIRED_LIMIT:
+                break
         actions.append({"label": "Dossiers échus à traiter", "count": expired,
                         "more": expired >= DASHBOARD_EXPIRED_LIMIT, "url": url_for("portal.expired")})
     return actions
