@@ -476,7 +476,7 @@ def test_details_page_cost_does_not_grow_with_the_schedule(staff_client, factory
     with count_queries(db) as statements:
         assert staff_client.get(f"/admin/dossier/details/?id={dossier.id}").status_code == 200
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) <= 12, selects  # constant: user, dossier, joins, balance, requests, possible duplicates…
+    assert len(selects) <= 13, selects  # constant: user, dossier, joins, balance, requests, possible duplicates (2)…
 
 
 # --- the demo data ----------------------------------------------------------------------------------------
