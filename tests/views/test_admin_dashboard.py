@@ -76,6 +76,20 @@ def test_invoices_waiting_are_counted_and_link_to_the_filtered_invoice_list(staf
     assert "F0000011" not in listing and "F0000014" not in listing
 
 
+def test_invoices_waiting_beyond_the_cap_are_shown_as_cap_plus(staff_client, factory, monkeypatch):
+    monkeypatch.setattr("views.admin.dashboard.LATE_COUNT_CAP", 2)
+    organisation = factory.organisation()
+    for number in (21, 22, 23):
+        models.Invoice.create(number=number, organisation=organisation, state="en_traitement",
+                              total_ht=Decimal("100"), total_ttc=Decimal("100"))
+    models.Invoice.create(number=24, organisation=organisation, state="en_attente", total_ht=Decimal("100"),
+                          total_ttc=Decimal("100"))
+    page = text_of(staff_client.get("/admin/"))
+    cards = dict((label, count) for count, label in re.findall(
+        r'<div class="h3 mb-0">([^<]+)</div>\s*<a href="[^"]+">Factures « ([^»]+) »</a>', page))
+    assert cards == {"En cours de traitement": "2+", "En attente de mise en conformité": "1"}
+
+
 def test_bank_details_to_review_are_counted(staff_client, factory):
     organisation = factory.organisation()
     for status in ("pending", "pending", "approved", "refused"):
