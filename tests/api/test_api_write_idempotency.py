@@ -114,6 +114,24 @@ def test_keys_of_two_api_keys_never_collide(demo, make_key, api_client):
     assert created("contrats") == before + 2
 
 
+def post_together(url, raw_key, idempotency_key, **kwargs):
+    """CONCURRENT clients posting the same request with the same key at the same moment; their answers."""
+    barrier = threading.Barrier(CONCURRENT)
+    answers = [None] * CONCURRENT
+
+    def post(index):
+        barrier.wait()
+        answers[index] = requests.post(url, timeout=60, **kwargs,
+                                       headers={"X-API-KEY": raw_key, "Idempotency-Key": idempotency_key})
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(CONCURRENT)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    return answers
+
+
 @pytest.mark.parametrize("operation", ["contrats", "ruptures"])
 def test_concurrent_repeats_against_a_real_server_create_exactly_one_record(demo, make_key, live_server, operation):
     raw = make_key("CFA Sud")[1]
@@ -123,19 +141,7 @@ def test_concurrent_repeats_against_a_real_server_create_exactly_one_record(demo
     else:
         url, body = rupture_body()
         kwargs = {"json": body}
-    barrier = threading.Barrier(CONCURRENT)
-    answers = [None] * CONCURRENT
-
-    def post(index):
-        barrier.wait()
-        answers[index] = requests.post(live_server + url, timeout=60,
-                                       headers={"X-API-KEY": raw, "Idempotency-Key": "together"}, **kwargs)
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(CONCURRENT)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(90)
+    answers = post_together(live_server + url, raw, "together", **kwargs)
     assert [a.status_code for a in answers] == [201] * CONCURRENT, [a.text[:300] for a in answers]
     assert len({a.text for a in answers}) == 1
     assert sorted(a.headers.get("Idempotent-Replayed", "") for a in answers) == [""] + ["true"] * (CONCURRENT - 1)
@@ -184,19 +190,7 @@ def test_four_gunicorn_worker_processes_answering_the_same_key_create_exactly_on
     raw = make_key("CFA Sud")[1]
     before = created("ruptures")
     url, body = rupture_body()
-    barrier = threading.Barrier(CONCURRENT)
-    answers = [None] * CONCURRENT
-
-    def post(index):
-        barrier.wait()
-        answers[index] = requests.post(gunicorn_server + url, json=body, timeout=60,
-                                       headers={"X-API-KEY": raw, "Idempotency-Key": "quatre-processus"})
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(CONCURRENT)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(90)
+    answers = post_together(gunicorn_server + url, raw, "quatre-processus", json=body)
     assert [a.status_code for a in answers] == [201] * CONCURRENT, [a.text[:300] for a in answers]
     assert len({a.text for a in answers}) == 1
     assert created("ruptures") == before + 1
