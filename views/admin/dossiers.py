@@ -11,7 +11,7 @@ from flask_admin.helpers import get_form_data, get_redirect_target
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual, FilterLike
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from peewee import JOIN, SQL, IntegrityError, NodeList, fn
+from peewee import JOIN, IntegrityError, fn
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
@@ -32,7 +32,7 @@ from workflows.npec_import import propose_npec
 from workflows.proposals import deposit_key
 
 from .background_exports import BackgroundExportMixin
-from .base import StaffModelView
+from .base import no_index, StaffModelView
 from .sql_export import DOSSIER_EXPORT_SQL, SqlCsvExport
 from .dossier_records import ApprenticeView, IdccCpneView, InstallmentView, NpecReferenceView
 
@@ -127,11 +127,6 @@ def _changed(stored, model, names):
     return [name for name in names if stored.__data__.get(name) != model.__data__.get(name)]
 
 
-def _no_index(column):
-    """`+column`: the same value, but the planner may not reach the table through that column's index."""
-    return NodeList((SQL("+"), column), glue="")
-
-
 class DossierView(BackgroundExportMixin, SqlCsvExport, StaffModelView):
     manage_permission = "dossier.edit"
     export_sql_columns = DOSSIER_EXPORT_SQL  # the CSV export is written by the database (views/admin/sql_export.py)
@@ -183,8 +178,8 @@ class DossierView(BackgroundExportMixin, SqlCsvExport, StaffModelView):
         # few organisations and sorts every dossier for the page's 25 rows; read from the dossiers' own order.
         advisor = User.alias()
         return (Dossier.select(Dossier, Organisation, Employer, advisor)
-                .join(Organisation, on=(_no_index(Dossier.organisation) == Organisation.id), attr="organisation")
-                .switch(Dossier).join(Employer, on=(_no_index(Dossier.employer) == Employer.id), attr="employer")
+                .join(Organisation, on=(no_index(Dossier.organisation) == Organisation.id), attr="organisation")
+                .switch(Dossier).join(Employer, on=(no_index(Dossier.employer) == Employer.id), attr="employer")
                 .switch(Dossier).join(advisor, JOIN.LEFT_OUTER, on=(Dossier.advisor == advisor.id), attr="advisor"))
 
     def on_model_change(self, form, model, is_created):

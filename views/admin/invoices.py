@@ -15,7 +15,7 @@ from workflows import invoice_workflow as invoice_service
 from views.downloads import document_response
 from workflows.state_machines import INVOICE
 
-from .base import ReadOnlyModelView
+from .base import ReadOnlyModelView, no_index
 
 from .decisions import DecisionMixin
 
@@ -77,7 +77,9 @@ class InvoiceView(DecisionMixin, ReadOnlyModelView):
     offered_from = {name: INVOICE.transitions[name].from_states for name in decisions}
 
     def get_query(self):
-        return (Invoice.select(Invoice, Organisation, Dossier).join(Organisation).switch(Invoice)
+        return (Invoice.select(Invoice, Organisation, Dossier)
+                .join(Organisation, on=(no_index(Invoice.organisation) == Organisation.id), attr="organisation")
+                .switch(Invoice)
                 .join(Dossier, JOIN.LEFT_OUTER, on=(Invoice.dossier == Dossier.id)))
 
     def init_search(self):
