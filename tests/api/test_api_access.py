@@ -13,6 +13,7 @@ import re
 import pytest
 
 from app import create_app
+from tests.api.throwaway import throwaway_app
 from tests.factories import make_pdf
 import hashlib
 
@@ -36,18 +37,10 @@ KEYS = ["none", "revoked", "expired", "sud", "nord"]
 
 
 def _api_rules():
-    import shutil
-    import tempfile
-
-    folder = tempfile.mkdtemp(prefix="portail-api-urlmap-")
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/urlmap.db", "DATA_DIR": folder,
-                      "UPLOAD_DIR": f"{folder}/files", "SECRET_KEY": "x", "TESTING": True})
-    found = sorted((rule.rule, method, tuple(sorted(rule.arguments)))
-                   for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/") and rule.rule not in PUBLIC
-                   for method in rule.methods - {"HEAD", "OPTIONS"})
-    app.extensions["database"].close()
-    shutil.rmtree(folder, ignore_errors=True)
-    return found
+    with throwaway_app("portail-api-urlmap-") as app:
+        return sorted((rule.rule, method, tuple(sorted(rule.arguments)))
+                      for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/") and rule.rule not in PUBLIC
+                      for method in rule.methods - {"HEAD", "OPTIONS"})
 
 
 API_RULES = _api_rules()

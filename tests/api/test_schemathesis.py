@@ -14,6 +14,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 from werkzeug.serving import make_server
 
 from app import create_app
+from tests.api.throwaway import throwaway_app
 from tests.portal.world import two_cfas
 from workflows.api_keys import create_key
 
@@ -48,15 +49,8 @@ def live_api(_schema, tmp_path_factory):
 def operations():
     """The operations of the document, read once by a throw-away app (the parametrisation needs them at
     collection time; each test then loads the live document from the served app)."""
-    import shutil
-    import tempfile
-
-    folder = tempfile.mkdtemp(prefix="portail-openapi-")
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/spec.db", "DATA_DIR": folder,
-                      "UPLOAD_DIR": f"{folder}/files", "SECRET_KEY": "x", "TESTING": True})
-    spec = app.test_client().get("/api/v1/openapi.json").get_json()
-    app.extensions["database"].close()
-    shutil.rmtree(folder, ignore_errors=True)
+    with throwaway_app("portail-openapi-") as app:
+        spec = app.test_client().get("/api/v1/openapi.json").get_json()
     return sorted((method.upper(), path) for path, methods in spec["paths"].items() for method in methods
                   if method in ("get", "post", "put", "patch", "delete"))
 
