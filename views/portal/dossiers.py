@@ -69,10 +69,13 @@ def _sort():
     return key, direction
 
 
-def filtered_query(query, f):
-    """Apply the list filters to a dossier query already scoped by access.scope.dossiers."""
-    if f["apprenti"]:
-        query = query.where(_name_search(f["apprenti"]))
+def filtered_query(query, f, name_range=None):
+    """Apply the list filters to a dossier query already scoped by access.scope.dossiers; `name_range`: one of
+    `name_ranges(f)` instead of all of them (the list reads each range on its own index)."""
+    if name_range is not None:
+        query = query.where(name_range)
+    elif f["apprenti"]:
+        query = query.where(reduce(operator.or_, name_ranges(f["apprenti"])))
     if f["numero"]:
         query = query.where(_prefix(Dossier.number, f["numero"]))
     if f["deca"]:
@@ -98,18 +101,16 @@ def _prefix(column, prefix):
     return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
 
 
-def _name_search(text):
+def name_ranges(text):
     """Accent- and case-insensitive prefix of the apprentice's name ("dup", "Dupont Lé"), typed in either
-    order ("Léa Dupont"): one or two ranges of the normalised name's index. Nothing matches a term without
-    letters or digits."""
+    order ("Léa Dupont"): one or two disjoint ranges of the normalised name's index. Nothing matches a term
+    without letters or digits."""
     key = name_key(text)
     if not key:
-        return Dossier.id == -1
-    condition = _prefix(Dossier.apprentice_name_key, key)
+        return [Dossier.id == -1]
     first, _, rest = key.partition(" ")
-    if rest:  # "lea dupont" also as "dupont lea"
-        condition |= _prefix(Dossier.apprentice_name_key, f"{rest} {first}")
-    return condition
+    keys = [key] if not rest or f"{rest} {first}" == key else [key, f"{rest} {first}"]  # "lea dupont", "dupont lea"
+    return [_prefix(Dossier.apprentice_name_key, k) for k in keys]
 
 
 def _ordered(query, sort_key, direction):
@@ -140,6 +141,8 @@ def list_page(scope, f, sort_key, direction, limit, after=None, before=None):
     Keyset pages: the position is the cursor dossier's (sort value, id), so page 5,000 costs what page 1 does.
     Each organisation of the scope is read on its own (organisation, column, id) index range, in order, and
     the few rows of each merged: `organisation IN (a, b) ORDER BY id DESC` would sort every dossier of both.
+    A name typed in two orders is two ranges of the name index, each read on its own too: `range1 OR range2
+    ORDER BY id` makes SQLite walk every dossier of the organisation by id.
     """
     column = SORTS.get(sort_key)
     descending = direction == "desc" or column is None
@@ -150,11 +153,12 @@ def list_page(scope, f, sort_key, direction, limit, after=None, before=None):
     keys = (column, Dossier.id) if column is not None else (Dossier.id,)
     branches = []
     for organisation_id in scoped.organisation_ids(scope):
-        query = filtered_query(scoped.dossiers(scope, Dossier.select(*LIST_COLUMNS).join(Employer),
-                                               organisation_id=organisation_id), f)
-        if cursor is not None:
-            query = query.where(_beyond(scope, keys, cursor, descending))
-        branches.append(query.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit))
+        for name_range in name_ranges(f["apprenti"]) if f["apprenti"] else [None]:
+            query = filtered_query(scoped.dossiers(scope, Dossier.select(*LIST_COLUMNS).join(Employer),
+                                                   organisation_id=organisation_id), f, name_range)
+            if cursor is not None:
+                query = query.where(_beyond(scope, keys, cursor, descending))
+            branches.append(query.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit))
     if not branches:
         return []
     if len(branches) == 1:
