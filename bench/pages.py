@@ -98,7 +98,8 @@ def build(url, size, analyze):
         models.create_schema()
         began = time.perf_counter()
         first = _next_id(models.Dossier)
-        result = generate(size, target_siret=make_siret(99_999_996), share=SHARE, target_user_email=CFA_EMAIL)
+        result = generate(size, target_siret=make_siret(99_999_996), share=SHARE, target_user_email=CFA_EMAIL,
+                          with_installments=True)
         billing = generate_billing(first, result["target_organisation"])
         models.User.create(email=STAFF_EMAIL, password_hash=hash_password(PASSWORD), kind="staff",
                            staff_role="admin", first_name="Banc", last_name="Pages", email_confirmed_at=models.now())

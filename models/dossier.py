@@ -109,6 +109,9 @@ class Dossier(BaseModel):
     refusal_reason = TextField(default="")
     # Deposited by the CFA under the employer's management mandate, the employer's step skipped.
     under_mandate = BooleanField(default=False)
+    # Earliest billable date of the installments still to invoice (none: NULL), kept by
+    # workflows.installments.refresh_due_dates: "a dossier with an installment to invoice" becomes one index range.
+    next_billable_from = DateField(null=True)
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)
 
@@ -123,13 +126,19 @@ class Dossier(BaseModel):
             (("organisation", "apprentice_name_key", "id"), False),
             (("organisation", "number"), False),
             (("organisation", "id"), False),
+            (("organisation", "state", "next_billable_from"), False),
             (("state", "complete_date"), False),
             (("apprentice_name_key",), False),  # the back office's sort by apprentice, all organisations
         )
 
-    def save(self, *args, **kwargs):
+    def save(self, force_insert=False, only=None):
+        """A full save never writes next_billable_from back: the instance may have been read before its
+        installments changed."""
         self.apprentice_name_key = name_key(self.apprentice_name)
-        return super().save(*args, **kwargs)
+        if only is None and not force_insert and self.id is not None:
+            only = [f for f in self._meta.sorted_fields
+                    if f is not Dossier.next_billable_from and not f.primary_key]
+        return super().save(force_insert=force_insert, only=only)
 
     def __str__(self):
         return f"{self.number} – {self.apprentice_name}"

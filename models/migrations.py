@@ -200,6 +200,21 @@ def _0016_export_requests(migrator):
     db.create_tables([ExportRequest], safe=True)
 
 
+def _0022_next_billable_from(migrator):
+    """« Dossiers avec une échéance à facturer » as one index range: each dossier keeps the earliest billable
+    date of its installments still to invoice, filled here in one UPDATE."""
+    from .dossier import Dossier
+
+    present = {column.name for column in db.get_columns("dossier")}
+    if "next_billable_from" not in present:
+        migrate(migrator.add_column("dossier", "next_billable_from", Dossier.next_billable_from))
+    indexed = {index.name for index in db.get_indexes("dossier")}
+    if "dossier_organisation_id_state_next_billable_from" not in indexed:
+        migrate(migrator.add_index("dossier", ("organisation_id", "state", "next_billable_from"), False))
+    db.execute_sql('UPDATE "dossier" SET next_billable_from = (SELECT MIN(i.billable_from) FROM "installment" i '
+                   "WHERE i.dossier_id = \"dossier\".id AND i.status = 'to_invoice')")
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -217,6 +232,7 @@ STEPS = [
     _0014_dossier_counters,
     _0015_list_indexes,
     _0016_export_requests,
+    _0022_next_billable_from,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -12,6 +12,7 @@ from rules.engaged import annex_total, annual_budget, engaged_annex_caps
 from rules.money import from_cents
 from models import CreditNote, Dossier, Installment, Invoice, InvoiceLine, PaymentLine
 from models.states import ACTIVE_INVOICE_STATES, DossierState, InstallmentStatus, InvoiceState
+from workflows.installments import refresh_due_dates
 from infrastructure import clock
 
 VALIDATED_INVOICE_STATES = InvoiceState.values(InvoiceState.VALIDATED, InvoiceState.PAID)
@@ -56,6 +57,7 @@ def store_schedule(dossier, financing):
             for i, item in enumerate(financing.installments, start=1)]
     if rows:
         Installment.insert_many(rows).execute()
+    refresh_due_dates([dossier.id])
     return rows
 
 

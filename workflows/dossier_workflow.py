@@ -13,6 +13,7 @@ from models import Dossier, Installment, db
 from models.dossier import INSTALLMENT_KINDS, REGIMES
 from models.states import DossierState, InstallmentStatus
 from workflows.dossier_rules import contract_from_dossier, financing_delta, store_schedule
+from workflows.installments import refresh_due_dates
 from infrastructure.formatting import montant
 from workflows.letters import issue_letter
 from workflows.npec_import import propose_npec
@@ -198,6 +199,7 @@ def _apply(action, dossier, user, params, today, stored_files):
             cancelled = (Installment.update(status=InstallmentStatus.CANCELLED)
                          .where((Installment.dossier == dossier.id)
                                 & (Installment.status == InstallmentStatus.TO_INVOICE)).execute())
+            refresh_due_dates([dossier.id])
             notes.append(f"{cancelled} échéance(s) non facturée(s) annulée(s)")
         if current_letter:
             kind, context = current_letter

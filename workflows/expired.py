@@ -18,6 +18,7 @@ from workflows import audit
 from workflows.state_machines import DOSSIER
 from workflows.transitions import TransitionRefused, apply
 from workflows.dossier_rules import ACTIVE_INVOICE_STATES, contract_from_dossier
+from workflows.installments import refresh_due_dates
 from infrastructure.formatting import date_fr, montant
 from infrastructure import clock
 
@@ -179,6 +180,7 @@ def declare_final_balance(dossier, user=None, today=None):
             if open_rows:
                 (Installment.update(status=InstallmentStatus.CANCELLED)
                  .where(Installment.id.in_([r.id for r in open_rows])).execute())
+                refresh_due_dates([dossier.id])
             done["settlement"] = ExpiredSettlement.create(
                 dossier=dossier.id, kind="final_balance", amount_released=released,
                 note=f"{len(open_rows)} échéance(s) libérée(s)", declared_by=user.id if user else None)

@@ -8,9 +8,9 @@ from access import scope as scoped
 from access.permissions import can
 from access.web import (cfa_required, current_membership, current_scope, portal_login_required,
                         set_current_organisation)
-from models import CreditNote, Dossier, DossierCounter, Installment, Invoice
+from models import CreditNote, Dossier, DossierCounter, Invoice
 from models.dossier import DOSSIER_STATES, SCHEMES
-from models.states import DossierState, InstallmentStatus, InvoiceState
+from models.states import DossierState, InvoiceState
 from workflows.credit_notes import OPEN_STATES
 from workflows.expired import expired_rows
 from views.portal import bp
@@ -66,11 +66,9 @@ def _actions(by_state):
                                .where(Invoice.state == InvoiceState.ON_HOLD))
         actions.append(_capped("Factures en attente de mise en conformité", waiting,
                                url_for("portal.invoices", state=InvoiceState.ON_HOLD.value)))
-        due = Installment.select(Installment.id).where(
-            (Installment.dossier == Dossier.id) & (Installment.status == InstallmentStatus.TO_INVOICE)
-            & (Installment.billable_from <= today))
         to_invoice = capped_count(scoped.dossiers(scope, Dossier.select(Dossier.id))
-                                  .where((Dossier.state == DossierState.ENGAGED) & fn.EXISTS(due)))
+                                  .where((Dossier.state == DossierState.ENGAGED)
+                                         & (Dossier.next_billable_from <= today)))
         actions.append(_capped("Dossiers avec une échéance à facturer", to_invoice,
                                url_for("portal.dossiers", a_facturer=1)))
         refunds = capped_count(scoped.credit_notes(scope, CreditNote.select(CreditNote.id))

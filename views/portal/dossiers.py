@@ -89,10 +89,8 @@ def filtered_query(query, f, name_range=None):
     if f["year"]:
         y = int(f["year"])
         query = query.where((Dossier.contract_start >= dt.date(y, 1, 1)) & (Dossier.contract_start <= dt.date(y, 12, 31)))
-    if f["a_facturer"]:
-        due = (Installment.select(Installment.dossier)
-               .where((Installment.status == InstallmentStatus.TO_INVOICE) & (Installment.billable_from <= clock.today())))
-        query = query.where((Dossier.state == DossierState.ENGAGED) & Dossier.id.in_(due))
+    if f["a_facturer"]:  # an installment to invoice is due: the kept earliest date (workflows.installments)
+        query = query.where((Dossier.state == DossierState.ENGAGED) & (Dossier.next_billable_from <= clock.today()))
     return query
 
 
