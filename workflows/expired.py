@@ -78,6 +78,67 @@ def expired_rows(query, today=None, limit=LIST_LIMIT, by_id=False, batch=BATCH_S
     return rows[:limit]
 
 
+def count_expired(query, today=None, limit=LIST_LIMIT, batch=BATCH_SIZE):
+    """How many of `query`'s dossiers are expired, counting no further than `limit` (the dashboard's figure).
+
+    The same decision as expired_rows (rules.is_expired over the same figures), without what only the list
+    shows: candidates are read as plain values, and the amounts are fetched only for the dossiers whose
+    completion certificate is there (without it, a dossier out of invoicing is expired whatever remains).
+    """
+    today = today or clock.today()
+    found, page = 0, 1
+    columns = (Dossier.id, Dossier.rupture_date, Dossier.contract_end, Dossier.completion_certificate)
+    while found < limit:
+        rows = list(candidates(query.select(*columns), today, by_id=True).paginate(page, batch).tuples())
+        found += _count_batch(rows, today)
+        if len(rows) < batch:
+            break
+        page += 1
+    return min(found, limit)
+
+
+def _count_batch(rows, today):
+    if not rows:
+        return 0
+    ids = [row[0] for row in rows]
+    live = Installment.status != InstallmentStatus.CANCELLED
+    schedule = {row[0]: (from_cents(row[1] or 0), row[2]) for row in (
+        Installment.select(Installment.dossier, fn.SUM(Installment.amount), fn.MAX(Installment.period_end))
+        .where(Installment.dossier.in_(ids) & live).group_by(Installment.dossier).tuples())}
+    in_process = _in_process(ids)
+    certified = [row[0] for row in rows if row[3]]
+    invoiced, credited = _invoiced_and_credited(certified) if certified else ({}, {})
+    count = 0
+    for dossier_id, rupture_date, contract_end, certificate in rows:
+        committed, last_period = schedule.get(dossier_id, (Decimal("0.00"), None))
+        billing_end = last_period or rupture_date or contract_end
+        remaining = Decimal("0.00")
+        if certificate:
+            remaining = rules.running_balance((), today, invoiced=invoiced.get(dossier_id, 0),
+                                              credited=credited.get(dossier_id, 0), committed=committed).remaining
+        count += rules.is_expired(billing_end, today, dossier_id in in_process, remaining, bool(certificate))
+    return count
+
+
+def _in_process(ids):
+    """Ids among `ids` with an invoice being processed or on hold (their own, or through a line)."""
+    found = {row[0] for row in Invoice.select(Invoice.dossier).where(
+        Invoice.dossier.in_(ids) & Invoice.state.in_(IN_PROCESS)).tuples()}
+    found |= {row[0] for row in InvoiceLine.select(InvoiceLine.dossier).join(Invoice).where(
+        InvoiceLine.dossier.in_(ids) & Invoice.state.in_(IN_PROCESS)).tuples()}
+    return found
+
+
+def _invoiced_and_credited(ids):
+    invoiced = _cents_map(InvoiceLine.select(InvoiceLine.dossier, fn.SUM(InvoiceLine.amount)).join(Invoice)
+                          .where(InvoiceLine.dossier.in_(ids) & Invoice.state.in_(ACTIVE_INVOICE_STATES)
+                                 & InvoiceLine.nature.in_(("teaching", "uplift")))
+                          .group_by(InvoiceLine.dossier))
+    credited = _cents_map(CreditNote.select(CreditNote.dossier, fn.SUM(CreditNote.amount))
+                          .where(CreditNote.dossier.in_(ids)).group_by(CreditNote.dossier))
+    return invoiced, credited
+
+
 def _evaluate(dossiers, today):
     """rules.is_expired over one batch of candidates, with aggregated figures (seven queries)."""
     if not dossiers:
@@ -92,16 +153,8 @@ def _evaluate(dossiers, today):
                               .group_by(Installment.dossier))
     open_final = {row[0] for row in Installment.select(Installment.dossier).where(
         Installment.dossier.in_(ids) & (Installment.kind == "final") & (Installment.status == InstallmentStatus.TO_INVOICE)).tuples()}
-    invoiced = _cents_map(InvoiceLine.select(InvoiceLine.dossier, fn.SUM(InvoiceLine.amount)).join(Invoice)
-                          .where(InvoiceLine.dossier.in_(ids) & Invoice.state.in_(ACTIVE_INVOICE_STATES)
-                                 & InvoiceLine.nature.in_(("teaching", "uplift")))
-                          .group_by(InvoiceLine.dossier))
-    credited = _cents_map(CreditNote.select(CreditNote.dossier, fn.SUM(CreditNote.amount))
-                          .where(CreditNote.dossier.in_(ids)).group_by(CreditNote.dossier))
-    in_process = {row[0] for row in Invoice.select(Invoice.dossier).where(
-        Invoice.dossier.in_(ids) & Invoice.state.in_(IN_PROCESS)).tuples()}
-    in_process |= {row[0] for row in InvoiceLine.select(InvoiceLine.dossier).join(Invoice).where(
-        InvoiceLine.dossier.in_(ids) & Invoice.state.in_(IN_PROCESS)).tuples()}
+    invoiced, credited = _invoiced_and_credited(ids)
+    in_process = _in_process(ids)
 
     rows = []
     for dossier in dossiers:

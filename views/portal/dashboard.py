@@ -12,7 +12,7 @@ from models import CreditNote, Dossier, DossierCounter, Invoice
 from models.dossier import DOSSIER_STATES, SCHEMES
 from models.states import DossierState, InvoiceState
 from workflows.credit_notes import OPEN_STATES
-from workflows.expired import expired_rows
+from workflows.expired import count_expired
 from views.portal import bp
 from infrastructure import clock
 
@@ -76,9 +76,8 @@ def _actions(by_state):
         actions.append(_capped("Remboursements d'avoirs à effectuer", refunds, url_for("portal.credit_notes")))
         expired = 0  # each organisation on its own (organisation, state, id) range: no sort of both together
         for organisation_id in scoped.organisation_ids(scope):
-            expired += len(expired_rows(scoped.dossiers(scope, organisation_id=organisation_id), today,
-                                        limit=DASHBOARD_EXPIRED_LIMIT - expired, by_id=True,
-                                        batch=DASHBOARD_EXPIRED_LIMIT))
+            expired += count_expired(scoped.dossiers(scope, organisation_id=organisation_id), today,
+                                     limit=DASHBOARD_EXPIRED_LIMIT - expired, batch=DASHBOARD_EXPIRED_LIMIT)
             if expired >= DASHBOARD_EXPIRED_LIMIT:
                 break
         actions.append({"label": "Dossiers échus à traiter", "count": expired,
