@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from peewee import fn
+from peewee import SQL, Case, fn
 
 import rules
 from rules.money import from_cents
@@ -82,42 +82,51 @@ def count_expired(query, today=None, limit=LIST_LIMIT, batch=BATCH_SIZE):
     """How many of `query`'s dossiers are expired, counting no further than `limit` (the dashboard's figure).
 
     The same decision as expired_rows (rules.is_expired over the same figures), without what only the list
-    shows: candidates are read as plain values, and the amounts are fetched only for the dossiers whose
-    completion certificate is there (without it, a dossier out of invoicing is expired whatever remains).
+    shows: one query per batch reads each candidate's figures as correlated subqueries (the amounts only for
+    the dossiers whose completion certificate is there: without it, a dossier out of invoicing is expired
+    whatever remains).
     """
     today = today or clock.today()
     found, page = 0, 1
-    columns = (Dossier.id, Dossier.rupture_date, Dossier.contract_end, Dossier.completion_certificate)
     while found < limit:
-        rows = list(candidates(query.select(*columns), today, by_id=True).paginate(page, batch).tuples())
-        found += _count_batch(rows, today)
+        rows = list(candidates(query.select(*_count_columns()), today, by_id=True).paginate(page, batch).tuples())
+        for dossier_id, rupture_date, contract_end, certificate, committed, last_period, in_process, invoiced, \
+                credited in rows:
+            billing_end = last_period or rupture_date or contract_end
+            if isinstance(billing_end, str):
+                billing_end = dt.date.fromisoformat(billing_end)
+            remaining = Decimal("0.00")
+            if certificate:
+                remaining = rules.running_balance((), today, invoiced=from_cents(invoiced or 0),
+                                                  credited=from_cents(credited or 0),
+                                                  committed=from_cents(committed or 0)).remaining
+            found += rules.is_expired(billing_end, today, bool(in_process), remaining, bool(certificate))
         if len(rows) < batch:
             break
         page += 1
     return min(found, limit)
 
 
-def _count_batch(rows, today):
-    if not rows:
-        return 0
-    ids = [row[0] for row in rows]
-    live = Installment.status != InstallmentStatus.CANCELLED
-    schedule = {row[0]: (from_cents(row[1] or 0), row[2]) for row in (
-        Installment.select(Installment.dossier, fn.SUM(Installment.amount), fn.MAX(Installment.period_end))
-        .where(Installment.dossier.in_(ids) & live).group_by(Installment.dossier).tuples())}
-    in_process = _in_process(ids)
-    certified = [row[0] for row in rows if row[3]]
-    invoiced, credited = _invoiced_and_credited(certified) if certified else ({}, {})
-    count = 0
-    for dossier_id, rupture_date, contract_end, certificate in rows:
-        committed, last_period = schedule.get(dossier_id, (Decimal("0.00"), None))
-        billing_end = last_period or rupture_date or contract_end
-        remaining = Decimal("0.00")
-        if certificate:
-            remaining = rules.running_balance((), today, invoiced=invoiced.get(dossier_id, 0),
-                                              credited=credited.get(dossier_id, 0), committed=committed).remaining
-        count += rules.is_expired(billing_end, today, dossier_id in in_process, remaining, bool(certificate))
-    return count
+def _count_columns():
+    """A candidate's id, dates, certificate, then its schedule total and end, whether an invoice of it is being
+    processed, and (certificate there) what was invoiced on teaching and credited: the _evaluate figures."""
+    live = (Installment.dossier == Dossier.id) & (Installment.status != InstallmentStatus.CANCELLED)
+    own = Invoice.select(SQL("1")).where((Invoice.dossier == Dossier.id) & Invoice.state.in_(IN_PROCESS))
+    Lined = Invoice.alias()
+    lined = (InvoiceLine.select(SQL("1")).join(Lined, on=(InvoiceLine.invoice == Lined.id))
+             .where((InvoiceLine.dossier == Dossier.id) & Lined.state.in_(IN_PROCESS)))
+    Active = Invoice.alias()
+    invoiced = (InvoiceLine.select(fn.SUM(InvoiceLine.amount)).join(Active, on=(InvoiceLine.invoice == Active.id))
+                .where((InvoiceLine.dossier == Dossier.id) & Active.state.in_(ACTIVE_INVOICE_STATES)
+                       & InvoiceLine.nature.in_(("teaching", "uplift"))))
+    credited = CreditNote.select(fn.SUM(CreditNote.amount)).where(CreditNote.dossier == Dossier.id)
+    certified = Dossier.completion_certificate == True  # noqa: E712 (SQL)
+    return (Dossier.id, Dossier.rupture_date, Dossier.contract_end, Dossier.completion_certificate,
+            Installment.select(fn.SUM(Installment.amount)).where(live),
+            Installment.select(fn.MAX(Installment.period_end)).where(live),
+            Case(None, [(fn.EXISTS(own) | fn.EXISTS(lined), 1)], 0),
+            Case(None, [(certified, invoiced)], None),
+            Case(None, [(certified, credited)], None))
 
 
 def _in_process(ids):
