@@ -200,6 +200,18 @@ def _0016_export_requests(migrator):
     db.create_tables([ExportRequest], safe=True)
 
 
+def _0017_list_columns_and_requested_npec(migrator):
+    """The columns each user keeps in the portal's dossier list, and the NPEC a CFA asked for beside the one the
+    OPCO agreed (*accord de financement*, seed 004). Both nullable: no rewrite of a million dossiers."""
+    from .dossier import Dossier
+    from .user import User
+
+    if "list_columns" not in {column.name for column in db.get_columns("user")}:
+        migrate(migrator.add_column("user", "list_columns", User.list_columns))
+    if "requested_npec" not in {column.name for column in db.get_columns("dossier")}:
+        migrate(migrator.add_column("dossier", "requested_npec", Dossier.requested_npec))
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -217,6 +229,7 @@ STEPS = [
     _0014_dossier_counters,
     _0015_list_indexes,
     _0016_export_requests,
+    _0017_list_columns_and_requested_npec,
 ]
 SCHEMA_VERSION = len(STEPS)
 

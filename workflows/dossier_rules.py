@@ -8,7 +8,7 @@ from peewee import fn
 
 import rules
 from rules.delta import employer_delta
-from rules.engaged import annex_total, annual_budget, engaged_annex_caps
+from rules.engaged import annual_budget, engaged_annex_caps, engagement
 from rules.money import from_cents
 from models import CreditNote, Dossier, Installment, Invoice, InvoiceLine, PaymentLine
 from models.states import ACTIVE_INVOICE_STATES, DossierState, InstallmentStatus, InvoiceState
@@ -65,14 +65,29 @@ def dossier_balance(dossier, today=None):
     invoiced = _by_nature(dossier, ACTIVE_INVOICE_STATES)
     validated = _by_nature(dossier, VALIDATED_INVOICE_STATES)
     credited = CreditNote.select(fn.COALESCE(fn.SUM(CreditNote.amount), 0)).where(CreditNote.dossier == dossier.id)
-    caps = (annex_total(engaged_annex_caps(dossier.cap_nights, dossier.cap_meals, dossier.cap_first_equipment,
-                                           dossier.cap_mobility))
-            if dossier.state in ENGAGED_STATES else Decimal("0.00"))
+    engaged = dossier_engagement(dossier)
     return rules.dossier_balance(
-        as_rule_installments(stored_installments(dossier)), today,
-        committed=Decimal(dossier.total_financed or 0) - Decimal(dossier.employer_share or 0),
-        annex_caps=caps, invoiced=invoiced, validated=validated, paid_shares=_paid_shares(dossier),
+        as_rule_installments(stored_installments(dossier)), today, committed=engaged.teaching,
+        annex_caps=engaged.annexes, invoiced=invoiced, validated=validated, paid_shares=_paid_shares(dossier),
         credited=_cents(credited), annual_budget=annual_budget(dossier.npec, dossier.disability_uplift))
+
+
+def dossier_engagement(dossier):
+    """What is taken in charge on a dossier (a model instance or a list row with the same names): the list's
+    columns and the balance's *committed* figures are this one computation."""
+    get = dossier.get if isinstance(dossier, dict) else (lambda name: getattr(dossier, name))
+    caps = engaged_annex_caps(get("cap_nights"), get("cap_meals"), get("cap_first_equipment"), get("cap_mobility"))
+    return engagement(get("total_financed"), get("employer_share"), caps, get("state") in ENGAGED_STATES)
+
+
+def paid_by_dossier(dossier_ids):
+    """{dossier id: total of its payment lines} for a page of dossiers, in one grouped query (no N+1)."""
+    ids = list(dossier_ids)
+    if not ids:
+        return {}
+    rows = (PaymentLine.select(PaymentLine.dossier, fn.SUM(PaymentLine.amount).coerce(False))
+            .where(PaymentLine.dossier.in_(ids)).group_by(PaymentLine.dossier).tuples())
+    return {dossier_id: from_cents(cents or 0) for dossier_id, cents in rows}
 
 
 def _by_nature(dossier, states):
@@ -123,4 +138,4 @@ def dossier_financing(dossier, annual_budget):
 
 
 __all__ = ["contract_from_dossier", "stored_installments", "as_rule_installments", "store_schedule",
-           "dossier_balance", "dossier_financing", "financing_delta", "Dossier"]
+           "dossier_balance", "dossier_engagement", "paid_by_dossier", "dossier_financing", "financing_delta", "Dossier"]
