@@ -60,3 +60,16 @@ def engagement(financed, employer_share, caps: AnnexAmounts, engaged: bool) -> E
     return Engagement(teaching=round_cents(Decimal(financed or 0) - Decimal(employer_share or 0)),
                       annexes=annex_total(caps) if engaged else ZERO)
 
+
+
+@dataclass(frozen=True)
+class FinancingRow:
+    """One row of *l'accord de financement* (seed 004 *Examiner la notification*): the teaching cost over the
+    whole contract (NPEC total, net of the employer share) and each annex cap, asked or taken in charge."""
+
+    teaching: Decimal
+    caps: AnnexAmounts
+
+    @property
+    def total(self) -> Decimal:
+        return round_cents(Decimal(self.teaching or 0) + annex_total(self.caps))

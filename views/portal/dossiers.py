@@ -16,6 +16,7 @@ from access.web import cfa_required, current_organisation, current_scope, get_do
 from models import (Apprentice, ContractProposal, Document, Dossier, DossierCounter, Employer, Installment, Letter,
                     Organisation, Payment, PaymentLine, db)
 from models.documents import DOCUMENT_TYPES
+from models.billing import INVOICE_KINDS, INVOICE_STATES, LINE_NATURES
 from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEMES
 from models.states import DossierState, InstallmentStatus
 from rules import mask_nir
@@ -23,8 +24,8 @@ from rules.double_funding import name_key
 from infrastructure import sql_format
 from workflows.amendments import dossier_requests
 from workflows.account import set_list_columns
-from workflows.dossier_rules import (dossier_balance, dossier_engagement, dossier_financing, paid_by_dossier,
-                                     stored_installments)
+from workflows.dossier_rules import (dossier_balance, dossier_engagement, dossier_financing, dossier_invoices,
+                                     financing_agreement, paid_by_dossier, stored_installments)
 from workflows.documents import log_download
 from workflows.proposals import deposit_key
 from infrastructure.exports import csv_response, streamed_batches, streamed_rows, xlsx_response
@@ -441,14 +442,25 @@ def dossier(number):
     documents = list(scoped.documents(current_scope()).where(Document.dossier == d.id)
                      .order_by(Document.uploaded_at.desc()))
     balance = dossier_balance(d)
+    can_bill = can(current_scope(), "dossier.bill", d)
+    invoices = dossier_invoices(current_scope(), d) if can_bill else []
+    asked, agreed = financing_agreement(d)
+    caps = (agreed or asked).caps if (agreed or asked) else None
+    missing = ([p.strip() for p in (d.missing_pieces or "").splitlines() if p.strip()]
+               if d.state == DossierState.AWAITING_DOCUMENTS else [])
     return render_template(
         "portal/dossier.html", d=d, installments=installments, balance=balance, payments=payments,
         letters=letters, documents=documents, financing=dossier_financing(d, balance.annual_budget),
         actions=dossier_actions(d),
         nir=mask_nir(d.apprentice.nir) if d.apprentice.nir else "", upload_types=UPLOAD_TYPES,
         state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES), regime_labels=dict(REGIMES),
-        installment_labels=dict(INSTALLMENT_STATUSES), can_bill=can(current_scope(), "dossier.bill", d),
-        requests=dossier_requests(d), **_origin(d))
+        installment_labels=dict(INSTALLMENT_STATUSES), can_bill=can_bill,
+        requests=dossier_requests(d), invoices=invoices, invoice_states=dict(INVOICE_STATES),
+        invoice_kinds=dict(INVOICE_KINDS), invoice_natures=[(code, label) for code, label in LINE_NATURES
+                                                            if any(code in i["amounts"] for i in invoices)],
+        agreement=(asked, agreed), agreement_caps=[(code, label) for code, label in LINE_NATURES
+                                                   if caps is not None and getattr(caps, code, None)],
+        missing_pieces=missing, **_origin(d))
 
 
 def _origin(dossier):
