@@ -64,11 +64,15 @@ def test_a_dossier_not_yet_engaged_takes_nothing_in_charge(world, factory):
 
 
 def test_reimbursements_stay_hidden_without_the_billing_right(world, factory, make_client):
+    """Not a default column without a billing right; chosen anyway, it shows « — », never the payments."""
     sud, _, _ = world
     user = factory.cfa_user(sud.organisation, role="gestionnaire_of", rights=["right_contracts"])
-    html = make_client(user.email).get("/portail/dossiers").get_data(as_text=True)
-    amounts, _ = cells(html, sud.dossier.number)
-    assert amounts["remboursements"] == "—" and amounts["pedagogique"] == "14 000,00 €"
+    client = make_client(user.email)
+    html = client.get("/portail/dossiers").get_data(as_text=True)
+    assert "remboursements" not in headers(html) and "pedagogique" in headers(html)
+    client.post_form("/portail/dossiers/colonnes", {"colonnes": ["pedagogique", "remboursements"]})
+    amounts, _ = cells(client.get("/portail/dossiers").get_data(as_text=True), sud.dossier.number)
+    assert amounts == {"pedagogique": "14 000,00 €", "remboursements": "—"}
 
 
 def test_the_count_is_exact_from_the_counters_and_capped_past_a_thousand_matches(world, factory, db):

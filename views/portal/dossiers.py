@@ -273,6 +273,7 @@ def dossiers():
         page=page, per_page=per_page, next_url=next_url, previous_url=previous_url, states=DOSSIER_STATES,
         schemes=SCHEMES, regimes=REGIMES, state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES),
         regime_labels=dict(REGIMES), per_page_choices=PER_PAGE_CHOICES, choices=LIST_CHOICES, columns=columns,
+        amount_columns=AMOUNT_COLUMNS,
         count_text=_count_text(rows, page, per_page, total, exact), back_query=request.query_string.decode())
 
 
@@ -282,8 +283,12 @@ def shown_columns(scope, user=None):
     chosen = (getattr(user, "list_columns", None) or {}).get("dossiers")
     if isinstance(chosen, list):
         return frozenset(key for key in chosen if key in CHOICE_KEYS)
-    several = len(scoped.organisation_ids(scope)) > 1
-    return frozenset(key for key, _, default, _ in LIST_CHOICES if default and (key != "cfa" or several))
+    hidden = set()
+    if len(scoped.organisation_ids(scope)) <= 1:
+        hidden.add("cfa")  # one organisation: the same name on every row
+    if not scope.has_billing_right:
+        hidden.add("remboursements")  # payments need a billing right: a column of « — »
+    return frozenset(key for key, _, default, _ in LIST_CHOICES if default and key not in hidden)
 
 
 def _add_amounts(scope, rows, with_paid):
