@@ -96,6 +96,8 @@ class Dossier(BaseModel):
     cap_first_equipment = MoneyField(default=0)
     cap_mobility = MoneyField(default=0)
     total_financed = MoneyField(default=0)
+    # The annual NPEC the CFA asked for, kept when the OPCO's agreement sets another one (None: the same as `npec`).
+    requested_npec = MoneyField(null=True)
     employer_share = MoneyField(default=0)
     rupture_date = DateField(null=True)
     completion_certificate = BooleanField(default=False)

@@ -200,6 +200,16 @@ def _0016_export_requests(migrator):
     db.create_tables([ExportRequest], safe=True)
 
 
+def _0017_list_columns_and_requested_npec(migrator):
+    """The columns each user keeps in the portal's dossier list, and the NPEC a CFA asked for beside the one the
+    OPCO agreed (*accord de financement*, seed 004). Both nullable: no rewrite of a million dossiers."""
+    from .dossier import Dossier
+    from .user import User
+
+    if "list_columns" not in {column.name for column in db.get_columns("user")}:
+        migrate(migrator.add_column("user", "list_columns", User.list_columns))
+    if "requested_npec" not in {column.name for column in db.get_columns("dossier")}:
+        migrate(migrator.add_column("dossier", "requested_npec", Dossier.requested_npec))
 def _0022_next_billable_from(migrator):
     """« Dossiers avec une échéance à facturer » as one index range: each dossier keeps the earliest billable
     date of its installments still to invoice, filled here in one UPDATE."""
@@ -232,6 +242,7 @@ STEPS = [
     _0014_dossier_counters,
     _0015_list_indexes,
     _0016_export_requests,
+    _0017_list_columns_and_requested_npec,
     _0022_next_billable_from,
 ]
 SCHEMA_VERSION = len(STEPS)

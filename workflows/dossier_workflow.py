@@ -170,6 +170,8 @@ def _apply(action, dossier, user, params, today, stored_files):
         if choice.npec is None or choice.npec <= 0:
             raise WorkflowRefusal(f"aucun NPEC à appliquer ({choice.source}) : saisissez-le")
         financing = rules.compute_financing(contract_from_dossier(dossier, npec=choice.npec))
+        if dossier.requested_npec is None and Decimal(dossier.npec or 0) != choice.npec:
+            changes["requested_npec"] = dossier.npec  # what the CFA asked, beside what is agreed
         changes.update(npec=choice.npec, regime=financing.regime, total_financed=financing.total,
                        employer_share=financing.employer_share, agreement_date=today,
                        advisor=dossier.advisor_id or user.id)

@@ -43,7 +43,7 @@ DOSSIER_MONEY_AND_STATE = [
     "state", "regime", "npec", "disability_uplift", "total_financed", "employer_share", "cap_nights", "cap_meals",
     "cap_first_equipment", "cap_mobility", "rupture_date", "agreement_date", "closing_date", "advisor",
     "refusal_reason", "missing_pieces", "apprentice_name", "created_at", "updated_at", "completion_certificate",
-    "teaching_cost",
+    "teaching_cost", "requested_npec",
 ]
 
 
@@ -154,7 +154,7 @@ class DossierView(BackgroundExportMixin, SqlCsvExport, StaffModelView):
         "distance_percent": "Part à distance (%)", "contract_type": "Type de contrat",
         "conclusion_date": "Date de conclusion", "contract_start": "Début du contrat", "contract_end": "Fin du contrat",
         "job_title": "Emploi occupé", "reduced_duration": "Durée réduite", "regime": "Régime", "npec": "NPEC annuel",
-        "disability_uplift": "Majoration RQTH", "teaching_cost": "Coût pédagogique du CFA",
+        "requested_npec": "NPEC annuel demandé", "disability_uplift": "Majoration RQTH", "teaching_cost": "Coût pédagogique du CFA",
         "total_financed": "Montant engagé", "employer_share": "Reste à charge employeur",
         "rupture_date": "Date de rupture", "completion_certificate": "Certificat de réalisation reçu",
         "deposit_date": "Date de dépôt", "complete_date": "Dossier complet le", "agreement_date": "Date d'accord",
@@ -304,7 +304,7 @@ class DossierView(BackgroundExportMixin, SqlCsvExport, StaffModelView):
         "number", "deca_number", "state", "scheme", "organisation", "employer", "apprentice_name", "subrogated",
         "is_stock", "diploma_title", "rncp_code", "level", "training_start", "training_end", "contract_type",
         "conclusion_date", "contract_start", "contract_end", "reduced_duration", "distance_percent", "regime",
-        "npec", "disability_uplift", "teaching_cost", "total_financed", "employer_share", "cap_nights",
+        "requested_npec", "npec", "disability_uplift", "teaching_cost", "total_financed", "employer_share", "cap_nights",
         "cap_meals", "cap_first_equipment", "cap_mobility", "rupture_date", "completion_certificate",
         "deposit_date", "complete_date", "agreement_date", "closing_date", "advisor", "missing_pieces",
         "refusal_reason",
