@@ -200,6 +200,17 @@ def _0016_export_requests(migrator):
     db.create_tables([ExportRequest], safe=True)
 
 
+def _0019_billing_history_indexes(migrator):
+    """The portal's payments list (newest first, one organisation's range) and mass-invoicing history read on
+    an index at a million dossiers instead of sorting or filtering the organisation's rows."""
+    payment_indexes = {index.name for index in db.get_indexes("payment")}
+    if "payment_organisation_id_date_id" not in payment_indexes:
+        migrate(migrator.add_index("payment", ("organisation_id", "date", "id"), False))
+    invoice_indexes = {index.name for index in db.get_indexes("invoice")}
+    if "invoice_organisation_id_kind_id" not in invoice_indexes:
+        migrate(migrator.add_index("invoice", ("organisation_id", "kind", "id"), False))
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -217,6 +228,7 @@ STEPS = [
     _0014_dossier_counters,
     _0015_list_indexes,
     _0016_export_requests,
+    _0019_billing_history_indexes,
 ]
 SCHEMA_VERSION = len(STEPS)
 
