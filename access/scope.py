@@ -323,6 +323,8 @@ def documents(scope, query=None):
     if not scope.has_billing_right:
         return query.where(Document.invoice.is_null() & Document.credit_note.is_null()
                            & Document.bank_details.is_null())
+    # a RIB stays with its organisation: a delegation opens the delegator's dossiers, never its bank details
+    query = query.where(Document.bank_details.is_null() | (Document.organisation == scope.organisation_id))
     return query.where(Document.invoice.is_null()
                        | fn.EXISTS(invoices(scope, Invoice.select(SQL("1"))).where(Invoice.id == Document.invoice)))
 

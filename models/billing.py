@@ -56,7 +56,8 @@ class Invoice(BaseModel):
 
     class Meta:
         # (organisation, id): the portal's list, newest first, one organisation's range at a time
-        indexes = ((("organisation", "state"), False), (("dossier", "state"), False), (("organisation", "id"), False))
+        indexes = ((("organisation", "state"), False), (("dossier", "state"), False), (("organisation", "id"), False),
+                   (("organisation", "kind", "id"), False))  # the portal's mass-invoicing history
 
     def __str__(self):
         return self.display_number
@@ -132,6 +133,10 @@ class Payment(BaseModel):
     submission_key = CharField(max_length=64, unique=True)
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=now)
+
+    class Meta:
+        # the portal's list, newest payment first, read on one organisation's range
+        indexes = ((("organisation", "date", "id"), False),)
 
     def __str__(self):
         return self.reference

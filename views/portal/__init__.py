@@ -22,7 +22,7 @@ PORTAL_MODULES = [
     "amendments",
     "expired",
     "mass_invoicing",
-    "invoice_compliance", "bank", "credit_notes", "payments",
+    "invoice_compliance", "bank", "credit_notes", "payments", "histories",
     "organisation",
     "account",
     "users",
