@@ -200,6 +200,15 @@ def _0016_export_requests(migrator):
     db.create_tables([ExportRequest], safe=True)
 
 
+def _0021_news_and_helpdesk(migrator):
+    """OPCO news broadcast to CFAs (news, targets, read marks) and the helpdesk contact shown on the portal."""
+    from .news import OpcoNews, OpcoNewsRead, OpcoNewsTarget
+    from .settings import HelpdeskContact, seed_helpdesk_contact
+
+    db.create_tables([HelpdeskContact, OpcoNews, OpcoNewsTarget, OpcoNewsRead], safe=True)
+    seed_helpdesk_contact()
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -217,6 +226,7 @@ STEPS = [
     _0014_dossier_counters,
     _0015_list_indexes,
     _0016_export_requests,
+    _0021_news_and_helpdesk,
 ]
 SCHEMA_VERSION = len(STEPS)
 
@@ -254,8 +264,9 @@ def create_schema():
         if not SchemaVersion.select().exists():
             SchemaVersion.create(version=SCHEMA_VERSION)
     migrate_schema()
-    from .settings import seed_smic_rates
+    from .settings import seed_helpdesk_contact, seed_smic_rates
     seed_smic_rates()
+    seed_helpdesk_contact()
     refresh_planner_statistics()
 
 
