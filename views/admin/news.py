@@ -6,7 +6,7 @@ Nothing is edited or deleted once published: a mistake is withdrawn and publishe
 from flask import abort, flash, g
 from flask_admin.actions import action
 from markupsafe import Markup, escape
-from peewee import fn
+from peewee import JOIN, fn
 from wtforms import BooleanField, StringField, TextAreaField
 
 from models import OpcoNews, OpcoNewsRead, OpcoNewsTarget, Organisation, User
@@ -76,7 +76,7 @@ class OpcoNewsView(StaffModelView):
         targets = (OpcoNewsTarget.select(fn.COUNT(OpcoNewsTarget.id)).where(OpcoNewsTarget.news == OpcoNews.id))
         reads = OpcoNewsRead.select(fn.COUNT(OpcoNewsRead.id)).where(OpcoNewsRead.news == OpcoNews.id)
         return (OpcoNews.select(OpcoNews, User, targets.alias("target_count"), reads.alias("read_count"))
-                .join(User, on=(OpcoNews.author == User.id), join_type="LEFT OUTER"))
+                .join(User, JOIN.LEFT_OUTER, on=(OpcoNews.author == User.id)))
 
     joined_models = (User,)
 
