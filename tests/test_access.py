@@ -43,6 +43,7 @@ VARIABLES = {
     "key_id": lambda t: t.api_key.id,
     "endpoint_id": lambda t: t.webhook_endpoint.id,
     "delivery_id": lambda t: t.webhook_delivery.id,
+    "news_id": lambda t: t.news.id,
 }
 # Where one name means different things: (rule prefix, name) → value; the longest prefix wins.
 VARIABLES_BY_PREFIX = {
