@@ -3,7 +3,7 @@
 The news appears on the chosen CFAs' portal dashboard until each user marks it read (workflows/news.py).
 Nothing is edited or deleted once published: a mistake is withdrawn and published again.
 """
-from flask import abort, flash, g
+from flask import flash, g
 from flask_admin.actions import action
 from markupsafe import Markup, escape
 from peewee import JOIN, fn
@@ -109,12 +109,7 @@ class OpcoNewsView(StaffModelView):
     @action("withdraw", "Retirer", "Retirer les actualités sélectionnées ? Elles ne s'afficheront plus sur le "
                                    "portail des CFA.")
     def action_withdraw(self, ids):
-        if not self.allowed(self.manage_permission):
-            abort(403)
-        try:
-            ids = [int(i) for i in ids]
-        except (TypeError, ValueError):
-            abort(400)
+        ids = self.action_ids(self.manage_permission, ids)
         done = sum(bool(withdraw_news(self.actor, news.id))
                    for news in OpcoNews.select(OpcoNews.id).where(OpcoNews.id.in_(ids)).order_by(OpcoNews.id))
         flash(f"{done} actualité(s) retirée(s).", "success")
