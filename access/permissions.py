@@ -12,7 +12,7 @@ from .scope import BILLING_RIGHTS, RIGHTS, Scope
 STAFF_PERMISSIONS = {
     "conseiller": {
         "backoffice.read", "dossier.instruct", "dossier.edit", "apprentice.manage", "employer.manage",
-        "delegation.read",
+        "delegation.read", "news.publish",
     },
     "comptable": {
         "backoffice.read", "invoice.decide", "payment.record", "credit_note.manage", "bank_details.review",

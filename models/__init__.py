@@ -14,13 +14,14 @@ from .dossier import (Amendment, Apprentice, Dossier, ExpiredSettlement, IdccCpn
                       NpecReference, Rupture)
 from .organisation import Delegation, Employer, Organisation
 from .proposal import ApiKey, ContractProposal, ProposalStep
-from .settings import SchemaVersion, SmicRate
+from .news import OpcoNews, OpcoNewsRead, OpcoNewsTarget
+from .settings import HelpdeskContact, SchemaVersion, SmicRate
 from .token import OneTimeToken
 from .user import Membership, User, new_session_token
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 MODELS = [
-    SchemaVersion, Counter, SmicRate,
+    SchemaVersion, Counter, SmicRate, HelpdeskContact,
     Organisation, Employer, Delegation,
     User, Membership, OneTimeToken,
     Apprentice, Dossier, DossierCounter, Installment, NpecReference, IdccCpne,
@@ -31,6 +32,7 @@ MODELS = [
     Document, Letter, Notification, OutboxEmail,
     WebhookEndpoint, WebhookDelivery, WebhookAttempt,
     ExportRequest,
+    OpcoNews, OpcoNewsTarget, OpcoNewsRead,
     AuditEntry,
 ]
 

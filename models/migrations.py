@@ -223,6 +223,15 @@ def _0019_billing_history_indexes(migrator):
         migrate(migrator.add_index("invoice", ("organisation_id", "kind", "id"), False))
 
 
+def _0021_news_and_helpdesk(migrator):
+    """OPCO news broadcast to CFAs (news, targets, read marks) and the helpdesk contact shown on the portal."""
+    from .news import OpcoNews, OpcoNewsRead, OpcoNewsTarget
+    from .settings import HelpdeskContact, seed_helpdesk_contact
+
+    db.create_tables([HelpdeskContact, OpcoNews, OpcoNewsTarget, OpcoNewsRead], safe=True)
+    seed_helpdesk_contact()
+
+
 def _0022_next_billable_from(migrator):
     """« Dossiers avec une échéance à facturer » as one index range: each dossier keeps the earliest billable
     date of its installments still to invoice, filled here in one UPDATE."""
@@ -257,6 +266,7 @@ STEPS = [
     _0016_export_requests,
     _0017_list_columns_and_requested_npec,
     _0019_billing_history_indexes,
+    _0021_news_and_helpdesk,
     _0022_next_billable_from,
 ]
 SCHEMA_VERSION = len(STEPS)
@@ -295,8 +305,9 @@ def create_schema():
         if not SchemaVersion.select().exists():
             SchemaVersion.create(version=SCHEMA_VERSION)
     migrate_schema()
-    from .settings import seed_smic_rates
+    from .settings import seed_helpdesk_contact, seed_smic_rates
     seed_smic_rates()
+    seed_helpdesk_contact()
     refresh_planner_statistics()
 
 

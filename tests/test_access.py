@@ -44,6 +44,7 @@ VARIABLES = {
     "endpoint_id": lambda t: t.webhook_endpoint.id,
     "delivery_id": lambda t: t.webhook_delivery.id,
     "bank_details_id": lambda t: t.bank_details.id,
+    "news_id": lambda t: t.news.id,
 }
 # Where one name means different things: (rule prefix, name) → value; the longest prefix wins.
 VARIABLES_BY_PREFIX = {

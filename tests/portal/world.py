@@ -38,6 +38,7 @@ class Tenant:
     webhook_delivery: models.WebhookDelivery = None
     bank_details: models.BankDetails = None  # with its RIB file (`rib_document`)
     rib_document: models.Document = None
+    news: models.OpcoNews = None  # an OPCO news addressed to this organisation only
 
 
 def tenant(app, factory, name, email, number_base):
@@ -103,10 +104,13 @@ def tenant(app, factory, name, email, number_base):
     delivery = models.WebhookDelivery.create(endpoint=endpoint, event="dossier.etat", payload={
         "id": f"evt-{number_base}", "type": "dossier.etat", "donnees": {"numeroInterneDossier": d.number}})
     markers += [endpoint.url, endpoint.secret]
+    news = models.OpcoNews.create(title=f"Actualité réservée à {name}", body=f"Texte réservé {number_base}")
+    models.OpcoNewsTarget.create(news=news, organisation=org)
+    markers += [news.title, news.body]
     return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation,
                   credit_note, payment, loose, markers, employer_user=employer_user, proposal=proposal,
                   proposal_document=proposal_document, api_key=api_key, webhook_endpoint=endpoint,
-                  webhook_delivery=delivery, bank_details=bank, rib_document=rib_document)
+                  webhook_delivery=delivery, bank_details=bank, rib_document=rib_document, news=news)
 
 
 def employer_with_proposal(factory, org, name, number_base):

@@ -30,7 +30,9 @@ ENTITY_LABELS = {
     "auditentry": "Journal d'audit", "demo": "Données de démonstration", "onetimetoken": "Lien à usage unique",
     "smicrate": "SMIC", "dossiercounter": "Compteur de dossiers", "webhookendpoint": "Adresse de webhook",
     "webhookdelivery": "Envoi de webhook", "webhookattempt": "Essai d'envoi de webhook",
-    "exportrequest": "Export en arrière-plan",
+    "exportrequest": "Export en arrière-plan", "helpdeskcontact": "Contact du centre de relation client",
+    "opconews": "Actualité de l'OPCO", "opconewstarget": "Destinataire d'une actualité",
+    "opconewsread": "Lecture d'une actualité",
 }
 
 # What is not a transition of workflows/state_machines.py (those carry their own French label).
