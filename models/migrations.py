@@ -200,6 +200,18 @@ def _0016_export_requests(migrator):
     db.create_tables([ExportRequest], safe=True)
 
 
+def _0020_stock_verification(migrator):
+    """Stock contracts (seed 003): the CFA's answers on each one, its own (organisation, is_stock, id) list
+    range, and the (organisation, state, scheme, id) range behind the dashboard grid's links."""
+    from .dossier import Dossier, StockVerification
+
+    db.create_tables([StockVerification], safe=True)
+    indexed = {index.name for index in db.get_indexes("dossier")}
+    for index in Dossier._meta.fields_to_index():
+        if index._name not in indexed:
+            db.execute(index.safe(True))
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -217,6 +229,7 @@ STEPS = [
     _0014_dossier_counters,
     _0015_list_indexes,
     _0016_export_requests,
+    _0020_stock_verification,
 ]
 SCHEMA_VERSION = len(STEPS)
 

@@ -34,6 +34,7 @@ PORTAL_MODULES = [
     "proposal_documents",
     "cerfa_pdf",
     "webhooks",
+    "stock_contracts",
 ]
 
 
@@ -60,6 +61,7 @@ def _portal_context():
         "billing": can(current_scope(), "dossier.bill"),
         "admin_of": can(current_scope(), "organisation.admin"),
         "proposals": can(current_scope(), "proposal.manage"),
+        "stock": can(current_scope(), "stock.manage"),
         "unread": unread,
     }}
 
