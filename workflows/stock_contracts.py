@@ -5,6 +5,8 @@ the OPCO took over, listed for the users holding a stock right, and *Étape 1 : 
 An answer is a declaration, not a state of the dossier: answers are kept (the latest counts), each one
 written with its audit entry in one transaction, and shown to the OPCO's staff on the dossier's page.
 """
+from peewee import JOIN
+
 from access import scope as scoped
 from access.permissions import can
 from models import Dossier, Employer, Installment, StockVerification, User, db
@@ -68,7 +70,7 @@ def latest_answers(dossier_ids):
 def history(dossier):
     """Every answer on `dossier`, newest first, with who gave it (the back office's dossier page)."""
     return list(StockVerification.select(StockVerification, User)
-                .join(User, on=(StockVerification.by == User.id), join_type="LEFT OUTER")
+                .join(User, JOIN.LEFT_OUTER, on=(StockVerification.by == User.id))
                 .where(StockVerification.dossier == dossier.id)
                 .order_by(StockVerification.id.desc()))
 
