@@ -11,7 +11,7 @@ from .billing import (Counter, CreditNote, IdempotencyRecord, Invoice, InvoiceEv
 from .documents import Document, Letter, Notification, OutboxEmail
 from .exports import ExportRequest
 from .dossier import (Amendment, Apprentice, Dossier, ExpiredSettlement, IdccCpne, Installment,
-                      NpecReference, Rupture)
+                      NpecReference, Rupture, StockVerification)
 from .organisation import Delegation, Employer, Organisation
 from .proposal import ApiKey, ContractProposal, ProposalStep
 from .news import OpcoNews, OpcoNewsRead, OpcoNewsTarget
@@ -25,7 +25,7 @@ MODELS = [
     Organisation, Employer, Delegation,
     User, Membership, OneTimeToken,
     Apprentice, Dossier, DossierCounter, Installment, NpecReference, IdccCpne,
-    Rupture, Amendment, ExpiredSettlement,
+    Rupture, Amendment, ExpiredSettlement, StockVerification,
     BankDetails, Invoice, InvoiceLine, InvoiceEvent, CreditNote,
     Payment, PaymentLine, PaymentDeduction, IdempotencyRecord,
     ContractProposal, ProposalStep, ApiKey,

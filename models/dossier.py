@@ -6,7 +6,7 @@ from rules.double_funding import identity_key, name_key
 
 from .base import BaseModel, ByteOrderCharField, MoneyField, now
 from .organisation import Employer, Organisation
-from .states import AmendmentState, DossierState, InstallmentStatus, RuptureState
+from .states import AmendmentState, DossierState, InstallmentStatus, RuptureState, StockCheck
 from .user import User
 
 DOSSIER_STATES = DossierState.choices()
@@ -127,6 +127,9 @@ class Dossier(BaseModel):
             (("organisation", "total_financed", "id"), False),
             (("organisation", "apprentice_name_key", "id"), False),
             (("organisation", "number"), False),
+            # the dashboard grid's state × scheme cells, and the stock contracts' own list (seed 003)
+            (("organisation", "state", "scheme", "id"), False),
+            (("organisation", "is_stock", "id"), False),
             (("organisation", "id"), False),
             (("organisation", "state", "next_billable_from"), False),
             (("state", "complete_date"), False),
@@ -165,6 +168,29 @@ class Installment(BaseModel):
 
     def __str__(self):
         return f"{self.dossier.number} / échéance {self.number}"
+
+
+STOCK_ANSWERS = StockCheck.choices()[1:]  # what a CFA may answer (« à vérifier » is the absence of an answer)
+
+
+class StockVerification(BaseModel):
+    """A CFA's answer on a stock contract the OPCO took over: confirmed, or an anomaly reported with a comment.
+
+    Answers are kept (the latest counts), so the OPCO sees what was confirmed or reported, by whom and when.
+    """
+
+    dossier = ForeignKeyField(Dossier, backref="stock_verifications", on_delete="RESTRICT")
+    answer = CharField(max_length=10, choices=STOCK_ANSWERS)
+    comment = TextField(default="")
+    by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "stock_verification"
+        indexes = ((("dossier", "id"), False),)
+
+    def __str__(self):
+        return f"{self.dossier_id} : {StockCheck.label_of(self.answer)}"
 
 
 class NpecReference(BaseModel):

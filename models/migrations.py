@@ -223,6 +223,18 @@ def _0019_billing_history_indexes(migrator):
         migrate(migrator.add_index("invoice", ("organisation_id", "kind", "id"), False))
 
 
+def _0020_stock_verification(migrator):
+    """Stock contracts (seed 003): the CFA's answers on each one, its own (organisation, is_stock, id) list
+    range, and the (organisation, state, scheme, id) range behind the dashboard grid's links."""
+    from .dossier import Dossier, StockVerification
+
+    db.create_tables([StockVerification], safe=True)
+    indexed = {index.name for index in db.get_indexes("dossier")}
+    for index in Dossier._meta.fields_to_index():
+        if index._name not in indexed:
+            db.execute(index.safe(True))
+
+
 def _0021_news_and_helpdesk(migrator):
     """OPCO news broadcast to CFAs (news, targets, read marks) and the helpdesk contact shown on the portal."""
     from .news import OpcoNews, OpcoNewsRead, OpcoNewsTarget
@@ -266,6 +278,7 @@ STEPS = [
     _0016_export_requests,
     _0017_list_columns_and_requested_npec,
     _0019_billing_history_indexes,
+    _0020_stock_verification,
     _0021_news_and_helpdesk,
     _0022_next_billable_from,
 ]

@@ -52,6 +52,7 @@ VARIABLES_BY_PREFIX = {
     ("/portail/reglements/", "reference"): lambda t: t.payment.reference,
     ("/portail/propositions/", "document_id"): lambda t: t.proposal_document.id,
     ("/portail/entreprise/propositions/", "document_id"): lambda t: t.proposal_document.id,
+    ("/portail/contrats-stockes/", "number"): lambda t: t.stock_dossier.number,
 }
 
 

@@ -32,6 +32,7 @@ from workflows.dossier_rules import dossier_balance, financing_delta
 from workflows.letters import letter_filename, read_letter
 from workflows.npec_import import propose_npec
 from workflows.proposals import deposit_key
+from workflows.stock_contracts import history as stock_history
 
 from .background_exports import BackgroundExportMixin
 from .base import no_index, StaffModelView
@@ -371,6 +372,7 @@ class DossierView(BackgroundExportMixin, SqlCsvExport, StaffModelView):
             "duplicates": dossier_duplicates(dossier, getattr(dossier, "apprentice", None)),
             "proposal_id": _origin_proposal_id(dossier),
             "api_key": deposit_key(dossier, getattr(dossier, "origin_api_key_id", ...)),
+            "stock_answers": stock_history(dossier) if dossier.is_stock else None,
         }
 
     # --- workflow actions: list actions, details buttons and confirmation pages share one code path -----

@@ -36,6 +36,7 @@ PORTAL_MODULES = [
     "proposal_documents",
     "cerfa_pdf",
     "webhooks",
+    "stock_contracts",
 ]
 
 
@@ -69,6 +70,7 @@ def _portal_context():
         "billing": can(current_scope(), "dossier.bill"),
         "admin_of": can(current_scope(), "organisation.admin"),
         "proposals": can(current_scope(), "proposal.manage"),
+        "stock": can(current_scope(), "stock.manage"),
         "unread": unread,
         "unread_news": unread_news,
     }}
