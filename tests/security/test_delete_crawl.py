@@ -22,7 +22,8 @@ from tests.test_access import db_digest
 STAFF_ROLES = ("conseiller", "comptable", "admin")
 NEVER_DELETED = {models.Invoice, models.InvoiceLine, models.InvoiceEvent, models.Payment, models.PaymentLine,
                  models.PaymentDeduction, models.CreditNote, models.Installment, models.AuditEntry,
-                 models.Delegation}  # a delegation is the history of who could see and bill what: it ends
+                 models.Delegation,  # a delegation is the history of who could see and bill what: it ends
+                 models.HelpdeskContact}  # the one contact row every portal page's footer shows
 DELETE_VIEWS = sorted(re.match(r"/admin/([^/]+)/delete/$", rule).group(1) for rule in POST_RULES
                       if re.match(r"/admin/[^/]+/delete/$", rule))
 MODEL_OF = {model.__name__.lower(): model for model in models.MODELS}
@@ -56,6 +57,8 @@ def _target(model):
 
 def _world(app, factory):
     sud, nord, employer, staff = two_cfas(app, factory)
+    from models.settings import seed_helpdesk_contact
+    seed_helpdesk_contact()
     models.Delegation.create(delegate=sud.organisation, delegator=nord.organisation, state="terminee")
     models.AuditEntry.create(user=staff, actor=staff.email, entity="dossier", entity_id=str(sud.dossier.id),
                              action="engagement")

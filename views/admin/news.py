@@ -5,7 +5,6 @@ Nothing is edited or deleted once published: a mistake is withdrawn and publishe
 """
 from flask import flash, g
 from flask_admin.actions import action
-from markupsafe import Markup, escape
 from peewee import JOIN, fn
 from wtforms import BooleanField, StringField, TextAreaField
 
@@ -37,7 +36,7 @@ def _targets(view, context, model, name):
     rows = (Organisation.select(Organisation.siret, Organisation.name)
             .join(OpcoNewsTarget, on=(OpcoNewsTarget.organisation == Organisation.id))
             .where(OpcoNewsTarget.news == model.id).order_by(Organisation.name).tuples())
-    return Markup("<br>".join(f"{escape(siret)} – {escape(name)}" for siret, name in rows))
+    return " ; ".join(f"{siret} – {name}" for siret, name in rows)
 
 
 def _state(view, context, model, name):
