@@ -200,6 +200,16 @@ def _0016_export_requests(migrator):
     db.create_tables([ExportRequest], safe=True)
 
 
+def _0018_invoice_declared_invoice(migrator):
+    """The CFA's invoice as deposited (seed 004): its comment; the portal's invoice list sorted by amount and by
+    invoice date on (organisation, column, id) indexes."""
+    _add_missing_columns(migrator, "invoice", [("comment", TextField(default=""))])
+    indexes = {index.name for index in db.get_indexes("invoice")}
+    for columns in (("organisation_id", "total_ttc", "id"), ("organisation_id", "cfa_invoice_date", "id")):
+        if "invoice_" + "_".join(columns) not in indexes:
+            migrate(migrator.add_index("invoice", columns, False))
+
+
 STEPS = [
     _0001_create_one_time_token,
     _0002_outbox_delivery,
@@ -217,6 +227,7 @@ STEPS = [
     _0014_dossier_counters,
     _0015_list_indexes,
     _0016_export_requests,
+    _0018_invoice_declared_invoice,
 ]
 SCHEMA_VERSION = len(STEPS)
 
