@@ -17,7 +17,7 @@ from infrastructure.numbering import immediate_transaction, is_busy, next_number
 from access.permissions import can
 from workflows.audit import actor_user
 from workflows.state_machines import INVOICE, INVOICE_SUPPLEMENT_PERMISSION, INVOICE_SUPPLEMENT_STATES
-from workflows.transitions import Outcome, TransitionRefused, apply
+from workflows.transitions import Outcome, TransitionRefused, apply, scopes_of
 
 I = InvoiceState
 STATE_LABELS = InvoiceState.labels()
@@ -153,7 +153,7 @@ def add_supplementary_document(invoice, document, user):
     current = Invoice.get_by_id(_id(invoice))
     if current.state == I.ON_HOLD:
         return answer_hold(current, document, user)
-    if not can(user, INVOICE_SUPPLEMENT_PERMISSION, current):
+    if not any(can(scope, INVOICE_SUPPLEMENT_PERMISSION, current) for scope in scopes_of(user, current)):
         raise InvoiceWorkflowError("Action refusée : il faut un droit de facturation sur ce dossier.")
     # Guarded write: the row is locked, and still open, for the rest of the transaction.
     still_open = (Invoice.update(state=Invoice.state)

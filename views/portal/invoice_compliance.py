@@ -28,7 +28,10 @@ def invoice_add_document(invoice_id):
         error = (f"Cette facture est « {InvoiceState.label_of(inv.state)} » : on ne peut plus y ajouter de pièce "
                  "(seulement en cours de traitement, en attente de mise en conformité ou validée).")
         status = 409
-    elif form.validate_on_submit():
+    elif form.is_submitted() and not form.validate():
+        error = ("Choisissez un type de document dans la liste." if "doc_type" in form.errors
+                 else "Formulaire expiré ou incomplet : rechargez la page et recommencez.")
+    elif form.is_submitted():
         try:
             with immediate_transaction():
                 document = store_upload(form.document.data, inv.organisation, form.doc_type.data,
