@@ -3,7 +3,6 @@ invoice date walked through the real links, type filter, tabs Toutes / Payées, 
 exports honouring the filters; and *Déposer une pièce complémentaire* in every open state of an invoice."""
 import csv
 import datetime as dt
-import html as html_module
 import io
 import re
 from decimal import Decimal
@@ -13,6 +12,7 @@ from openpyxl import load_workbook
 
 import models
 from tests.factories import comptable, make_invoice, pdf_file
+from tests.portal.test_invoice_list_pages import _link
 from tests.querycount import count_queries
 from workflows import invoice_workflow as workflow
 
@@ -21,11 +21,6 @@ NBSP = "\u00a0"
 
 def _ids(page_html):
     return [int(i) for i in re.findall(r'<tr><td><a href="/portail/factures/(\d+)"', page_html)]
-
-
-def _link(page_html, label):
-    found = re.search(r'<a class="page-link" href="([^"]*)">' + label, page_html)
-    return html_module.unescape(found.group(1)) if found else None
 
 
 def _walk(client, url, db):
