@@ -83,9 +83,13 @@ def register_cli(app):
     @app.cli.command("rebuild-counters")
     def rebuild_counters():
         """Recount the dashboard counters from the dossiers (after `check` reported them wrong)."""
-        from models import DossierCounter
+        from models import DossierCounter, db
+        from workflows.installments import refresh_all_due_dates
         total = DossierCounter.rebuild()
-        click.echo(f"Compteurs du tableau de bord recalculés : {total} dossier(s) comptés.")
+        with db.atomic():
+            refresh_all_due_dates()
+        click.echo(f"Compteurs du tableau de bord recalculés : {total} dossier(s) comptés ; "
+                   f"prochaines échéances à facturer recalculées.")
 
     @app.cli.command("import-npec")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))

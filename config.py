@@ -39,6 +39,7 @@ class Config:
         self.OPCO_NAME = env.get("OPCO_NAME", "OPCO Avenir Compétences")
         self.OPCO_ADDRESS = env.get("OPCO_ADDRESS", "12 rue de la Formation, 75010 Paris")
         self.OPCO_IBAN = env.get("OPCO_IBAN", "FR7630006000011234567890189")
+        self.OPCO_BIC = env.get("OPCO_BIC", "AGRIFRPPXXX")  # with the IBAN in the refund instructions (credit notes)
         self.MOBILITY_FLAT_AMOUNT = env.get("MOBILITY_FLAT_AMOUNT", "500.00")
         # argon2id cost (argon2-cffi's defaults, above OWASP's minimum); only the test suite lowers it.
         self.ARGON2_TIME_COST = int(env.get("ARGON2_TIME_COST", 3))

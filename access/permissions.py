@@ -12,7 +12,7 @@ from .scope import BILLING_RIGHTS, RIGHTS, Scope
 STAFF_PERMISSIONS = {
     "conseiller": {
         "backoffice.read", "dossier.instruct", "dossier.edit", "apprentice.manage", "employer.manage",
-        "delegation.read",
+        "delegation.read", "news.publish",
     },
     "comptable": {
         "backoffice.read", "invoice.decide", "payment.record", "credit_note.manage", "bank_details.review",
@@ -36,6 +36,7 @@ CFA_PERMISSIONS = {
     "dossier.bill": BILLING_RIGHTS,  # invoices, payments, credit notes, expired dossiers, mass invoicing
     "billing_settings.manage": BILLING_RIGHTS | {ADMIN_OF},  # bank details page, credit-note settlement mode
     "proposal.manage": frozenset({"right_contracts", "right_contracts_billing"}),
+    "stock.manage": frozenset({"right_stock", "right_stock_billing"}),  # *Mes contrats stockés* and their check
     "organisation.admin": {ADMIN_OF},  # profile, users and rights, API keys, delegations
     "delegation.request": {ADMIN_OF},
     "delegation.decide": {ADMIN_OF},

@@ -24,7 +24,8 @@ from peewee import JOIN, SQL, fn
 
 from models.states import DelegationState, OrganisationStatus, ProposalState
 from models import (CreditNote, Delegation, Document, Dossier, DossierCounter, Invoice, InvoiceLine, Letter,
-                    Membership, Notification, Organisation, Payment, PaymentLine)
+                    Membership, Notification, OpcoNews, OpcoNewsRead, OpcoNewsTarget, Organisation, Payment,
+                    PaymentLine)
 
 RIGHTS = ("right_contracts", "right_contracts_billing", "right_stock", "right_stock_billing",
           "right_no_contract", "right_no_contract_billing")
@@ -323,6 +324,8 @@ def documents(scope, query=None):
     if not scope.has_billing_right:
         return query.where(Document.invoice.is_null() & Document.credit_note.is_null()
                            & Document.bank_details.is_null())
+    # a RIB stays with its organisation: a delegation opens the delegator's dossiers, never its bank details
+    query = query.where(Document.bank_details.is_null() | (Document.organisation == scope.organisation_id))
     return query.where(Document.invoice.is_null()
                        | fn.EXISTS(invoices(scope, Invoice.select(SQL("1"))).where(Invoice.id == Document.invoice)))
 
@@ -359,6 +362,24 @@ def notifications(scope, query=None):
     if not ids or scope.user is None:
         return _none(query, Notification)
     return query.where(Notification.organisation.in_(ids) & (Notification.user == scope.user.id))
+
+
+def news(scope, query=None):
+    """The OPCO news addressed to the organisation picked in the header (to every CFA, or to it among a
+    selection), not withdrawn, newest first. A CFA user only: nothing for an API key, an employer or staff."""
+    query = query if query is not None else OpcoNews.select()
+    if scope.kind != "cfa" or scope.organisation_id is None or scope.user is None:
+        return _none(query, OpcoNews)
+    chosen = OpcoNewsTarget.select(OpcoNewsTarget.news).where(OpcoNewsTarget.organisation == scope.organisation_id)
+    return (query.where(OpcoNews.withdrawn_at.is_null() & (OpcoNews.all_cfas | OpcoNews.id.in_(chosen)))
+            .order_by(OpcoNews.published_at.desc(), OpcoNews.id.desc()))
+
+
+def unread_news(scope, query=None):
+    """`news(scope)` the scope's user has not marked as read."""
+    read = OpcoNewsRead.select(OpcoNewsRead.id).where(
+        (OpcoNewsRead.news == OpcoNews.id) & (OpcoNewsRead.user == getattr(scope.user, "id", None)))
+    return news(scope, query).where(~fn.EXISTS(read))
 
 
 def _delegations(scope, side):

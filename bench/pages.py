@@ -5,7 +5,9 @@ one; the portal dashboard, the dossier list and the API list serving ≥ 0.5 of 
 workers.
 
 Run from the project root:
-``python bench/pages.py [--db sqlite|postgres] [--small 1000] [--large 1000000] [--rounds 10] [--seconds 5]``.
+``python bench/pages.py [--db sqlite|postgres] [--small 1000] [--large 1000000] [--rounds 10] [--seconds 5]
+[--keep DIR]``. With ``--keep``, the generated databases are kept (SQLite files in DIR, PostgreSQL databases
+``portail_bench_pages_<size>``) and reused by the next run, after the application's migrations.
 
 Both databases are built by the generator (commands.generate + commands.generate_billing): 90 % of the dossiers
 in one CFA, which manages a second one by an approved delegation (as CFA Sud manages CFA Ouest in the demo),
@@ -17,6 +19,7 @@ signed in as the CFA's administrator (portal), an OPCO administrator (back offic
 interleaved rounds after a warm-up: medians of ``--rounds``.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -43,6 +46,7 @@ STAFF_EMAIL = "bench-pages-admin@opco.test"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 SHARE = 0.9
 RATIO_GOAL, THROUGHPUT_GOAL = 1.5, 0.5
+SEARCHED_NAME = "QUENTAL-BARDOT Léonie"
 
 # (label, who, url); {number}, {dossier_id} and {name} are taken from the database.
 PAGES = [
@@ -94,7 +98,8 @@ def build(url, size, analyze):
         models.create_schema()
         began = time.perf_counter()
         first = _next_id(models.Dossier)
-        result = generate(size, target_siret=make_siret(99_999_996), share=SHARE, target_user_email=CFA_EMAIL)
+        result = generate(size, target_siret=make_siret(99_999_996), share=SHARE, target_user_email=CFA_EMAIL,
+                          with_installments=True)
         billing = generate_billing(first, result["target_organisation"])
         models.User.create(email=STAFF_EMAIL, password_hash=hash_password(PASSWORD), kind="staff",
                            staff_role="admin", first_name="Banc", last_name="Pages", email_confirmed_at=models.now())
@@ -108,10 +113,25 @@ def build(url, size, analyze):
         print(f"  {size:>9,} dossiers, {billing['invoices']:,} factures, {billing['payments']:,} règlements, "
               f"{billing['credit_notes']:,} avoirs, {billing['notifications']:,} notifications "
               f"({time.perf_counter() - began:.0f} s)", flush=True)
-        return {"number": middle.number, "dossier_id": middle.id, "name": urllib.parse.quote(middle.apprentice_name),
+        _rename_searched(middle.id)
+        return {"number": middle.number, "dossier_id": middle.id, "name": urllib.parse.quote(SEARCHED_NAME),
                 "key": raw_key}
     finally:
         database.close()
+
+
+def _rename_searched(dossier_id):
+    """The searched apprentice gets a name no other has, so the full-name search finds one dossier at every
+    size: the generator draws names from a few thousand pairs (300 namesakes each at 1M, none at 1k), and the
+    page would otherwise compare one row with twenty."""
+    import models
+    from rules.double_funding import name_key
+    dossier = models.Dossier.get_by_id(dossier_id)
+    apprentice = models.Apprentice.get_by_id(dossier.apprentice_id)
+    apprentice.birth_name, apprentice.first_name = SEARCHED_NAME.split(" ", 1)
+    apprentice.save()
+    models.Dossier.update(apprentice_name=SEARCHED_NAME, apprentice_name_key=name_key(SEARCHED_NAME)).where(
+        models.Dossier.id == dossier_id).execute()
 
 
 # --- serving --------------------------------------------------------------------------------------------------
@@ -123,6 +143,8 @@ def serve(url, folder, workers=2):
            "PYTHONPATH": str(ROOT), "WEB_CONCURRENCY": str(workers), "PORT": str(port), "LOG_LEVEL": "warning"}
     env.pop("BIND", None)
     log = open(Path(folder) / "gunicorn.log", "a")
+    subprocess.run([str(VENV_BIN / "flask"), "--app", "app", "init-db"], cwd=ROOT, env=env, stdout=log,
+                   stderr=subprocess.STDOUT, check=True)
     server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null",
                                "app:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True)
@@ -236,24 +258,38 @@ def main(argv=None):
     parser.add_argument("--seconds", type=float, default=5.0, help="durée de chaque mesure de débit")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--analyze", action="store_true", help="ANALYZE aussi la base SQLite")
+    parser.add_argument("--keep", help="dossier où garder les bases générées et les réutiliser")
     args = parser.parse_args(argv)
 
     folder = tempfile.mkdtemp(prefix="portail-bench-pages-")
+    keep = Path(args.keep).resolve() if args.keep else None
     stamp = f"{os.getpid()}_{int(time.time())}"
     created, sites = [], []
     try:
         print(f"{args.db} : génération des bases", flush=True)
         for size in (args.small, args.large):
+            saved = keep / f"values_{args.db}_{size}.json" if keep else None
             if args.db == "postgres":
-                name = f"portail_bench_pages_{size}_{stamp}"
-                _pg_admin(f'CREATE DATABASE "{name}"')
-                created.append(name)
+                name = f"portail_bench_pages_{size}" if keep else f"portail_bench_pages_{size}_{stamp}"
+                if not (saved and saved.exists()):
+                    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    _pg_admin(f'CREATE DATABASE "{name}"')
+                if not keep:
+                    created.append(name)
                 url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
             else:
-                url = f"sqlite:///{folder}/bench_{size}.db"
+                url = f"sqlite:///{keep or folder}/bench_{size}.db"
+                if saved and not saved.exists():
+                    Path(f"{keep}/bench_{size}.db").unlink(missing_ok=True)
             sub = Path(folder) / str(size)
             sub.mkdir()
-            values = build(url, size, analyze=args.db == "postgres" or args.analyze)
+            if saved and saved.exists():
+                values = json.loads(saved.read_text())
+                print(f"  {size:>9,} dossiers : base gardée ({keep})", flush=True)
+            else:
+                values = build(url, size, analyze=args.db == "postgres" or args.analyze)
+                if saved:
+                    saved.write_text(json.dumps(values))
             sites.append(Site(size, url, str(sub), values))
         small, large = sites
 

@@ -28,8 +28,9 @@ from commands.demo_story import Calendar, DemoStepFailed, moment as _moment, pdf
 from commands.generate import DEMO_PASSWORD, make_iban, make_nir, make_siret, make_uai
 from models import (Apprentice, AuditEntry, CreditNote, Dossier, DossierCounter, Employer, IdccCpne, Invoice,
                     Membership, Notification, NpecReference, Organisation, User)
+from models.settings import seed_helpdesk_contact
 from models.user import RIGHTS
-from workflows import audit, bank_details, credit_notes, delegations, dossier_workflow
+from workflows import audit, bank_details, credit_notes, delegations, dossier_workflow, news
 from infrastructure import clock
 from infrastructure.numbering import immediate_transaction
 from infrastructure.passwords import hash_password
@@ -72,6 +73,7 @@ class DemoStory(BillingSteps, ProposalSteps, Calendar):
         self.plans = []  # one dict per invoice the story submits
 
     def play(self):
+        seed_helpdesk_contact()  # what a new database starts with (a test database may lack it)
         self.at(dt.datetime(2019, 3, 1, 10, 0), self._accounts)
         for key, entries in BANKS.items():
             for entry in entries:
@@ -80,6 +82,7 @@ class DemoStory(BillingSteps, ProposalSteps, Calendar):
             self.at(_moment(self._deposit_date(line), 9, 30), self._deposit, k, line)
         self.at(dt.datetime(2024, 1, 2, 10, 30), self._delegation)
         self.at(dt.datetime(2026, 9, 14, 16, 0), self._registrations)
+        self.at(dt.datetime(2026, 11, 16, 9, 0), self._news)
         self.plan_billing()
         self.plan_proposals()
         self.run()
@@ -95,6 +98,17 @@ class DemoStory(BillingSteps, ProposalSteps, Calendar):
         AuditEntry.create(actor="système", entity="demo", entity_id="-", action="chargement", after=counts,
                           note="Données de démonstration chargées")
         return counts
+
+    def _news(self, moment):
+        """Two OPCO news (after NOTIFICATIONS_READ_ON: unread on the dashboards), published as the staff admin."""
+        admin = self.users["admin@opco.test"]
+        news.publish_news(admin, "L'aide du portail s'enrichit",
+                          "Le pied de chaque page donne désormais le contact du centre de relation client, le guide "
+                          "utilisateur et le glossaire des états des dossiers, factures et avoirs.", all_cfas=True)
+        news.publish_news(admin, "Soldes des contrats terminés en 2026",
+                          "Pensez à déclarer le certificat de réalisation des contrats terminés cette année depuis "
+                          "« Dossiers échus » : le solde ne peut être réglé sans lui.",
+                          sirets="\n".join(self.orgs[key].siret for key in ("sud", "ouest")))
 
     def _registrations(self, moment):
         add_registrations(DEMO_PASSWORD, moment)

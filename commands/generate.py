@@ -170,6 +170,7 @@ def contract_templates(rng, count=TEMPLATE_COUNT):
             installments=[(number, item.year, item.kind, iso(item.billable_from), iso(item.period_start),
                            iso(item.period_end), _cents(item.amount))
                           for number, item in enumerate(financing.installments, start=1)],
+            first_billable=min((iso(item.billable_from) for item in financing.installments), default=None),
         ))
     return templates
 
@@ -369,7 +370,8 @@ def _chunk(rng, offset, count, first_apprentice, first_dossier, plan, employer_i
                t["agreements"][day] if financed else None, t["end"] if state == D.SETTLED else None,
                "Convention de formation signée" if state == D.AWAITING_DOCUMENTS else "",
                "Contrat hors du champ de financement" if state == D.REFUSED else "", stamp, stamp,
-               name_key(f"{last} {first}")))
+               name_key(f"{last} {first}"),
+               t["first_billable"] if with_installments and financed and state != D.SETTLED else None))
         if with_installments and financed:
             status = (InstallmentStatus.PAID if state == D.SETTLED else InstallmentStatus.TO_INVOICE).value
             schedule.extend((dossier_id,) + item + (status,) for item in t["installments"])

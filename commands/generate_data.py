@@ -66,7 +66,7 @@ DOSSIER_FIELDS = [
     Dossier.cap_mobility, Dossier.total_financed, Dossier.employer_share, Dossier.rupture_date,
     Dossier.completion_certificate, Dossier.deposit_date, Dossier.complete_date, Dossier.agreement_date,
     Dossier.closing_date, Dossier.missing_pieces, Dossier.refusal_reason, Dossier.created_at, Dossier.updated_at,
-    Dossier.apprentice_name_key,
+    Dossier.apprentice_name_key, Dossier.next_billable_from,
 ]
 APPRENTICE_FIELDS = [Apprentice.id, Apprentice.birth_name, Apprentice.first_name, Apprentice.birth_date,
                      Apprentice.nir, Apprentice.sex, Apprentice.rqth, Apprentice.birth_department,

@@ -24,8 +24,10 @@ class BankDetailsForm(FlaskForm):
                                          v.bic])
     holder = StringField("Titulaire du compte", validators=[DataRequired("Saisissez le titulaire du compte."),
                                                             Length(max=200, message="Nom trop long.")])
-    third_party = RadioField("Facturation", choices=[("0", "Autofacturation (le CFA facture lui-même)"),
-                                                     ("1", "Facturation par un tiers")], default="0")
+    third_party = RadioField("Facturation", choices=[
+        ("0", "Je facture moi-même mes contrats"),
+        ("1", "J'utilise un tiers pour la facturation (organisme gestionnaire, établissement principal ou "
+              "affactureur)")], default="0")
     rib = FileField("RIB (PDF)")
 
 

@@ -11,26 +11,28 @@ from .billing import (Counter, CreditNote, IdempotencyRecord, Invoice, InvoiceEv
 from .documents import Document, Letter, Notification, OutboxEmail
 from .exports import ExportRequest
 from .dossier import (Amendment, Apprentice, Dossier, ExpiredSettlement, IdccCpne, Installment,
-                      NpecReference, Rupture)
+                      NpecReference, Rupture, StockVerification)
 from .organisation import Delegation, Employer, Organisation
 from .proposal import ApiKey, ContractProposal, ProposalStep
-from .settings import SchemaVersion, SmicRate
+from .news import OpcoNews, OpcoNewsRead, OpcoNewsTarget
+from .settings import HelpdeskContact, SchemaVersion, SmicRate
 from .token import OneTimeToken
 from .user import Membership, User, new_session_token
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 MODELS = [
-    SchemaVersion, Counter, SmicRate,
+    SchemaVersion, Counter, SmicRate, HelpdeskContact,
     Organisation, Employer, Delegation,
     User, Membership, OneTimeToken,
     Apprentice, Dossier, DossierCounter, Installment, NpecReference, IdccCpne,
-    Rupture, Amendment, ExpiredSettlement,
+    Rupture, Amendment, ExpiredSettlement, StockVerification,
     BankDetails, Invoice, InvoiceLine, InvoiceEvent, CreditNote,
     Payment, PaymentLine, PaymentDeduction, IdempotencyRecord,
     ContractProposal, ProposalStep, ApiKey,
     Document, Letter, Notification, OutboxEmail,
     WebhookEndpoint, WebhookDelivery, WebhookAttempt,
     ExportRequest,
+    OpcoNews, OpcoNewsTarget, OpcoNewsRead,
     AuditEntry,
 ]
 

@@ -56,10 +56,12 @@ class Invoice(BaseModel):
     paid_at = DateTimeField(null=True)
 
     class Meta:
-        # (organisation, id): the portal's list, newest first, one organisation's range at a time; and one
-        # (organisation, column, id) per other sort it offers (amount, invoice date), so no page sorts an organisation
+        # (organisation, id): the portal's list, newest first, one organisation's range at a time; one
+        # (organisation, column, id) per other sort it offers (amount, invoice date), so no page sorts an organisation;
+        # (organisation, kind, id): the portal's mass-invoicing history
         indexes = ((("organisation", "state"), False), (("dossier", "state"), False), (("organisation", "id"), False),
-                   (("organisation", "total_ttc", "id"), False), (("organisation", "cfa_invoice_date", "id"), False))
+                   (("organisation", "total_ttc", "id"), False), (("organisation", "cfa_invoice_date", "id"), False),
+                   (("organisation", "kind", "id"), False))
 
     def __str__(self):
         return self.display_number
@@ -135,6 +137,10 @@ class Payment(BaseModel):
     submission_key = CharField(max_length=64, unique=True)
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=now)
+
+    class Meta:
+        # the portal's list, newest payment first, read on one organisation's range
+        indexes = ((("organisation", "date", "id"), False),)
 
     def __str__(self):
         return self.reference

@@ -6,7 +6,7 @@ from rules.double_funding import identity_key, name_key
 
 from .base import BaseModel, ByteOrderCharField, MoneyField, now
 from .organisation import Employer, Organisation
-from .states import AmendmentState, DossierState, InstallmentStatus, RuptureState
+from .states import AmendmentState, DossierState, InstallmentStatus, RuptureState, StockCheck
 from .user import User
 
 DOSSIER_STATES = DossierState.choices()
@@ -96,6 +96,8 @@ class Dossier(BaseModel):
     cap_first_equipment = MoneyField(default=0)
     cap_mobility = MoneyField(default=0)
     total_financed = MoneyField(default=0)
+    # The annual NPEC the CFA asked for, kept when the OPCO's agreement sets another one (None: the same as `npec`).
+    requested_npec = MoneyField(null=True)
     employer_share = MoneyField(default=0)
     rupture_date = DateField(null=True)
     completion_certificate = BooleanField(default=False)
@@ -109,6 +111,9 @@ class Dossier(BaseModel):
     refusal_reason = TextField(default="")
     # Deposited by the CFA under the employer's management mandate, the employer's step skipped.
     under_mandate = BooleanField(default=False)
+    # Earliest billable date of the installments still to invoice (none: NULL), kept by
+    # workflows.installments.refresh_due_dates: "a dossier with an installment to invoice" becomes one index range.
+    next_billable_from = DateField(null=True)
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)
 
@@ -122,14 +127,23 @@ class Dossier(BaseModel):
             (("organisation", "total_financed", "id"), False),
             (("organisation", "apprentice_name_key", "id"), False),
             (("organisation", "number"), False),
+            # the dashboard grid's state × scheme cells, and the stock contracts' own list (seed 003)
+            (("organisation", "state", "scheme", "id"), False),
+            (("organisation", "is_stock", "id"), False),
             (("organisation", "id"), False),
+            (("organisation", "state", "next_billable_from"), False),
             (("state", "complete_date"), False),
             (("apprentice_name_key",), False),  # the back office's sort by apprentice, all organisations
         )
 
-    def save(self, *args, **kwargs):
+    def save(self, force_insert=False, only=None):
+        """A full save never writes next_billable_from back: the instance may have been read before its
+        installments changed."""
         self.apprentice_name_key = name_key(self.apprentice_name)
-        return super().save(*args, **kwargs)
+        if only is None and not force_insert and self.id is not None:
+            only = [f for f in self._meta.sorted_fields
+                    if f is not Dossier.next_billable_from and not f.primary_key]
+        return super().save(force_insert=force_insert, only=only)
 
     def __str__(self):
         return f"{self.number} – {self.apprentice_name}"
@@ -154,6 +168,29 @@ class Installment(BaseModel):
 
     def __str__(self):
         return f"{self.dossier.number} / échéance {self.number}"
+
+
+STOCK_ANSWERS = StockCheck.choices()[1:]  # what a CFA may answer (« à vérifier » is the absence of an answer)
+
+
+class StockVerification(BaseModel):
+    """A CFA's answer on a stock contract the OPCO took over: confirmed, or an anomaly reported with a comment.
+
+    Answers are kept (the latest counts), so the OPCO sees what was confirmed or reported, by whom and when.
+    """
+
+    dossier = ForeignKeyField(Dossier, backref="stock_verifications", on_delete="RESTRICT")
+    answer = CharField(max_length=10, choices=STOCK_ANSWERS)
+    comment = TextField(default="")
+    by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    at = DateTimeField(default=now)
+
+    class Meta:
+        table_name = "stock_verification"
+        indexes = ((("dossier", "id"), False),)
+
+    def __str__(self):
+        return f"{self.dossier_id} : {StockCheck.label_of(self.answer)}"
 
 
 class NpecReference(BaseModel):

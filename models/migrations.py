@@ -200,6 +200,18 @@ def _0016_export_requests(migrator):
     db.create_tables([ExportRequest], safe=True)
 
 
+def _0017_list_columns_and_requested_npec(migrator):
+    """The columns each user keeps in the portal's dossier list, and the NPEC a CFA asked for beside the one the
+    OPCO agreed (*accord de financement*, seed 004). Both nullable: no rewrite of a million dossiers."""
+    from .dossier import Dossier
+    from .user import User
+
+    if "list_columns" not in {column.name for column in db.get_columns("user")}:
+        migrate(migrator.add_column("user", "list_columns", User.list_columns))
+    if "requested_npec" not in {column.name for column in db.get_columns("dossier")}:
+        migrate(migrator.add_column("dossier", "requested_npec", Dossier.requested_npec))
+
+
 def _0018_invoice_declared_invoice(migrator):
     """The CFA's invoice as deposited (seed 004): its comment; the portal's invoice list sorted by amount and by
     invoice date on (organisation, column, id) indexes."""
@@ -208,6 +220,53 @@ def _0018_invoice_declared_invoice(migrator):
     for columns in (("organisation_id", "total_ttc", "id"), ("organisation_id", "cfa_invoice_date", "id")):
         if "invoice_" + "_".join(columns) not in indexes:
             migrate(migrator.add_index("invoice", columns, False))
+
+
+def _0019_billing_history_indexes(migrator):
+    """The portal's payments list (newest first, one organisation's range) and mass-invoicing history read on
+    an index at a million dossiers instead of sorting or filtering the organisation's rows."""
+    payment_indexes = {index.name for index in db.get_indexes("payment")}
+    if "payment_organisation_id_date_id" not in payment_indexes:
+        migrate(migrator.add_index("payment", ("organisation_id", "date", "id"), False))
+    invoice_indexes = {index.name for index in db.get_indexes("invoice")}
+    if "invoice_organisation_id_kind_id" not in invoice_indexes:
+        migrate(migrator.add_index("invoice", ("organisation_id", "kind", "id"), False))
+
+
+def _0020_stock_verification(migrator):
+    """Stock contracts (seed 003): the CFA's answers on each one, its own (organisation, is_stock, id) list
+    range, and the (organisation, state, scheme, id) range behind the dashboard grid's links."""
+    from .dossier import Dossier, StockVerification
+
+    db.create_tables([StockVerification], safe=True)
+    indexed = {index.name for index in db.get_indexes("dossier")}
+    for index in Dossier._meta.fields_to_index():
+        if index._name not in indexed:
+            db.execute(index.safe(True))
+
+
+def _0021_news_and_helpdesk(migrator):
+    """OPCO news broadcast to CFAs (news, targets, read marks) and the helpdesk contact shown on the portal."""
+    from .news import OpcoNews, OpcoNewsRead, OpcoNewsTarget
+    from .settings import HelpdeskContact, seed_helpdesk_contact
+
+    db.create_tables([HelpdeskContact, OpcoNews, OpcoNewsTarget, OpcoNewsRead], safe=True)
+    seed_helpdesk_contact()
+
+
+def _0022_next_billable_from(migrator):
+    """« Dossiers avec une échéance à facturer » as one index range: each dossier keeps the earliest billable
+    date of its installments still to invoice, filled here in one UPDATE."""
+    from .dossier import Dossier
+
+    present = {column.name for column in db.get_columns("dossier")}
+    if "next_billable_from" not in present:
+        migrate(migrator.add_column("dossier", "next_billable_from", Dossier.next_billable_from))
+    indexed = {index.name for index in db.get_indexes("dossier")}
+    if "dossier_organisation_id_state_next_billable_from" not in indexed:
+        migrate(migrator.add_index("dossier", ("organisation_id", "state", "next_billable_from"), False))
+    db.execute_sql('UPDATE "dossier" SET next_billable_from = (SELECT MIN(i.billable_from) FROM "installment" i '
+                   "WHERE i.dossier_id = \"dossier\".id AND i.status = 'to_invoice')")
 
 
 STEPS = [
@@ -227,7 +286,12 @@ STEPS = [
     _0014_dossier_counters,
     _0015_list_indexes,
     _0016_export_requests,
+    _0017_list_columns_and_requested_npec,
     _0018_invoice_declared_invoice,
+    _0019_billing_history_indexes,
+    _0020_stock_verification,
+    _0021_news_and_helpdesk,
+    _0022_next_billable_from,
 ]
 SCHEMA_VERSION = len(STEPS)
 
@@ -265,8 +329,9 @@ def create_schema():
         if not SchemaVersion.select().exists():
             SchemaVersion.create(version=SCHEMA_VERSION)
     migrate_schema()
-    from .settings import seed_smic_rates
+    from .settings import seed_helpdesk_contact, seed_smic_rates
     seed_smic_rates()
+    seed_helpdesk_contact()
     refresh_planner_statistics()
 
 

@@ -110,6 +110,15 @@ class RuptureState(State):
     CONFIRMED = "confirmee", "Confirmée", "success"
 
 
+class StockCheck(State):
+    """The CFA's answer on a stock contract the OPCO took over (seed 003 *Étape 1 : Vérifier mes contrats
+    stockés*). Not a machine: each answer is a declaration kept with its comment, the latest one counts."""
+
+    TO_CHECK = "a_verifier", "À vérifier", "warning"
+    CONFIRMED = "confirme", "Confirmé par le CFA", "success"
+    REPORTED = "signale", "Anomalie signalée par le CFA", "danger"
+
+
 class OrganisationStatus(State):
     PENDING = "pending", "Inscription à valider", "warning"
     ACTIVE = "active", "Active", "success"

@@ -3,7 +3,7 @@ import secrets
 
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
-from .base import BaseModel, now
+from .base import BaseModel, JSONField, now
 from .organisation import Employer, Organisation
 
 USER_KINDS = [("staff", "Personnel OPCO"), ("cfa", "Utilisateur CFA"), ("employer", "Employeur")]
@@ -48,6 +48,8 @@ class User(BaseModel):
     # self-registered account per organisation. Such an account signs in once its email is confirmed.
     registered_for = ForeignKeyField(Organisation, null=True, unique=True, backref="self_registrations",
                                      on_delete="SET NULL")
+    # The columns the user chose to see in each portal list ({"dossiers": ["cfa", "budget", …]}); None: defaults.
+    list_columns = JSONField(null=True)
 
     def __str__(self):
         name = f"{self.first_name} {self.last_name}".strip()

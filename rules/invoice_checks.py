@@ -177,8 +177,9 @@ def check_invoice(request: InvoiceRequest, context: InvoiceContext) -> list:
                        f"(du {fr_date(other_start)} au {fr_date(other_end)})",
                        period_start=start, period_end=end, other_start=other_start, other_end=other_end)
 
-    _check_rate(refuse, "lodging_rate", "Hébergement", request.lodging_amount, request.nights, LODGING_PER_NIGHT, "nuitée")
-    _check_rate(refuse, "meals_rate", "Restauration", request.meals_amount, request.meals, MEAL_RATE, "repas")
+    _check_rate(refuse, "lodging_rate", "Hébergement", request.lodging_amount, request.nights, LODGING_PER_NIGHT,
+                ("nuitée", "nuitées"))
+    _check_rate(refuse, "meals_rate", "Restauration", request.meals_amount, request.meals, MEAL_RATE, ("repas", "repas"))
     equipment = round_cents(Decimal(request.first_equipment_amount))
     if equipment > 0:
         if context.first_equipment_billed:
@@ -225,12 +226,13 @@ def check_invoice(request: InvoiceRequest, context: InvoiceContext) -> list:
 
 
 def _check_rate(refuse, rule, label, value, quantity, rate, unit):
+    """`unit`: (singular, plural); French keeps the singular for 0 and 1 ("0 nuitée", "2 repas")."""
     value = round_cents(Decimal(value))
     if value <= 0:
         return
     ceiling = rate * max(quantity, 0)
     if value > ceiling:
         refuse(rule,
-               f"{label} : {format_eur(value)} pour {quantity} {unit}(s), au-delà de "
-               f"{format_eur(rate)} par {unit} ({format_eur(ceiling)})",
+               f"{label} : {format_eur(value)} pour {quantity} {unit[0] if abs(quantity) <= 1 else unit[1]}, "
+               f"au-delà de {format_eur(rate)} par {unit[0]} ({format_eur(ceiling)})",
                amount=value, quantity=quantity, rate=rate, ceiling=ceiling)

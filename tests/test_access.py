@@ -43,6 +43,8 @@ VARIABLES = {
     "key_id": lambda t: t.api_key.id,
     "endpoint_id": lambda t: t.webhook_endpoint.id,
     "delivery_id": lambda t: t.webhook_delivery.id,
+    "bank_details_id": lambda t: t.bank_details.id,
+    "news_id": lambda t: t.news.id,
 }
 # Where one name means different things: (rule prefix, name) → value; the longest prefix wins.
 VARIABLES_BY_PREFIX = {
@@ -50,6 +52,7 @@ VARIABLES_BY_PREFIX = {
     ("/portail/reglements/", "reference"): lambda t: t.payment.reference,
     ("/portail/propositions/", "document_id"): lambda t: t.proposal_document.id,
     ("/portail/entreprise/propositions/", "document_id"): lambda t: t.proposal_document.id,
+    ("/portail/contrats-stockes/", "number"): lambda t: t.stock_dossier.number,
 }
 
 
@@ -243,7 +246,7 @@ def test_portal_route_never_serves_another_organisations_data(crawl, rule, metho
 # Billing screens (SPEC §3 rights: "billing" adds invoices, reimbursement requests, mass invoicing, credit notes,
 # settlement of expired dossiers) — a user without any billing right gets none of them, even on their own data.
 BILLING_PREFIXES = ("/portail/factures", "/portail/facturation", "/portail/avoirs", "/portail/organisation/avoirs",
-                    "/portail/organisation/banque", "/portail/reglements", "/portail/echus")
+                    "/portail/organisation/banque", "/portail/reglements", "/portail/echus", "/portail/historiques")
 
 
 def _is_billing(rule):
@@ -321,7 +324,9 @@ def mixed_billing(app, factory, make_client):
 LISTS = [("/portail/factures", "mass"), ("/portail/factures/export.csv", "mass"),
          ("/portail/factures/export.xlsx", "mass"), ("/portail/facturation", "mass"),
          ("/portail/reglements", "payment"), ("/portail/reglements/export.csv", "payment"),
-         ("/portail/reglements/export.xlsx", "payment")]
+         ("/portail/reglements/export.xlsx", "payment"), ("/portail/historiques/facturations", "mass"),
+         ("/portail/historiques/facturations/export.csv", "mass"),
+         ("/portail/historiques/facturations/export.xlsx", "mass")]
 
 
 @pytest.mark.parametrize("url,record", LISTS, ids=[u for u, _ in LISTS])
@@ -345,10 +350,11 @@ def test_a_list_or_export_leaves_out_what_covers_a_dossier_the_user_may_not_bill
 
 PAGES = [lambda m: f"/portail/factures/{m['mass'].id}", lambda m: f"/portail/factures/{m['mass'].id}/recepisse",
          lambda m: f"/portail/factures/{m['mass'].id}/document", lambda m: f"/portail/documents/{m['pdf'].id}",
-         lambda m: f"/portail/reglements/{m['payment'].reference}/avis.pdf"]
+         lambda m: f"/portail/reglements/{m['payment'].reference}/avis.pdf",
+         lambda m: f"/portail/reglements/{m['payment'].reference}"]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=["invoice", "receipt", "compliance", "document", "remittance"])
+@pytest.mark.parametrize("page", PAGES, ids=["invoice", "receipt", "compliance", "document", "remittance", "payment"])
 def test_a_page_or_file_of_what_covers_a_dossier_the_user_may_not_bill_is_a_404(mixed_billing, page):
     url = page(mixed_billing)
     assert mixed_billing["all"].get(url).status_code in (200, 302)

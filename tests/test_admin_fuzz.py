@@ -20,6 +20,8 @@ FORMS = {
     "dossier": ["number", "organisation", "employer", "apprentice", "conclusion_date", "contract_start",
                 "contract_end", "level", "training_hours", "distance_percent", "scheme"],
     "user": ["email", "kind", "staff_role", "new_password", "memberships-0-organisation", "memberships-0-role"],
+    "opconews": ["title", "body", "all_cfas", "sirets"],
+    "helpdeskcontact": ["phone", "email", "hours"],
 }
 
 

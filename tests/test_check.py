@@ -231,3 +231,27 @@ def test_a_second_amendment_counts_the_credit_note_of_the_first(ledger, app, fac
     dossier = models.Dossier.get_by_id(ledger.dossier.id)
     assert scheduled - first.amount == dossier.total_financed - dossier.employer_share
     assert run_check(app)[0] == 0, run_check(app)[1]
+
+
+def test_the_kept_next_billable_date_follows_the_installments_and_a_wrong_one_is_reported_then_rebuilt(
+        ledger, app, db, factory, make_client):
+    """« Dossiers avec une échéance à facturer » reads Dossier.next_billable_from: engaging, requesting,
+    rejecting keep it equal to the earliest installment still to invoice; a wrong one is found by `check`
+    and repaired by `rebuild-counters`."""
+    def kept():
+        return models.Dossier.get_by_id(ledger.dossier.id).next_billable_from
+
+    third = ledger.installments()[2]
+    assert kept() == third.billable_from  # the first two are requested
+    with app.test_request_context():
+        workflow.reject(ledger.pending_invoice, "Facture illisible.", user=factory.staff("comptable"))
+    assert kept() == ledger.second.billable_from  # the rejected request frees the second again
+    assert run_check(app)[0] == 0
+
+    sql(db, 'UPDATE "dossier" SET next_billable_from = NULL WHERE id = ?', ledger.dossier.id)
+    _broken(app, f"Dossier {ledger.dossier.number} : prochaine échéance à facturer enregistrée aucune, "
+                 f"{ledger.second.billable_from:%d/%m/%Y} d'après ses échéances")
+    result = app.test_cli_runner().invoke(args=["rebuild-counters"])
+    assert result.exit_code == 0, result.output
+    assert kept() == ledger.second.billable_from
+    assert run_check(app)[0] == 0

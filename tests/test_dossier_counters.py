@@ -21,8 +21,10 @@ STOCK_RIGHTS = ["right_contracts", "right_contracts_billing", "right_stock", "ri
 
 
 def page_figures(html, param):
-    """{code: n} of the portal dashboard's counters by state (`param` "state") or by scheme ("scheme")."""
-    found = re.findall(r'data-' + param + r'="([a-z_0-9]+)">\s*<span class="h4 d-block mb-0">(\d+)</span>', html)
+    """{code: n} of the portal dashboard grid's totals by state (`param` "state") or by scheme ("scheme")."""
+    state_total = r'data-state="([a-z_0-9]+)" data-scheme=""'
+    scheme_total = r'data-state="" data-scheme="([a-z_0-9]+)"'
+    found = re.findall((state_total if param == "state" else scheme_total) + r'[^>]*>(\d+)</a>', html)
     return {code: int(n) for code, n in found}
 
 

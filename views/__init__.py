@@ -15,6 +15,8 @@ def register_views(app):
     app.register_blueprint(registration.bp)
     app.register_blueprint(invitation.bp)
     app.register_blueprint(portal.bp)
+    # Browsers ask for /favicon.ico on every page that names none (PDFs, API documentation): never a 404.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.ico"))
     init_admin(app)
     register_api(app)
 

@@ -47,5 +47,5 @@ def register_state_helpers(app):
                        state_badge=state_badge)
     for name in ("DossierState", "InstallmentStatus", "InvoiceState", "CreditNoteState", "BankDetailsStatus",
                  "DelegationState", "AmendmentState", "RuptureState", "OrganisationStatus", "EmployerStatus",
-                 "ProposalState"):
+                 "ProposalState", "StockCheck"):
         app.jinja_env.globals[name] = getattr(states, name)

@@ -66,3 +66,17 @@ def change_password(user, current_password, new_password):
                user=user)
     user.session_token = token
     return user
+
+
+def set_list_columns(user, list_name, keys):
+    """Keep the columns the user chose for a portal list (`keys`, None: back to the defaults).
+
+    A display preference, not a change of the account: it is not audited.
+    """
+    chosen = dict(user.list_columns or {})
+    if keys is None:
+        chosen.pop(list_name, None)
+    else:
+        chosen[list_name] = list(keys)
+    User.update(list_columns=chosen or None).where(User.id == user.id).execute()
+    user.list_columns = chosen or None

@@ -13,6 +13,7 @@ from models import Dossier, Installment, db
 from models.dossier import INSTALLMENT_KINDS, REGIMES
 from models.states import DossierState, InstallmentStatus
 from workflows.dossier_rules import contract_from_dossier, financing_delta, store_schedule
+from workflows.installments import refresh_due_dates
 from infrastructure.formatting import montant
 from workflows.letters import issue_letter
 from workflows.npec_import import propose_npec
@@ -169,6 +170,8 @@ def _apply(action, dossier, user, params, today, stored_files):
         if choice.npec is None or choice.npec <= 0:
             raise WorkflowRefusal(f"aucun NPEC à appliquer ({choice.source}) : saisissez-le")
         financing = rules.compute_financing(contract_from_dossier(dossier, npec=choice.npec))
+        if dossier.requested_npec is None and Decimal(dossier.npec or 0) != choice.npec:
+            changes["requested_npec"] = dossier.npec  # what the CFA asked, beside what is agreed
         changes.update(npec=choice.npec, regime=financing.regime, total_financed=financing.total,
                        employer_share=financing.employer_share, agreement_date=today,
                        advisor=dossier.advisor_id or user.id)
@@ -198,6 +201,7 @@ def _apply(action, dossier, user, params, today, stored_files):
             cancelled = (Installment.update(status=InstallmentStatus.CANCELLED)
                          .where((Installment.dossier == dossier.id)
                                 & (Installment.status == InstallmentStatus.TO_INVOICE)).execute())
+            refresh_due_dates([dossier.id])
             notes.append(f"{cancelled} échéance(s) non facturée(s) annulée(s)")
         if current_letter:
             kind, context = current_letter

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from peewee import fn
+from peewee import SQL, Case, fn
 
 import rules
 from rules.money import from_cents
@@ -18,6 +18,7 @@ from workflows import audit
 from workflows.state_machines import DOSSIER
 from workflows.transitions import TransitionRefused, apply
 from workflows.dossier_rules import ACTIVE_INVOICE_STATES, contract_from_dossier
+from workflows.installments import refresh_due_dates
 from infrastructure.formatting import date_fr, montant
 from infrastructure import clock
 
@@ -77,6 +78,78 @@ def expired_rows(query, today=None, limit=LIST_LIMIT, by_id=False, batch=BATCH_S
     return rows[:limit]
 
 
+def count_expired(query, today=None, limit=LIST_LIMIT, batch=BATCH_SIZE):
+    """How many of `query`'s dossiers are expired, counting no further than `limit` (the dashboard's figure).
+
+    The same decision as expired_rows (rules.is_expired over the same figures), without what only the list
+    shows: one query per batch reads each candidate's figures as correlated subqueries (the amounts only for
+    the dossiers whose completion certificate is there: without it, a dossier out of invoicing is expired
+    whatever remains).
+    """
+    today = today or clock.today()
+    found, page = 0, 1
+    while found < limit:
+        rows = list(candidates(query.select(*_count_columns()), today, by_id=True).paginate(page, batch).tuples())
+        for dossier_id, rupture_date, contract_end, certificate, committed, last_period, in_process, invoiced, \
+                credited in rows:
+            billing_end = last_period or rupture_date or contract_end
+            if isinstance(billing_end, str):
+                billing_end = dt.date.fromisoformat(billing_end)
+            remaining = Decimal("0.00")
+            if certificate:
+                remaining = rules.running_balance((), today, invoiced=from_cents(invoiced or 0),
+                                                  credited=from_cents(credited or 0),
+                                                  committed=from_cents(committed or 0)).remaining
+            found += rules.is_expired(billing_end, today, bool(in_process), remaining, bool(certificate))
+        if len(rows) < batch:
+            break
+        page += 1
+    return min(found, limit)
+
+
+def _count_columns():
+    """A candidate's id, dates, certificate, then its schedule total and end, whether an invoice of it is being
+    processed, and (certificate there) what was invoiced on teaching and credited: the _evaluate figures."""
+    live = (Installment.dossier == Dossier.id) & (Installment.status != InstallmentStatus.CANCELLED)
+    # Scalar subqueries stopped at their first row rather than EXISTS: PostgreSQL hashes an EXISTS under a CASE
+    # over every invoice being processed (100k rows read for a 100-dossier batch).
+    own = Invoice.select(SQL("1")).where((Invoice.dossier == Dossier.id) & Invoice.state.in_(IN_PROCESS)).limit(1)
+    Lined = Invoice.alias()
+    lined = (InvoiceLine.select(SQL("1")).join(Lined, on=(InvoiceLine.invoice == Lined.id))
+             .where((InvoiceLine.dossier == Dossier.id) & Lined.state.in_(IN_PROCESS)).limit(1))
+    Active = Invoice.alias()
+    invoiced = (InvoiceLine.select(fn.SUM(InvoiceLine.amount)).join(Active, on=(InvoiceLine.invoice == Active.id))
+                .where((InvoiceLine.dossier == Dossier.id) & Active.state.in_(ACTIVE_INVOICE_STATES)
+                       & InvoiceLine.nature.in_(("teaching", "uplift"))))
+    credited = CreditNote.select(fn.SUM(CreditNote.amount)).where(CreditNote.dossier == Dossier.id)
+    certified = Dossier.completion_certificate == True  # noqa: E712 (SQL)
+    return (Dossier.id, Dossier.rupture_date, Dossier.contract_end, Dossier.completion_certificate,
+            Installment.select(fn.SUM(Installment.amount)).where(live),
+            Installment.select(fn.MAX(Installment.period_end)).where(live),
+            fn.COALESCE(own, lined, 0),
+            Case(None, [(certified, invoiced)], None),
+            Case(None, [(certified, credited)], None))
+
+
+def _in_process(ids):
+    """Ids among `ids` with an invoice being processed or on hold (their own, or through a line)."""
+    found = {row[0] for row in Invoice.select(Invoice.dossier).where(
+        Invoice.dossier.in_(ids) & Invoice.state.in_(IN_PROCESS)).tuples()}
+    found |= {row[0] for row in InvoiceLine.select(InvoiceLine.dossier).join(Invoice).where(
+        InvoiceLine.dossier.in_(ids) & Invoice.state.in_(IN_PROCESS)).tuples()}
+    return found
+
+
+def _invoiced_and_credited(ids):
+    invoiced = _cents_map(InvoiceLine.select(InvoiceLine.dossier, fn.SUM(InvoiceLine.amount)).join(Invoice)
+                          .where(InvoiceLine.dossier.in_(ids) & Invoice.state.in_(ACTIVE_INVOICE_STATES)
+                                 & InvoiceLine.nature.in_(("teaching", "uplift")))
+                          .group_by(InvoiceLine.dossier))
+    credited = _cents_map(CreditNote.select(CreditNote.dossier, fn.SUM(CreditNote.amount))
+                          .where(CreditNote.dossier.in_(ids)).group_by(CreditNote.dossier))
+    return invoiced, credited
+
+
 def _evaluate(dossiers, today):
     """rules.is_expired over one batch of candidates, with aggregated figures (seven queries)."""
     if not dossiers:
@@ -91,16 +164,8 @@ def _evaluate(dossiers, today):
                               .group_by(Installment.dossier))
     open_final = {row[0] for row in Installment.select(Installment.dossier).where(
         Installment.dossier.in_(ids) & (Installment.kind == "final") & (Installment.status == InstallmentStatus.TO_INVOICE)).tuples()}
-    invoiced = _cents_map(InvoiceLine.select(InvoiceLine.dossier, fn.SUM(InvoiceLine.amount)).join(Invoice)
-                          .where(InvoiceLine.dossier.in_(ids) & Invoice.state.in_(ACTIVE_INVOICE_STATES)
-                                 & InvoiceLine.nature.in_(("teaching", "uplift")))
-                          .group_by(InvoiceLine.dossier))
-    credited = _cents_map(CreditNote.select(CreditNote.dossier, fn.SUM(CreditNote.amount))
-                          .where(CreditNote.dossier.in_(ids)).group_by(CreditNote.dossier))
-    in_process = {row[0] for row in Invoice.select(Invoice.dossier).where(
-        Invoice.dossier.in_(ids) & Invoice.state.in_(IN_PROCESS)).tuples()}
-    in_process |= {row[0] for row in InvoiceLine.select(InvoiceLine.dossier).join(Invoice).where(
-        InvoiceLine.dossier.in_(ids) & Invoice.state.in_(IN_PROCESS)).tuples()}
+    invoiced, credited = _invoiced_and_credited(ids)
+    in_process = _in_process(ids)
 
     rows = []
     for dossier in dossiers:
@@ -179,6 +244,7 @@ def declare_final_balance(dossier, user=None, today=None):
             if open_rows:
                 (Installment.update(status=InstallmentStatus.CANCELLED)
                  .where(Installment.id.in_([r.id for r in open_rows])).execute())
+                refresh_due_dates([dossier.id])
             done["settlement"] = ExpiredSettlement.create(
                 dossier=dossier.id, kind="final_balance", amount_released=released,
                 note=f"{len(open_rows)} échéance(s) libérée(s)", declared_by=user.id if user else None)

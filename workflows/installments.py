@@ -11,7 +11,7 @@ One definition, in SQL, used both to store the statuses after every billing chan
   covered by what was paid are `paid`, then those covered by what was invoiced are `invoiced`,
   the rest `to_invoice`. A rejected invoice therefore frees its installments again.
 """
-from models import Installment, Invoice, InvoiceLine, db
+from models import Installment, Invoice, InvoiceLine, db, is_postgres
 from models.states import ACTIVE_INVOICE_STATES, InstallmentStatus as S, InvoiceState
 
 ACTIVE = ACTIVE_INVOICE_STATES
@@ -82,7 +82,36 @@ def sync_statuses(dossier_ids):
         by_status.setdefault(status, []).append(installment_id)
     for status, ids in by_status.items():
         Installment.update(status=status).where(Installment.id.in_(ids)).execute()
+    refresh_due_dates(dossier_ids)
     return changed
+
+
+def next_due_sql(dossier_table='"dossier"'):
+    """The earliest billable date of a dossier's installments still to invoice (SQL, correlated)."""
+    return (f'(SELECT MIN(i.billable_from) FROM "{Installment._meta.table_name}" i '
+            f"WHERE i.dossier_id = {dossier_table}.id AND i.status = '{S.TO_INVOICE}')")
+
+
+def refresh_due_dates(dossier_ids):
+    """Store Dossier.next_billable_from for these dossiers (call in the transaction that moved installments)."""
+    dossier_ids = sorted({int(d) for d in dossier_ids if d is not None})
+    for start in range(0, len(dossier_ids), 500):
+        db.execute_sql(f'UPDATE "dossier" SET next_billable_from = {next_due_sql()} '
+                       f"WHERE id IN {_ids(dossier_ids[start:start + 500])}")
+
+
+def refresh_all_due_dates():
+    """Dossier.next_billable_from of every dossier (migration, rebuild-counters)."""
+    db.execute_sql(f'UPDATE "dossier" SET next_billable_from = {next_due_sql()}')
+
+
+def due_date_mismatches(limit=20):
+    """(dossier id, stored, expected) where Dossier.next_billable_from disagrees with the installments."""
+    sql = (f'SELECT d.id, d.next_billable_from, {next_due_sql("d")} AS expected FROM "dossier" d '
+           f'WHERE d.next_billable_from IS NOT {next_due_sql("d")} ORDER BY d.id LIMIT {int(limit)}')
+    if is_postgres():
+        sql = sql.replace(" IS NOT ", " IS DISTINCT FROM ")
+    return [tuple(row) for row in db.execute_sql(sql).fetchall()]
 
 
 def dossiers_of(invoice):

@@ -16,17 +16,19 @@ or the invoice and the figures. The invariants, stated precisely:
   delegates to it (once delegations have a state: approved, or ended for a closed invoice);
 * every invoice, payment, credit note, rupture, amendment and engaged dossier has an audit entry;
 * every invoice past draft has its receipt number and its stored receipt (a `recepisse` document);
-* every dashboard counter equals a fresh count of the dossiers of its organisation, state, scheme and kind.
+* every dashboard counter equals a fresh count of the dossiers of its organisation, state, scheme and kind;
+* every dossier's kept next billable date equals the earliest of its installments still to invoice.
 """
+import datetime as dt
 from dataclasses import dataclass
 
 from models import (Amendment, AuditEntry, CreditNote, Delegation, Document, Dossier, DossierCounter,
                     ExpiredSettlement, Installment, Invoice, InvoiceLine, Organisation, Payment, PaymentLine, Rupture,
                     db)
 from models.states import DelegationState, DossierState, InstallmentStatus, InvoiceState
-from infrastructure.formatting import montant
+from infrastructure.formatting import date_fr, montant
 from rules.money import from_cents
-from workflows.installments import ACTIVE, status_mismatches
+from workflows.installments import ACTIVE, due_date_mismatches, status_mismatches
 
 STATUS_LABELS = dict(Installment.status.choices)
 STATE_LABELS = dict(Dossier.state.choices)
@@ -252,8 +254,25 @@ def check_dossier_counters():
     return out
 
 
+def check_due_dates():
+    """Each dossier's kept next billable date (« échéance à facturer ») equals its installments' (limited to 20)."""
+    out = []
+    for dossier_id, stored, expected in due_date_mismatches():
+        number = Dossier.select(Dossier.number).where(Dossier.id == dossier_id).scalar()
+        out.append(Problem("due_date", f"Dossier {number} : prochaine échéance à facturer enregistrée "
+                                       f"{_date(stored)}, {_date(expected)} d'après ses échéances. "
+                                       f"Recalculez-les : flask --app app rebuild-counters."))
+    return out
+
+
+def _date(value):
+    if value is None:
+        return "aucune"
+    return date_fr(value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)))
+
+
 CHECKS = (check_schedules, check_billing_chain, check_billing_chain_by_nature, check_installment_statuses,
-          check_billing_scope, check_audit, check_receipts, check_dossier_counters)
+          check_billing_scope, check_audit, check_receipts, check_dossier_counters, check_due_dates)
 
 
 def problems():

@@ -168,6 +168,6 @@ def remittance(payment):
     """Everything the avis de paiement shows: lines with invoice and dossier, deductions."""
     lines = list(PaymentLine.select(PaymentLine, Invoice, Dossier).join(Invoice).switch(PaymentLine)
                  .join(Dossier).where(PaymentLine.payment == payment).order_by(Invoice.number, Dossier.number))
-    deductions = list(PaymentDeduction.select(PaymentDeduction, CreditNote).join(CreditNote)
+    deductions = list(PaymentDeduction.select(PaymentDeduction, CreditNote, Dossier).join(CreditNote).join(Dossier)
                       .where(PaymentDeduction.payment == payment).order_by(CreditNote.number))
     return {"payment": payment, "lines": lines, "deductions": deductions}

@@ -201,3 +201,33 @@ def test_candidates_are_read_in_batches_until_enough_expired_dossiers_are_found(
     html = client.get("/portail/echus").get_data(as_text=True)
     assert f'id="expired-{waiting.number}"' in html
     assert all(f'id="expired-{d.number}"' not in html for d in settled)
+
+
+def test_the_dashboard_count_makes_the_list_decision_for_every_kind_of_dossier(factory, make_client):
+    """The dashboard counts with workflows.expired.count_expired (plain values, amounts only where the certificate
+    is there); it must find exactly the dossiers the list shows, whatever mix of reasons, and stop at its cap."""
+    from workflows.expired import count_expired, expired_rows
+
+    org, client = setup(factory, make_client)
+    expected = [ended(factory, org),  # nothing invoiced, no certificate
+                ended(factory, org, completion_certificate=True)]  # certificate, everything left to invoice
+    unpaid_certificate = ended(factory, org)
+    invoice_and_pay(unpaid_certificate, len(installments(unpaid_certificate)))  # paid, certificate missing
+    expected.append(unpaid_certificate)
+    recent = ended(factory, org, months_ago=1)
+    in_process = ended(factory, org)
+    invoice_and_pay(in_process, 1, paid=False)
+    done = ended(factory, org, completion_certificate=True)
+    invoice_and_pay(done, len(installments(done)))
+    ended(factory, factory.organisation())  # another organisation's
+    query = models.Dossier.select().where(models.Dossier.organisation == org.id)
+
+    listed = {row.dossier.id for row in expired_rows(query, TODAY)}
+    assert listed == {d.id for d in expected}
+    assert not listed & {recent.id, in_process.id, done.id}
+    assert count_expired(query, TODAY) == 3
+    assert count_expired(query, TODAY, batch=2) == 3
+    assert count_expired(query, TODAY, limit=2, batch=1) == 2
+    html = client.get("/portail/").get_data(as_text=True)
+    badge = html.split("Dossiers échus à traiter</a>")[1].split("</span>")[0]
+    assert badge.rsplit(">", 1)[1] == "3"

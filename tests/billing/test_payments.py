@@ -165,7 +165,7 @@ def test_the_portal_lists_and_exports_the_organisation_payments_only(factory, ma
     assert payment.reference in page
     export = cfa.get("/portail/reglements/export.csv")
     rows = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
-    assert rows[0][0] == "Référence" and rows[1][0] == payment.reference and rows[1][-1] == "1\u00a0134,56\u00a0€"
+    assert rows[0][0] == "Référence du règlement" and rows[1][0] == payment.reference and rows[1][-1] == "1\u00a0134,56\u00a0€"
     assert cfa.get("/portail/reglements/export.xlsx").data[:2] == b"PK"
     stranger = make_client(factory.cfa_user(factory.organisation()).email)
     assert payment.reference not in stranger.get("/portail/reglements").get_data(as_text=True)

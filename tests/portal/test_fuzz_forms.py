@@ -217,3 +217,27 @@ def test_mass_invoicing_send_form_never_fails_and_never_writes_half(setup, data,
     delta = changed(before)
     if response.status_code != 302:
         assert response.status_code in (400, 409, 413) and delta == {}, (response.status_code, delta)
+@given(columns=st.lists(st.one_of(st.sampled_from(["apprenti", "cfa", "budget", "remboursements", "deca"]), odd_text),
+                        max_size=20),
+       back=st.one_of(odd_text, st.dictionaries(st.sampled_from(["apprenti", "state", "sort", "per_page", "evil"]),
+                                                odd_text, max_size=4).map(lambda d: "&".join(
+                                                    f"{quote(k)}={quote(v)}" for k, v in d.items()))),
+       default=st.sampled_from(["", "1", "x"]))
+@FUZZ
+def test_column_choice_never_fails_and_keeps_only_known_columns(setup, columns, back, default):
+    from views.portal.dossiers import CHOICE_KEYS
+    client, _, _ = setup
+    before = models.User.get(models.User.email == "admin@cfa-sud.test").list_columns
+    response = client.post_form("/portail/dossiers/colonnes", {"colonnes": columns, "retour": back, "defaut": default})
+    if any("\x00" in text for text in [*columns, back]):  # refused at the door (app.py)
+        assert response.status_code == 400
+        assert models.User.get(models.User.email == "admin@cfa-sud.test").list_columns == before
+        return
+    assert response.status_code == 302 and response.headers["Location"].startswith("/portail/dossiers")
+    kept = models.User.get(models.User.email == "admin@cfa-sud.test").list_columns
+    if default:
+        assert not kept
+    else:
+        assert kept["dossiers"] == [key for key in CHOICE_KEYS if key in columns]
+    listed = client.get(response.headers["Location"])
+    assert listed.status_code == 200 or (listed.status_code == 400 and "%00" in response.headers["Location"])

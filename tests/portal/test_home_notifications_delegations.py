@@ -12,7 +12,9 @@ def client(sud_client):
 
 
 def counter(html, attribute, code):
-    match = re.search(r'data-' + attribute + '="' + code + r'">\s*<span class="h4 d-block mb-0">(\d+)</span>', html)
+    """The grid's total of a state row or a scheme column."""
+    state, scheme = (code, "") if attribute == "state" else ("", code)
+    match = re.search(r'data-state="' + state + '" data-scheme="' + scheme + r'"[^>]*>(\d+)</a>', html)
     return int(match.group(1))
 
 

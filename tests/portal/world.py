@@ -36,6 +36,9 @@ class Tenant:
     api_key: models.ApiKey = None
     webhook_endpoint: models.WebhookEndpoint = None
     webhook_delivery: models.WebhookDelivery = None
+    bank_details: models.BankDetails = None  # with its RIB file (`rib_document`)
+    rib_document: models.Document = None
+    news: models.OpcoNews = None  # an OPCO news addressed to this organisation only
 
 
 def tenant(app, factory, name, email, number_base):
@@ -72,6 +75,10 @@ def tenant(app, factory, name, email, number_base):
     delegation = models.Delegation.create(delegate=org, delegator=delegator, state="approuvee")
     bank = models.BankDetails.create(organisation=org, iban="FR7630006000011234567890189", bic="AGRIFRPPXXX",
                                      holder=name, status="approved")
+    name_, sha, size = store_file(app)
+    rib_document = models.Document.create(organisation=org, bank_details=bank, doc_type="rib",
+                                          original_name=f"rib-{number_base}.pdf", stored_name=name_, sha256=sha,
+                                          size=size)
     credit_note = models.CreditNote.create(number=number_base // 100000000, organisation=org, dossier=d, amount=50,
                                            reason="rupture", issued_on=dt.date(2026, 1, 5))
     payment = models.Payment.create(reference=f"VIR-{number_base}", organisation=org, bank_details=bank,
@@ -80,6 +87,7 @@ def tenant(app, factory, name, email, number_base):
     markers = [d.number, d.apprentice_name, stock.number, f"convention-{number_base}.pdf", invoice.display_number,
                f"Message secret {name}", delegator.name]
     markers.append(payment.reference)
+    markers.append(rib_document.original_name)
     markers.append(loose.number)
     employer_user, proposal = employer_with_proposal(factory, org, name, number_base)
     markers.append(proposal.apprentice_last_name)
@@ -96,10 +104,13 @@ def tenant(app, factory, name, email, number_base):
     delivery = models.WebhookDelivery.create(endpoint=endpoint, event="dossier.etat", payload={
         "id": f"evt-{number_base}", "type": "dossier.etat", "donnees": {"numeroInterneDossier": d.number}})
     markers += [endpoint.url, endpoint.secret]
+    news = models.OpcoNews.create(title=f"Actualité réservée à {name}", body=f"Texte réservé {number_base}")
+    models.OpcoNewsTarget.create(news=news, organisation=org)
+    markers += [news.title, news.body]
     return Tenant(org, admin, d, stock, document, invoice, invoice_document, letter, notification, delegation,
                   credit_note, payment, loose, markers, employer_user=employer_user, proposal=proposal,
                   proposal_document=proposal_document, api_key=api_key, webhook_endpoint=endpoint,
-                  webhook_delivery=delivery)
+                  webhook_delivery=delivery, bank_details=bank, rib_document=rib_document, news=news)
 
 
 def employer_with_proposal(factory, org, name, number_base):

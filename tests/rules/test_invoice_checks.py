@@ -137,6 +137,15 @@ def test_lodging_is_at_most_six_euros_a_night_and_meals_three_euros_a_meal():
                          context()) == []
 
 
+def test_the_rate_refusals_name_their_unit_in_good_french():
+    refusals = check_invoice(request(nights=10, lodging_amount=Decimal("61"), meals=1,
+                                     meals_amount=Decimal("4")), context())
+    lodging, meals = (r.message.replace("\xa0", " ") for r in refusals)
+    assert "pour 10 nuitées, au-delà de 6,00 € par nuitée" in lodging
+    assert "pour 1 repas, au-delà de 3,00 € par repas" in meals
+    assert "(s)" not in lodging + meals
+
+
 def test_first_equipment_is_at_most_500_euros_and_billed_once():
     assert rules_of(check_invoice(request(first_equipment_amount=Decimal("500.01")), context())) == [
         "first_equipment_max"]

@@ -20,7 +20,7 @@ ADMIN_RULES = [rule for rule in POST_RULES if rule.startswith("/admin/")]
 MODEL_WRITERS = {
     "apprentice": {"admin", "conseiller"}, "dossier": {"admin", "conseiller"}, "employer": {"admin", "conseiller"},
     "organisation": {"admin"}, "user": {"admin"}, "delegation": {"admin"}, "npecreference": {"admin"},
-    "idcccpne": {"admin"},
+    "idcccpne": {"admin"}, "opconews": {"admin", "conseiller"}, "helpdeskcontact": {"admin"},
 }
 DECIDERS = {"admin", "comptable"}
 DOSSIER_ACTORS = {"admin", "conseiller"}

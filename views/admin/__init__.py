@@ -5,15 +5,15 @@ from flask_admin.theme import Bootstrap4Theme
 from access.permissions import can
 from views.headers import csp_nonce
 
-from . import (api_keys, billing, delegations, dossiers, organisations, outbox, proposals, records, ruptures,
-               settings, users)
+from . import (api_keys, billing, delegations, dossiers, news, organisations, outbox, proposals, records,
+               ruptures, settings, users)
 from .account import StaffAccountView
 from .background_exports import MyExportsView
 from .dashboard import DashboardView
 from .french import TRANSLATIONS_PATH
 
-VIEW_MODULES = [organisations, api_keys, delegations, users, dossiers, proposals, billing, records, ruptures, outbox,
-                settings]
+VIEW_MODULES = [organisations, api_keys, delegations, users, dossiers, proposals, billing, records, news, ruptures,
+                outbox, settings]
 
 
 def init_admin(app):

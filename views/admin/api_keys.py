@@ -1,6 +1,6 @@
 """Back-office view of the CFAs' API keys: staff read them per organisation (filter by SIRET), never the key nor
 its hash; an OPCO administrator (api_key.revoke) revokes them. Keys are created on the portal or by the CLI."""
-from flask import abort, flash
+from flask import flash
 from flask_admin.actions import action
 from flask_admin.contrib.peewee.filters import FilterEqual
 
@@ -52,12 +52,7 @@ class ApiKeyView(ReadOnlyModelView):
     @action("revoquer", "Révoquer", "Révoquer les clés sélectionnées ? Les logiciels qui les utilisent n'auront "
                                     "plus accès au portail. Cette action est définitive.")
     def action_revoquer(self, ids):
-        if not self.allowed(self.revoke_permission):
-            abort(403)
-        try:
-            ids = [int(i) for i in ids][:MAX_IDS]
-        except (TypeError, ValueError):
-            abort(400)
+        ids = self.action_ids(self.revoke_permission, ids)[:MAX_IDS]
         revoked = already = 0
         for key in ApiKey.select().where(ApiKey.id.in_(ids)).order_by(ApiKey.id):
             if revoke(key, self.actor, note=f"{key.prefix} ({key.name}), back office"):

@@ -30,7 +30,10 @@ ENTITY_LABELS = {
     "auditentry": "Journal d'audit", "demo": "Données de démonstration", "onetimetoken": "Lien à usage unique",
     "smicrate": "SMIC", "dossiercounter": "Compteur de dossiers", "webhookendpoint": "Adresse de webhook",
     "webhookdelivery": "Envoi de webhook", "webhookattempt": "Essai d'envoi de webhook",
-    "exportrequest": "Export en arrière-plan",
+    "exportrequest": "Export en arrière-plan", "helpdeskcontact": "Contact du centre de relation client",
+    "opconews": "Actualité de l'OPCO", "opconewstarget": "Destinataire d'une actualité",
+    "opconewsread": "Lecture d'une actualité",
+    "exportrequest": "Export en arrière-plan", "stockverification": "Vérification de contrat stocké",
 }
 
 # What is not a transition of workflows/state_machines.py (those carry their own French label).
@@ -46,6 +49,7 @@ OTHER_ACTIONS = {
     "resend_invitation": "Nouvelle invitation envoyée", "accept_invitation": "Invitation acceptée",
     "revoke": "Révocation",
     "deactivate": "Désactivation", "reactivate": "Réactivation", "replay": "Envoi rejoué",
+    "stock_confirme": "Contrat stocké confirmé par le CFA", "stock_signale": "Anomalie signalée sur un contrat stocké",
 }
 TRANSITION_LABELS = {(machine.entity, t.action): t.label
                      for machine in MACHINES.values() for t in machine.transitions.values()}

@@ -133,6 +133,15 @@ class StaffAccessMixin:
         """`can(signed-in user, permission, obj)`; None (no permission declared) is allowed to nobody."""
         return permission is not None and can(self.actor, permission, obj)
 
+    def action_ids(self, permission, ids):
+        """A list action's ids as integers, for a user holding `permission`: 403 otherwise, 400 on a bad id."""
+        if not self.allowed(permission):
+            abort(403)
+        try:
+            return [int(i) for i in ids]
+        except (TypeError, ValueError):
+            abort(400)
+
 
 class StaffModelView(StaffAccessMixin, ModelView):
     """Read for every staff role; create/edit/delete only with `manage_permission`."""
@@ -403,12 +412,7 @@ class DeactivationMixin:
         return getattr(model, self.activity.column) != self.activity.transitions["desactiver"].to_state
 
     def _change_activity(self, name, ids):
-        if not self.allowed(self.manage_permission):
-            abort(403)
-        try:
-            ids = [int(i) for i in ids]
-        except (TypeError, ValueError):
-            abort(400)
+        ids = self.action_ids(self.manage_permission, ids)
         label = self.activity.transitions[name].label
         done = 0
         for instance in self.model.select().where(self.model.id.in_(ids)).order_by(self.model.id):

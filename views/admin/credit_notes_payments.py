@@ -117,7 +117,8 @@ def credit_note_pdf(note):
     from flask import current_app
     return render_pdf("pdf/credit_note.html", note=note, organisation=note.organisation, dossier=note.dossier,
                       opco_name=current_app.config["OPCO_NAME"], opco_address=current_app.config["OPCO_ADDRESS"],
-                      opco_iban=current_app.config["OPCO_IBAN"], today=clock.today(),
+                      opco_iban=current_app.config["OPCO_IBAN"], opco_bic=current_app.config["OPCO_BIC"],
+                      today=clock.today(),
                       generated_at=dt.datetime.now())
 
 

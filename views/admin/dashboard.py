@@ -63,8 +63,13 @@ class DashboardView(StaffIndexView):
                   for code, label in Dossier.state.choices]
 
         limit_date = today - dt.timedelta(days=DECISION_DAYS)
-        is_late = Dossier.state.in_(DECISION_CLOCK_STATES) & (Dossier.complete_date < limit_date)
-        late_count = Dossier.select(Dossier.id).where(is_late).limit(LATE_COUNT_CAP + 1).count()
+        # Counted state by state along the (state, complete_date) index (the order makes PostgreSQL take it: it
+        # otherwise reads the table hoping to meet the cap early, 1 s at 1M when a state has none).
+        late_count = 0
+        for state in DECISION_CLOCK_STATES:
+            late_count += len((Dossier.select(Dossier.id)  # count() would drop the order
+                               .where((Dossier.state == state) & (Dossier.complete_date < limit_date))
+                               .order_by(Dossier.complete_date).limit(LATE_COUNT_CAP + 1).tuples()))
         # One (state, complete_date) index range per state, each already in order, merged here: with
         # `state IN (…) ORDER BY complete_date` the database sorts every late dossier.
         late = sorted((row for state in DECISION_CLOCK_STATES for row in (

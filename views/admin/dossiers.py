@@ -11,6 +11,7 @@ from flask_admin.helpers import get_form_data, get_redirect_target
 from flask_admin.contrib.peewee.filters import BasePeeweeFilter, FilterEqual, FilterLike
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from peewee import JOIN, IntegrityError, fn
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Optional, ValidationError
@@ -19,7 +20,8 @@ from forms import validators as v
 from models import (Apprentice, ContractProposal, Dossier, DossierCounter, Employer, IdccCpne, Installment, Letter,
                     NpecReference, Organisation, User, db, is_postgres, now)
 from models.states import BEFORE_AGREEMENT
-from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES
+from infrastructure.formatting import date_fr
+from models.dossier import INSTALLMENT_KINDS, INSTALLMENT_STATUSES, REGIMES, SCHEMES
 from rules.money import read_amount
 from workflows import dossier_workflow as workflow
 from workflows.amendments import dossier_requests
@@ -30,6 +32,7 @@ from workflows.dossier_rules import dossier_balance, financing_delta
 from workflows.letters import letter_filename, read_letter
 from workflows.npec_import import propose_npec
 from workflows.proposals import deposit_key
+from workflows.stock_contracts import history as stock_history
 
 from .background_exports import BackgroundExportMixin
 from .base import no_index, StaffModelView
@@ -43,7 +46,7 @@ DOSSIER_MONEY_AND_STATE = [
     "state", "regime", "npec", "disability_uplift", "total_financed", "employer_share", "cap_nights", "cap_meals",
     "cap_first_equipment", "cap_mobility", "rupture_date", "agreement_date", "closing_date", "advisor",
     "refusal_reason", "missing_pieces", "apprentice_name", "created_at", "updated_at", "completion_certificate",
-    "teaching_cost",
+    "teaching_cost", "requested_npec",
 ]
 
 
@@ -127,14 +130,34 @@ def _changed(stored, model, names):
     return [name for name in names if stored.__data__.get(name) != model.__data__.get(name)]
 
 
+def _scheme_and_regime(view, context, model, name):
+    """List cell: the scheme, and its financing regime on a second line."""
+    scheme = dict(SCHEMES).get(model.scheme, model.scheme or "")
+    regime = dict(REGIMES).get(model.regime, model.regime or "")
+    if not regime:
+        return scheme
+    return Markup(f'{escape(scheme)}<br><small class="text-muted">{escape(regime)}</small>')
+
+
+def _contract_dates(view, context, model, name):
+    """List cell: the contract's start and end, one per line."""
+    return Markup(f'<span class="text-nowrap">du {escape(date_fr(model.contract_start))}</span><br>'
+                  f'<span class="text-nowrap">au {escape(date_fr(model.contract_end))}</span>')
+
+
 class DossierView(BackgroundExportMixin, SqlCsvExport, StaffModelView):
     manage_permission = "dossier.edit"
     export_sql_columns = DOSSIER_EXPORT_SQL  # the CSV export is written by the database (views/admin/sql_export.py)
     deletable = False  # dossiers are "supprimé" through an action, never erased
     simple_list_pager = True  # no COUNT(*) over a million rows
     list_template = "admin/dossier_list.html"  # « Exporter en arrière-plan » (views/admin/background_exports.py)
-    column_list = ["number", "apprentice_name", "organisation", "employer", "scheme", "state", "regime",
-                   "contract_start", "contract_end", "total_financed", "advisor"]
+    # Eleven columns overflowed a 1366 px screen: the regime goes under the scheme, the contract's dates share one
+    # column. Exports keep one column per field.
+    column_list = ["number", "apprentice_name", "organisation", "employer", "scheme", "state", "contract",
+                   "total_financed", "advisor"]
+    column_export_list = ["number", "apprentice_name", "organisation", "employer", "scheme", "state", "regime",
+                          "contract_start", "contract_end", "total_financed", "advisor"]
+    column_formatters = {"scheme": _scheme_and_regime, "contract": _contract_dates}
     column_searchable_list = ["number", "deca_number", "apprentice_name"]
     column_filters = ["state", "scheme", "regime", "is_stock", "subrogated", "contract_start", "conclusion_date",
                       
@@ -154,14 +177,14 @@ class DossierView(BackgroundExportMixin, SqlCsvExport, StaffModelView):
         "distance_percent": "Part à distance (%)", "contract_type": "Type de contrat",
         "conclusion_date": "Date de conclusion", "contract_start": "Début du contrat", "contract_end": "Fin du contrat",
         "job_title": "Emploi occupé", "reduced_duration": "Durée réduite", "regime": "Régime", "npec": "NPEC annuel",
-        "disability_uplift": "Majoration RQTH", "teaching_cost": "Coût pédagogique du CFA",
+        "requested_npec": "NPEC annuel demandé", "disability_uplift": "Majoration RQTH", "teaching_cost": "Coût pédagogique du CFA",
         "total_financed": "Montant engagé", "employer_share": "Reste à charge employeur",
         "rupture_date": "Date de rupture", "completion_certificate": "Certificat de réalisation reçu",
         "deposit_date": "Date de dépôt", "complete_date": "Dossier complet le", "agreement_date": "Date d'accord",
         "closing_date": "Date de clôture", "advisor": "Conseiller", "missing_pieces": "Pièces manquantes",
         "refusal_reason": "Motif de refus", "created_at": "Créé le", "updated_at": "Mis à jour le",
         "cap_nights": "Nuitées engagées", "cap_meals": "Repas engagés", "cap_first_equipment": "Premier équipement",
-        "cap_mobility": "Mobilité internationale",
+        "cap_mobility": "Mobilité internationale", "contract": "Contrat",
     }
     form_excluded_columns = DOSSIER_MONEY_AND_STATE + ["installments", "invoices", "invoice_lines", "credit_notes",
                                                        "payment_lines", "documents", "letters", "notifications",
@@ -304,7 +327,7 @@ class DossierView(BackgroundExportMixin, SqlCsvExport, StaffModelView):
         "number", "deca_number", "state", "scheme", "organisation", "employer", "apprentice_name", "subrogated",
         "is_stock", "diploma_title", "rncp_code", "level", "training_start", "training_end", "contract_type",
         "conclusion_date", "contract_start", "contract_end", "reduced_duration", "distance_percent", "regime",
-        "npec", "disability_uplift", "teaching_cost", "total_financed", "employer_share", "cap_nights",
+        "requested_npec", "npec", "disability_uplift", "teaching_cost", "total_financed", "employer_share", "cap_nights",
         "cap_meals", "cap_first_equipment", "cap_mobility", "rupture_date", "completion_certificate",
         "deposit_date", "complete_date", "agreement_date", "closing_date", "advisor", "missing_pieces",
         "refusal_reason",
@@ -349,6 +372,7 @@ class DossierView(BackgroundExportMixin, SqlCsvExport, StaffModelView):
             "duplicates": dossier_duplicates(dossier, getattr(dossier, "apprentice", None)),
             "proposal_id": _origin_proposal_id(dossier),
             "api_key": deposit_key(dossier, getattr(dossier, "origin_api_key_id", ...)),
+            "stock_answers": stock_history(dossier) if dossier.is_stock else None,
         }
 
     # --- workflow actions: list actions, details buttons and confirmation pages share one code path -----

@@ -1,8 +1,10 @@
-"""Dated settings the OPCO maintains in the back office: the SMIC (CERFA minimum pay in euros)."""
-from wtforms.validators import InputRequired, NumberRange
+"""Settings the OPCO maintains in the back office: the SMIC (CERFA minimum pay in euros), the contact of its
+customer relations centre shown to CFAs."""
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from forms import validators as v
-from models import SmicRate
+from models import HelpdeskContact, SmicRate
+from forms.organisation import phone_number
 
 from .base import StaffModelView
 
@@ -33,6 +35,25 @@ class SmicRateView(StaffModelView):
                                             NumberRange(min=100, max=100_000, message="Entre 100 et 100 000 €")]}}
 
 
+class HelpdeskContactView(StaffModelView):
+    """The one contact row (seeded with the database): staff admins correct it, nobody adds or deletes one."""
+
+    manage_permission = "settings.manage"
+    deletable = False
+    can_export = False
+    column_list = ["phone", "email", "hours"]
+    column_labels = {"phone": "Téléphone", "email": "E-mail", "hours": "Horaires"}
+    form_columns = ["phone", "email", "hours"]
+    form_args = {"phone": {"validators": [InputRequired("Téléphone obligatoire"), phone_number]},
+                 "email": {"validators": [InputRequired("E-mail obligatoire"), v.email]},
+                 "hours": {"validators": [Optional(), Length(max=120, message="120 caractères au plus")]}}
+
+    @property
+    def can_create(self):
+        return self.allowed(self.manage_permission) and not HelpdeskContact.select().exists()
+
+
 VIEWS = [
     (SmicRateView, SmicRate, "SMIC", "Référentiels"),
+    (HelpdeskContactView, HelpdeskContact, "Contact du centre de relation client", "Référentiels"),
 ]

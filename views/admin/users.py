@@ -36,9 +36,9 @@ class UserView(DeactivationMixin, StaffModelView):
     column_filters = ["kind", "staff_role", ACTIVE]
     column_sortable_list = ["email", "last_name", "first_name", "kind", "last_login_at"]
     column_default_sort = "email"
-    column_exclude_list = ["password_hash", "session_token"]
-    column_details_exclude_list = ["password_hash", "session_token"]
-    column_export_exclude_list = ["password_hash", "session_token"]
+    column_exclude_list = ["password_hash", "session_token", "list_columns"]
+    column_details_exclude_list = ["password_hash", "session_token", "list_columns"]
+    column_export_exclude_list = ["password_hash", "session_token", "list_columns"]
     column_labels = {"email": "E-mail", "last_name": "Nom", "first_name": "Prénom", "kind": "Type",
                      "staff_role": "Rôle OPCO", ACTIVE: "Actif", "locked_until": "Verrouillé jusqu'au",
                      "last_login_at": "Dernière connexion", "employer": "Employeur", "newsletter": "Newsletter",
@@ -49,7 +49,7 @@ class UserView(DeactivationMixin, StaffModelView):
     # `active` moves through USER_ACTIVITY (Désactiver / Réactiver), which also ends the user's sessions
     form_excluded_columns = [ACTIVE, "password_hash", "session_token", "failed_logins", "last_login_at", "created_at",
                              "pending_email", "audit_entries", "notifications", "dossiers_advised",
-                             "bank_details_entered", "bank_details_reviewed", "registered_for"]
+                             "bank_details_entered", "bank_details_reviewed", "registered_for", "list_columns"]
     form_extra_fields = {"new_password": PasswordField("Nouveau mot de passe", validators=[Optional()])}
     form_args = {"email": {"validators": [v.email]}}
     inline_models = [(Membership, {

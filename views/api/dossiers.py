@@ -75,7 +75,7 @@ class FormationSchema(ma.Schema):
 
 
 class DossierSchema(ma.Schema):
-    numeroInterneDossier = ma.fields.String(metadata={"description": "Numéro du dossier à l'OPCO (numéro d'action).",
+    numeroInterneDossier = ma.fields.String(metadata={"description": "N° de dossier à l'OPCO.",
                                                       "example": "2026100001"})
     numeroDeca = ma.fields.String(metadata={"description": "Numéro DECA (vide tant qu'il n'est pas attribué)."})
     etat = ma.fields.String(validate=ma.validate.OneOf(DossierState.values()),

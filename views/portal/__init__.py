@@ -16,13 +16,15 @@ PORTAL_MODULES = [
     "documents",
     "invoices",
     "notifications",
+    "news",
+    "help",
     "delegations",
     "reimbursement",
     "ruptures",
     "amendments",
     "expired",
     "mass_invoicing",
-    "invoice_compliance", "bank", "credit_notes", "payments",
+    "invoice_compliance", "bank", "credit_notes", "payments", "histories",
     "organisation",
     "account",
     "users",
@@ -34,6 +36,7 @@ PORTAL_MODULES = [
     "proposal_documents",
     "cerfa_pdf",
     "webhooks",
+    "stock_contracts",
 ]
 
 
@@ -45,22 +48,31 @@ def _portal_context():
     from access.web import current_membership, current_organisation, current_scope, memberships
     from models import Notification
 
+    from models.settings import helpdesk_contact
+
     endpoint = request.endpoint or ""  # `ep` is visible inside every block of portal/base.html
     if not getattr(current_user, "is_authenticated", False) or current_user.kind != "cfa":
-        return {"portal_nav": None, "ep": endpoint}
+        return {"portal_nav": None, "ep": endpoint, "helpdesk": helpdesk_contact}
 
     def unread():
         return scoped.notifications(current_scope(), Notification.select()).where(
             Notification.read_at.is_null()).count()
 
-    return {"ep": endpoint, "portal_nav": {
+    def unread_news(limit=5):
+        """The newest OPCO news the user has not marked read (the dashboard shows them)."""
+        from models import OpcoNews
+        return list(scoped.unread_news(current_scope(), OpcoNews.select()).limit(limit))
+
+    return {"ep": endpoint, "helpdesk": helpdesk_contact, "portal_nav": {
         "memberships": memberships(),
         "current": current_organisation(),
         "membership": current_membership(),
         "billing": can(current_scope(), "dossier.bill"),
         "admin_of": can(current_scope(), "organisation.admin"),
         "proposals": can(current_scope(), "proposal.manage"),
+        "stock": can(current_scope(), "stock.manage"),
         "unread": unread,
+        "unread_news": unread_news,
     }}
 
 

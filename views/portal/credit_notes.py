@@ -30,8 +30,8 @@ def _page(mode_form, upload_form=None, error=None, status=200):
                      .order_by(CreditNote.number.desc()))
     html = render_template("portal/billing/credit_notes.html", organisation=organisation, mode_form=mode_form,
                            upload_form=upload_form or AvoirUploadForm(), notes=notes, error=error,
-                           opco_iban=current_app.config["OPCO_IBAN"], opco_name=current_app.config["OPCO_NAME"],
-                           states=dict(CreditNote.state.choices), reasons=dict(CreditNote.reason.choices))
+                           opco_iban=current_app.config["OPCO_IBAN"], opco_bic=current_app.config["OPCO_BIC"],
+                           opco_name=current_app.config["OPCO_NAME"], states=dict(CreditNote.state.choices), reasons=dict(CreditNote.reason.choices))
     return make_response(html, status)
 
 
@@ -63,7 +63,7 @@ def credit_note_pro_forma(number):
     note = get_credit_note_or_404(number)
     data = render_pdf("pdf/credit_note.html", note=note, organisation=note.organisation, dossier=note.dossier,
                       opco_name=current_app.config["OPCO_NAME"], opco_iban=current_app.config["OPCO_IBAN"],
-                      generated_at=dt.datetime.now())
+                      opco_bic=current_app.config["OPCO_BIC"], generated_at=dt.datetime.now())
     return attachment_response(data, f"{note.display_number}.pdf")
 
 

@@ -8,17 +8,18 @@ from access import scope as scoped
 from access.permissions import can
 from access.web import (cfa_required, current_membership, current_scope, portal_login_required,
                         set_current_organisation)
-from models import CreditNote, Dossier, DossierCounter, Installment, Invoice
+from models import CreditNote, Dossier, DossierCounter, Invoice
 from models.dossier import DOSSIER_STATES, SCHEMES
-from models.states import DossierState, InstallmentStatus, InvoiceState
+from models.states import DossierState, InvoiceState
 from workflows.credit_notes import OPEN_STATES
-from workflows.expired import expired_rows
+from workflows.expired import count_expired
 from views.portal import bp
 from infrastructure import clock
 
 
 DASHBOARD_EXPIRED_LIMIT = 100  # the dashboard shows "100+" rather than evaluating every old dossier
 ACTIONS_CAP = 100  # the other actions à mener count up to this many, then show "100+"
+INVOICE_CAP = 1000  # invoices counted up to this many, then shown "1000+"
 
 
 @bp.route("/")
@@ -29,24 +30,44 @@ def dashboard():
         return employer_home()
     if current_membership() is None:
         return render_template("portal/no_organisation.html"), 403
-    by_state, by_scheme = dossier_figures(current_scope())
+    scope = current_scope()
+    by_state, by_scheme, grid = dossier_figures(scope)
     states = [(code, label, by_state.get(code, 0)) for code, label in DOSSIER_STATES]
     schemes = [(code, label, by_scheme.get(code, 0)) for code, label in SCHEMES]
-    return render_template("portal/dashboard.html", states=states, schemes=schemes,
-                           chart=_chart(states), actions=_actions(by_state))
+    invoices = invoice_figures(scope) if can(scope, "dossier.bill") else None
+    return render_template("portal/dashboard.html", states=states, schemes=schemes, grid=grid,
+                           total=sum(by_state.values()), invoices=invoices, chart=_chart(states),
+                           actions=_actions(by_state, invoices))
 
 
 def dossier_figures(scope):
-    """({state: n}, {scheme: n}) of the dossiers the scope shows, read from the counters (models/counters.py)
-    with the scope's organisations and rights: a few rows, whatever the number of dossiers."""
+    """({state: n}, {scheme: n}, {(state, scheme): n}) of the dossiers the scope shows, read from the counters
+    (models/counters.py) with the scope's organisations and rights: a few rows, whatever the number of dossiers."""
     rows = scoped.dossier_counters(scope, DossierCounter.select(
         DossierCounter.state, DossierCounter.scheme, fn.SUM(DossierCounter.count))
         .group_by(DossierCounter.state, DossierCounter.scheme)).tuples()
-    by_state, by_scheme = {}, {}
+    by_state, by_scheme, grid = {}, {}, {}
     for state, scheme, count in rows:
-        by_state[state] = by_state.get(state, 0) + int(count or 0)
-        by_scheme[scheme] = by_scheme.get(scheme, 0) + int(count or 0)
-    return by_state, by_scheme
+        count = int(count or 0)
+        by_state[state] = by_state.get(state, 0) + count
+        by_scheme[scheme] = by_scheme.get(scheme, 0) + count
+        grid[(state, scheme)] = grid.get((state, scheme), 0) + count
+    return by_state, by_scheme, grid
+
+
+INVOICE_COUNTERS = (InvoiceState.ON_HOLD, InvoiceState.PROCESSING)  # seed 004 *Mes factures*
+
+
+def invoice_figures(scope):
+    """*Mes factures* (seed 004): the scope's invoices on hold and being processed, each counted on the
+    (organisation, state) index up to INVOICE_CAP, then shown « 1000+ » (as the back office's dashboard)."""
+    figures = []
+    for state in INVOICE_COUNTERS:
+        count = capped_count(scoped.invoices(scope, Invoice.select(Invoice.id)).where(Invoice.state == state),
+                             cap=INVOICE_CAP)
+        figures.append({"state": state.value, "label": state.label, "count": min(count, INVOICE_CAP),
+                        "more": count > INVOICE_CAP, "url": url_for("portal.invoices", state=state.value)})
+    return figures
 
 
 def capped_count(query, cap=ACTIONS_CAP):
@@ -55,22 +76,19 @@ def capped_count(query, cap=ACTIONS_CAP):
     return query.limit(cap + 1).count()
 
 
-def _actions(by_state):
+def _actions(by_state, invoices):
     """The *actions à mener* (seed 002): what is waiting on the CFA, each linking to its list. Each figure past
-    the counters is counted up to ACTIONS_CAP and then shown "100+"."""
+    the counters is counted up to ACTIONS_CAP and then shown "100+"; invoices on hold come from `invoices`
+    (invoice_figures, counted once for the page)."""
     scope, today = current_scope(), clock.today()
     actions = [{"label": "Dossiers en attente de pièces", "count": by_state.get(DossierState.AWAITING_DOCUMENTS, 0),
                 "url": url_for("portal.dossiers", state=DossierState.AWAITING_DOCUMENTS.value)}]
-    if can(scope, "dossier.bill"):
-        waiting = capped_count(scoped.invoices(scope, Invoice.select(Invoice.id))
-                               .where(Invoice.state == InvoiceState.ON_HOLD))
-        actions.append(_capped("Factures en attente de mise en conformité", waiting,
-                               url_for("portal.invoices", state=InvoiceState.ON_HOLD.value)))
-        due = Installment.select(Installment.id).where(
-            (Installment.dossier == Dossier.id) & (Installment.status == InstallmentStatus.TO_INVOICE)
-            & (Installment.billable_from <= today))
+    if invoices is not None:
+        waiting = next(figure for figure in invoices if figure["state"] == InvoiceState.ON_HOLD)
+        actions.append({**waiting, "label": "Factures en attente de mise en conformité"})
         to_invoice = capped_count(scoped.dossiers(scope, Dossier.select(Dossier.id))
-                                  .where((Dossier.state == DossierState.ENGAGED) & fn.EXISTS(due)))
+                                  .where((Dossier.state == DossierState.ENGAGED)
+                                         & (Dossier.next_billable_from <= today)))
         actions.append(_capped("Dossiers avec une échéance à facturer", to_invoice,
                                url_for("portal.dossiers", a_facturer=1)))
         refunds = capped_count(scoped.credit_notes(scope, CreditNote.select(CreditNote.id))
@@ -78,9 +96,8 @@ def _actions(by_state):
         actions.append(_capped("Remboursements d'avoirs à effectuer", refunds, url_for("portal.credit_notes")))
         expired = 0  # each organisation on its own (organisation, state, id) range: no sort of both together
         for organisation_id in scoped.organisation_ids(scope):
-            expired += len(expired_rows(scoped.dossiers(scope, organisation_id=organisation_id), today,
-                                        limit=DASHBOARD_EXPIRED_LIMIT - expired, by_id=True,
-                                        batch=DASHBOARD_EXPIRED_LIMIT))
+            expired += count_expired(scoped.dossiers(scope, organisation_id=organisation_id), today,
+                                     limit=DASHBOARD_EXPIRED_LIMIT - expired, batch=DASHBOARD_EXPIRED_LIMIT)
             if expired >= DASHBOARD_EXPIRED_LIMIT:
                 break
         actions.append({"label": "Dossiers échus à traiter", "count": expired,

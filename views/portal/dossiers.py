@@ -1,24 +1,31 @@
 """Dossiers of the current organisation's scope: searchable list with exports, and the dossier page."""
 import datetime as dt
 
-from flask import current_app, render_template, request, url_for
 import operator
 from functools import reduce
+from types import SimpleNamespace
+from urllib.parse import parse_qsl
 
-from peewee import JOIN, SQL, Select, Tuple
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from peewee import JOIN, SQL, Select, Tuple, fn
 
 from access import scope as scoped
 from access.permissions import can
 from access.web import cfa_required, current_organisation, current_scope, get_dossier_or_404
-from models import Apprentice, ContractProposal, Document, Dossier, Employer, Installment, Letter, Payment, PaymentLine, db
+from models import (Apprentice, ContractProposal, Document, Dossier, DossierCounter, Employer, Letter,
+                    Organisation, Payment, PaymentLine, db)
 from models.documents import DOCUMENT_TYPES
+from models.billing import INVOICE_KINDS, INVOICE_STATES, LINE_NATURES
 from models.dossier import DOSSIER_STATES, INSTALLMENT_STATUSES, REGIMES, SCHEMES
-from models.states import DossierState, InstallmentStatus
+from models.states import DossierState
 from rules import mask_nir
 from rules.double_funding import name_key
 from infrastructure import sql_format
 from workflows.amendments import dossier_requests
-from workflows.dossier_rules import dossier_balance, dossier_financing, stored_installments
+from workflows.account import set_list_columns
+from workflows.dossier_rules import (dossier_balance, dossier_engagement, dossier_financing, dossier_invoices,
+                                     financing_agreement, paid_by_dossier, stored_installments)
 from workflows.documents import log_download
 from workflows.proposals import deposit_key
 from infrastructure.exports import csv_response, streamed_batches, streamed_rows, xlsx_response
@@ -39,6 +46,31 @@ SORTS = {
     "fin": Dossier.contract_end,
     "budget": Dossier.total_financed,
 }
+# The list's optional columns (seed 001 *Consulter les actions*, seed 004 *Visualisation des dossiers*):
+# (key, header, shown by default, sort key). The dossier number is always shown; "cfa" is shown by default only
+# when the list mixes organisations (approved delegations). Each user's choice is kept (User.list_columns).
+LIST_CHOICES = (
+    ("apprenti", "Apprenti", True, "apprenti"),
+    ("cfa", "CFA bénéficiaire", True, None),
+    ("employeur", "Employeur", False, None),
+    ("formation", "Intitulé de la formation", True, None),
+    ("deca", "N° DECA", False, None),
+    ("dispositif", "Dispositif", False, "dispositif"),
+    ("regime", "Régime", False, None),
+    ("etat", "État", True, "etat"),
+    ("debut", "Début", True, "debut"),
+    ("fin", "Fin", True, "fin"),
+    ("budget", "Budget alternance total", True, None),
+    # sorted on the financed teaching cost before the employer share: the indexed column closest to it
+    ("pedagogique", "Frais pédagogiques pris en charge", True, "budget"),
+    ("annexes", "Frais annexes pris en charge", True, None),
+    ("remboursements", "Total des remboursements", True, None),
+)
+CHOICE_KEYS = tuple(key for key, _, _, _ in LIST_CHOICES)
+AMOUNT_COLUMNS = frozenset({"budget", "pedagogique", "annexes", "remboursements"})
+COUNT_CAP = 1000  # past it the list says « plus de 1 000 » rather than counting every match
+LIST_ARGS = ("apprenti", "numero", "deca", "state", "scheme", "regime", "year", "a_facturer", "sort", "dir",
+             "per_page")
 UPLOAD_TYPES = [(code, label) for code, label in DOCUMENT_TYPES if code in
                 ("convention", "cerfa", "certificat", "facture", "autre")]
 
@@ -69,10 +101,13 @@ def _sort():
     return key, direction
 
 
-def filtered_query(query, f):
-    """Apply the list filters to a dossier query already scoped by access.scope.dossiers."""
-    if f["apprenti"]:
-        query = query.where(_name_search(f["apprenti"]))
+def filtered_query(query, f, name_range=None):
+    """Apply the list filters to a dossier query already scoped by access.scope.dossiers; `name_range`: one of
+    `name_ranges(f)` instead of all of them (the list reads each range on its own index)."""
+    if name_range is not None:
+        query = query.where(name_range)
+    elif f["apprenti"]:
+        query = query.where(reduce(operator.or_, name_ranges(f["apprenti"])))
     if f["numero"]:
         query = query.where(_prefix(Dossier.number, f["numero"]))
     if f["deca"]:
@@ -86,10 +121,8 @@ def filtered_query(query, f):
     if f["year"]:
         y = int(f["year"])
         query = query.where((Dossier.contract_start >= dt.date(y, 1, 1)) & (Dossier.contract_start <= dt.date(y, 12, 31)))
-    if f["a_facturer"]:
-        due = (Installment.select(Installment.dossier)
-               .where((Installment.status == InstallmentStatus.TO_INVOICE) & (Installment.billable_from <= clock.today())))
-        query = query.where((Dossier.state == DossierState.ENGAGED) & Dossier.id.in_(due))
+    if f["a_facturer"]:  # an installment to invoice is due: the kept earliest date (workflows.installments)
+        query = query.where((Dossier.state == DossierState.ENGAGED) & (Dossier.next_billable_from <= clock.today()))
     return query
 
 
@@ -98,18 +131,16 @@ def _prefix(column, prefix):
     return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
 
 
-def _name_search(text):
+def name_ranges(text):
     """Accent- and case-insensitive prefix of the apprentice's name ("dup", "Dupont Lé"), typed in either
-    order ("Léa Dupont"): one or two ranges of the normalised name's index. Nothing matches a term without
-    letters or digits."""
+    order ("Léa Dupont"): one or two disjoint ranges of the normalised name's index. Nothing matches a term
+    without letters or digits."""
     key = name_key(text)
     if not key:
-        return Dossier.id == -1
-    condition = _prefix(Dossier.apprentice_name_key, key)
+        return [Dossier.id == -1]
     first, _, rest = key.partition(" ")
-    if rest:  # "lea dupont" also as "dupont lea"
-        condition |= _prefix(Dossier.apprentice_name_key, f"{rest} {first}")
-    return condition
+    keys = [key] if not rest or f"{rest} {first}" == key else [key, f"{rest} {first}"]  # "lea dupont", "dupont lea"
+    return [_prefix(Dossier.apprentice_name_key, k) for k in keys]
 
 
 def _ordered(query, sort_key, direction):
@@ -131,7 +162,11 @@ def _int_arg(name, default, low, high):
 
 LIST_COLUMNS = (Dossier.id, Dossier.number, Dossier.deca_number, Dossier.apprentice_name, Dossier.apprentice_name_key,
                 Dossier.scheme, Dossier.regime, Dossier.state, Dossier.contract_start, Dossier.contract_end,
-                Dossier.total_financed, Employer.name.alias("employer_name"))
+                Dossier.total_financed, Dossier.employer_share, Dossier.cap_nights, Dossier.cap_meals,
+                Dossier.cap_first_equipment, Dossier.cap_mobility, Dossier.diploma_title, Dossier.organisation,
+                Dossier.is_stock, Dossier.without_contract, Employer.name.alias("employer_name"),
+                Organisation.name.alias("organisation_name"))
+MONEY_COLUMNS = ("total_financed", "employer_share", "cap_first_equipment", "cap_mobility")
 
 
 def list_page(scope, f, sort_key, direction, limit, after=None, before=None):
@@ -140,6 +175,8 @@ def list_page(scope, f, sort_key, direction, limit, after=None, before=None):
     Keyset pages: the position is the cursor dossier's (sort value, id), so page 5,000 costs what page 1 does.
     Each organisation of the scope is read on its own (organisation, column, id) index range, in order, and
     the few rows of each merged: `organisation IN (a, b) ORDER BY id DESC` would sort every dossier of both.
+    A name typed in two orders is two ranges of the name index, each read on its own too: `range1 OR range2
+    ORDER BY id` makes SQLite walk every dossier of the organisation by id.
     """
     column = SORTS.get(sort_key)
     descending = direction == "desc" or column is None
@@ -150,11 +187,13 @@ def list_page(scope, f, sort_key, direction, limit, after=None, before=None):
     keys = (column, Dossier.id) if column is not None else (Dossier.id,)
     branches = []
     for organisation_id in scoped.organisation_ids(scope):
-        query = filtered_query(scoped.dossiers(scope, Dossier.select(*LIST_COLUMNS).join(Employer),
-                                               organisation_id=organisation_id), f)
-        if cursor is not None:
-            query = query.where(_beyond(scope, keys, cursor, descending))
-        branches.append(query.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit))
+        for name_range in name_ranges(f["apprenti"]) if f["apprenti"] else [None]:
+            query = filtered_query(scoped.dossiers(scope, Dossier.select(*LIST_COLUMNS).join(Employer)
+                                                   .switch(Dossier).join(Organisation),
+                                                   organisation_id=organisation_id), f, name_range)
+            if cursor is not None:
+                query = query.where(_beyond(scope, keys, cursor, descending))
+            branches.append(query.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit))
     if not branches:
         return []
     if len(branches) == 1:
@@ -173,7 +212,8 @@ def _converted(row):
     """The merged query returns raw values: dates and cents as the model would give them."""
     for name in ("contract_start", "contract_end"):
         row[name] = Dossier.contract_start.python_value(row[name])
-    row["total_financed"] = Dossier.total_financed.python_value(row["total_financed"])
+    for name in MONEY_COLUMNS:
+        row[name] = Dossier.total_financed.python_value(row[name])
     return row
 
 
@@ -224,15 +264,99 @@ def dossiers():
     previous_url = None
     if has_previous and rows:
         previous_url = page_url(avant=rows[0]["id"], page=max(page - 1, 1))
+    scope = current_scope()
+    columns = shown_columns(scope)
+    if columns & AMOUNT_COLUMNS:
+        _add_amounts(scope, rows, "remboursements" in columns)
+    first_page = after is None and before is None
+    total, exact = result_count(scope, f, len(rows), first_page and not has_next)
     return render_template(
         "portal/dossiers.html", rows=rows, filters=f, active=active, sort_key=sort_key, direction=direction,
         page=page, per_page=per_page, next_url=next_url, previous_url=previous_url, states=DOSSIER_STATES,
         schemes=SCHEMES, regimes=REGIMES, state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES),
-        regime_labels=dict(REGIMES), per_page_choices=PER_PAGE_CHOICES)
+        regime_labels=dict(REGIMES), per_page_choices=PER_PAGE_CHOICES, choices=LIST_CHOICES, columns=columns,
+        amount_columns=AMOUNT_COLUMNS,
+        count_text=_count_text(rows, page, per_page, total, exact), back_query=request.query_string.decode())
 
 
-EXPORT_HEADER = ["N° d'action", "N° DECA", "Apprenti", "NIR", "Employeur", "SIRET employeur", "Dispositif",
-                 "Régime", "État", "Début du contrat", "Fin du contrat", "Budget total"]
+def shown_columns(scope, user=None):
+    """The optional columns the user chose (User.list_columns), or the defaults."""
+    user = user or current_user
+    chosen = (getattr(user, "list_columns", None) or {}).get("dossiers")
+    if isinstance(chosen, list):
+        return frozenset(key for key in chosen if key in CHOICE_KEYS)
+    hidden = set()
+    if len(scoped.organisation_ids(scope)) <= 1:
+        hidden.add("cfa")  # one organisation: the same name on every row
+    if not scope.has_billing_right:
+        hidden.add("remboursements")  # payments need a billing right: a column of « — »
+    return frozenset(key for key, _, default, _ in LIST_CHOICES if default and key not in hidden)
+
+
+def _add_amounts(scope, rows, with_paid):
+    """Each row's engagement (workflows.dossier_rules, the figures of the dossier page's balance) and, for the
+    dossiers the user may bill, its reimbursements: one grouped query over the page's ids."""
+    billable = [r["id"] for r in rows if can(scope, "dossier.bill", SimpleNamespace(
+        is_stock=r["is_stock"], without_contract=r["without_contract"], organisation_id=r["organisation"]))]
+    paid = paid_by_dossier(billable) if with_paid else {}
+    zero = Dossier.total_financed.python_value(0)
+    for row in rows:
+        engaged = dossier_engagement(row)
+        row.update(teaching_engaged=engaged.teaching, annexes_engaged=engaged.annexes, budget=engaged.total,
+                   reimbursed=paid.get(row["id"], zero) if row["id"] in billable else None)
+
+
+def result_count(scope, f, shown, complete):
+    """(how many dossiers the list holds, exact?) without counting a million rows.
+
+    The page holds them all (`complete`): its length. Filtered by state and scheme at most: the dossier counters
+    (models/counters.py), exact. Otherwise the matches are counted up to COUNT_CAP + 1 on the filters' index
+    ranges, then shown « plus de 1 000 »."""
+    if complete:
+        return shown, True
+    if not any(value for key, value in f.items() if key not in ("state", "scheme")):
+        query = scoped.dossier_counters(scope, DossierCounter.select(fn.COALESCE(fn.SUM(DossierCounter.count), 0)))
+        if f["state"]:
+            query = query.where(DossierCounter.state == f["state"])
+        if f["scheme"]:
+            query = query.where(DossierCounter.scheme == f["scheme"])
+        return int(query.scalar() or 0), True
+    found = filtered_query(scoped.dossiers(scope, Dossier.select(Dossier.id)), f).limit(COUNT_CAP + 1).count()
+    return min(found, COUNT_CAP), found <= COUNT_CAP
+
+
+def _number(n):
+    return f"{n:,}".replace(",", "\u00a0")
+
+
+def _count_text(rows, page, per_page, total, exact):
+    """« 21–40 sur 1 234 », « … sur plus de 1 000 » (seed 004's « 1-2 sur 2 »)."""
+    if not rows:
+        return "0 dossier" if exact else ""
+    first = (page - 1) * per_page + 1
+    last = first + len(rows) - 1
+    of = _number(total) if exact else f"plus de {_number(COUNT_CAP)}"
+    return f"{_number(first)}\u2013{_number(last)} sur {of}"
+
+
+@bp.route("/dossiers/colonnes", methods=["POST"])
+@cfa_required
+def dossiers_columns():
+    """Keep the columns ticked in « Colonnes affichées » for this user, then back to the list as it was."""
+    if request.form.get("defaut"):
+        set_list_columns(current_user, "dossiers", None)
+        flash("Colonnes par défaut rétablies.", "success")
+    else:
+        chosen = set(request.form.getlist("colonnes"))
+        set_list_columns(current_user, "dossiers", [key for key in CHOICE_KEYS if key in chosen])
+        flash("Colonnes enregistrées : elles seront les vôtres à chaque visite.", "success")
+    back = {k: v for k, v in parse_qsl(request.form.get("retour", "")[:2000]) if k in LIST_ARGS and len(v) <= 100}
+    return redirect(url_for("portal.dossiers", **back))
+
+
+EXPORT_HEADER = ["N° de dossier", "N° DECA", "Apprenti", "NIR", "Employeur", "SIRET employeur", "Dispositif",
+                 "Régime", "État", "Début du contrat", "Fin du contrat", "Budget total", "CFA bénéficiaire",
+                 "Intitulé de la formation"]
 
 
 def _export_query(f, sort_key, direction, for_xlsx):
@@ -247,11 +371,11 @@ def _export_query(f, sort_key, direction, for_xlsx):
         labels = (sql_format.label(Dossier.scheme, SCHEMES), sql_format.label(Dossier.regime, REGIMES),
                   sql_format.label(Dossier.state, DOSSIER_STATES))
     selected = [Dossier.number, Dossier.deca_number, Dossier.apprentice_name, sql_format.masked_nir(Apprentice.nir),
-                Employer.name, Employer.siret, *labels, *columns]
+                Employer.name, Employer.siret, *labels, *columns, Organisation.name, Dossier.diploma_title]
     if not for_xlsx:
         selected = [sql_format.csv_line(selected)]
-    query = scoped.dossiers(current_scope(), 
-        Dossier.select(*selected).join(Employer).switch(Dossier).join(Apprentice, JOIN.LEFT_OUTER))
+    query = scoped.dossiers(current_scope(), Dossier.select(*selected).join(Employer).switch(Dossier)
+                            .join(Organisation).switch(Dossier).join(Apprentice, JOIN.LEFT_OUTER))
     return _ordered(filtered_query(query, f), sort_key, direction)
 
 
@@ -265,9 +389,9 @@ def _csv_lines(query):
 def _xlsx_rows(query):
     states, schemes, regimes = dict(DOSSIER_STATES), dict(SCHEMES), dict(REGIMES)
     for row in streamed_rows(query.tuples()):
-        number, deca, name, nir, employer, siret, scheme, regime, state, start, end, total = row
+        number, deca, name, nir, employer, siret, scheme, regime, state, start, end, total, cfa, training = row
         yield [number, deca, name, nir, employer, siret, schemes.get(scheme, scheme), regimes.get(regime, regime),
-               states.get(state, state), start, end, total]
+               states.get(state, state), start, end, total, cfa, training]
 
 
 @bp.route("/dossiers/export.csv")
@@ -325,14 +449,25 @@ def dossier(number):
     documents = list(scoped.documents(current_scope()).where(Document.dossier == d.id)
                      .order_by(Document.uploaded_at.desc()))
     balance = dossier_balance(d)
+    can_bill = can(current_scope(), "dossier.bill", d)
+    invoices = dossier_invoices(current_scope(), d) if can_bill else []
+    asked, agreed = financing_agreement(d)
+    caps = (agreed or asked).caps if (agreed or asked) else None
+    missing = ([p.strip() for p in (d.missing_pieces or "").splitlines() if p.strip()]
+               if d.state == DossierState.AWAITING_DOCUMENTS else [])
     return render_template(
         "portal/dossier.html", d=d, installments=installments, balance=balance, payments=payments,
         letters=letters, documents=documents, financing=dossier_financing(d, balance.annual_budget),
         actions=dossier_actions(d),
         nir=mask_nir(d.apprentice.nir) if d.apprentice.nir else "", upload_types=UPLOAD_TYPES,
         state_labels=dict(DOSSIER_STATES), scheme_labels=dict(SCHEMES), regime_labels=dict(REGIMES),
-        installment_labels=dict(INSTALLMENT_STATUSES), can_bill=can(current_scope(), "dossier.bill", d),
-        requests=dossier_requests(d), **_origin(d))
+        installment_labels=dict(INSTALLMENT_STATUSES), can_bill=can_bill,
+        requests=dossier_requests(d), invoices=invoices, invoice_states=dict(INVOICE_STATES),
+        invoice_kinds=dict(INVOICE_KINDS), invoice_natures=[(code, label) for code, label in LINE_NATURES
+                                                            if any(code in i["amounts"] for i in invoices)],
+        agreement=(asked, agreed), agreement_caps=[(code, label) for code, label in LINE_NATURES
+                                                   if caps is not None and getattr(caps, code, None)],
+        missing_pieces=missing, **_origin(d))
 
 
 def _origin(dossier):
