@@ -6,7 +6,7 @@ the schema version is the number of steps applied.
 from peewee import BooleanField, CharField, DateTimeField, IntegerField, TextField
 from playhouse.migrate import SchemaMigrator, migrate
 
-from .base import db
+from .base import db, is_postgres
 from .settings import SchemaVersion
 
 
@@ -341,11 +341,24 @@ def migrate_schema():
     current = row.version if row else 0
     migrator = SchemaMigrator.from_database(db.obj)
     ran = 0
-    for index, step in enumerate(STEPS[current:], start=current + 1):
-        with db.atomic():
-            step(migrator)
-            SchemaVersion.update(version=index).execute()
-        ran += 1
+    steps = list(enumerate(STEPS[current:], start=current + 1))
+    # SQLite rebuilds a table to add a NOT NULL column; with foreign keys enforced, dropping the old copy of a
+    # referenced table (invoice, dossier…) fails. Its documented recipe: keys off around the change (the pragma
+    # is ignored inside a transaction), then foreign_key_check before the version is stamped.
+    sqlite = steps and not is_postgres() and not db.in_transaction()
+    if sqlite:
+        db.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        for index, step in steps:
+            with db.atomic():
+                step(migrator)
+                if sqlite and db.execute_sql("PRAGMA foreign_key_check").fetchone():
+                    raise RuntimeError(f"migration {step.__name__} : clés étrangères incohérentes")
+                SchemaVersion.update(version=index).execute()
+            ran += 1
+    finally:
+        if sqlite:
+            db.execute_sql("PRAGMA foreign_keys = ON")
     if ran:
         refresh_planner_statistics()
     return ran

@@ -227,6 +227,9 @@ def test_step_eighteen_gives_old_invoices_their_comment_and_the_list_its_sort_in
     portal's list gets its (organisation, amount, id) and (organisation, invoice date, id) indexes."""
     org = factory.organisation()
     invoice = models.Invoice.create(organisation=org, number=42, state="en_traitement", total_ttc=12)
+    # a line refers to the invoice: SQLite rebuilds the invoice table to add the NOT NULL column under it
+    line = models.InvoiceLine.create(invoice=invoice, dossier=factory.dossier(organisation=org), nature="teaching",
+                                     quantity=1, amount=12)
     migrator = migrations.SchemaMigrator.from_database(db)
     indexes = ("invoice_organisation_id_total_ttc_id", "invoice_organisation_id_cfa_invoice_date_id")
     migrate(*[migrator.drop_index("invoice", name) for name in indexes], migrator.drop_column("invoice", "comment"))
@@ -239,5 +242,6 @@ def test_step_eighteen_gives_old_invoices_their_comment_and_the_list_its_sort_in
         assert set(indexes) <= {index.name for index in db.get_indexes("invoice")}
         row = models.Invoice.get_by_id(invoice.id)
         assert (row.number, row.comment, str(row.total_ttc)) == (42, "", "12.00")
+        assert models.InvoiceLine.get_by_id(line.id).invoice_id == invoice.id
     finally:
         models.SchemaVersion.update(version=version).execute()
