@@ -44,10 +44,10 @@ def generate_billing(first_dossier, target_id=None, stamp=None):
         # the "invoice" counter moved past them so that real invoices keep numbering after.
         cursor = db.execute_sql(
             f"INSERT INTO {i} (number, organisation_id, dossier_id, kind, state, period_start, period_end, total_ht, "
-            f"total_ttc, cfa_reference, hold_reason, rejection_reason, receipt_number, created_at, submitted_at, "
-            f"validated_at, paid_at) "
+            f"total_ttc, cfa_reference, cfa_invoice_date, comment, hold_reason, rejection_reason, receipt_number, "
+            f"created_at, submitted_at, validated_at, paid_at) "
             f"SELECT d.id, d.organisation_id, d.id, 'reimbursement', {state}, d.contract_start, d.contract_start, "
-            f"d.total_financed / 4, d.total_financed / 4, '', "
+            f"d.total_financed / 4, d.total_financed / 4, '', d.contract_start, '', "
             f"CASE WHEN {state} = 'en_attente' THEN 'Pièce justificative manquante' ELSE '' END, "
             f"CASE WHEN {state} = 'rejetee' THEN 'Montant non conforme' ELSE '' END, '', {_moment(stamp)}, "
             f"{_moment(stamp)}, CASE WHEN {state} IN ('validee', 'payee') THEN {_moment(stamp)} END, "

@@ -2,7 +2,7 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FileField, HiddenField, StringField
+from wtforms import BooleanField, FileField, HiddenField, MultipleFileField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forms import validators as v
@@ -35,6 +35,40 @@ class QuantityField(StringField):
         return self.raw if hasattr(self, "raw") else ""
 
 
+MAX_SUPPORTING_FILES = 10
+
+
+class OptionalMoneyField(v.MoneyField):
+    """An amount that may be left empty: `data` is None then (the rules give it its default)."""
+
+    def pre_validate(self, form):
+        if not (getattr(self, "raw", "") or "").strip():
+            self.data = None
+            return
+        super().pre_validate(form)
+
+
+def invoice_date_field():
+    return DateFrField("Date de la facture", min_year=2018)
+
+
+def amount_ht_field():
+    return OptionalMoneyField("Montant HT de la facture", exact_cents=True)
+
+
+def amount_ttc_field():
+    return OptionalMoneyField("Montant TTC de la facture", exact_cents=True)
+
+
+def comment_field():
+    return TextAreaField("Commentaire", validators=[
+        Optional(), Length(max=2000, message="Commentaire trop long (2 000 caractères au plus).")])
+
+
+def supporting_files_field():
+    return MultipleFileField("Pièces justificatives (PDF)")
+
+
 def _required_date(form, field):
     if not (field.raw or "").strip():
         raise ValidationError("Date obligatoire.")
@@ -54,7 +88,12 @@ class ReimbursementForm(FlaskForm):
     mobility_amount = AmountField("Frais de mobilité internationale")
     cfa_reference = StringField("Référence de votre facture", validators=[
         Optional(), Length(max=60, message="60 caractères au plus.")])
+    cfa_invoice_date = invoice_date_field()
+    amount_ht = amount_ht_field()
+    amount_ttc = amount_ttc_field()
+    comment = comment_field()
     invoice_pdf = FileField("Facture (PDF)")
+    supporting_pdfs = supporting_files_field()
     certificate_pdf = FileField("Certificat de réalisation (PDF)")
     terms = BooleanField("J'accepte les conditions générales de gestion de l'apprentissage")
     submission_key = HiddenField()

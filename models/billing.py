@@ -42,6 +42,7 @@ class Invoice(BaseModel):
     total_ttc = MoneyField(default=0)
     cfa_reference = CharField(max_length=60, default="")
     cfa_invoice_date = DateField(null=True)
+    comment = TextField(default="")  # the CFA's comment on its invoice (seed 004 *Déposer votre facture*)
     terms_accepted_at = DateTimeField(null=True)
     hold_reason = TextField(default="")
     rejection_reason = TextField(default="")
@@ -55,9 +56,12 @@ class Invoice(BaseModel):
     paid_at = DateTimeField(null=True)
 
     class Meta:
-        # (organisation, id): the portal's list, newest first, one organisation's range at a time
+        # (organisation, id): the portal's list, newest first, one organisation's range at a time; one
+        # (organisation, column, id) per other sort it offers (amount, invoice date), so no page sorts an organisation;
+        # (organisation, kind, id): the portal's mass-invoicing history
         indexes = ((("organisation", "state"), False), (("dossier", "state"), False), (("organisation", "id"), False),
-                   (("organisation", "kind", "id"), False))  # the portal's mass-invoicing history
+                   (("organisation", "total_ttc", "id"), False), (("organisation", "cfa_invoice_date", "id"), False),
+                   (("organisation", "kind", "id"), False))
 
     def __str__(self):
         return self.display_number

@@ -6,7 +6,7 @@ the schema version is the number of steps applied.
 from peewee import BooleanField, CharField, DateTimeField, IntegerField, TextField
 from playhouse.migrate import SchemaMigrator, migrate
 
-from .base import db
+from .base import db, is_postgres
 from .settings import SchemaVersion
 
 
@@ -212,6 +212,16 @@ def _0017_list_columns_and_requested_npec(migrator):
         migrate(migrator.add_column("dossier", "requested_npec", Dossier.requested_npec))
 
 
+def _0018_invoice_declared_invoice(migrator):
+    """The CFA's invoice as deposited (seed 004): its comment; the portal's invoice list sorted by amount and by
+    invoice date on (organisation, column, id) indexes."""
+    _add_missing_columns(migrator, "invoice", [("comment", TextField(default=""))])
+    indexes = {index.name for index in db.get_indexes("invoice")}
+    for columns in (("organisation_id", "total_ttc", "id"), ("organisation_id", "cfa_invoice_date", "id")):
+        if "invoice_" + "_".join(columns) not in indexes:
+            migrate(migrator.add_index("invoice", columns, False))
+
+
 def _0019_billing_history_indexes(migrator):
     """The portal's payments list (newest first, one organisation's range) and mass-invoicing history read on
     an index at a million dossiers instead of sorting or filtering the organisation's rows."""
@@ -277,6 +287,7 @@ STEPS = [
     _0015_list_indexes,
     _0016_export_requests,
     _0017_list_columns_and_requested_npec,
+    _0018_invoice_declared_invoice,
     _0019_billing_history_indexes,
     _0020_stock_verification,
     _0021_news_and_helpdesk,
@@ -330,11 +341,24 @@ def migrate_schema():
     current = row.version if row else 0
     migrator = SchemaMigrator.from_database(db.obj)
     ran = 0
-    for index, step in enumerate(STEPS[current:], start=current + 1):
-        with db.atomic():
-            step(migrator)
-            SchemaVersion.update(version=index).execute()
-        ran += 1
+    steps = list(enumerate(STEPS[current:], start=current + 1))
+    # SQLite rebuilds a table to add a NOT NULL column; with foreign keys enforced, dropping the old copy of a
+    # referenced table (invoice, dossier…) fails. Its documented recipe: keys off around the change (the pragma
+    # is ignored inside a transaction), then foreign_key_check before the version is stamped.
+    sqlite = steps and not is_postgres() and not db.in_transaction()
+    if sqlite:
+        db.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        for index, step in steps:
+            with db.atomic():
+                step(migrator)
+                if sqlite and db.execute_sql("PRAGMA foreign_key_check").fetchone():
+                    raise RuntimeError(f"migration {step.__name__} : clés étrangères incohérentes")
+                SchemaVersion.update(version=index).execute()
+            ran += 1
+    finally:
+        if sqlite:
+            db.execute_sql("PRAGMA foreign_keys = ON")
     if ran:
         refresh_planner_statistics()
     return ran

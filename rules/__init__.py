@@ -15,6 +15,7 @@ from .credit_notes import (  # noqa: F401
     CreditNoteRefused, apply_deductions, credit_note_amount, credit_note_number, credit_note_reference, is_overdue,
     overpayment, refund_due_date,
 )
+from .declared_invoice import DeclaredInvoice, check_declared_invoice, declared_amounts  # noqa: F401
 from .dates import add_months, days_inclusive, fr_date, months_started  # noqa: F401
 from .expired import expiry_date, is_expired  # noqa: F401
 from .identifiers import *  # noqa: F401,F403

@@ -105,6 +105,8 @@ def make_invoice(organisation, dossier, amount="1000.00", state="en_traitement",
     inv = workflow.create_invoice(organisation, lines, dossier=dossier)
     if state in ("validee", "payee"):
         inv = workflow.validate(inv, comptable())
+    if state == "payee":
+        workflow.pay(inv, comptable(), "VIR-TEST")
     elif state == "en_attente":
         inv = workflow.put_on_hold(inv, "Certificat de réalisation manquant.", comptable())
     elif state == "rejetee":

@@ -321,7 +321,8 @@ def mixed_billing(app, factory, make_client):
             "contracts": make_client("contrats@cfa-sud.test")}
 
 
-LISTS = [("/portail/factures", "mass"), ("/portail/factures/export.csv", "mass"), ("/portail/facturation", "mass"),
+LISTS = [("/portail/factures", "mass"), ("/portail/factures/export.csv", "mass"),
+         ("/portail/factures/export.xlsx", "mass"), ("/portail/facturation", "mass"),
          ("/portail/reglements", "payment"), ("/portail/reglements/export.csv", "payment"),
          ("/portail/reglements/export.xlsx", "payment"), ("/portail/historiques/facturations", "mass"),
          ("/portail/historiques/facturations/export.csv", "mass"),

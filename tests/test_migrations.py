@@ -220,3 +220,28 @@ def test_step_fourteen_gives_an_old_database_its_dashboard_counters_filled_from_
     finally:
         db.create_tables([models.DossierCounter], safe=True)
         models.SchemaVersion.update(version=version).execute()
+
+
+def test_step_eighteen_gives_old_invoices_their_comment_and_the_list_its_sort_indexes(app, db, factory):
+    """A database from before the declared invoice: its invoices keep their rows and gain an empty comment; the
+    portal's list gets its (organisation, amount, id) and (organisation, invoice date, id) indexes."""
+    org = factory.organisation()
+    invoice = models.Invoice.create(organisation=org, number=42, state="en_traitement", total_ttc=12)
+    # a line refers to the invoice: SQLite rebuilds the invoice table to add the NOT NULL column under it
+    line = models.InvoiceLine.create(invoice=invoice, dossier=factory.dossier(organisation=org), nature="teaching",
+                                     quantity=1, amount=12)
+    migrator = migrations.SchemaMigrator.from_database(db)
+    indexes = ("invoice_organisation_id_total_ttc_id", "invoice_organisation_id_cfa_invoice_date_id")
+    migrate(*[migrator.drop_index("invoice", name) for name in indexes], migrator.drop_column("invoice", "comment"))
+    version = models.SchemaVersion.get().version
+    before = migrations.STEPS.index(migrations._0018_invoice_declared_invoice)
+    models.SchemaVersion.update(version=before).execute()
+    try:
+        migrations.migrate_schema()
+        assert {"comment"} <= {column.name for column in db.get_columns("invoice")}
+        assert set(indexes) <= {index.name for index in db.get_indexes("invoice")}
+        row = models.Invoice.get_by_id(invoice.id)
+        assert (row.number, row.comment, str(row.total_ttc)) == (42, "", "12.00")
+        assert models.InvoiceLine.get_by_id(line.id).invoice_id == invoice.id
+    finally:
+        models.SchemaVersion.update(version=version).execute()

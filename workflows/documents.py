@@ -107,6 +107,15 @@ def read_pdf_upload(file_storage, label="Le fichier"):
     return clean_filename(file_storage.filename), check_pdf(data, label=label)
 
 
+def read_pdf_uploads(file_storages, label="La pièce justificative", maximum=10):
+    """Read and check several uploaded PDFs (a multiple file input): [(original_name, bytes)], or a French
+    DocumentError naming the file refused. Empty parts (no file chosen) are skipped."""
+    provided = [f for f in (file_storages or []) if is_provided(f)]
+    if len(provided) > maximum:
+        raise DocumentError(f"{maximum} pièces justificatives au plus par envoi ({len(provided)} choisies).")
+    return [read_pdf_upload(f, label=f"{label} « {clean_filename(f.filename)} »") for f in provided]
+
+
 def download_name(document):
     """The name a document is served under: ours (`<kind>-<dossier>-<date>.pdf`), never the uploader's."""
     if document.dossier_id:

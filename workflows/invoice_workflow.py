@@ -14,8 +14,10 @@ from workflows import audit
 from workflows.installments import dossiers_of, sync_statuses
 from infrastructure.formatting import montant
 from infrastructure.numbering import immediate_transaction, is_busy, next_number, retry_when_busy
-from workflows.state_machines import INVOICE
-from workflows.transitions import Outcome, TransitionRefused, apply
+from access.permissions import can
+from workflows.audit import actor_user
+from workflows.state_machines import INVOICE, INVOICE_SUPPLEMENT_PERMISSION, INVOICE_SUPPLEMENT_STATES
+from workflows.transitions import Outcome, TransitionRefused, apply, scopes_of
 
 I = InvoiceState
 STATE_LABELS = InvoiceState.labels()
@@ -139,6 +141,31 @@ def answer_hold(invoice, document, user):
     Call inside the transaction that stored `document`, so a refused transition stores nothing.
     """
     return _apply("reponse_cfa", invoice, user, note=f"Document ajouté par le CFA : {document.original_name}")
+
+
+def add_supplementary_document(invoice, document, user):
+    """The CFA added a supplementary document to an open invoice (INVOICE_SUPPLEMENT_STATES).
+
+    On hold, it is the answer (en_attente → en_traitement); otherwise the state stays and the history notes
+    the document. Call inside the transaction that stored `document`: a closed invoice (paid, rejected, draft)
+    or a missing right raises InvoiceWorkflowError and nothing is stored.
+    """
+    current = Invoice.get_by_id(_id(invoice))
+    if current.state == I.ON_HOLD:
+        return answer_hold(current, document, user)
+    if not any(can(scope, INVOICE_SUPPLEMENT_PERMISSION, current) for scope in scopes_of(user, current)):
+        raise InvoiceWorkflowError("Action refusée : il faut un droit de facturation sur ce dossier.")
+    # Guarded write: the row is locked, and still open, for the rest of the transaction.
+    still_open = (Invoice.update(state=Invoice.state)
+                  .where((Invoice.id == current.id) & Invoice.state.in_(INVOICE_SUPPLEMENT_STATES)).execute())
+    if not still_open:
+        fresh = Invoice.get_by_id(current.id)
+        raise InvoiceWorkflowError(
+            f"La facture {fresh.display_number} est « {STATE_LABELS[fresh.state]} » : on ne peut plus y ajouter "
+            "de pièce.")
+    InvoiceEvent.create(invoice=current, state=current.state, by=getattr(actor_user(user), "id", None),
+                        note=f"Pièce complémentaire ajoutée par le CFA : {document.original_name}")
+    return current.display_number
 
 
 def pay(invoice, user, reference):

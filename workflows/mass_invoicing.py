@@ -15,7 +15,7 @@ from peewee import fn
 import rules
 from access import scope as scoped
 from access.permissions import can
-from models import Dossier, Installment, Invoice, InvoiceLine
+from models import Dossier, Installment, Invoice, InvoiceLine, Organisation
 from models.states import DossierState, InstallmentStatus, InvoiceState
 from rules.engaged import request_total
 from rules.mass_invoicing import annex_period, split_uplift
@@ -48,7 +48,8 @@ class MassInvoiceRefused(Exception):
 
 
 def empty_draft():
-    return {"step": 1, "fees": [], "dossiers": [], "selection": {}, "cfa_reference": "", "cfa_invoice_date": ""}
+    return {"step": 1, "fees": [], "dossiers": [], "selection": {}, "cfa_reference": "", "cfa_invoice_date": "",
+            "amount_ht": "", "amount_ttc": "", "comment": ""}
 
 
 def draft_of(invoice):
@@ -300,13 +301,15 @@ def total_of(choices, today):
     return request_total(*[line[2] for c in choices for line in lines_of(c, today)])
 
 
-def save_step3(invoice, cfa_reference, cfa_invoice_date):
-    """Keep what was typed on the last step (the PDF is asked again when sending)."""
+def save_step3(invoice, cfa_reference, cfa_invoice_date, amount_ht="", amount_ttc="", comment=""):
+    """Keep what was typed on the last step, as typed (the PDFs are asked again when sending)."""
     with immediate_transaction():
         invoice = Invoice.get_by_id(invoice.id)
         _require_draft(invoice)
         data = draft_of(invoice)
-        data.update(step=3, cfa_reference=str(cfa_reference)[:60], cfa_invoice_date=str(cfa_invoice_date)[:10])
+        data.update(step=3, cfa_reference=str(cfa_reference)[:60], cfa_invoice_date=str(cfa_invoice_date)[:10],
+                    amount_ht=str(amount_ht or "")[:40], amount_ttc=str(amount_ttc or "")[:40],
+                    comment=str(comment or "")[:2000])
         invoice.draft = data
         invoice.save()
     return invoice
@@ -314,11 +317,14 @@ def save_step3(invoice, cfa_reference, cfa_invoice_date):
 
 # --- step 3: send ---------------------------------------------------------------------------------
 
-def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=True, today=None, allowed=None):
+def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=True, today=None, allowed=None,
+         amount_ht=None, amount_ttc=None, comment="", supporting=()):
     """Number and record the invoice; `pdf` is (name, bytes) already checked. Raises MassInvoiceRefused.
 
     The scope is checked again here, in the write transaction: every dossier of the draft must still be
-    billable by the invoicing organisation (and by the user, `allowed`), or nothing is written.
+    billable by the invoicing organisation (and by the user, `allowed`), or nothing is written. The CFA's
+    declared HT and TTC (None: their defaults) are checked against the total (rules.check_declared_invoice);
+    `supporting` are the supporting documents, (name, bytes) already checked.
     """
     from workflows.documents import save_document
     from workflows.receipts import store_receipt
@@ -343,6 +349,11 @@ def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=Tru
         now = dt.datetime.now().replace(microsecond=0)
         lines = [(c.dossier, line) for c in choices for line in lines_of(c, today)]
         total = request_total(*[line[2] for _, line in lines])
+        ht, ttc = rules.declared_amounts(amount_ht, amount_ttc, total)
+        declared = rules.check_declared_invoice(rules.DeclaredInvoice(cfa_invoice_date, ht, ttc), total,
+                                                Organisation.get_by_id(invoice.organisation_id).vat_liable, today)
+        if declared:
+            raise MassInvoiceError(" ".join(r.message for r in declared))
         periods = [(line[4], line[5]) for _, line in lines]
         installment_ids = sorted({line[3].id for _, line in lines if line[3] is not None})
 
@@ -356,6 +367,8 @@ def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=Tru
                                           & (Installment.status != InstallmentStatus.TO_INVOICE)).exists():
                 raise MassInvoiceError("Une échéance a été facturée entre-temps : vérifiez la deuxième étape.")
             save_document(pdf[0], pdf[1], invoice.organisation_id, "facture", invoice=invoice.id, user=user)
+            for name, content in supporting:
+                save_document(name, content, invoice.organisation_id, "justificatif", invoice=invoice.id, user=user)
             invoice.receipt_number = f"R{next_number('receipt'):07d}"
             invoice.save(only=[Invoice.receipt_number])
             store_receipt(invoice, user=user,
@@ -367,9 +380,9 @@ def send(invoice, cfa_reference, cfa_invoice_date, pdf, user, terms_accepted=Tru
             invoice = submit_invoice(
                 invoice, user, note=f"Facturation en masse : {len({d.id for d, _ in lines})} dossier(s)",
                 within=then, changes=dict(
-                    period_start=min(p[0] for p in periods), period_end=max(p[1] for p in periods), total_ht=total,
-                    total_ttc=total, cfa_reference=cfa_reference[:60], cfa_invoice_date=cfa_invoice_date,
-                    terms_accepted_at=now))
+                    period_start=min(p[0] for p in periods), period_end=max(p[1] for p in periods), total_ht=ht,
+                    total_ttc=ttc, cfa_reference=cfa_reference[:60], cfa_invoice_date=cfa_invoice_date,
+                    comment=(comment or "")[:2000], terms_accepted_at=now))
         except InvoiceWorkflowError as exc:
             raise MassInvoiceError(str(exc)) from None
     return invoice

@@ -13,6 +13,7 @@ import rules
 from models import Invoice, InvoiceEvent, InvoiceLine, db
 from models.states import InvoiceState
 from rules.engaged import engaged_annex_caps, request_total
+from infrastructure import clock
 from infrastructure.app_config import setting
 from rules.money import from_cents
 from workflows.audit import actor_user, record
@@ -40,6 +41,12 @@ class RequestData:
     mobility_amount: Decimal
     cfa_reference: str = ""
     terms_accepted: bool = False
+    # The CFA's invoice (seed 004 *Déposer votre facture*): empty amounts and date take their defaults
+    # (rules.declared_amounts: HT = total requested, TTC = HT; the date: the day of the deposit).
+    invoice_date: dt.date | None = None
+    amount_ht: Decimal | None = None
+    amount_ttc: Decimal | None = None
+    comment: str = ""
 
     @property
     def total(self):
@@ -95,9 +102,22 @@ def as_rule_request(data, invoice_provided, certificate_provided):
         terms_accepted=data.terms_accepted)
 
 
-def check(dossier, data, invoice_provided, certificate_provided):
-    """Every refusal (rules.Refusal) of the request; an empty list means it can be accepted."""
-    return rules.check_invoice(as_rule_request(data, invoice_provided, certificate_provided), build_context(dossier))
+def declared_invoice(data, today=None):
+    """The rules' DeclaredInvoice of what the CFA typed, empty fields given their defaults."""
+    ht, ttc = rules.declared_amounts(data.amount_ht, data.amount_ttc, data.total)
+    return rules.DeclaredInvoice(invoice_date=data.invoice_date or today or clock.today(), amount_ht=ht,
+                                 amount_ttc=ttc)
+
+
+def check(dossier, data, invoice_provided, certificate_provided, organisation=None):
+    """Every refusal (rules.Refusal) of the request; an empty list means it can be accepted.
+
+    `organisation` is the one that bills (its VAT liability decides the TTC); the dossier's when not given.
+    """
+    organisation = organisation or dossier.organisation
+    today = clock.today()
+    return (rules.check_invoice(as_rule_request(data, invoice_provided, certificate_provided), build_context(dossier))
+            + rules.check_declared_invoice(declared_invoice(data, today), data.total, organisation.vat_liable, today))
 
 
 def certificate_needed(dossier, data):
@@ -106,8 +126,11 @@ def certificate_needed(dossier, data):
     return not covers_first_advance_only(as_rule_request(data, True, False), build_context(dossier))
 
 
-def submit(dossier, data, invoice_file, certificate_file, user, submission_key=None, organisation=None):
+def submit(dossier, data, invoice_file, certificate_file, user, submission_key=None, organisation=None,
+           supporting_files=()):
     """Record an accepted request; files are (name, bytes) already checked. Returns the Invoice.
+
+    `supporting_files` are the CFA's supporting documents (pièces justificatives), stored with the invoice.
 
     `user` is the actor (a User, or a Scope: an API key's). `organisation` is the one that bills (the current organisation, the delegate on a delegated dossier;
     workflows/delegations.py): it is the invoice's organisation and the one paid. Re-checks inside the write
@@ -116,20 +139,22 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
     from workflows.delegations import check_may_bill
     from workflows.receipts import store_receipt
 
-    organisation_id = organisation.id if organisation is not None else dossier.organisation_id
+    organisation = organisation or dossier.organisation
+    organisation_id = organisation.id
     person = actor_user(user)  # a User, or None for an API key (the audit then names the key)
     with immediate_transaction():
         check_may_bill(organisation_id, [dossier.id])
-        refusals = check(dossier, data, invoice_file is not None, certificate_file is not None)
+        refusals = check(dossier, data, invoice_file is not None, certificate_file is not None, organisation)
         if refusals:
             raise RequestRefused(refusals)
         now = dt.datetime.now().replace(microsecond=0)
+        declared = declared_invoice(data)
         invoice = Invoice.create(
             number=next_number("invoice"), organisation=organisation_id, dossier=dossier, kind="reimbursement",
             state=InvoiceState.PROCESSING, period_start=data.period_start, period_end=data.period_end,
-            total_ht=data.total, total_ttc=data.total, cfa_reference=(data.cfa_reference or "")[:60],
-            cfa_invoice_date=now.date(), terms_accepted_at=now, created_by=person.id if person else None, submitted_at=now,
-            submission_key=submission_key)
+            total_ht=declared.amount_ht, total_ttc=declared.amount_ttc, cfa_reference=(data.cfa_reference or "")[:60],
+            cfa_invoice_date=declared.invoice_date, comment=(data.comment or "")[:2000], terms_accepted_at=now,
+            created_by=person.id if person else None, submitted_at=now, submission_key=submission_key)
         lines = [("teaching", 1, data.teaching_amount), ("lodging", data.nights, data.lodging_amount),
                  ("meals", data.meals, data.meals_amount), ("first_equipment", 1, data.first_equipment_amount),
                  ("mobility", 1, data.mobility_amount)]
@@ -142,6 +167,8 @@ def submit(dossier, data, invoice_file, certificate_file, user, submission_key=N
         if certificate_file is not None:
             save_document(certificate_file[0], certificate_file[1], organisation_id, "certificat",
                           dossier=dossier, invoice=invoice, user=user)
+        for name, content in supporting_files:
+            save_document(name, content, organisation_id, "justificatif", dossier=dossier, invoice=invoice, user=user)
         sync_statuses([dossier.id])
         InvoiceEvent.create(invoice=invoice, state=InvoiceState.PROCESSING, note="Demande de remboursement déposée",
                             by=person.id if person else None)

@@ -87,6 +87,12 @@ INVOICE = Machine("invoice", Invoice, "invoice", I, describe=lambda i: f"Facture
     Transition("payer", (I.VALIDATED,), I.PAID, "payment.record", "Régler", "pay"),
 ])
 
+# The open states of an invoice, where the CFA may add a supplementary document (seed 004 *Déposer une pièce
+# complémentaire à la facture*, right "dossier.bill"): on hold it is the answer (`reponse_cfa` above), in the
+# other two the state stays. A paid or rejected invoice is closed; a draft gets its documents when it is sent.
+INVOICE_SUPPLEMENT_STATES = (I.PROCESSING, I.ON_HOLD, I.VALIDATED)
+INVOICE_SUPPLEMENT_PERMISSION = "dossier.bill"
+
 CREDIT_NOTE = Machine("credit_note", CreditNote, "credit_note", C, describe=lambda c: f"Avoir {c.display_number}",
                       transitions=[
     Transition("deposer", (C.TO_ISSUE,), C.DEPOSITED, "dossier.bill", "Déposer l'avoir", "deposit"),

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 import models
+from infrastructure import clock
 from tests.factories import make_pdf
 from workflows.api_keys import create_key
 
@@ -20,7 +21,8 @@ PORTAL_NAME = {"dateDebutPeriode": "period_start", "dateFinPeriode": "period_end
                "montantHebergement": "lodging_amount", "nombreRepas": "meals", "montantRestauration": "meals_amount",
                "montantPremierEquipement": "first_equipment_amount",
                "montantMobiliteInternationale": "mobility_amount", "referenceFactureCFA": "cfa_reference",
-               "acceptationConditions": "terms"}
+               "acceptationConditions": "terms", "dateFacture": "cfa_invoice_date", "montantHT": "amount_ht",
+               "montantTTC": "amount_ttc", "commentaire": "comment"}
 FIRST_ADVANCE = {"dateDebutPeriode": "2025-09-01", "dateFinPeriode": "2026-02-28",
                  "montantFraisPedagogiques": "2800.00", "acceptationConditions": "true",
                  "referenceFactureCFA": "FAC-2025-09"}
@@ -84,7 +86,8 @@ def test_the_first_advance_is_accepted_as_on_the_portal_with_its_receipt_and_the
     assert response.get_json() == {"numeroInterneFacture": "F0000001", "etatFacture": "en_traitement",
                                    "libelleEtat": models.states.InvoiceState.PROCESSING.label,
                                    "montantFacture": "2800.00", "referenceFactureCFA": "FAC-2025-09",
-                                   "numeroRecepisse": "R0000001", "numeroInterneDossier": dossier.number}
+                                   "numeroRecepisse": "R0000001", "numeroInterneDossier": dossier.number,
+                                   "montantHT": "2800.00", "dateFacture": clock.today().isoformat()}
     assert response.headers["Location"] == "/api/v1/factures/F0000001"
     assert (invoice.state, invoice.total_ttc, invoice.created_by_id) == ("en_traitement", Decimal("2800.00"), None)
     assert invoice.organisation_id == dossier.organisation_id and invoice.terms_accepted_at is not None
@@ -184,10 +187,13 @@ def test_a_dossier_that_is_not_billable_is_a_409(billing, factory):
     assert counts() == before
 
 
-def test_the_documented_multipart_body_has_every_field_and_both_files(app, db):
+def test_the_documented_multipart_body_has_every_field_and_every_file(app, db):
     spec = app.test_client().get("/api/v1/openapi.json").get_json()
     body = spec["paths"]["/api/v1/factures"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
     properties = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]["properties"]
-    assert set(properties) == set(PORTAL_NAME) | {"numeroInterneDossier", "facture", "certificatRealisation"}
+    assert set(properties) == set(PORTAL_NAME) | {"numeroInterneDossier", "facture", "certificatRealisation",
+                                                  "justificatifs"}
     assert properties["facture"]["format"] == "binary"
+    assert properties["justificatifs"]["type"] == "array"
+    assert properties["justificatifs"]["items"]["format"] == "binary"
     assert all(p.get("description") for p in properties.values())

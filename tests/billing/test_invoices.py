@@ -123,10 +123,9 @@ def test_the_cfa_answers_an_invoice_on_hold_with_a_document(factory, make_client
     assert events == ["en_traitement", "en_attente", "en_traitement"]
 
 
-def test_the_cfa_answer_refuses_a_non_pdf_and_an_invoice_not_on_hold(factory, make_client):
+def test_the_cfa_answer_refuses_a_non_pdf_and_a_closed_invoice(factory, make_client):
     org, dossier = _setup(factory)
     held = make_invoice(org, dossier, state="en_attente")
-    in_process = make_invoice(org, dossier)
     client = make_client(factory.cfa_user(org).email)
     import io
     bad = client.post_form(f"/portail/factures/{held.id}/document",
@@ -134,9 +133,11 @@ def test_the_cfa_answer_refuses_a_non_pdf_and_an_invoice_not_on_hold(factory, ma
                            content_type="multipart/form-data")
     assert bad.status_code == 400 and "n&#39;est pas un PDF" in bad.get_data(as_text=True)
     assert _state(held) == "en_attente" and models.Document.select().count() == 0
-    wrong = client.post_form(f"/portail/factures/{in_process.id}/document",
+    paid = make_invoice(org, dossier, state="payee")
+    wrong = client.post_form(f"/portail/factures/{paid.id}/document",
                              {"doc_type": "facture", "document": pdf_file()}, content_type="multipart/form-data")
-    assert wrong.status_code == 400 and models.Document.select().count() == 0
+    assert wrong.status_code == 409 and models.Document.select().count() == 0
+    assert "on ne peut plus y ajouter de pièce" in wrong.get_data(as_text=True).replace("&#39;", "'")
 
 
 def test_another_organisation_and_a_user_without_billing_right_cannot_answer(factory, make_client):
@@ -160,13 +161,15 @@ def test_the_portal_invoice_page_shows_lines_history_and_the_hold_reason(factory
     assert "1\u00a0000,00\u00a0€" in page
 
 
-def test_the_portal_invoice_page_offers_the_answer_form_only_when_on_hold(factory, make_client):
+def test_the_portal_invoice_page_offers_a_supplementary_document_in_the_open_states_only(factory, make_client):
     org, dossier = _setup(factory)
-    held = make_invoice(org, dossier, state="en_attente")
-    in_process = make_invoice(org, dossier)
     client = make_client(factory.cfa_user(org).email)
-    assert 'id="compliance-form"' in client.get(f"/portail/factures/{held.id}").get_data(as_text=True)
-    assert 'id="compliance-form"' not in client.get(f"/portail/factures/{in_process.id}").get_data(as_text=True)
+    for state, offered in (("en_attente", True), ("en_traitement", True), ("validee", True), ("payee", False),
+                           ("rejetee", False)):
+        inv = make_invoice(org, dossier, state=state)
+        page = client.get(f"/portail/factures/{inv.id}").get_data(as_text=True)
+        assert ('id="compliance-form"' in page) is offered, state
+        assert ("Déposer une pièce complémentaire à la facture" in page) is offered, state
 
 
 def test_a_decision_never_redirects_outside_the_site(factory, make_client):

@@ -13,6 +13,7 @@ from tests.factories import make_pdf
 
 FUZZ = settings(max_examples=200, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FEW = settings(FUZZ, max_examples=40)  # forms whose every example creates an invoice or a draft first
 PDF = make_pdf("Fuzz")
 
 odd_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=60)
@@ -51,7 +52,7 @@ def changed(before):
 
 @pytest.fixture
 def setup(factory, make_client):
-    org = factory.organisation(name="CFA Sud")
+    org = factory.organisation(name="CFA Sud", vat_liable=True)  # the TTC field is there to fuzz
     factory.cfa_user(org, email="admin@cfa-sud.test")
     dossier = factory.engaged_dossier(org)
     small = factory.organisation(name="Petit CFA")
@@ -64,19 +65,31 @@ def setup(factory, make_client):
     "lodging_amount": numberish, "meals": numberish, "meals_amount": numberish,
     "first_equipment_amount": numberish, "mobility_amount": numberish, "cfa_reference": odd_text,
     "terms": st.sampled_from(["y", "", "on", "false"]), "submission_key": st.one_of(st.just(""), odd_text),
-}), invoice=fileish, certificate=fileish)
+    "cfa_invoice_date": dateish, "amount_ht": st.one_of(st.just(""), numberish),
+    "amount_ttc": st.one_of(st.just(""), numberish), "comment": st.one_of(odd_text, st.text(min_size=1990,
+                                                                                           max_size=2010)),
+}), invoice=fileish, certificate=fileish, supporting=st.lists(fileish, max_size=3))
 @example(data={"period_start": "01/09/2025", "period_end": "28/02/2026", "teaching_amount": "1 234,56", "nights": "",
                "lodging_amount": "", "meals": "2", "meals_amount": "6", "first_equipment_amount": "",
-               "mobility_amount": "", "cfa_reference": "FAC-1", "terms": "y", "submission_key": ""},
-         invoice=PDF, certificate=None)  # the accepted path is always exercised too
+               "mobility_amount": "", "cfa_reference": "FAC-1", "terms": "y", "submission_key": "",
+               "cfa_invoice_date": "", "amount_ht": "", "amount_ttc": "", "comment": ""},
+         invoice=PDF, certificate=None, supporting=[PDF])  # the accepted path is always exercised too
+@example(data={"period_start": "01/09/2025", "period_end": "28/02/2026", "teaching_amount": "1 234,56", "nights": "",
+               "lodging_amount": "", "meals": "2", "meals_amount": "6", "first_equipment_amount": "",
+               "mobility_amount": "", "cfa_reference": "FAC-1", "terms": "y", "submission_key": "",
+               "cfa_invoice_date": "05/09/2025", "amount_ht": "1 240,56", "amount_ttc": "1 488,67", "comment": "TVA"},
+         invoice=PDF, certificate=None, supporting=[])  # HT + 20 %: accepted for the VAT-liable CFA
 @FUZZ
-def test_reimbursement_form_never_fails_and_never_writes_half(setup, data, invoice, certificate):
+def test_reimbursement_form_never_fails_and_never_writes_half(setup, data, invoice, certificate, supporting):
     client, dossier, _ = setup
     body = dict(data)
     if invoice is not None:
         body["invoice_pdf"] = (io.BytesIO(invoice), "facture.pdf")
     if certificate is not None:
         body["certificate_pdf"] = (io.BytesIO(certificate), "certificat.pdf")
+    files = [(io.BytesIO(content), f"piece-{i}.pdf") for i, content in enumerate(supporting) if content is not None]
+    if files:
+        body["supporting_pdfs"] = files
     before = table_counts()
     response = client.post_form(f"/portail/dossiers/{dossier.number}/remboursement", body,
                                 content_type="multipart/form-data")
@@ -84,7 +97,7 @@ def test_reimbursement_form_never_fails_and_never_writes_half(setup, data, invoi
     delta = changed(before)
     if response.status_code == 302 and "/portail/factures/" in response.headers["Location"]:
         if delta:  # a new request (not the replay of an earlier submission key)
-            assert delta["Invoice"] == 1 and delta["InvoiceLine"] >= 1 and delta["Document"] in (2, 3)
+            assert delta["Invoice"] == 1 and delta["InvoiceLine"] >= 1 and 2 <= delta["Document"] <= 6
             invoice_row = models.Invoice.select().order_by(models.Invoice.id.desc()).get()
             assert invoice_row.receipt_number and invoice_row.state == "en_traitement"
     else:
@@ -153,6 +166,57 @@ def test_search_forms_never_fail(setup, params):
         assert response.status_code == 200 or (response.status_code == 400 and nul), (url, params)
 
 
+@given(state=st.sampled_from(["en_traitement", "en_attente", "validee", "payee", "rejetee"]),
+       doc_type=st.one_of(st.sampled_from(["facture", "certificat", "justificatif", "autre", ""]), odd_text),
+       content=fileish, name=odd_text)
+@FEW
+def test_supplementary_document_form_never_fails_and_never_writes_half(setup, state, doc_type, content, name):
+    from tests.factories import make_invoice
+
+    client, dossier, _ = setup
+    invoice = make_invoice(dossier.organisation, dossier, state=state)
+    body = {"doc_type": doc_type}
+    if content is not None:
+        body["document"] = (io.BytesIO(content), name or "x.pdf")
+    before = table_counts()
+    response = client.post_form(f"/portail/factures/{invoice.id}/document", body, content_type="multipart/form-data")
+    assert response.status_code < 500
+    delta = changed(before)
+    if response.status_code == 302:
+        assert state not in ("payee", "rejetee")
+        assert delta["Document"] == 1 and delta["InvoiceEvent"] == 1
+    else:
+        assert response.status_code in (400, 409, 413) and delta == {}
+
+
+@given(data=st.fixed_dictionaries({
+    "cfa_reference": odd_text, "cfa_invoice_date": dateish, "amount_ht": st.one_of(st.just(""), numberish),
+    "amount_ttc": st.one_of(st.just(""), numberish), "comment": odd_text,
+    "terms": st.sampled_from(["y", ""]), "action": st.sampled_from(["send", "save", ""]),
+}), invoice=fileish, supporting=st.lists(fileish, max_size=2))
+@FEW
+def test_mass_invoicing_send_form_never_fails_and_never_writes_half(setup, data, invoice, supporting):
+    client, dossier, _ = setup
+    draft = models.Invoice.select().where(models.Invoice.state == "brouillon").first()
+    if draft is None:
+        assert client.post_form("/portail/facturation", {"fees": ["teaching"], "dossiers": [dossier.id],
+                                                          "action": "next"}).status_code == 302
+        draft = models.Invoice.get(models.Invoice.state == "brouillon")
+        item = models.Installment.select().where((models.Installment.dossier == dossier.id)
+                                                 & (models.Installment.status == "to_invoice")).first()
+        client.post_form(f"/portail/facturation/{draft.id}/echeances", {f"inst-{dossier.id}": [item.id]})
+    body = dict(data)
+    if invoice is not None:
+        body["document"] = (io.BytesIO(invoice), "facture.pdf")
+    files = [(io.BytesIO(content), f"piece-{i}.pdf") for i, content in enumerate(supporting) if content is not None]
+    if files:
+        body["supporting_pdfs"] = files
+    before = table_counts()
+    response = client.post_form(f"/portail/facturation/{draft.id}/envoi", body, content_type="multipart/form-data")
+    assert response.status_code < 500
+    delta = changed(before)
+    if response.status_code != 302:
+        assert response.status_code in (400, 409, 413) and delta == {}, (response.status_code, delta)
 @given(columns=st.lists(st.one_of(st.sampled_from(["apprenti", "cfa", "budget", "remboursements", "deca"]), odd_text),
                         max_size=20),
        back=st.one_of(odd_text, st.dictionaries(st.sampled_from(["apprenti", "state", "sort", "per_page", "evil"]),

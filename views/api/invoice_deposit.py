@@ -10,7 +10,7 @@ from models import Organisation
 from models.states import DossierState, InvoiceState
 from rules.money import read_amount
 from workflows.delegations import DelegationError
-from workflows.documents import DocumentError, DocumentTooLarge, is_provided, read_pdf_upload
+from workflows.documents import DocumentError, DocumentTooLarge, is_provided, read_pdf_upload, read_pdf_uploads
 from workflows.reimbursement import RequestData, RequestRefused, check, submit
 
 from . import api_blueprint
@@ -41,7 +41,11 @@ FIELD_OF_RULE = {
     "empty_request": "montantFraisPedagogiques", "delegation": "numeroInterneDossier",
     "lodging_cap": "montantHebergement", "meals_cap": "montantRestauration",
     "first_equipment_cap": "montantPremierEquipement", "mobility_cap": "montantMobiliteInternationale",
+    "invoice_date_missing": "dateFacture", "invoice_date_future": "dateFacture", "declared_negative": "montantHT",
+    "ht_not_requested_total": "montantHT", "ttc_below_ht": "montantTTC", "ttc_without_vat": "montantTTC",
+    "ttc_over_vat_rate": "montantTTC",
 }
+MAX_SUPPORTING_FILES = 10  # as the portal form
 
 
 def _amount(description):
@@ -69,6 +73,18 @@ class InvoiceRequestSchema(ma.Schema):
     referenceFactureCFA = ma.fields.String(load_default="", validate=ma.validate.Length(max=60), metadata={
         "description": "Référence de la facture dans le logiciel du CFA (60 caractères au plus).",
         "example": "FAC-2026-0042"})
+    dateFacture = ma.fields.Date(load_default=None, metadata={
+        "description": "Date de la facture du CFA (absente : le jour du dépôt ; jamais postérieure à aujourd'hui).",
+        "example": "2025-09-05"})
+    montantHT = ma.fields.String(load_default="", metadata={
+        "description": "Montant HT de la facture du CFA : égal au total demandé. Chaîne décimale ; absent ou vide : "
+                       "le total demandé.", "example": "2800.00"})
+    montantTTC = ma.fields.String(load_default="", metadata={
+        "description": "Montant TTC de la facture : égal au HT pour un organisme non assujetti à la TVA, au plus "
+                       "HT + 20 % sinon. Chaîne décimale ; absent ou vide : égal au montant HT.",
+        "example": "2800.00"})
+    commentaire = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000), metadata={
+        "description": "Commentaire sur la facture (2 000 caractères au plus).", "example": ""})
     acceptationConditions = ma.fields.Boolean(load_default=False, metadata={
         "description": "true : le CFA accepte les conditions générales de gestion de l'apprentissage "
                        "(obligatoire, comme la case du portail).", "example": True})
@@ -76,6 +92,9 @@ class InvoiceRequestSchema(ma.Schema):
     certificatRealisation = Upload(metadata={
         "description": "Le certificat de réalisation (PDF, 10 Mo au plus) : obligatoire sauf pour une demande qui "
                        "ne couvre que la première avance."})
+    justificatifs = ma.fields.List(Upload(), load_default=list, metadata={
+        "description": f"Pièces justificatives (PDF, 10 Mo au plus chacune, {MAX_SUPPORTING_FILES} au plus) : "
+                       "le champ répété une fois par fichier."})
 
 
 class InvoiceDepositSchema(ma.Schema):
@@ -84,7 +103,9 @@ class InvoiceDepositSchema(ma.Schema):
     etatFacture = ma.fields.String(metadata={"description": "État de la facture (en_traitement au dépôt).",
                                              "example": InvoiceState.PROCESSING.value})
     libelleEtat = ma.fields.String(metadata={"example": InvoiceState.PROCESSING.label})
-    montantFacture = Money(metadata={"description": "Montant total demandé."})
+    montantFacture = Money(metadata={"description": "Montant TTC de la facture."})
+    montantHT = Money(metadata={"description": "Montant HT de la facture (le total demandé)."})
+    dateFacture = ma.fields.Date()
     referenceFactureCFA = ma.fields.String()
     numeroRecepisse = ma.fields.String(metadata={"description": "Numéro du récépissé de dépôt.",
                                                  "example": "R0000123"})
@@ -115,11 +136,17 @@ def request_data(form):
             errors.append({"champ": name, "message": str(error)})
     for name, attribute in QUANTITIES.items():
         values[attribute] = _quantity(form[name], name, errors)
+    for name, attribute in (("montantHT", "amount_ht"), ("montantTTC", "amount_ttc")):
+        try:  # empty: None, the rules' default (HT = total requested, TTC = HT)
+            values[attribute] = read_amount(form[name], exact_cents=True) if form[name].strip() else None
+        except ValueError as error:
+            errors.append({"champ": name, "message": str(error)})
     if errors:
         raise ApiProblem(422, errors=errors)
     return RequestData(period_start=form["dateDebutPeriode"], period_end=form["dateFinPeriode"],
                        cfa_reference=form["referenceFactureCFA"].strip(),
-                       terms_accepted=bool(form["acceptationConditions"]), **values)
+                       terms_accepted=bool(form["acceptationConditions"]), invoice_date=form["dateFacture"],
+                       comment=form["commentaire"].strip(), **values)
 
 
 def _field_of(refusal):
@@ -150,9 +177,10 @@ class InvoiceDepositView(MethodView):
     def post(self, form):
         """Déposer une demande de remboursement
 
-        Envoi en multipart/form-data : les champs du formulaire *Demande de remboursement* du portail, la
-        facture (`facture`, PDF) et, sauf pour la première avance seule, le certificat de réalisation
-        (`certificatRealisation`). Les contrôles et les refus sont ceux du portail (plafonds, périodes,
+        Envoi en multipart/form-data : les champs du formulaire *Demande de remboursement* du portail (dont la
+        date et les montants HT et TTC de la facture du CFA, et son commentaire), la facture (`facture`, PDF),
+        sauf pour la première avance seule le certificat de réalisation (`certificatRealisation`) et, au besoin,
+        des pièces justificatives (`justificatifs`, champ répété). Les contrôles et les refus sont ceux du portail (plafonds, périodes,
         rupture, frais annexes…)."""
         scope = current_api_scope()
         dossier = dossier_in_scope(form["numeroInterneDossier"])
@@ -175,18 +203,26 @@ class InvoiceDepositView(MethodView):
                 raise ApiProblem(413, str(error)) from None
             except DocumentError as error:
                 file_errors.append({"champ": name, "message": str(error)})
-        refusals = check(dossier, data, "facture" in pdfs, "certificatRealisation" in pdfs)
+        supporting = []
+        try:
+            supporting = read_pdf_uploads(form["justificatifs"], maximum=MAX_SUPPORTING_FILES)
+        except DocumentTooLarge as error:
+            raise ApiProblem(413, str(error)) from None
+        except DocumentError as error:
+            file_errors.append({"champ": "justificatifs", "message": str(error)})
+        organisation = Organisation.get_by_id(scope.organisation_id)  # the one that bills: the key's
+        refusals = check(dossier, data, "facture" in pdfs, "certificatRealisation" in pdfs, organisation)
         if file_errors or refusals:
             raise refusals_problem(refusals, file_errors)
-        organisation = Organisation.get_by_id(scope.organisation_id)  # the one that bills: the key's
         try:
             invoice = submit(dossier, data, pdfs["facture"], pdfs.get("certificatRealisation"), scope,
-                             organisation=organisation)
+                             organisation=organisation, supporting_files=supporting)
         except RequestRefused as refused:  # a concurrent request changed what is left to invoice
             raise refusals_problem(refused.refusals, status=409) from None
         except DelegationError as refused:
             raise ApiProblem(409, str(refused), code="delegation_terminee") from None
         return {"numeroInterneFacture": invoice.display_number, "etatFacture": invoice.state,
                 "libelleEtat": InvoiceState.label_of(invoice.state), "montantFacture": invoice.total_ttc,
+                "montantHT": invoice.total_ht, "dateFacture": invoice.cfa_invoice_date,
                 "referenceFactureCFA": invoice.cfa_reference, "numeroRecepisse": invoice.receipt_number,
                 "numeroInterneDossier": dossier.number}, 201, {"Location": f"/api/v1/factures/{invoice.display_number}"}

@@ -14,7 +14,8 @@ from forms.mass_invoicing import MassInvoiceSendForm
 from models import Invoice, InvoiceLine
 from models.states import InvoiceState
 from workflows import mass_invoicing as mass
-from workflows.documents import DocumentError, read_pdf_upload
+from forms.portal import MAX_SUPPORTING_FILES
+from workflows.documents import DocumentError, read_pdf_upload, read_pdf_uploads
 from views.portal import bp
 from infrastructure import clock
 
@@ -144,6 +145,7 @@ def _step3(invoice, form, status=200, error=None, reasons=None):
     lines = [(c.dossier, mass.lines_of(c, today)) for c in choices]
     return render_template("portal/billing/mass_step3.html", invoice=invoice, form=form, lines=lines,
                            total=mass.total_of(choices, today), error=error, reasons=reasons or {},
+                           vat_liable=current_organisation().vat_liable,
                            nature_labels=dict(InvoiceLine.nature.choices)), status
 
 
@@ -157,22 +159,30 @@ def mass_invoicing_send(invoice_id):
     data = mass.draft_of(invoice)
     if request.method == "GET":
         form = MassInvoiceSendForm(data={"cfa_reference": data.get("cfa_reference", ""),
-                                         "cfa_invoice_date": data.get("cfa_invoice_date", "")})
+                                         "cfa_invoice_date": data.get("cfa_invoice_date", ""),
+                                         "comment": data.get("comment", "")})
+        form.amount_ht.raw, form.amount_ttc.raw = data.get("amount_ht", ""), data.get("amount_ttc", "")
         return _step3(invoice, form)
     form = MassInvoiceSendForm()
     if request.form.get("action") == "save":
-        mass.save_step3(invoice, form.cfa_reference.data or "", form.cfa_invoice_date.raw or "")
+        mass.save_step3(invoice, form.cfa_reference.data or "", form.cfa_invoice_date.raw or "",
+                        getattr(form.amount_ht, "raw", ""), getattr(form.amount_ttc, "raw", ""),
+                        form.comment.data or "")
         flash("Brouillon enregistré : vous pourrez reprendre cette facturation plus tard.", "success")
         return redirect(url_for("portal.mass_invoicing_send", invoice_id=invoice.id))
     if not form.validate():
         return _step3(invoice, form, 400, "Corrigez les champs signalés.")
     try:
         pdf = read_pdf_upload(request.files.get("document"), label="La facture (PDF)")
+        supporting = read_pdf_uploads(request.files.getlist(form.supporting_pdfs.name), maximum=MAX_SUPPORTING_FILES)
     except DocumentError as exc:
         return _step3(invoice, form, exc.status, str(exc))
+    vat_liable = current_organisation().vat_liable
     try:
         invoice = mass.send(invoice, form.cfa_reference.data.strip(), form.cfa_invoice_date.data, pdf, _user(),
-                            terms_accepted=bool(form.terms.data), allowed=scoped.billable_dossier_ids(current_scope()))
+                            terms_accepted=bool(form.terms.data), allowed=scoped.billable_dossier_ids(current_scope()),
+                            amount_ht=form.amount_ht.data, amount_ttc=form.amount_ttc.data if vat_liable else None,
+                            comment=(form.comment.data or "").strip(), supporting=supporting)
     except mass.MassInvoiceRefused as refused:
         return _step3(invoice, form, 400, "La facture est refusée : aucun dossier n'a été facturé.", refused.reasons)
     except mass.MassInvoiceError as exc:

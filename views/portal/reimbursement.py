@@ -9,11 +9,12 @@ from access import scope as scoped
 from access.permissions import can
 from access.web import cfa_required, current_organisation, current_scope, get_dossier_or_404
 import rules
-from forms.portal import ReimbursementForm
+from forms.portal import MAX_SUPPORTING_FILES, ReimbursementForm
+from infrastructure import clock
 from models import Invoice
 from models.states import DossierState
 from workflows.delegations import DelegationError
-from workflows.documents import DocumentError, DocumentTooLarge, is_provided, read_pdf_upload
+from workflows.documents import DocumentError, DocumentTooLarge, is_provided, read_pdf_upload, read_pdf_uploads
 from workflows.dossier_rules import stored_installments
 from workflows.reimbursement import RequestData, RequestRefused, certificate_needed, check, submit
 from views.portal import bp
@@ -48,7 +49,8 @@ def _billable_dossier(number):
 
 def _render(dossier, form, refusals=(), status=200):
     return render_template("portal/reimbursement.html", d=dossier, form=form, refusals=refusals,
-                           rhythm=RHYTHMS.get(dossier.regime), installments=stored_installments(dossier, True)), status
+                           rhythm=RHYTHMS.get(dossier.regime), installments=stored_installments(dossier, True),
+                           vat_liable=current_organisation().vat_liable), status
 
 
 @bp.route("/dossiers/<number>/remboursement", methods=["GET", "POST"])
@@ -58,6 +60,7 @@ def reimbursement(number):
     form = ReimbursementForm()
     if request.method == "GET":
         form.submission_key.data = secrets.token_hex(16)
+        form.cfa_invoice_date.raw = clock.today().strftime("%d/%m/%Y")
         return _render(dossier, form)
     key = request.form.get("submission_key", "")
     key = key if KEY_RE.match(key) else None
@@ -72,7 +75,10 @@ def reimbursement(number):
         teaching_amount=form.teaching_amount.data, nights=form.nights.data, lodging_amount=form.lodging_amount.data,
         meals=form.meals.data, meals_amount=form.meals_amount.data,
         first_equipment_amount=form.first_equipment_amount.data, mobility_amount=form.mobility_amount.data,
-        cfa_reference=(form.cfa_reference.data or "").strip(), terms_accepted=bool(form.terms.data))
+        cfa_reference=(form.cfa_reference.data or "").strip(), terms_accepted=bool(form.terms.data),
+        invoice_date=form.cfa_invoice_date.data, amount_ht=form.amount_ht.data,
+        amount_ttc=form.amount_ttc.data if current_organisation().vat_liable else None,
+        comment=(form.comment.data or "").strip())
     files, file_errors = {}, False
     for field, label in ((form.invoice_pdf, "La facture"), (form.certificate_pdf, "Le certificat de réalisation")):
         upload = request.files.get(field.name)
@@ -85,13 +91,21 @@ def reimbursement(number):
         except DocumentError as error:
             field.errors = list(field.errors) + [str(error)]
             file_errors = True
-    refusals = check(dossier, data, "invoice_pdf" in files, "certificate_pdf" in files)
+    supporting = []
+    try:
+        supporting = read_pdf_uploads(request.files.getlist(form.supporting_pdfs.name), maximum=MAX_SUPPORTING_FILES)
+    except DocumentTooLarge:
+        abort(413)
+    except DocumentError as error:
+        form.supporting_pdfs.errors = list(form.supporting_pdfs.errors) + [str(error)]
+        file_errors = True
+    refusals = check(dossier, data, "invoice_pdf" in files, "certificate_pdf" in files, current_organisation())
     if file_errors or refusals:
         return _render(dossier, form, refusals=refusals, status=400)
     try:
         invoice = submit(dossier, data, files["invoice_pdf"], files.get("certificate_pdf"),
                          current_user._get_current_object(), submission_key=key,
-                         organisation=current_organisation())
+                         organisation=current_organisation(), supporting_files=supporting)
     except RequestRefused as refused:  # a concurrent request changed what is left to invoice
         return _render(dossier, form, refusals=refused.refusals, status=409)
     except DelegationError as refused:  # the delegation ended while the form was being filled in
