@@ -71,7 +71,7 @@ def test_the_demo_news_shows_on_the_dashboard_until_read_and_the_footer_helps(de
     page.wait_for_load_state()
     assert page.locator("#opco-news .news-item").count() == 1
     footer = page.inner_text("#portal-footer")
-    assert "Centre de relation client" in footer and "numéro d'action" in footer
+    assert "Centre de relation client" in footer and "numéro de dossier" in footer
     page.click("#footer-glossary")
     page.wait_for_load_state()
     assert "/portail/aide" in page.url and "En attente de pièces" in page.inner_text("#glossaire")

@@ -171,7 +171,7 @@ def test_notifications_show_number_siret_organisation_and_apprentice(make_client
                                message="Un nouveau courrier a été déposé dans votre dossier.")
     models.Notification.create(organisation=org, user=user, category="compte", message="Compte modifié.")
     html = make_client("admin@cfa-sud.test").get("/portail/notifications").get_data(as_text=True)
-    for header in ("Numéro d'action", "SIRET", "Raison sociale", "Prénom de l'apprenti", "Nom de l'apprenti"):
+    for header in ("N° de dossier", "SIRET", "Raison sociale", "Prénom de l'apprenti", "Nom de l'apprenti"):
         assert header in html.replace("&#39;", "'")
     row = re.search(r"<tr[^>]*>\s*<td[^>]*>2026000003</td>.*?</tr>", html, re.S).group(0)
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
@@ -208,7 +208,7 @@ def test_every_portal_page_footer_gives_the_contact_kept_in_the_back_office(make
         html = cfa.get(url).get_data(as_text=True)
         footer = html[html.index('id="portal-footer"'):]
         assert "04 13 68 00 15" in footer and "mailto:relation@opco.test" in footer, url
-        assert "numéro d'action" in footer and "/portail/aide#guide" in footer, url
+        assert "numéro de dossier" in footer and "/portail/aide#guide" in footer, url
     employer = make_client(factory.employer_user().email)
     assert "04 13 68 00 15" in employer.get("/portail/").get_data(as_text=True)
 
